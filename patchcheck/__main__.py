@@ -1,0 +1,3 @@
+from patchcheck.cli import main
+
+main()

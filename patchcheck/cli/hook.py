@@ -1,0 +1,14 @@
+"""`patchcheck hook`: not built yet (see the issue that owns it)."""
+
+from __future__ import annotations
+
+import typer
+
+from patchcheck.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("hook")
+    def hook_() -> None:
+        """Not implemented yet."""
+        raise InputError("'hook' is not implemented yet")

@@ -1,0 +1,1 @@
+"""Intake: reading patch mail, assembling a series, applying it in memory to a tree."""

@@ -1,0 +1,1 @@
+"""Behavioural probe of MAP_DROPPABLE on a live kernel."""

@@ -1,0 +1,1 @@
+"""Reporting: findings and their renderings (text, terse, JSON, SARIF)."""

@@ -1,0 +1,1 @@
+"""Rules: registry rules and declarative semantic rule packs, run over a tree."""

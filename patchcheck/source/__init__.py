@@ -1,0 +1,1 @@
+"""Source layer: trees of files, C parsing with preprocessor guards, Kconfig facts."""

@@ -1,0 +1,172 @@
+"""Read-only views of a kernel tree: a directory, a git revision, or a tree with a series applied in memory.
+
+Every path is a relative POSIX path such as ``include/linux/mm.h``. Nothing here ever writes to the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from patchcheck.errors import InputError
+
+
+def safe_relpath(path: str) -> str:
+    """Return `path` normalised, or raise InputError if it is absolute or climbs out of the tree."""
+    if not path or "\0" in path:
+        raise InputError(f"unusable path {path!r}")
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or path.startswith("\\"):
+        raise InputError(f"refusing absolute path {path!r}")
+    if any(part == ".." for part in pure.parts):
+        raise InputError(f"refusing path with '..': {path!r}")
+    normal = str(pure)
+    if normal in ("", "."):
+        raise InputError(f"unusable path {path!r}")
+    return normal
+
+
+def decode_source(data: bytes) -> str:
+    """Kernel sources are UTF-8 but a few files are not; never fail on them."""
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+class SourceTree(Protocol):
+    """What the source model and the rules may ask of a tree."""
+
+    @property
+    def label(self) -> str:
+        """A short human description, e.g. the directory or 'DIR at REV'."""
+        ...
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """The file's content, or None when the tree has no such file."""
+        ...
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        """Every file below `prefix` (a directory path, '' for all), in no particular order."""
+        ...
+
+
+def read_text(tree: SourceTree, path: str) -> str | None:
+    data = tree.read_bytes(path)
+    return None if data is None else decode_source(data)
+
+
+class DirectoryTree:
+    """A tree on disk: a plain directory or a git work tree as it stands."""
+
+    def __init__(self, root: Path) -> None:
+        if not root.is_dir():
+            raise InputError(f"tree {str(root)!r} is not a directory")
+        self.root = root.resolve()
+
+    @property
+    def label(self) -> str:
+        return str(self.root)
+
+    def read_bytes(self, path: str) -> bytes | None:
+        full = self.root / safe_relpath(path)
+        try:
+            return full.read_bytes() if full.is_file() else None
+        except OSError:
+            return None
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        base = self.root / safe_relpath(prefix) if prefix else self.root
+        if not base.is_dir():
+            return
+        root_len = len(str(self.root)) + 1
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if d != ".git"]
+            rel = dirpath[root_len:]
+            for name in filenames:
+                yield f"{rel}/{name}" if rel else name
+
+
+class GitRevisionTree:
+    """Files of a git revision, read with git itself (no checkout, nothing written)."""
+
+    def __init__(self, root: Path, rev: str) -> None:
+        self.root = root.resolve()
+        self.rev = rev
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(self.root), "rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}"],
+                capture_output=True, check=False, text=True,
+            )
+        except OSError as exc:
+            raise InputError(f"cannot run git: {exc}") from exc
+        if out.returncode != 0:
+            raise InputError(f"{rev!r} is not a revision of the git repository {str(root)!r}")
+        self.tree_id = out.stdout.strip()
+        self._files: set[str] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.root} at {self.rev}"
+
+    def _all_files(self) -> set[str]:
+        if self._files is None:
+            out = subprocess.run(
+                ["git", "-C", str(self.root), "ls-tree", "-r", "-z", "--name-only", self.tree_id],
+                capture_output=True, check=True,
+            )
+            self._files = {p.decode("utf-8", "surrogateescape") for p in out.stdout.split(b"\0") if p}
+        return self._files
+
+    def read_bytes(self, path: str) -> bytes | None:
+        path = safe_relpath(path)
+        if path not in self._all_files():
+            return None
+        out = subprocess.run(
+            ["git", "-C", str(self.root), "cat-file", "blob", f"{self.tree_id}:{path}"],
+            capture_output=True, check=False,
+        )
+        return out.stdout if out.returncode == 0 else None
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        head = safe_relpath(prefix) + "/" if prefix else ""
+        return (p for p in self._all_files() if p.startswith(head))
+
+
+class EmptyTree:
+    """No tree at all: verify without --tree sees only what the diffs show."""
+
+    label = "(no tree)"
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return None
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        return iter(())
+
+
+class OverlayTree:
+    """`base` with some files replaced (bytes) or deleted (None): the tree after applying patches."""
+
+    def __init__(self, base: SourceTree, changes: Mapping[str, bytes | None]) -> None:
+        self.base = base
+        self.changes = dict(changes)
+
+    @property
+    def label(self) -> str:
+        return f"{self.base.label} (+{len(self.changes)} changed files)"
+
+    def read_bytes(self, path: str) -> bytes | None:
+        path = safe_relpath(path)
+        if path in self.changes:
+            return self.changes[path]
+        return self.base.read_bytes(path)
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        head = safe_relpath(prefix) + "/" if prefix else ""
+        for path in self.base.list_files(prefix):
+            if path not in self.changes:
+                yield path
+        for path, data in self.changes.items():
+            if data is not None and path.startswith(head):
+                yield path
