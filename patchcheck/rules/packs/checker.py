@@ -1,0 +1,313 @@
+"""The checker that runs a set of rule packs: family members, claims, unreviewed sites, special rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from patchcheck.report.finding import Finding, Location, Severity
+from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.packs import csrc, special
+from patchcheck.rules.packs.claims import Claim, find_claims
+from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
+from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE, PC_UNREVIEWED
+from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
+from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
+
+COMMIT_MSG = "COMMIT_MSG"
+
+
+@dataclass
+class FlagFacts:
+    """Why a flag has each property: property -> human-readable source."""
+
+    name: str
+    sources: dict[str, str] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    from_claim_only: set[str] = field(default_factory=set)
+
+    def add(self, prop: str, source: str, *, claim: bool = False) -> None:
+        if prop not in self.sources:
+            self.sources[prop] = source
+            if claim:
+                self.from_claim_only.add(prop)
+        elif not claim:
+            self.from_claim_only.discard(prop)
+
+
+def rule_doc(rule: PackRule) -> RuleDoc:
+    return RuleDoc(
+        id=rule.id, name=rule.name, severity=rule.severity, summary=rule.title, what=rule.doc,
+        why=rule.doc, example=rule.example, fix=rule.fix, scope=rule.scope,
+        needs=rule.needs or tuple(dict.fromkeys(m.site.file for m in rule.members)),
+        diff_only=rule.kind in ("family", "read-after-call", "uapi-mirror"), origin=rule.origin,
+    )
+
+
+class PackChecker:
+    """Every rule of a PackSet, plus the meta rules (claims, coverage, unreviewed sites)."""
+
+    def __init__(self, packs: PackSet) -> None:
+        self.packs = packs
+        self._docs = tuple(rule_doc(r) for r in packs.rules) + META_RULES
+
+    @property
+    def rules(self) -> tuple[RuleDoc, ...]:
+        return self._docs
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        return sorted(Run(self.packs, ctx).findings(), key=Finding.sort_key)
+
+
+class Run:
+    def __init__(self, packs: PackSet, ctx: CheckContext) -> None:
+        self.packs = packs
+        self.ctx = ctx
+        self.view: SeriesView | None = view_of(ctx.series)
+        self.upto = ctx.patch_index
+        self.cache = SourceCache(ctx.tree)
+        self.judge = MemberJudge(self.cache)
+        self.families = [r for r in packs.rules if r.kind == "family"]
+        self.facts = self._flag_facts()
+
+    # ---- which flags, which properties -------------------------------------------------------------
+    def _series_flags(self) -> tuple[set[str], set[str]]:
+        """(flags the series defines, flags its added or removed lines mention)."""
+        if self.view is None:
+            return set(), set()
+        mentioned: set[str] = set()
+        for patch in self.view.upto(self.upto):
+            for added in patch.added:
+                mentioned |= flags_in(added.text)
+            for removed in patch.removed_text:
+                mentioned |= flags_in(removed)
+        return self.view.defined_flags(self.upto), mentioned
+
+    def _flag_facts(self) -> dict[str, FlagFacts]:
+        facts: dict[str, FlagFacts] = {}
+        defined, mentioned = self._series_flags()
+        self.new_flags = defined
+        self.touched_flags = defined | mentioned
+        for name, spec in self.packs.flags().items():
+            if self.view is not None and name not in self.touched_flags:
+                continue
+            for prop in spec.properties:
+                facts.setdefault(name, FlagFacts(name)).add(prop, "rule pack")
+        if self.view is not None:
+            for rule in self.families:
+                for member in rule.members:
+                    for flag in mentioned:
+                        patch = touched_in_series(member, flag, self.view, self.upto)
+                        if patch is None:
+                            continue
+                        for prop in rule.applies_to:
+                            facts.setdefault(flag, FlagFacts(flag)).add(
+                                prop, f"patch {patch} adds {flag} to {member.site}")
+            for view_patch in self.view.upto(self.upto):
+                claims = find_claims(view_patch.message, self.packs.claims, view_patch.index)
+                for flag in self._claim_targets(view_patch.message):
+                    for claim in claims:
+                        entry = facts.setdefault(flag, FlagFacts(flag))
+                        entry.claims.append(claim)
+                        promise = f'patch {claim.patch} promises "{claim.sentence}"'
+                        entry.add(claim.property, promise, claim=True)
+        for entry in facts.values():
+            for prop in list(entry.sources):
+                for implied in self.packs.closure({prop}) - {prop}:
+                    entry.add(implied, f"implied by {prop}", claim=prop in entry.from_claim_only)
+        if self.ctx.flags is not None:
+            facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
+        return facts
+
+    def _claim_targets(self, message: str) -> set[str]:
+        if self.new_flags:
+            return set(self.new_flags)
+        return flags_in(message) & self.touched_flags
+
+    def companions(self, flag: str) -> set[str]:
+        spec = self.packs.flags().get(flag)
+        found = set(spec.companions) if spec else set()
+        for rule in self.families:
+            for member in rule.members:
+                if member.creation:
+                    for site in (member.site, *member.alternatives):
+                        found |= companions_at(self.cache, site, flag)
+        return found
+
+    # ---- findings -----------------------------------------------------------------------------------
+    def findings(self) -> Iterator[Finding]:
+        produced: list[Finding] = list(self._family_findings())
+        produced.extend(self._unreviewed())
+        for rule in self.packs.rules:
+            if rule.kind != "family":
+                produced.extend(special.run(rule, self.cache, self.view, self.upto))
+        yield from (f for f in produced if self._keep(f))
+
+    def _keep(self, finding: Finding) -> bool:
+        """In verify, report what the series introduced: its flags, or lines it added."""
+        if self.view is None:
+            return True
+        if finding.flag is not None and finding.flag in self.touched_flags:
+            return True
+        loc = finding.location
+        if loc is None or loc.line is None:
+            return False
+        return (loc.path, loc.line) in self.view.added_at(self.upto)
+
+    def _patch_of(self, path: str, line: int | None) -> int | None:
+        if self.view is None or line is None:
+            return None
+        for patch in self.view.upto(self.upto):
+            if any(a.path == path and a.line == line for a in patch.added):
+                return patch.index
+        return self.view.upto(self.upto)[-1].index if self.view.patches else None
+
+    def _family_findings(self) -> Iterator[Finding]:
+        for flag, facts in sorted(self.facts.items()):
+            props = set(facts.sources)
+            companions = self.companions(flag)
+            spec = self.packs.flags().get(flag)
+            refuses = set(spec.refuses) if spec else set()
+            implemented: dict[str, bool] = {}
+            pending: list[_Pending] = []
+            for rule in self.families:
+                applying = [p for p in rule.applies_to if p in props]
+                if not applying:
+                    continue
+                verdicts = [(m, self._member_verdict(m, flag, companions, refuses)) for m in rule.members]
+                positive = [(m, v) for m, v in verdicts if not m.must_not_clear]
+                ok_any = any(v[0] == "ok" for _, v in positive) or (
+                    not positive and all(v[0] == "ok" for _, v in verdicts))
+                for prop in applying:
+                    implemented[prop] = implemented.get(prop, False) or ok_any
+                pending.extend(self._rule_findings(rule, flag, facts, applying, verdicts))
+            claimed_gaps = {p for p in facts.from_claim_only if not implemented.get(p, True)}
+            for finding in pending:
+                if not finding.props & claimed_gaps:
+                    yield finding.finding
+            yield from self._claim_findings(facts, claimed_gaps)
+
+    def _member_verdict(
+        self, member: Member, flag: str, companions: set[str], refuses: set[str]
+    ) -> tuple[str, Site, int | None, str, list[str]]:
+        """("ok" | "missing" | "stale" | "untouched" | "unknown", site, line, detail, evidence)."""
+        verdict = self.judge.judge(member, flag, companions, refuses)
+        if verdict.status is Status.OK:
+            return "ok", verdict.site, None, "", verdict.evidence
+        if verdict.status is Status.MISSING:
+            return "missing", verdict.site, verdict.line, verdict.detail, verdict.evidence
+        if verdict.status is Status.STALE:
+            return "stale", verdict.site, None, verdict.detail, []
+        # No file: only the diffs can tell, and only for a flag the series itself defines.
+        if self.view is None:
+            return "unknown", member.site, None, "", []
+        if touched_in_series(member, flag, self.view, self.upto) is not None or member.must_not_clear:
+            return "ok", member.site, None, "", []
+        if flag in self.new_flags:
+            return "untouched", member.site, None, f"the series does not add {flag} here", []
+        return "unknown", member.site, None, "", []
+
+    def _rule_findings(
+        self, rule: PackRule, flag: str, facts: FlagFacts, applying: list[str],
+        verdicts: list[tuple[Member, tuple[str, Site, int | None, str, list[str]]]],
+    ) -> Iterator[_Pending]:
+        why = [f"{flag} is {p}: {facts.sources[p]}" for p in applying]
+        note = self.view.incomplete_note() if self.view else None
+        untouched = [m for m, v in verdicts if v[0] == "untouched"]
+        positive = [m for m in rule.members if not m.must_not_clear]
+        if untouched and len(untouched) == len(positive):
+            sites = ", ".join(str(m.site) for m in untouched)
+            yield _Pending(set(applying), Finding(
+                rule_id=PC_COVERAGE, severity=Severity.WARNING if note else rule.severity,
+                message=f"{flag} is {'/'.join(applying)} but the series touches no member of "
+                        f"{rule.id} ({rule.title}): {sites}",
+                location=Location(untouched[0].site.file), flag=flag, hint=rule.fix,
+                evidence=tuple(why + ([note] if note else [])), patch=self._last_patch(),
+            ))
+            return
+        for member, (status, site, line, detail, evidence) in verdicts:
+            if status == "missing" or status == "untouched":
+                yield _Pending(set(applying), Finding(
+                    rule_id=rule.id, severity=rule.severity,
+                    message=f"{site}: {detail}", location=Location(site.file, line), flag=flag,
+                    hint=rule.fix, evidence=tuple(why + evidence + ([member.why] if member.why else [])),
+                    patch=self._patch_of(site.file, line) if line else self._last_patch(),
+                ))
+            elif status == "stale":
+                yield _Pending(set(), Finding(
+                    rule_id=PC_STALE, severity=Severity.UNRESOLVED,
+                    message=f"rule {rule.id} member {site}: {detail}; the pack may need updating",
+                    location=Location(site.file), flag=flag, hint="update the member in the rule pack",
+                    evidence=(f"pack entry {rule.origin}",),
+                ))
+
+    def _last_patch(self) -> int | None:
+        if self.view is None or not self.view.patches:
+            return None
+        return self.view.upto(self.upto)[-1].index
+
+    def _claim_findings(self, facts: FlagFacts, gaps: set[str]) -> Iterator[Finding]:
+        note = self.view.incomplete_note() if self.view else None
+        where = "in the tree after the series" if self.ctx.tree.read_bytes("include/linux/mm.h") is not None \
+            else "in the patches present"
+        seen: set[tuple[str, str]] = set()
+        for claim in facts.claims:
+            if claim.property not in gaps or (claim.property, claim.sentence) in seen:
+                continue
+            seen.add((claim.property, claim.sentence))
+            expected = [str(m.site) for r in self.families if claim.property in r.applies_to
+                        for m in r.members if not m.must_not_clear]
+            yield Finding(
+                rule_id=PC_CLAIM, severity=Severity.WARNING if note else Severity.ERROR,
+                message=f'patch {claim.patch} promises "{claim.sentence}" ({claim.property}) but no site '
+                        f"{where} makes {facts.name} {claim.property}",
+                location=Location(COMMIT_MSG, claim.line), flag=facts.name,
+                hint="implement it at: " + "; ".join(expected) if expected else None,
+                evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
+                patch=claim.patch,
+            )
+
+    # ---- unreviewed sites ---------------------------------------------------------------------------
+    def _unreviewed(self) -> Iterator[Finding]:
+        for rule in self.families:
+            if rule.discover is None:
+                continue
+            known = {(s.file, s.function) for m in rule.members for s in (m.site, *m.alternatives)}
+            known |= {(e.site.file, e.site.function) for e in rule.exemptions}
+            names = set(rule.discover.calls)
+            for path in self._files_under(rule.discover.under):
+                data = self.cache.data(path)
+                if data is None or not any(n.encode() in data for n in names):
+                    continue
+                for fn in csrc.functions(csrc.parse(data)):
+                    if (path, fn.name) in known:
+                        continue
+                    found = csrc.calls(fn.body, names)
+                    if not found:
+                        continue
+                    body = csrc.text(fn.node)
+                    if rule.discover.vma_in_scope and not ("vm_area_struct" in body or "vm_fault" in body):
+                        continue
+                    callee = csrc.text(found[0].child_by_field_name("function") or found[0])
+                    yield Finding(
+                        rule_id=PC_UNREVIEWED, severity=Severity.WARNING,
+                        message=f"{path}: {fn.name}() calls {callee}() with a VMA in scope but is neither "
+                                f"a member nor an exemption of {rule.id}",
+                        location=Location(path, csrc.line_of(found[0])),
+                        hint=f"review it and add it to {rule.id}'s members or exemptions ({rule.origin})",
+                        evidence=(f"{rule.id}: {rule.title}",),
+                    )
+
+    def _files_under(self, prefixes: tuple[str, ...]) -> list[str]:
+        files: set[str] = set()
+        for prefix in prefixes:
+            files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}
+        return sorted(files)
+
+
+@dataclass
+class _Pending:
+    """A member finding, held back until we know whether a claim finding already covers its property."""
+
+    props: set[str]
+    finding: Finding

@@ -1,0 +1,134 @@
+"""What the pack rules need to know about a series: commit messages and the lines each patch adds.
+
+Built from the intake's series objects (duck-typed, see `view_of`) or straight from diff text, so the
+rules work the same with a tree, with a partial tree, and with no tree at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from unidiff import PatchSet  # type: ignore[attr-defined]
+from unidiff.errors import UnidiffParseError
+
+_KEYWORDS = {"if", "else", "while", "for", "switch", "return", "do", "sizeof", "case", "goto", "typeof"}
+# `static inline bool name(` / `vm_fault_t name(`: at least a type before the name, not a statement.
+_FUNC_DEF = re.compile(r"^(?:[A-Za-z_][\w]*[\s*]+)+?\**([A-Za-z_]\w*)\s*\([^;]*$")
+_SECTION_NAME = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
+_FLAG = re.compile(r"\bVM_[A-Z][A-Z0-9_]*\b")
+
+
+@dataclass(frozen=True)
+class AddedLine:
+    path: str
+    line: int  # in the file after this patch
+    text: str
+    function: str | None  # best guess of the enclosing function
+    after: tuple[str, ...] = ()  # earlier lines of the same hunk (context and added), nearest last
+
+
+@dataclass
+class PatchView:
+    index: int
+    subject: str
+    message: str
+    added: list[AddedLine] = field(default_factory=list)
+    removed_text: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+
+    def defined_flags(self) -> set[str]:
+        added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
+        removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
+        return {f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")}
+
+
+@dataclass
+class SeriesView:
+    patches: list[PatchView]
+    total: int | None = None
+    missing: list[int] = field(default_factory=list)
+
+    def upto(self, index: int | None) -> list[PatchView]:
+        return [p for p in self.patches if index is None or p.index <= index]
+
+    def defined_flags(self, index: int | None = None) -> set[str]:
+        return {f for p in self.upto(index) for f in p.defined_flags()}
+
+    def added_at(self, index: int | None = None) -> set[tuple[str, int]]:
+        return {(a.path, a.line) for p in self.upto(index) for a in p.added}
+
+    def incomplete_note(self) -> str | None:
+        if not self.missing:
+            return None
+        total = self.total or len(self.patches) + len(self.missing)
+        return f"{len(self.missing)} of {total} patches absent; the site may be in one of them"
+
+
+def _function_guess(line: str, current: str | None) -> str | None:
+    stripped = line.rstrip()
+    if not stripped or stripped.endswith(";") or stripped.startswith(("#", "}", "{", "/", "*")):
+        return current
+    match = _FUNC_DEF.match(stripped)
+    if match and match.group(1) not in _KEYWORDS and stripped.split()[0] not in _KEYWORDS:
+        return match.group(1)
+    return current
+
+
+def patch_view_from_diff(index: int, subject: str, message: str, diff: str) -> PatchView:
+    view = PatchView(index, subject, message)
+    try:
+        patchset = PatchSet(diff)
+    except UnidiffParseError:
+        return view
+    for patched in patchset:
+        path = patched.target_file[2:] if patched.target_file.startswith("b/") else patched.target_file
+        if path == "/dev/null":
+            continue
+        view.files.add(path)
+        for hunk in patched:
+            names = _SECTION_NAME.findall(hunk.section_header or "")
+            current = names[0] if names else None
+            before: list[str] = []
+            for line in hunk:
+                if line.is_removed:
+                    view.removed_text.append(line.value.rstrip("\n"))
+                    continue
+                value = line.value.rstrip("\n")
+                current = _function_guess(value, current)
+                if line.is_added and line.target_line_no is not None:
+                    view.added.append(AddedLine(path, line.target_line_no, value, current, tuple(before)))
+                before.append(value)
+    return view
+
+
+def _attr(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def view_of(series: Any) -> SeriesView | None:
+    """Adapt the intake's series (or None) to a SeriesView."""
+    if series is None or isinstance(series, SeriesView):
+        return series
+    patches: list[PatchView] = []
+    raw_patches: Iterable[Any] = _attr(series, "patches", default=())
+    for position, patch in enumerate(raw_patches, start=1):
+        index = _attr(patch, "index", "number", default=position)
+        subject = str(_attr(patch, "subject", "title", default=""))
+        message = str(_attr(patch, "message", "commit_message", "body", default=""))
+        diff = _attr(patch, "diff", "diff_text", default="")
+        patches.append(patch_view_from_diff(int(index), subject, message, str(diff)))
+    missing = list(_attr(series, "missing", default=()))
+    total = _attr(series, "total", default=None)
+    return SeriesView(patches, int(total) if total else None, [int(m) for m in missing])
+
+
+def flags_in(text: str) -> set[str]:
+    return set(_FLAG.findall(text))
