@@ -63,7 +63,7 @@ class AppliedState:
 
 
 def apply_series(series: Series, tree: SourceTree, *, ignore_whitespace: bool = False) -> list[AppliedState]:
-    """Apply every patch of `series` to `tree` in memory; one state per patch. Raises InputError on failure."""
+    """Apply each patch of `series` to `tree` in memory; one state per patch. InputError on failure."""
     for patch in series.patches:
         for part in patch.diff.unusable:
             if part.hostile:
@@ -91,7 +91,9 @@ def _squeeze(line: str) -> str:
 
 
 class _PatchApplier:
-    def __init__(self, series: Series, patch: Patch, tree: SourceTree, lenient: bool, absent: set[str]) -> None:
+    def __init__(
+        self, series: Series, patch: Patch, tree: SourceTree, lenient: bool, absent: set[str]
+    ) -> None:
         self.series, self.patch, self.tree, self.absent = series, patch, tree, absent
         self.normal: Callable[[str], str] = _squeeze if lenient else (lambda line: line)
         self.writes: dict[str, bytes | None] = {}
@@ -229,8 +231,9 @@ class _PatchApplier:
             return ["no line of that context occurs in the file"]
         start = max(votes, key=lambda s: (votes[s], -s))
         shown = range(max(start, 0), min(start + len(pre), len(lines)))
-        header = f"nearest match in the tree ({votes[start]} of {len(pre)} lines agree), from line {start + 1}:"
-        return [header] + [f"  {n + 1:>6} | {lines[n]}" for n in shown][:_CONTEXT_SHOWN]
+        agree = f"{votes[start]} of {len(pre)} lines agree"
+        shown_lines = [f"  {n + 1:>6} | {lines[n]}" for n in shown][:_CONTEXT_SHOWN]
+        return [f"nearest match in the tree ({agree}), from line {start + 1}:", *shown_lines]
 
     def tree_label(self) -> str:
         base = getattr(self.tree, "base", None)

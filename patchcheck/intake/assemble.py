@@ -84,7 +84,8 @@ def _collect(mails: list[Mail]) -> _Pool:
         if patch is not None:
             pool.patches[subject.revision].append(patch)
         elif subject.is_cover:
-            pool.covers.setdefault(subject.revision, CoverLetter(subject, mail.message_id, mail.author, mail.body))
+            cover = CoverLetter(subject, mail.message_id, mail.author, mail.body)
+            pool.covers.setdefault(subject.revision, cover)
         elif subject.patch and not subject.counters_inferred:
             pool.notes.append(f"{mail.origin}: [{' '.join(subject.prefixes)}] message holds no diff")
     return pool
@@ -144,7 +145,7 @@ def _number_uncounted(patches: list[Patch]) -> list[Patch]:
             ids.append(patch.patch_id)
     if len(ids) < 2:
         return patches
-    numbered = []
+    numbered: list[Patch] = []
     for patch in patches:
         position = ids.index(patch.patch_id) + 1 if patch.patch_id is not None else len(numbered) + 1
         numbered.append(replace(patch, counter=position, expected=len(ids)))
@@ -159,23 +160,15 @@ def _expected(patches: list[Patch]) -> int:
     return max((p.expected for p in patches), default=1)
 
 
-def _is_complete(pool: _Pool, revision: int) -> bool:
-    slots, _ = _slots(pool.patches.get(revision, []))
-    counters = set(slots) | {p.counter for p in pool.quoted.get(revision, [])}
-    expected = _expected(pool.patches.get(revision, []) + pool.quoted.get(revision, []))
-    return all(n in counters for n in range(1, expected + 1))
-
-
 def _choose(pool: _Pool, revisions: list[int], version: int | None, source: str) -> tuple[int, str]:
     if version is not None:
         if version not in revisions:
             have = ", ".join(f"v{r}" for r in revisions)
             raise InputError(f"{source}: no v{version} of the series (found {have})")
         return version, "as requested"
-    complete = [r for r in revisions if _is_complete(pool, r)]
+    complete = [r for r in revisions if _build(pool, r, source).complete]
     if complete:
-        newest = complete[-1]
-        return newest, "newest complete version" if len(revisions) > 1 else "only version"
+        return complete[-1], "newest complete version" if len(revisions) > 1 else "only version"
     return revisions[-1], "newest version; no version is complete"
 
 
@@ -201,7 +194,7 @@ def _build(pool: _Pool, revision: int, source: str) -> Series:
 
 
 def _backfill(pool: _Pool, revision: int, slots: dict[int, Patch], expected: int) -> list[int]:
-    """A partial re-roll (v2 of one patch, sent in reply to v1) borrows the other slots from v1, as b4 does."""
+    """A partial re-roll (v2 of one patch, in reply to v1) borrows the other slots from v1, as b4 does."""
     older = pool.patches.get(revision - 1)
     if not older or _expected(older) != expected or all(n in slots for n in range(1, expected + 1)):
         return []
@@ -221,12 +214,19 @@ def _backfill(pool: _Pool, revision: int, slots: dict[int, Patch], expected: int
 
 
 def _attach_review_trailers(pool: _Pool, patches: list[Patch], cover: CoverLetter | None) -> None:
-    by_id = {p.message_id: p for p in patches if p.message_id}
+    """Trailers from replies: to a patch, to an identical patch (same patch-id) of an older version, as b4
+    carries them forward, and to the cover letter, which count for every patch."""
+    sent = {p.message_id: p for group in pool.patches.values() for p in group if p.message_id}
     for mail, trailers in pool.replies:
         if not trailers or mail.in_reply_to is None:
             continue
-        targets = patches if cover is not None and mail.in_reply_to == cover.message_id else (
-            [by_id[mail.in_reply_to]] if mail.in_reply_to in by_id else [])
+        if cover is not None and mail.in_reply_to == cover.message_id:
+            targets = patches
+        elif (replied := sent.get(mail.in_reply_to)) is not None:
+            targets = [p for p in patches if p is replied or (
+                p.patch_id is not None and p.patch_id == replied.patch_id and p.revision >= replied.revision)]
+        else:
+            continue
         for patch in targets:
             known = {str(t) for t in patch.trailers + patch.review_trailers}
             patch.review_trailers.extend(t for t in trailers if str(t) not in known)

@@ -112,7 +112,7 @@ def _mbox_messages(data: bytes, origin: str) -> Iterator[Mail]:
 
 
 def _looks_like_mail(message: EmailMessage) -> bool:
-    names = {name.lower() for name in message.keys()}
+    names = {name.lower() for name in message}
     return bool(names & {"subject", "from", "message-id", "date"})
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from patchcheck.intake.diff import HUNK_HEADER, split_body
 
+State = tuple[int, int]  # (old lines left, new lines left) while reading a hunk
 _QUOTED = re.compile(r"^ ?>")
 _HEADER_PREFIXES = (
     "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
@@ -78,7 +79,8 @@ def _rebuild(lines: list[str]) -> tuple[list[str], int, list[str]]:
             new = int(header.group(4) or "1")
             found = _classify(lines, index + 1, old, new)
             if found is None:
-                problems.append(f"quoted hunk {line.split('@@')[1].strip()} cannot be matched to its line counts")
+                where = line.split("@@")[1].strip()
+                problems.append(f"quoted hunk {where} cannot be matched to its line counts")
                 return out, repaired, problems
             hunk_lines, used, cost = found
             out.append(line)
@@ -108,24 +110,24 @@ def _options(line: str) -> list[tuple[str, str, int]]:
 def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[str], int, int] | None:
     """The cheapest reading of lines[start:] that uses exactly `old`/`new` lines: (hunk lines, used, cost)."""
     # state (old left, new left) -> (cost, previous state, rendered line); one layer per consumed line
-    layers: list[dict[tuple[int, int], tuple[int, tuple[int, int] | None, str]]] = [{(old, new): (0, None, "")}]
+    layers: list[dict[State, tuple[int, State | None, str]]] = [{(old, new): (0, None, "")}]
     best: tuple[int, int] | None = None  # (cost, layer index) of the cheapest complete reading
     for offset in range(min(old + new, len(lines) - start)):
         line = lines[start + offset]
         if line.startswith("\\ "):
             break
-        layer: dict[tuple[int, int], tuple[int, tuple[int, int] | None, str]] = {}
+        layer: dict[State, tuple[int, State | None, str]] = {}
         for (o, n), (cost, _, _) in layers[-1].items():
             if o == 0 and n == 0:
                 continue
             for kind, text, extra in _options(line):
                 step = {" ": (1, 1), "-": (1, 0), "+": (0, 1)}[kind]
-                state = (o - step[0], n - step[1])
-                if state[0] < 0 or state[1] < 0:
+                after = (o - step[0], n - step[1])
+                if after[0] < 0 or after[1] < 0:
                     continue
                 total = cost + extra
-                if state not in layer or layer[state][0] > total:
-                    layer[state] = (total, (o, n), kind + text)
+                if after not in layer or layer[after][0] > total:
+                    layer[after] = (total, (o, n), kind + text)
         if not layer:
             break
         layers.append(layer)
@@ -134,10 +136,10 @@ def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[st
     if best is None:
         return None
     rendered: list[str] = []
-    state: tuple[int, int] | None = (0, 0)
+    cursor: State | None = (0, 0)
     for depth in range(best[1], 0, -1):
-        assert state is not None
-        _, state, text = layers[depth][state]
+        assert cursor is not None
+        _, cursor, text = layers[depth][cursor]
         rendered.append(text)
     rendered.reverse()
     return rendered, best[1], best[0]

@@ -1,4 +1,4 @@
-"""The series model: which version, which patches (with their diffs), what is absent, duplicated or borrowed."""
+"""The series model: version, patches with their diffs, and what is absent, duplicated or borrowed."""
 
 from __future__ import annotations
 
