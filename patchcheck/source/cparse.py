@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import tree_sitter_c
-from tree_sitter import Language, Node, Parser, Tree
+from typing import TYPE_CHECKING
 
 from patchcheck.source.guards import TRUE, Formula, conj
 from patchcheck.source.preproc import MacroDef
+
+if TYPE_CHECKING:  # tree-sitter is imported on first parse: warm runs that parse nothing skip it
+    from tree_sitter import Node, Parser, Tree
 
 PARSE_COUNT = 0
 _PARSER: Parser | None = None
@@ -27,6 +28,9 @@ _PARSER: Parser | None = None
 def _parser() -> Parser:
     global _PARSER
     if _PARSER is None:
+        import tree_sitter_c
+        from tree_sitter import Language, Parser
+
         _PARSER = Parser(Language(tree_sitter_c.language()))
     return _PARSER
 

@@ -160,7 +160,10 @@ def preprocess(text: str) -> PreprocFile:
                 params = None
                 if dm.group(2) is not None:
                     params = tuple(p.strip() for p in dm.group(2)[1:-1].split(",") if p.strip())
-                defines.append(MacroDef(dm.group(1), params, dm.group(3).strip(), current, start + 1, start + 1))
+                body = dm.group(3)
+                leading = body[: len(body) - len(body.lstrip())]
+                defines.append(MacroDef(dm.group(1), params, body.strip(), current, start + 1,
+                                        start + 1 + leading.count("\n")))
                 defined_so_far[dm.group(1)] = disj(defined_so_far.get(dm.group(1), FALSE), current)
         elif kind == "undef":
             name = rest.split()[0] if rest.split() else ""

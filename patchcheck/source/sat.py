@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pysat.solvers import Solver
-
 from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
 
 
 class SatSession:
     def __init__(self) -> None:
+        from pysat.solvers import Solver  # imported on first use: a warm `flags` run may need none
+
         self._solver = Solver(name="minisat22")
         self._atom_var: dict[Atom, int] = {}
         self._lit: dict[Formula, int] = {}
