@@ -24,15 +24,9 @@ class FlagFacts:
     name: str
     sources: dict[str, str] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
-    from_claim_only: set[str] = field(default_factory=set)
 
-    def add(self, prop: str, source: str, *, claim: bool = False) -> None:
-        if prop not in self.sources:
-            self.sources[prop] = source
-            if claim:
-                self.from_claim_only.add(prop)
-        elif not claim:
-            self.from_claim_only.discard(prop)
+    def add(self, prop: str, source: str) -> None:
+        self.sources.setdefault(prop, source)
 
 
 def rule_doc(rule: PackRule) -> RuleDoc:
@@ -72,22 +66,25 @@ class Run:
 
     # ---- which flags, which properties -------------------------------------------------------------
     def _series_flags(self) -> tuple[set[str], set[str]]:
-        """(flags the series defines, flags its added or removed lines mention)."""
+        """(flags the series defines, flags it adds to or removes from code).
+
+        A flag on both sides (a line rewritten around it, e.g. `VM_A` -> `(VM_A | VM_B)`) is not touched.
+        """
         if self.view is None:
             return set(), set()
-        mentioned: set[str] = set()
+        touched: set[str] = set()
         for patch in self.view.upto(self.upto):
-            for added in patch.added:
-                mentioned |= flags_in(added.text)
-            for removed in patch.removed_text:
-                mentioned |= flags_in(removed)
-        return self.view.defined_flags(self.upto), mentioned
+            added = {f for a in patch.added for f in flags_in(a.text)}
+            removed = {f for r in patch.removed_text for f in flags_in(r)}
+            touched |= added ^ removed
+        return self.view.defined_flags(self.upto), touched
 
     def _flag_facts(self) -> dict[str, FlagFacts]:
         facts: dict[str, FlagFacts] = {}
         defined, mentioned = self._series_flags()
         self.new_flags = defined
         self.touched_flags = defined | mentioned
+        mentioned = self.touched_flags
         for name, spec in self.packs.flags().items():
             if self.view is not None and name not in self.touched_flags:
                 continue
@@ -110,11 +107,11 @@ class Run:
                         entry = facts.setdefault(flag, FlagFacts(flag))
                         entry.claims.append(claim)
                         promise = f'patch {claim.patch} promises "{claim.sentence}"'
-                        entry.add(claim.property, promise, claim=True)
+                        entry.add(claim.property, promise)
         for entry in facts.values():
             for prop in list(entry.sources):
                 for implied in self.packs.closure({prop}) - {prop}:
-                    entry.add(implied, f"implied by {prop}", claim=prop in entry.from_claim_only)
+                    entry.add(implied, f"implied by {prop}")
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
         return facts
@@ -181,7 +178,8 @@ class Run:
                 for prop in applying:
                     implemented[prop] = implemented.get(prop, False) or ok_any
                 pending.extend(self._rule_findings(rule, flag, facts, applying, verdicts))
-            claimed_gaps = {p for p in facts.from_claim_only if not implemented.get(p, True)}
+            # A promise nothing implements is one finding quoting it (naming the sites), not one per member.
+            claimed_gaps = {c.property for c in facts.claims if not implemented.get(c.property, True)}
             for finding in pending:
                 if not finding.props & claimed_gaps:
                     yield finding.finding
@@ -255,7 +253,7 @@ class Run:
             if claim.property not in gaps or (claim.property, claim.sentence) in seen:
                 continue
             seen.add((claim.property, claim.sentence))
-            expected = [str(m.site) for r in self.families if claim.property in r.applies_to
+            expected = [_describe(m) for r in self.families if claim.property in r.applies_to
                         for m in r.members if not m.must_not_clear]
             yield Finding(
                 rule_id=PC_CLAIM, severity=Severity.WARNING if note else Severity.ERROR,
@@ -303,6 +301,11 @@ class Run:
         for prefix in prefixes:
             files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}
         return sorted(files)
+
+
+def _describe(member: Member) -> str:
+    helpers = " or ".join(str(v) for v in member.via)
+    return f"{member.site} (or {helpers})" if helpers else str(member.site)
 
 
 @dataclass

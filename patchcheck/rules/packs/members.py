@@ -144,7 +144,9 @@ class MemberJudge:
         helper = self._tests_via(member, body, flag)
         if helper is not None:
             return Verdict(Status.OK, site, evidence=[f"tests {flag} through {helper}"])
-        return Verdict(Status.MISSING, site, fn.line, f"never tests {flag}")
+        helpers = " nor ".join(f"{v.function}()" for v in member.via)
+        return Verdict(Status.MISSING, site, fn.line,
+                       f"never tests {flag}" + (f" (nor does {helpers})" if helpers else ""))
 
     def _mask_with(self, member: Member, site: Site, fn: csrc.Function, flag: str) -> Verdict:
         anchors = [a for a in csrc.identifiers(fn.body, set(member.mask_with)) if csrc.is_flag_test(a)]

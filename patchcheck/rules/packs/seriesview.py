@@ -78,7 +78,25 @@ def _function_guess(line: str, current: str | None) -> str | None:
     return current
 
 
+def _add_hunk(view: PatchView, path: str, section: str, new_start: int, lines: Iterable[tuple[str, str]]) -> None:
+    """`lines` are (kind, text) with kind one of " ", "+", "-"."""
+    names = _SECTION_NAME.findall(section or "")
+    current = names[0] if names else None
+    before: list[str] = []
+    number = new_start
+    for kind, value in lines:
+        if kind == "-":
+            view.removed_text.append(value)
+            continue
+        current = _function_guess(value, current)
+        if kind == "+":
+            view.added.append(AddedLine(path, number, value, current, tuple(before)))
+        before.append(value)
+        number += 1
+
+
 def patch_view_from_diff(index: int, subject: str, message: str, diff: str) -> PatchView:
+    """From diff text (used by tests and by callers without the intake)."""
     view = PatchView(index, subject, message)
     try:
         patchset = PatchSet(diff)
@@ -90,18 +108,21 @@ def patch_view_from_diff(index: int, subject: str, message: str, diff: str) -> P
             continue
         view.files.add(path)
         for hunk in patched:
-            names = _SECTION_NAME.findall(hunk.section_header or "")
-            current = names[0] if names else None
-            before: list[str] = []
-            for line in hunk:
-                if line.is_removed:
-                    view.removed_text.append(line.value.rstrip("\n"))
-                    continue
-                value = line.value.rstrip("\n")
-                current = _function_guess(value, current)
-                if line.is_added and line.target_line_no is not None:
-                    view.added.append(AddedLine(path, line.target_line_no, value, current, tuple(before)))
-                before.append(value)
+            kinds = [(line.line_type, line.value.rstrip("\n")) for line in hunk if line.line_type in " +-"]
+            _add_hunk(view, path, hunk.section_header, hunk.target_start, kinds)
+    return view
+
+
+def patch_view_from_files(index: int, subject: str, message: str, files: Iterable[Any]) -> PatchView:
+    """From the intake's FilePatch records (path / new_path, hunks with new_start, section, lines)."""
+    view = PatchView(index, subject, message)
+    for file in files:
+        if getattr(file, "new_path", "") is None:
+            continue  # deleted
+        path = str(file.path)
+        view.files.add(path)
+        for hunk in file.hunks:
+            _add_hunk(view, path, hunk.section, hunk.new_start, ((ln.kind, ln.text) for ln in hunk.lines))
     return view
 
 
@@ -120,13 +141,16 @@ def view_of(series: Any) -> SeriesView | None:
     patches: list[PatchView] = []
     raw_patches: Iterable[Any] = _attr(series, "patches", default=())
     for position, patch in enumerate(raw_patches, start=1):
-        index = _attr(patch, "index", "number", default=position)
-        subject = str(_attr(patch, "subject", "title", default=""))
-        message = str(_attr(patch, "message", "commit_message", "body", default=""))
-        diff = _attr(patch, "diff", "diff_text", default="")
-        patches.append(patch_view_from_diff(int(index), subject, message, str(diff)))
+        index = int(_attr(patch, "counter", "index", default=position) or position)
+        subject = str(_attr(patch, "title", "subject", default=""))
+        message = str(_attr(patch, "message", default=""))
+        diff = _attr(patch, "diff", default="")
+        if isinstance(diff, str):
+            patches.append(patch_view_from_diff(index, subject, message, diff))
+        else:
+            patches.append(patch_view_from_files(index, subject, message, getattr(diff, "files", ())))
     missing = list(_attr(series, "missing", default=()))
-    total = _attr(series, "total", default=None)
+    total = _attr(series, "expected", "total", default=None)
     return SeriesView(patches, int(total) if total else None, [int(m) for m in missing])
 
 
