@@ -78,7 +78,9 @@ def _function_guess(line: str, current: str | None) -> str | None:
     return current
 
 
-def _add_hunk(view: PatchView, path: str, section: str, new_start: int, lines: Iterable[tuple[str, str]]) -> None:
+def _add_hunk(
+    view: PatchView, path: str, section: str, new_start: int, lines: Iterable[tuple[str, str]]
+) -> None:
     """`lines` are (kind, text) with kind one of " ", "+", "-"."""
     names = _SECTION_NAME.findall(section or "")
     current = names[0] if names else None
