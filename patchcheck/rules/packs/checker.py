@@ -275,9 +275,9 @@ class Run:
             names = set(rule.discover.calls)
             for path in self._files_under(rule.discover.under):
                 data = self.cache.data(path)
-                if data is None or not any(n.encode() in data for n in names):
+                if data is None:
                     continue
-                for fn in csrc.functions(csrc.parse(data)):
+                for fn in csrc.functions_mentioning(data, names):
                     if (path, fn.name) in known:
                         continue
                     found = csrc.calls(fn.body, names)
@@ -297,6 +297,10 @@ class Run:
                     )
 
     def _files_under(self, prefixes: tuple[str, ...]) -> list[str]:
+        """C files below the prefixes; for a series only those it changed (findings must be on its lines)."""
+        if self.view is not None:
+            changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
+            return sorted(p for p in changed if p.startswith(prefixes) and p.endswith((".c", ".h")))
         files: set[str] = set()
         for prefix in prefixes:
             files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}

@@ -7,12 +7,14 @@ preprocessor noise; everything here looks only inside function bodies, where tha
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter_c
 from tree_sitter import Language, Node, Parser
+
+from patchcheck.source.cache import DiskCache, digest
 
 _LANGUAGE = Language(tree_sitter_c.language())
 _PARSER = Parser(_LANGUAGE)
@@ -69,10 +71,25 @@ def _declarator_name(node: Node | None) -> str | None:
     return None
 
 
+_CONTAINERS = {
+    "translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
+    "linkage_specification", "declaration_list", "ERROR",
+}
+
+
+def _top_level(root: Node) -> Iterator[Node]:
+    """Function definitions live at file level, possibly inside #if blocks: never walk into bodies."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_definition":
+            yield node
+        elif node.type in _CONTAINERS:
+            stack.extend(reversed(node.children))
+
+
 def functions(root: Node) -> Iterator[Function]:
-    for node in walk(root):
-        if node.type != "function_definition":
-            continue
+    for node in _top_level(root):
         declarator = node.child_by_field_name("declarator")
         body = node.child_by_field_name("body")
         # A function_definition's declarator must contain a function_declarator.
@@ -85,10 +102,53 @@ def functions(root: Node) -> Iterator[Function]:
             yield Function(name, node, body)
 
 
+# name -> [(start byte, end byte, first row)] of every function definition in a file, by content digest.
+FunctionIndex = dict[str, list[tuple[int, int, int]]]
+_INDEXES: dict[str, FunctionIndex] = {}
+_DISK = DiskCache()
+_INDEX_NAMESPACE = "packs-functions-v1"
+
+
+def function_index(data: bytes) -> FunctionIndex:
+    """Where each function is; built from one full parse, then kept in memory and on disk."""
+    key = digest(data)
+    index = _INDEXES.get(key)
+    if index is None:
+        index = _DISK.get(_INDEX_NAMESPACE, key)
+        if not isinstance(index, dict):
+            index = {}
+            for fn in functions(parse(data)):
+                index.setdefault(fn.name, []).append(
+                    (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0]))
+            _DISK.put(_INDEX_NAMESPACE, key, index)
+        _INDEXES[key] = index
+    return index
+
+
+def _parse_function(data: bytes, start: int, end: int, row: int) -> Function | None:
+    """Parse one function on its own; leading newlines keep its line numbers those of the file."""
+    found = list(functions(parse(b"\n" * row + data[start:end])))
+    return found[0] if found else None
+
+
 def find_functions(data: bytes, name: str) -> list[Function]:
     if name.encode() not in data:
         return []
-    return [f for f in functions(parse(data)) if f.name == name]
+    spans = function_index(data).get(name, [])
+    return [fn for span in spans if (fn := _parse_function(data, *span)) is not None and fn.name == name]
+
+
+def functions_mentioning(data: bytes, needles: Iterable[str]) -> list[Function]:
+    """Every function whose text contains one of `needles`, each parsed on its own."""
+    raw = [n.encode() for n in needles]
+    if not any(n in data for n in raw):
+        return []
+    found = []
+    for spans in function_index(data).values():
+        for start, end, row in spans:
+            if any(n in data[start:end] for n in raw) and (fn := _parse_function(data, start, end, row)):
+                found.append(fn)
+    return sorted(found, key=lambda f: f.line)
 
 
 def identifiers(node: Node, names: frozenset[str] | set[str] | None = None) -> Iterator[Node]:

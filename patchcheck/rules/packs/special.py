@@ -89,9 +89,9 @@ def _dead_after_mask(rule: PackRule, cache: SourceCache, view: SeriesView | None
         return
     for path in rule.params["under"]:
         data = cache.data(path)
-        if data is None or not any(m.encode() in data for m in expansions):
+        if data is None:
             continue
-        for fn in csrc.functions(csrc.parse(data)):
+        for fn in csrc.functions_mentioning(data, expansions):
             yield from _dead_in_function(rule, path, fn, expansions)
 
 
