@@ -131,3 +131,17 @@ def test_missing_pack_dir_and_non_mapping(tmp_path: Path) -> None:
     assert _error("- a\n- b\n").startswith("packs/bad.yaml:1:")
     assert "empty" in _error("")
     assert "unsupported YAML tag" in _error("pack: !!python/name:os.system x\nrules: []\n")
+
+
+def test_readme_example_pack_works(tmp_path: Path) -> None:
+    from patchcheck.rules.base import CheckContext
+    from patchcheck.source.tree import DirectoryTree
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Rule packs"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml"))]
+    (tmp_path / "my.yaml").write_text(example)
+    checker = load_packs([tmp_path])[0]
+    tree = DirectoryTree(Path(__file__).resolve().parents[2] / "fixtures" / "packs" / "tree")
+    findings = list(checker.run(CheckContext(tree=tree, flags=frozenset({"VM_FOO"}))))
+    assert [(f.rule_id, f.location.path if f.location else None) for f in findings] == [("PC690", "mm/ksm.c")]
