@@ -47,8 +47,12 @@ class Claim:
     uses: tuple[str, ...] = ()  # optional observation ids the judge reads when present
 
 
+# Python calls 95 "ENOTSUP"; 524 exists only inside the kernel.
+_ERRNO_NAMES = {errno.EOPNOTSUPP: "EOPNOTSUPP", 524: "ENOTSUPP"}
+
+
 def errno_name(number: int) -> str:
-    return "ENOTSUPP" if number == 524 else errno.errorcode.get(number, f"errno {number}")
+    return _ERRNO_NAMES.get(number) or errno.errorcode.get(number, f"errno {number}")
 
 
 def flags_text(flags: Iterable[str]) -> str:

@@ -30,6 +30,7 @@ class ProbeOptions:
     compare: str | None = None
     timeout: float = 10.0
     simulate: str | None = None  # a SIMULATIONS key: pretend the kernel lacks MAP_DROPPABLE (tests, demos)
+    syscalls: Syscalls | None = None  # an explicit syscall layer (tests inject faulty kernels through it)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def observe_host(options: ProbeOptions) -> list[Record]:
         raise InputError(f"unknown simulation {options.simulate!r}; known: {', '.join(SIMULATIONS)}")
     if options.compare is not None and options.compare not in COMPARISONS:
         raise InputError(f"unknown comparison {options.compare!r}; known: {', '.join(COMPARISONS)}")
-    sc = SIMULATIONS[options.simulate]() if options.simulate else Syscalls()
+    sc = options.syscalls or (SIMULATIONS[options.simulate]() if options.simulate else Syscalls())
 
     def in_child(obs_id: str, procedure: Callable[[Syscalls], Record]) -> Record:
         def body() -> Record:
