@@ -45,6 +45,7 @@ class Claim:
     needs: tuple[str, ...]  # observation ids that must be "ok" before the judge runs
     judge: Callable[[Observations], Judgement]
     uses: tuple[str, ...] = ()  # optional observation ids the judge reads when present
+    needs_smaps: bool = True  # judged from /proc/self/smaps, which kernels without PROC_PAGE_MONITOR lack
 
 
 # Python calls 95 "ENOTSUP"; 524 exists only inside the kernel.
@@ -329,6 +330,7 @@ CLAIMS: tuple[Claim, ...] = (
         "do_mmap() rejects MAP_LOCKED with MAP_DROPPABLE (paraphrased)",
         ("map-refusals",),
         _refusal("map-refusals", "locked_errno", "mmap(MAP_DROPPABLE|MAP_LOCKED)"),
+        needs_smaps=False,
     ),
     Claim(
         "refuse-hugetlb",
@@ -336,6 +338,7 @@ CLAIMS: tuple[Claim, ...] = (
         "do_mmap() rejects MAP_HUGETLB with MAP_DROPPABLE (paraphrased)",
         ("map-refusals",),
         _refusal("map-refusals", "hugetlb_errno", "mmap(MAP_DROPPABLE|MAP_HUGETLB)"),
+        needs_smaps=False,
     ),
     Claim(
         "refuse-growsdown",
@@ -343,6 +346,7 @@ CLAIMS: tuple[Claim, ...] = (
         "do_mmap() rejects MAP_GROWSDOWN with MAP_DROPPABLE (paraphrased)",
         ("map-refusals",),
         _refusal("map-refusals", "growsdown_errno", "mmap(MAP_DROPPABLE|MAP_GROWSDOWN)"),
+        needs_smaps=False,
     ),
     Claim(
         "reclaim-drops",
@@ -351,6 +355,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(so that they're zero when read back again).",
         ("reclaim",),
         judge_reclaim,
+        needs_smaps=False,
     ),
     Claim("fork-wipe", "wiped on fork", "It should be zeroed on fork.", ("fork",), judge_fork_wipe),
     Claim("fork-inherit", "inherited by fork", "d) It is inherited by fork.", ("fork",), judge_fork_inherit),
@@ -396,6 +401,7 @@ CLAIMS: tuple[Claim, ...] = (
         "allocations used by vDSO getrandom() can use VM_DROPPABLE",
         ("vdso-getrandom",),
         judge_vdso_params,
+        needs_smaps=False,
     ),
     Claim(
         "vdso-random",
@@ -437,6 +443,9 @@ def judge_claim(claim: Claim, obs: Observations) -> Verdict:
             )
         if outcome != "ok":
             return Verdict(claim.id, Status.FAIL, f"'{obs_id}' observer {outcome}: {detail}".rstrip(": "))
+        if claim.needs_smaps and rec.get("smaps_missing"):
+            evidence = "no /proc/self/smaps: kernel without PROC_PAGE_MONITOR"
+            return Verdict(claim.id, Status.UNSUPPORTED, evidence)
     try:
         status, evidence = claim.judge(obs)
     except _Undecided as early:

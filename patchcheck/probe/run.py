@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from patchcheck.errors import InputError
-from patchcheck.probe import observe
+from patchcheck.probe import observe, procfs
 from patchcheck.probe.child import Record, run_in_child
 from patchcheck.probe.claims import Status, Verdict, index_records, judge_all
 from patchcheck.probe.compare import observe_compare
@@ -98,6 +98,9 @@ def observe_host(options: ProbeOptions) -> list[Record]:
         ("vdso-getrandom", observe_vdso_getrandom),
     ]
     records += [in_child(obs_id, procedure) for obs_id, procedure in plain]
+    if not os.path.exists(procfs.SMAPS):
+        for record in records[1:]:
+            record["smaps_missing"] = True
     if options.coredump:
         with tempfile.TemporaryDirectory(prefix="patchcheck-core-") as workdir:
             records.append(in_child("coredump", lambda s: observe_coredump(s, Path(workdir))))

@@ -221,6 +221,16 @@ def test_observer_outcomes_decide_before_the_judge(
     assert result["creation"][0] is Status.PASS
 
 
+def test_a_kernel_without_smaps_is_unsupported_for_the_smaps_claims() -> None:
+    records = healthy()
+    for record in records:
+        record["smaps_missing"] = True
+    result = verdicts(records)
+    assert result["creation"] == (Status.UNSUPPORTED, "no /proc/self/smaps: kernel without PROC_PAGE_MONITOR")
+    assert result["refuse-locked"][0] is Status.PASS
+    assert result["vdso-params"][0] is Status.PASS
+
+
 def test_missing_or_malformed_records_never_raise() -> None:
     result = verdicts([r for r in healthy() if r["obs"] != "mlock"])
     assert result["mlock-exempt"] == (Status.SKIPPED, "no 'mlock' observation")
