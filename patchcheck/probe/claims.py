@@ -357,7 +357,14 @@ CLAIMS: tuple[Claim, ...] = (
         judge_reclaim,
         needs_smaps=False,
     ),
-    Claim("fork-wipe", "wiped on fork", "It should be zeroed on fork.", ("fork",), judge_fork_wipe),
+    Claim(
+        "fork-wipe",
+        "wiped on fork",
+        "It should be zeroed on fork.",
+        ("fork",),
+        judge_fork_wipe,
+        needs_smaps=False,
+    ),
     Claim("fork-inherit", "inherited by fork", "d) It is inherited by fork.", ("fork",), judge_fork_inherit),
     Claim(
         "mlock-exempt",
@@ -416,6 +423,7 @@ CLAIMS: tuple[Claim, ...] = (
         "the vDSO code is already robust to having the contents of the pages it reads zeroed out",
         ("vdso-getrandom",),
         judge_vdso_after_drop,
+        needs_smaps=False,
     ),
 )
 
