@@ -22,11 +22,11 @@ index 1111111..2222222 100644
 --- b;
 +++ b;
  int c;
--- 
+{signature}
 2.44.0
 
 base-commit: 0123456789abcdef0123456789abcdef01234567
-"""
+""".format(signature="-- ")
 
 
 def test_body_is_cut_at_the_diff_by_hunk_counts() -> None:
@@ -85,7 +85,8 @@ def test_escaping_paths_are_unusable_and_hostile() -> None:
 
 
 def test_malformed_hunk_is_unusable_not_an_exception() -> None:
-    text = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n+b\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n"
+    text = ("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n+b\n"
+            "diff --git a/y b/y\n--- a/y\n+++ b/y\n")
     parsed = parse_diff(text)
     assert parsed.unusable and not parsed.unusable[0].hostile
     assert "malformed" in parsed.unusable[0].reason

@@ -88,7 +88,7 @@ def test_missing_source_is_an_input_error() -> None:
 
 
 def test_empty_directory_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="holds no .patch"):
+    with pytest.raises(InputError, match=r"holds no \.patch"):
         read_source(str(tmp_path))
 
 

@@ -71,7 +71,8 @@ def test_subjects_parse_as_b4_parses_them(raw: str) -> None:
 @pytest.mark.parametrize("raw", [
     "[PATCH v16 1/5] mm: add VM_DROPPABLE for designating always lazily freeable mappings",
     "Re: [PATCH v16 1/5] mm: add VM_DROPPABLE for designating always lazily freeable mappings",
-    "[PATCH mm-unstable v2 3/7] mm: x", "[PATCHv3] x", "[RFC PATCH] x", "[PATCH RESEND] x", "Re: Re: [PATCH] x",
+    "[PATCH mm-unstable v2 3/7] mm: x", "[PATCHv3] x", "[RFC PATCH] x", "[PATCH RESEND] x",
+    "Re: Re: [PATCH] x",
 ])
 def test_issue_subjects_match_b4(raw: str) -> None:
     assert _our_view(raw) == _b4_view(raw)
