@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from patchcheck.intake.diff import HUNK_HEADER, split_body
 
 State = tuple[int, int]  # (old lines left, new lines left) while reading a hunk
+_MAX_READINGS = 64
 _QUOTED = re.compile(r"^ ?>")
 _HEADER_PREFIXES = (
     "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
@@ -134,6 +135,9 @@ def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[st
                     layer[after] = (total, (o, n), kind + text)
         if not layer:
             break
+        if len(layer) > _MAX_READINGS:
+            # Hostile or huge quotes: keep the cheapest readings so the work stays linear.
+            layer = dict(sorted(layer.items(), key=lambda item: item[1][0])[:_MAX_READINGS])
         layers.append(layer)
         if (0, 0) in layer and (best is None or layer[(0, 0)][0] < best[0]):
             best = (layer[(0, 0)][0], len(layers) - 1)

@@ -73,3 +73,13 @@ def test_unquote_strips_one_level() -> None:
 
 def test_reply_without_quoted_diff() -> None:
     assert recover_quoted_patch("> just a quote\nand an answer\n") is None
+
+
+def test_a_long_ambiguous_quote_stays_fast() -> None:
+    # Every line could be context or a change; the counts say they are all additions.
+    lines = ["> diff --git a/t b/t", "> --- a/t", "> +++ b/t", "> @@ -0,0 +1,3000 @@"]
+    lines += ["> +x"] * 3000
+    quoted = recover_quoted_patch("\n".join(lines))
+    assert quoted is not None and quoted.repaired_lines == 0
+    parts = split_body(quoted.body)
+    assert parts is not None and parse_diff(parts.diff).diffstat == Diffstat(1, 3000, 0)
