@@ -69,12 +69,11 @@ def apply_series(series: Series, tree: SourceTree, *, ignore_whitespace: bool = 
             if part.hostile:
                 raise InputError(f"{patch.describe()}: {part.reason}")
     changes: dict[str, bytes | None] = {}
-    absent: set[str] = set()
     states = []
     for index, patch in enumerate(series.patches):
         lenient = ignore_whitespace or patch.reconstructed_from_quote
         view = OverlayTree(tree, changes)
-        applier = _PatchApplier(series, patch, view, lenient, absent)
+        applier = _PatchApplier(series, patch, view, lenient)
         for file in patch.files:
             applier.apply_file(file)
         changes.update(applier.writes)
@@ -91,10 +90,8 @@ def _squeeze(line: str) -> str:
 
 
 class _PatchApplier:
-    def __init__(
-        self, series: Series, patch: Patch, tree: SourceTree, lenient: bool, absent: set[str]
-    ) -> None:
-        self.series, self.patch, self.tree, self.absent = series, patch, tree, absent
+    def __init__(self, series: Series, patch: Patch, tree: SourceTree, lenient: bool) -> None:
+        self.series, self.patch, self.tree = series, patch, tree
         self.normal: Callable[[str], str] = _squeeze if lenient else (lambda line: line)
         self.writes: dict[str, bytes | None] = {}
         self.changes: dict[str, FileChange] = {}
@@ -112,14 +109,12 @@ class _PatchApplier:
             assert file.new_path is not None
             if self.read(file.new_path) is not None:
                 self.fail(file, None, f"{file.new_path} already exists in the tree")
-            self.absent.discard(file.new_path)
             self.write(file, [], True)
             return
         assert file.old_path is not None
         data = self.read(file.old_path)
         if data is None:
             self.unchecked.append(file.old_path)
-            self.absent.update(p for p in (file.old_path, file.new_path) if p)
             return
         text = decode_source(data)
         lines = text.split("\n")

@@ -79,8 +79,11 @@ def _collect(mails: list[Mail]) -> _Pool:
                     pool.quoted[subject.revision].append(patch)
             pool.replies.append((mail, reply_trailers(mail.body, mail.message_id or mail.origin)))
             continue
-        texts = [mail.body, *mail.attachments]
-        patch = next((p for text in texts if (p := _patch(mail, subject, text)) is not None), None)
+        patch = _patch(mail, subject, mail.body)
+        for attached in mail.attachments:
+            if patch is None:
+                # A diff sent as an attachment: the mail's own text is the commit message.
+                patch = _patch(mail, subject, attached, message=mail.body)
         if patch is not None:
             pool.patches[subject.revision].append(patch)
         elif subject.is_cover:
@@ -91,7 +94,9 @@ def _collect(mails: list[Mail]) -> _Pool:
     return pool
 
 
-def _patch(mail: Mail, subject: Subject, text: str, *, reconstructed: bool = False) -> Patch | None:
+def _patch(
+    mail: Mail, subject: Subject, text: str, *, reconstructed: bool = False, message: str | None = None
+) -> Patch | None:
     parts = split_body(text)
     if parts is None:
         return None
@@ -106,7 +111,7 @@ def _patch(mail: Mail, subject: Subject, text: str, *, reconstructed: bool = Fal
     return Patch(
         counter=subject.counter, expected=subject.expected, subject=subject,
         message_id=mail.message_id, origin=mail.origin, author=mail.author, date=mail.date,
-        message=parts.message, diff=diff, patch_id=patch_id(parts.diff),
+        message=parts.message or (message or "").strip(), diff=diff, patch_id=patch_id(parts.diff),
         trailers=message_trailers(parts.message), claimed_diffstat=claimed,
         base_commit=base.group(1) if base else None, reconstructed_from_quote=reconstructed, notes=notes,
         thread_parents=mail.thread_parents,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from patchcheck.intake.diff import HUNK_HEADER, split_body
 
 State = tuple[int, int]  # (old lines left, new lines left) while reading a hunk
+_MAX_READINGS = 64
 _QUOTED = re.compile(r"^ ?>")
 _HEADER_PREFIXES = (
     "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
@@ -82,10 +83,11 @@ def _rebuild(lines: list[str]) -> tuple[list[str], int, list[str]]:
                 where = line.split("@@")[1].strip()
                 problems.append(f"quoted hunk {where} cannot be matched to its line counts")
                 return out, repaired, problems
-            hunk_lines, used, cost = found
+            hunk_lines, used = found
             out.append(line)
             out.extend(hunk_lines)
-            repaired += cost
+            originals = lines[index + 1:index + 1 + used]
+            repaired += sum(1 for fixed, raw in zip(hunk_lines, originals, strict=True) if fixed != raw)
             index += 1 + used
             while index < len(lines) and lines[index].startswith("\\ "):
                 out.append(lines[index])
@@ -99,16 +101,19 @@ def _rebuild(lines: list[str]) -> tuple[list[str], int, list[str]]:
 
 
 def _options(line: str) -> list[tuple[str, str, int]]:
-    """(kind, text, cost) readings of one quoted hunk line; cost counts departures from its literal marker."""
+    """(kind, text, cost) readings of one quoted hunk line.
+
+    Reading a '+'/'-' line as context departs from its marker and costs; the cost is higher when whitespace
+    follows the marker, as it does on a real change line whose indentation the archive squeezed."""
     if line.startswith(("+", "-")):
-        return [(line[0], line[1:], 0), (" ", line, 1)]
+        return [(line[0], line[1:], 0), (" ", line, 3 if line[1:2].isspace() else 2)]
     if line.startswith(" "):
         return [(" ", line[1:], 0)]
-    return [(" ", line, 1 if line else 0)]
+    return [(" ", line, 0)]
 
 
-def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[str], int, int] | None:
-    """The cheapest reading of lines[start:] that uses exactly `old`/`new` lines: (hunk lines, used, cost)."""
+def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[str], int] | None:
+    """The cheapest reading of lines[start:] that uses exactly `old`/`new` lines: (hunk lines, lines used)."""
     # state (old left, new left) -> (cost, previous state, rendered line); one layer per consumed line
     layers: list[dict[State, tuple[int, State | None, str]]] = [{(old, new): (0, None, "")}]
     best: tuple[int, int] | None = None  # (cost, layer index) of the cheapest complete reading
@@ -130,6 +135,9 @@ def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[st
                     layer[after] = (total, (o, n), kind + text)
         if not layer:
             break
+        if len(layer) > _MAX_READINGS:
+            # Hostile or huge quotes: keep the cheapest readings so the work stays linear.
+            layer = dict(sorted(layer.items(), key=lambda item: item[1][0])[:_MAX_READINGS])
         layers.append(layer)
         if (0, 0) in layer and (best is None or layer[(0, 0)][0] < best[0]):
             best = (layer[(0, 0)][0], len(layers) - 1)
@@ -142,4 +150,4 @@ def _classify(lines: list[str], start: int, old: int, new: int) -> tuple[list[st
         _, cursor, text = layers[depth][cursor]
         rendered.append(text)
     rendered.reverse()
-    return rendered, best[1], best[0]
+    return rendered, best[1]
