@@ -20,7 +20,8 @@ from patchcheck.source.preproc import MacroDef, PreprocFile
 SLOT = re.compile(r"VM_HIGH_ARCH_\d+|VM_ARCH_1")
 _NOT_FLAGS = re.compile(r"VM_(FAULT|BUG|WARN|UNMAPPED)_")
 _REGION_GAP = 40  # lines without a VM_ define that end the flag section of mm.h
-_CAST = re.compile(r"^\(\s*(?:__force\s+)?(?:unsigned\s+)?(?:long\s+|int\s+|vma_flag_t|vm_flags_t|u64)*\s*\)")
+_CAST = re.compile(r"^\(\s*(?:__force\s+)?(?:const\s+)?(?:(?:unsigned|signed)\s+)?"
+                   r"(?:long\s+long|long|int|short|char|[A-Za-z_]\w*_t|u8|u16|u32|u64)\s*\)")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,20 @@ def cache_root() -> Path | None:
     return base / "parse" / f"v{CACHE_VERSION}"
 
 
+_CODE_DIGEST: str | None = None
+
+
+def code_digest() -> str:
+    """A digest of the code that builds cached products, part of every key: an upgrade never reads a
+    product built by older code."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        package = Path(__file__).resolve().parents[1]
+        sources = sorted((package / "source").glob("*.py")) + sorted((package / "model").glob("*.py"))
+        _CODE_DIGEST = digest(str(CACHE_VERSION), *(p.read_bytes() for p in sources))
+    return _CODE_DIGEST
+
+
 def digest(*parts: bytes | str) -> str:
     h = hashlib.blake2b(digest_size=20)
     for part in parts:
@@ -61,7 +75,10 @@ class DiskCache:
         self.root = root if root is not None else cache_root()
 
     def _path(self, namespace: str, key: str) -> Path | None:
-        return None if self.root is None else self.root / namespace / key[:2] / key
+        if self.root is None:
+            return None
+        key = digest(code_digest(), key)
+        return self.root / namespace / key[:2] / key
 
     def get(self, namespace: str, key: str) -> Any:
         path = self._path(namespace, key)
