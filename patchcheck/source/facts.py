@@ -156,6 +156,8 @@ class ConfigFacts:
         ways: list[Formula] = []
         for d in defs:
             visible = self._visible(d)
+            for other in self.db.choice_members(d):
+                facts.append(disj(neg(sym), neg(Sym(other))))
             if d.kind in ("int", "hex", "string"):
                 ways.append(visible)
                 if not d.prompt and d.defaults:
@@ -167,8 +169,6 @@ class ConfigFacts:
             value = _bool_default(d)
             ways.append(conj(visible, value))
             facts.append(implies_f(conj(visible, value), sym))
-            for other in self.db.choice_members(d):
-                facts.append(disj(neg(sym), neg(Sym(other))))
         facts.append(implies_f(sym, disj(*ways, *selectors)))
         return facts
 

@@ -1,0 +1,83 @@
+"""A second run on an unchanged tree parses nothing; an edited file is parsed again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from patchcheck.model import load as model_load
+from patchcheck.model.load import load_flag_model
+from patchcheck.source import cparse, kconfig_tree
+from patchcheck.source.cache import DiskCache
+from patchcheck.source.kconfig_tree import load_kconfig
+from patchcheck.source.tree import DirectoryTree, OverlayTree
+
+
+def _refuse(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("parsed on a warm run")
+
+
+@pytest.fixture()
+def tree_copy(fixtures_dir: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "tree"
+    shutil.copytree(fixtures_dir / "trees" / "classic", dest)
+    return dest
+
+
+def test_second_run_parses_nothing(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    tree = DirectoryTree(tree_copy)
+    before = cparse.PARSE_COUNT
+    cold = load_flag_model(tree, cache)
+    assert cparse.PARSE_COUNT > before  # the cold run did parse (smaps table, trace pairs)
+    warm_start = cparse.PARSE_COUNT
+    monkeypatch.setattr(model_load, "preprocess", _refuse)
+    warm = load_flag_model(DirectoryTree(tree_copy), cache)
+    assert cparse.PARSE_COUNT == warm_start
+    assert warm.flags.keys() == cold.flags.keys()
+    assert warm.smaps == cold.smaps and warm.trace == cold.trace
+
+
+def test_edited_file_is_parsed_again(tree_copy: Path, tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    load_flag_model(DirectoryTree(tree_copy), cache)
+    task_mmu = tree_copy / "fs/proc/task_mmu.c"
+    task_mmu.write_text(task_mmu.read_text().replace('"mg"', '"mG"'))
+    before = cparse.PARSE_COUNT
+    model = load_flag_model(DirectoryTree(tree_copy), cache)
+    assert cparse.PARSE_COUNT > before
+    assert [e.mnemonic for e in model.smaps_for("VM_MERGEABLE")] == ["mG"]
+
+
+def test_overlay_is_keyed_by_content(tree_copy: Path, tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    base = DirectoryTree(tree_copy)
+    load_flag_model(base, cache)
+    mm_h = (tree_copy / "include/linux/mm.h").read_bytes()
+    patched = OverlayTree(base, {"include/linux/mm.h": mm_h.replace(b"_BITUL(63)", b"_BITUL(62)")})
+    assert load_flag_model(patched, cache).flags["VM_SEALED"].bits == (62,)
+    assert load_flag_model(base, cache).flags["VM_SEALED"].bits == (63,)
+
+
+def test_kconfig_warm_run_reads_no_kconfig(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    cold = load_kconfig(DirectoryTree(tree_copy), cache)
+    monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
+    warm = load_kconfig(DirectoryTree(tree_copy), cache)
+    assert warm.definitions.keys() == cold.definitions.keys()
+    monkeypatch.undo()
+    kconfig = tree_copy / "mm/Kconfig"
+    kconfig.write_text(kconfig.read_text() + "\nconfig ADDED_LATER\n\tbool\n")
+    assert load_kconfig(DirectoryTree(tree_copy), cache).exists("ADDED_LATER")
+
+
+def test_cache_can_be_disabled(tree_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATCHCHECK_CACHE", "off")
+    cache = DiskCache()
+    assert cache.root is None
+    load_flag_model(DirectoryTree(tree_copy), cache)
+    before = cparse.PARSE_COUNT
+    load_flag_model(DirectoryTree(tree_copy), cache)
+    assert cparse.PARSE_COUNT > before
