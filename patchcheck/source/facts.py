@@ -22,7 +22,20 @@ from enum import Enum
 
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.guards import (
-    FALSE, TRUE, Arch, Atom, Cmp, Formula, Opaque, Sym, atoms, conj, disj, iff_f, implies_f, neg,
+    FALSE,
+    TRUE,
+    Arch,
+    Atom,
+    Cmp,
+    Formula,
+    Opaque,
+    Sym,
+    atoms,
+    conj,
+    disj,
+    iff_f,
+    implies_f,
+    neg,
 )
 from patchcheck.source.kconfig import Definition, as_formula, cond_formula, parse_expr
 from patchcheck.source.kconfig_tree import KconfigDB, load_kconfig

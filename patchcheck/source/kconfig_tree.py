@@ -26,13 +26,16 @@ _ARCH_VARS = ("SRCARCH", "ARCH")
 _OTHER_ARCH_VARS = ("HEADER_ARCH", "SUBARCH")
 
 
+SourcedAt = tuple[str | None, tuple[str, ...], str | None]
+
+
 @dataclass
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read."""
 
     arches: tuple[str, ...]
     # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
-    sourced_from: dict[str, list[tuple[str | None, tuple[str, ...], str | None]]] = field(default_factory=dict)
+    sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
     definitions: dict[str, list[Definition]] = field(default_factory=dict)
     selected_by: dict[str, list[tuple[Definition, str]]] = field(default_factory=dict)  # (selector, if-cond)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)

@@ -87,7 +87,8 @@ def test_droppable_variants(classic: tuple[FlagModel, ConfigFacts]) -> None:
     assert (d32.value.bit, d32.value.via) == (24, ("VM_ARCH_1",))
     assert facts.equivalent(d32.guard, Sym("PPC32")) is Answer.YES
     assert dnone.value.kind == "none"
-    assert facts.equivalent(model.flags["VM_DROPPABLE"].real_guard, disj(Sym("64BIT"), Sym("PPC32"))) is Answer.YES
+    real_guard = model.flags["VM_DROPPABLE"].real_guard
+    assert facts.equivalent(real_guard, disj(Sym("64BIT"), Sym("PPC32"))) is Answer.YES
 
 
 def test_masks_and_region(classic: tuple[FlagModel, ConfigFacts]) -> None:
@@ -131,8 +132,10 @@ def test_trace_registry(classic: tuple[FlagModel, ConfigFacts]) -> None:
     assert names["droppable"].guard == disj(Sym("64BIT"), Sym("PPC32"))
     assert names["softdirty"].guard == Sym("MEM_SOFT_DIRTY")
     arch = [e for e in model.trace if e.arch_specific]
-    assert [(e.flag, e.name) for e in arch] == [("VM_PAT", "pat"), ("VM_SAO", "sao"), ("VM_GROWSUP", "growsup"),
-                                              ("VM_MAPPED_COPY", "mappedcopy"), ("VM_ARCH_1", "arch_1")]
+    assert [(e.flag, e.name) for e in arch] == [
+        ("VM_PAT", "pat"), ("VM_SAO", "sao"), ("VM_GROWSUP", "growsup"), ("VM_MAPPED_COPY", "mappedcopy"),
+        ("VM_ARCH_1", "arch_1"),
+    ]
     assert {e.line for e in arch} == {42}
     assert facts.overlap(arch[0].guard, arch[4].guard) is Answer.NO
 

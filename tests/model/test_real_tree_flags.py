@@ -104,8 +104,11 @@ def test_smaps_entries(real: tuple[FlagModel, ConfigFacts]) -> None:
     model, facts = real
     assert model.smaps is not None
     codes = [e.mnemonic for e in model.smaps if e.mnemonic]
-    assert codes == ("rd wr ex sh mr mw me ms gd pf lo io sr rr dc de lf ac nr ht sf ar wf dd bt sd mm hg nh mg "
-                     "um uw mt ui ss dp sl").split()
+    assert codes == [
+        "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "lo", "io", "sr", "rr", "dc", "de",
+        "lf", "ac", "nr", "ht", "sf", "ar", "wf", "dd", "bt", "sd", "mm", "hg", "nh", "mg", "um", "uw",
+        "mt", "ui", "ss", "dp", "sl",
+    ]
     assert sum(1 for e in model.smaps if e.mnemonic == "") == 6  # MTE_ALLOWED and five PKEY bits
     dp = model.smaps_for("VM_DROPPABLE")[0]
     assert dp.local_guard == disj(Sym("64BIT"), Sym("PPC32"))
@@ -119,10 +122,13 @@ def test_trace_names(real: tuple[FlagModel, ConfigFacts]) -> None:
     model, facts = real
     assert model.trace is not None
     plain = [e.name for e in model.trace if not e.arch_specific]
-    assert plain == ("read write exec shared mayread maywrite mayexec mayshare growsdown uffd_missing uffd_minor "
-                     "pfnmap uffd_wp locked io seqread randread dontcopy dontexpand lockonfault account noreserve "
-                     "hugetlb sync wipeonfork dontdump softdirty mixedmap hugepage nohugepage droppable "
-                     "mergeable").split()
+    assert plain == [
+        "read", "write", "exec", "shared", "mayread", "maywrite", "mayexec", "mayshare", "growsdown",
+        "uffd_missing", "uffd_minor", "pfnmap", "uffd_wp", "locked", "io", "seqread", "randread",
+        "dontcopy", "dontexpand", "lockonfault", "account", "noreserve", "hugetlb", "sync",
+        "wipeonfork", "dontdump", "softdirty", "mixedmap", "hugepage", "nohugepage", "droppable",
+        "mergeable",
+    ]
     droppable = model.trace_for("VM_DROPPABLE")[0]
     assert droppable.wrapper == "IF_HAVE_VM_DROPPABLE"
     assert facts.equivalent(droppable.guard, model.flags["VM_DROPPABLE"].real_guard) is YES

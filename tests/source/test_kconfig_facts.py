@@ -32,8 +32,8 @@ config FOO
 	depends on QUX && !QUUX
 	select SEL if COND
 	help
-	  config NOT_IN_HELP
-	  depends on NOTHING
+		config NOT_IN_HELP
+		depends on NOTHING
 
 if OUTER
 config INNER
@@ -52,7 +52,8 @@ rsource "Kconfig.sub"
     assert foo.selects == (("SEL", "COND"),)
     assert (inner.name, inner.kind, inner.depends, inner.defaults) == ("INNER", "int", ("MENU_DEP", "OUTER"),
                                                                        (("3", ""),))
-    assert [(s.pattern, s.relative) for s in scanned.sources] == [("dir/Kconfig", False), ("Kconfig.sub", True)]
+    sources = [(s.pattern, s.relative) for s in scanned.sources]
+    assert sources == [("dir/Kconfig", False), ("Kconfig.sub", True)]
 
 
 def test_kconfig_expressions() -> None:

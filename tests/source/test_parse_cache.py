@@ -31,11 +31,11 @@ def test_second_run_parses_nothing(tree_copy: Path, tmp_path: Path, monkeypatch:
     tree = DirectoryTree(tree_copy)
     before = cparse.PARSE_COUNT
     cold = load_flag_model(tree, cache)
-    assert cparse.PARSE_COUNT > before  # the cold run did parse (smaps table, trace pairs)
+    assert before < cparse.PARSE_COUNT  # the cold run did parse (smaps table, trace pairs)
     warm_start = cparse.PARSE_COUNT
     monkeypatch.setattr(model_load, "preprocess", _refuse)
     warm = load_flag_model(DirectoryTree(tree_copy), cache)
-    assert cparse.PARSE_COUNT == warm_start
+    assert warm_start == cparse.PARSE_COUNT
     assert warm.flags.keys() == cold.flags.keys()
     assert warm.smaps == cold.smaps and warm.trace == cold.trace
 
@@ -47,7 +47,7 @@ def test_edited_file_is_parsed_again(tree_copy: Path, tmp_path: Path) -> None:
     task_mmu.write_text(task_mmu.read_text().replace('"mg"', '"mG"'))
     before = cparse.PARSE_COUNT
     model = load_flag_model(DirectoryTree(tree_copy), cache)
-    assert cparse.PARSE_COUNT > before
+    assert before < cparse.PARSE_COUNT
     assert [e.mnemonic for e in model.smaps_for("VM_MERGEABLE")] == ["mG"]
 
 
@@ -61,7 +61,9 @@ def test_overlay_is_keyed_by_content(tree_copy: Path, tmp_path: Path) -> None:
     assert load_flag_model(base, cache).flags["VM_SEALED"].bits == (63,)
 
 
-def test_kconfig_warm_run_reads_no_kconfig(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kconfig_warm_run_scans_nothing(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = DiskCache(tmp_path / "cache")
     cold = load_kconfig(DirectoryTree(tree_copy), cache)
     monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
@@ -80,4 +82,4 @@ def test_cache_can_be_disabled(tree_copy: Path, monkeypatch: pytest.MonkeyPatch)
     load_flag_model(DirectoryTree(tree_copy), cache)
     before = cparse.PARSE_COUNT
     load_flag_model(DirectoryTree(tree_copy), cache)
-    assert cparse.PARSE_COUNT > before
+    assert before < cparse.PARSE_COUNT

@@ -67,12 +67,16 @@ def test_condition_expressions() -> None:
     assert eval_condition("VM_PKEY_BIT3") == Opaque("VM_PKEY_BIT3")
     assert eval_condition("1 + 1 == 2") == TRUE
     assert eval_condition("0 && CONFIG_X") != TRUE
-    assert render(eval_condition("(CONFIG_A || CONFIG_B) && !CONFIG_C")) == "(CONFIG_A || CONFIG_B) && !CONFIG_C"
+    text = "(CONFIG_A || CONFIG_B) && !CONFIG_C"
+    assert render(eval_condition(text)) == text
     assert isinstance(eval_condition("FOO(1"), Opaque)  # malformed: opaque, never an exception
 
 
 def test_multiline_directive_and_define_body_lines() -> None:
-    text = "#if defined(CONFIG_A) && \\\n    defined(CONFIG_B)\n#define TABLE \\\n\t{1, \"one\"}, \\\n\t{2, \"two\"}\nint t;\n#endif\n"
+    text = (
+        "#if defined(CONFIG_A) && \\\n    defined(CONFIG_B)\n"
+        '#define TABLE \\\n\t{1, "one"}, \\\n\t{2, "two"}\nint t;\n#endif\n'
+    )
     pre = preprocess(text)
     assert pre.guard_at(6) == conj(Sym("A"), Sym("B"))
     table = pre.macros()["TABLE"][0]
