@@ -108,19 +108,30 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
     return db, stamps
 
 
-def load_kconfig(tree: SourceTree, cache: DiskCache | None = None) -> KconfigDB:
-    """The Kconfig database of `tree`; unchanged trees are served from the cache without reading files."""
-    cache = cache or DiskCache()
-    index_key = digest("kconfig-index", tree.label)
-    index = cache.get("kconfig-index", index_key)
+def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
+    """The key of the cached database of `tree` if none of its Kconfig files changed since (stat only)."""
+    index = cache.get("kconfig-index", digest("kconfig-index", tree.label))
     if isinstance(index, tuple) and len(index) == 2:
         stamps, db_key = index
         if all(file_stamp(tree, p) == s for p, s in stamps):
-            db = cache.get("kconfig-db", db_key)
-            if isinstance(db, KconfigDB):
-                return db
+            return str(db_key)
+    return None
+
+
+def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tuple[str, KconfigDB]:
+    """(key, database) of `tree`; unchanged trees are served from the cache without reading files."""
+    cache = cache or DiskCache()
+    db_key = cached_kconfig_key(tree, cache)
+    if db_key is not None:
+        db = cache.get("kconfig-db", db_key)
+        if isinstance(db, KconfigDB):
+            return db_key, db
     db, stamps = _discover(tree, cache)
     db_key = digest("kconfig-db", repr(stamps))
     cache.put("kconfig-db", db_key, db)
-    cache.put("kconfig-index", index_key, (stamps, db_key))
-    return db
+    cache.put("kconfig-index", digest("kconfig-index", tree.label), (stamps, db_key))
+    return db_key, db
+
+
+def load_kconfig(tree: SourceTree, cache: DiskCache | None = None) -> KconfigDB:
+    return load_kconfig_keyed(tree, cache)[1]

@@ -83,3 +83,21 @@ def test_cache_can_be_disabled(tree_copy: Path, monkeypatch: pytest.MonkeyPatch)
     before = cparse.PARSE_COUNT
     load_flag_model(DirectoryTree(tree_copy), cache)
     assert before < cparse.PARSE_COUNT
+
+
+def test_encoded_facts_are_restored_without_reading_kconfig(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patchcheck.source import facts as facts_module
+    from patchcheck.source.facts import Answer, ConfigFacts
+    from patchcheck.source.guards import Sym
+
+    cache = DiskCache(tmp_path / "cache")
+    cold = ConfigFacts.from_tree(DirectoryTree(tree_copy), cache)
+    assert cold.implies(Sym("PPC32"), Sym("64BIT")) is Answer.NO
+    cold.persist()
+    monkeypatch.setattr(facts_module, "load_kconfig", _refuse)
+    warm = ConfigFacts.from_tree(DirectoryTree(tree_copy), cache)
+    assert warm.implies(Sym("PPC32"), Sym("64BIT")) is Answer.NO  # answered from the saved encoding
+    with pytest.raises(AssertionError, match="warm run"):
+        warm.satisfiable(Sym("ARM64_MTE"))  # a symbol never encoded needs the database
