@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from patchcheck.source.tree import DirectoryTree, OverlayTree, SourceTree
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree
 
 CACHE_VERSION = 3
 
@@ -64,6 +64,9 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
         return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     if isinstance(tree, OverlayTree) and path not in tree.changes:
         return file_stamp(tree.base, path)
+    if isinstance(tree, GitRevisionTree):
+        blob = tree.blob_id(path)
+        return None if blob is None else "g" + blob
     data = tree.read_bytes(path)
     return None if data is None else "d" + digest(data)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
-from patchcheck.source.tree import SourceTree
+from patchcheck.source.tree import OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
 KNOWN_ARCHES = (
@@ -108,8 +108,18 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
     return db, stamps
 
 
+def kconfig_view(tree: SourceTree) -> SourceTree:
+    """The tree whose Kconfig files `tree` has: a patched tree that changes no Kconfig file shares its base's
+    (and so its cache entries)."""
+    while isinstance(tree, OverlayTree) and not any(
+            posixpath.basename(p).startswith("Kconfig") for p in tree.changes):
+        tree = tree.base
+    return tree
+
+
 def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
     """The key of the cached database of `tree` if none of its Kconfig files changed since (stat only)."""
+    tree = kconfig_view(tree)
     index = cache.get("kconfig-index", digest("kconfig-index", tree.label))
     if isinstance(index, tuple) and len(index) == 2:
         stamps, db_key = index
@@ -121,6 +131,7 @@ def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
 def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tuple[str, KconfigDB]:
     """(key, database) of `tree`; unchanged trees are served from the cache without reading files."""
     cache = cache or DiskCache()
+    tree = kconfig_view(tree)
     db_key = cached_kconfig_key(tree, cache)
     if db_key is not None:
         db = cache.get("kconfig-db", db_key)

@@ -101,3 +101,37 @@ def test_encoded_facts_are_restored_without_reading_kconfig(
     assert warm.implies(Sym("PPC32"), Sym("64BIT")) is Answer.NO  # answered from the saved encoding
     with pytest.raises(AssertionError, match="warm run"):
         warm.satisfiable(Sym("ARM64_MTE"))  # a symbol never encoded needs the database
+
+
+def test_patched_tree_without_kconfig_changes_shares_the_kconfig_cache(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    base = DirectoryTree(tree_copy)
+    load_kconfig(base, cache)
+    monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
+    patched = OverlayTree(base, {"include/linux/mm.h": b"/* replaced */\n"})
+    assert load_kconfig(patched, cache).exists("ARCH_USES_HIGH_VMA_FLAGS")
+    monkeypatch.undo()
+    with_kconfig = OverlayTree(base, {"mm/Kconfig": b"config ONLY_IN_PATCH\n\tbool\n"})
+    db = load_kconfig(with_kconfig, cache)
+    assert db.exists("ONLY_IN_PATCH") and not db.exists("ARCH_USES_HIGH_VMA_FLAGS")
+
+
+def test_git_revision_tree_is_stamped_by_blob(tree_copy: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from patchcheck.source.tree import GitRevisionTree
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tree_copy), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "toy")
+    cache = DiskCache(tmp_path / "cache")
+    cold = load_kconfig(GitRevisionTree(tree_copy, "HEAD"), cache)
+    monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
+    warm = load_kconfig(GitRevisionTree(tree_copy, "HEAD"), cache)
+    assert warm.definitions.keys() == cold.definitions.keys()
