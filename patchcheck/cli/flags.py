@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,9 +18,9 @@ from patchcheck.source.tree import DirectoryTree
 def register(app: typer.Typer) -> None:
     @app.command("flags")
     def flags(
-        tree: Path = typer.Option(..., "--tree", help="Kernel source tree to read."),
-        output_format: str = typer.Option("text", "--format", help="text or json."),
-        flag: list[str] = typer.Option([], "--flag", help="Only these flags (repeatable)."),
+        tree: Annotated[Path, typer.Option("--tree", help="Kernel source tree to read.")],
+        output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+        flag: Annotated[list[str] | None, typer.Option("--flag", help="Only these flags.")] = None,
     ) -> None:
         """Print the VM_* flag table: bit and guard per configuration, smaps mnemonic, trace name, docs."""
         if output_format not in ("text", "json"):
@@ -29,8 +30,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{tree} has no {MM_H}: not a kernel tree")
         model = load_flag_model(source)
         facts = ConfigFacts.from_tree(source)
-        rows = flag_rows(model, facts, set(flag) or None)
-        unknown = set(flag) - {r["name"] for r in rows}
+        wanted = set(flag or ())
+        rows = flag_rows(model, facts, wanted or None)
+        unknown = wanted - {r["name"] for r in rows}
         if unknown:
             raise InputError(f"no such flag in {MM_H}: {', '.join(sorted(unknown))}")
         if output_format == "json":

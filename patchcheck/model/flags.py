@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from patchcheck.source.cparse import expand_variants, split_args
 from patchcheck.source.guards import FALSE, TRUE, Formula, conj, disj, neg
-from patchcheck.source.sat import SatSession
 from patchcheck.source.preproc import MacroDef, PreprocFile
+from patchcheck.source.sat import SatSession
 
 SLOT = re.compile(r"VM_HIGH_ARCH_\d+|VM_ARCH_1")
 _NOT_FLAGS = re.compile(r"VM_(FAULT|BUG|WARN|UNMAPPED)_")
 _REGION_GAP = 40  # lines without a VM_ define that end the flag section of mm.h
-_CAST = re.compile(r"^\(\s*(?:__force\s+)?(?:unsigned\s+)?(?:long\s+|int\s+|vma_flag_t|vm_flags_t|u64)*\s*\)")
+_CAST = re.compile(r"^\(\s*(?:__force\s+)?(?:const\s+)?(?:(?:unsigned|signed)\s+)?"
+                   r"(?:long\s+long|long|int|short|char|[A-Za-z_]\w*_t|u8|u16|u32|u64)\s*\)")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class FlagDef:
 
     @property
     def bits(self) -> tuple[int, ...]:
-        return tuple(sorted({v.value.bit for v in self.variants if v.value.kind == "bit" and v.value.bit is not None}))
+        found = {v.value.bit for v in self.variants if v.value.kind == "bit" and v.value.bit is not None}
+        return tuple(sorted(found))
 
 
 def _flag_region(pre: PreprocFile) -> tuple[int, int]:
@@ -117,7 +119,9 @@ def enum_constants(pre: PreprocFile, macros: dict[str, list[MacroDef]]) -> list[
 
 
 def _split_top(chunk: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for c in chunk:
         depth += {"(": 1, ")": -1}.get(c, 0)
         if c == "," and depth == 0:
@@ -202,7 +206,8 @@ class _Evaluator:
         # (VMA_SAO_BIT = VMA_ARCH_1_BIT) or a flag (VM_SAO = VM_ARCH_1) is.
         for guard, value, _ in self.name(text, numeric, depth):
             passes = value.kind in ("bit", "mask") or (value.kind == "number" and bool(value.via))
-            via = (link, *value.via) if passes or (value.kind == "number" and text.startswith("VMA_")) else value.via
+            passes = passes or (value.kind == "number" and text.startswith("VMA_"))
+            via = (link, *value.via) if passes else value.via
             out.append((guard, FlagValue(value.kind, value.bit, via, value.members, value.text)))
         defs = [d for d in self.macros.get(text, []) if d.params is None]
         if defs and text != "VM_NONE":

@@ -8,7 +8,12 @@ from typing import Any
 
 from patchcheck.model.flags import FlagDef, read_flags
 from patchcheck.model.registries import (
-    DocTable, SmapsEntry, TraceEntry, read_doc_table, read_smaps, read_trace,
+    DocTable,
+    SmapsEntry,
+    TraceEntry,
+    read_doc_table,
+    read_smaps,
+    read_trace,
 )
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.guards import Atom, Formula, Opaque, substitute
@@ -24,7 +29,7 @@ MODEL_VERSION = "flags-3"
 
 @dataclass
 class FlagModel:
-    """Everything patchcheck knows about VM_* flags in one tree. A registry is None when its file is absent."""
+    """Everything patchcheck knows about VM_* flags in a tree; a registry is None when its file is absent."""
 
     flags: dict[str, FlagDef]
     smaps: list[SmapsEntry] | None

@@ -1,4 +1,4 @@
-"""The per-flag summary behind `patchcheck flags`: definition variants, mnemonic, trace name, documentation."""
+"""The per-flag summary behind `patchcheck flags`: definitions, mnemonic, trace name, documentation."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ def live_variants(flag: FlagDef, facts: ConfigFacts | None) -> list[Variant]:
     return [v for v in flag.variants if facts.satisfiable(v.guard) is not Answer.NO]
 
 
-def flag_rows(model: FlagModel, facts: ConfigFacts | None, only: set[str] | None = None) -> list[dict[str, Any]]:
+def flag_rows(
+    model: FlagModel, facts: ConfigFacts | None, only: set[str] | None = None
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for flag in model.real_flags():
         if only is not None and flag.name not in only:
@@ -35,7 +37,8 @@ def flag_rows(model: FlagModel, facts: ConfigFacts | None, only: set[str] | None
                 "guard": render(v.guard),
                 "line": v.line,
             } for v in variants],
-            "smaps": [{"mnemonic": e.mnemonic, "guard": render(e.local_guard), "line": e.line} for e in smaps],
+            "smaps": [{"mnemonic": e.mnemonic, "guard": render(e.local_guard), "line": e.line}
+                      for e in smaps],
             "trace": [{"name": e.name, "guard": render(e.guard), "line": e.line, "wrapper": e.wrapper}
                       for e in model.trace_for(flag.name)],
             "documented": (all(model.documented(m) for m in mnemonics) if mnemonics and model.doc is not None

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from patchcheck.source.tree import DirectoryTree, OverlayTree, SourceTree
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree
 
 CACHE_VERSION = 3
 
@@ -26,6 +26,20 @@ def cache_root() -> Path | None:
         return None
     base = Path(configured) if configured else Path.home() / ".cache" / "patchcheck"
     return base / "parse" / f"v{CACHE_VERSION}"
+
+
+_CODE_DIGEST: str | None = None
+
+
+def code_digest() -> str:
+    """A digest of the code that builds cached products, part of every key: an upgrade never reads a
+    product built by older code."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        package = Path(__file__).resolve().parents[1]
+        sources = sorted((package / "source").glob("*.py")) + sorted((package / "model").glob("*.py"))
+        _CODE_DIGEST = digest(str(CACHE_VERSION), *(p.read_bytes() for p in sources))
+    return _CODE_DIGEST
 
 
 def digest(*parts: bytes | str) -> str:
@@ -50,6 +64,9 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
         return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     if isinstance(tree, OverlayTree) and path not in tree.changes:
         return file_stamp(tree.base, path)
+    if isinstance(tree, GitRevisionTree):
+        blob = tree.blob_id(path)
+        return None if blob is None else "g" + blob
     data = tree.read_bytes(path)
     return None if data is None else "d" + digest(data)
 
@@ -61,7 +78,10 @@ class DiskCache:
         self.root = root if root is not None else cache_root()
 
     def _path(self, namespace: str, key: str) -> Path | None:
-        return None if self.root is None else self.root / namespace / key[:2] / key
+        if self.root is None:
+            return None
+        key = digest(code_digest(), key)
+        return self.root / namespace / key[:2] / key
 
     def get(self, namespace: str, key: str) -> Any:
         path = self._path(namespace, key)

@@ -17,16 +17,30 @@ answer does not depend on them; otherwise "unresolved".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import atexit
+from collections.abc import Callable, Iterable
 from enum import Enum
 
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.guards import (
-    FALSE, TRUE, Arch, Atom, Cmp, Formula, Opaque, Sym, atoms, conj, disj, iff_f, implies_f, neg,
+    FALSE,
+    TRUE,
+    Arch,
+    Atom,
+    Cmp,
+    Formula,
+    Opaque,
+    Sym,
+    atoms,
+    conj,
+    disj,
+    iff_f,
+    implies_f,
+    neg,
 )
 from patchcheck.source.kconfig import Definition, as_formula, cond_formula, parse_expr
-from patchcheck.source.kconfig_tree import KconfigDB, load_kconfig
-from patchcheck.source.sat import SatSession
+from patchcheck.source.kconfig_tree import KconfigDB, cached_kconfig_key, load_kconfig, load_kconfig_keyed
+from patchcheck.source.sat import SatSession, SatState
 from patchcheck.source.tree import SourceTree
 
 _MAX_COUNTEREXAMPLES = 6
@@ -51,20 +65,57 @@ def _file_var(path: str) -> Sym:
 class ConfigFacts:
     """Facts about which configurations exist; decides satisfiability, implication, equivalence, overlap."""
 
-    def __init__(self, db: KconfigDB) -> None:
-        self.db = db
-        self._sat = SatSession()
+    def __init__(self, db: KconfigDB | Callable[[], KconfigDB], cache: DiskCache | None = None,
+                 key: str | None = None) -> None:
+        """`db` may be a loader, called only when a question needs a fact not in the saved state.
+
+        With a `cache` and the database's `key`, the encoded facts are saved at exit and restored next time.
+        """
+        self._db = db if isinstance(db, KconfigDB) else None
+        self._loader = db if not isinstance(db, KconfigDB) else None
+        self._cache, self._key = cache, key
+        self._dirty = False
         self._done: set[Atom] = set()
-        if db.arches:
-            arch_atoms = [Arch(a) for a in db.arches]
+        saved = cache.get("facts", key) if cache is not None and key is not None else None
+        if isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState):
+            self._sat, self._done = SatSession(saved[0]), set(saved[1])
+            return
+        self._sat = SatSession()
+        arch_atoms = [Arch(a) for a in self.db.arches]
+        if arch_atoms:
             self._sat.assert_formula(disj(*arch_atoms))
             for i, a in enumerate(arch_atoms):
                 for b in arch_atoms[i + 1:]:
                     self._sat.assert_formula(disj(neg(a), neg(b)))
+        self._mark_dirty()
 
     @classmethod
     def from_tree(cls, tree: SourceTree, cache: DiskCache | None = None) -> ConfigFacts:
-        return cls(load_kconfig(tree, cache))
+        cache = cache or DiskCache()
+        key = cached_kconfig_key(tree, cache)
+        if key is not None:
+            return cls(lambda: load_kconfig(tree, cache), cache, key)
+        key, db = load_kconfig_keyed(tree, cache)
+        return cls(db, cache, key)
+
+    @property
+    def db(self) -> KconfigDB:
+        if self._db is None:
+            assert self._loader is not None
+            self._db = self._loader()
+        return self._db
+
+    def _mark_dirty(self) -> None:
+        if not self._dirty and self._cache is not None and self._key is not None:
+            self._dirty = True
+            atexit.register(self.persist)
+
+    def persist(self) -> None:
+        """Save the encoded facts (done automatically at exit when something new was encoded)."""
+        if self._dirty and self._cache is not None and self._key is not None:
+            self._cache.put("facts", self._key, (self._sat.state(), frozenset(self._done)))
+            self._dirty = False
+            atexit.unregister(self.persist)
 
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:
@@ -124,6 +175,7 @@ class ConfigFacts:
             if atom in self._done:
                 continue
             self._done.add(atom)
+            self._mark_dirty()
             for fact in self._facts(atom):
                 self._sat.assert_formula(fact)
                 work.extend(a for a in atoms(fact) if a not in self._done)
@@ -156,6 +208,8 @@ class ConfigFacts:
         ways: list[Formula] = []
         for d in defs:
             visible = self._visible(d)
+            for other in self.db.choice_members(d):
+                facts.append(disj(neg(sym), neg(Sym(other))))
             if d.kind in ("int", "hex", "string"):
                 ways.append(visible)
                 if not d.prompt and d.defaults:
@@ -167,8 +221,6 @@ class ConfigFacts:
             value = _bool_default(d)
             ways.append(conj(visible, value))
             facts.append(implies_f(conj(visible, value), sym))
-            for other in self.db.choice_members(d):
-                facts.append(disj(neg(sym), neg(Sym(other))))
         facts.append(implies_f(sym, disj(*ways, *selectors)))
         return facts
 

@@ -10,13 +10,15 @@ Kconfig so every file knows the condition (and the architecture) under which it 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 from patchcheck.source.guards import FALSE, TRUE, Cmp, Formula, Opaque, Sym, conj, disj, neg
 
 TYPES = ("bool", "tristate", "int", "hex", "string")
-_TOKEN = re.compile(r'\s*(\$\([^)]*\)|"(?:[^"\\]|\\.)*"|\'[^\']*\'|&&|\|\||!=|<=|>=|[!()=<>]|[A-Za-z0-9_.\-]+)')
+_TOKEN = re.compile(
+    r'\s*(\$\([^)]*\)|"(?:[^"\\]|\\.)*"|\'[^\']*\'|&&|\|\||!=|<=|>=|[!()=<>]|[A-Za-z0-9_.\-]+)'
+)
 
 
 class Definition(NamedTuple):
@@ -53,7 +55,7 @@ def cond_formula(text: str) -> Formula:
     return as_formula(parse_expr(text)) if text else TRUE
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse_expr(text: str) -> Formula | int | None:
     """A Kconfig expression as a formula; a bare number as int; None if it cannot be read."""
     tokens = [m.group(1) for m in _TOKEN.finditer(text)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
-from patchcheck.source.tree import SourceTree
+from patchcheck.source.tree import OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
 KNOWN_ARCHES = (
@@ -26,13 +26,16 @@ _ARCH_VARS = ("SRCARCH", "ARCH")
 _OTHER_ARCH_VARS = ("HEADER_ARCH", "SUBARCH")
 
 
+SourcedAt = tuple[str | None, tuple[str, ...], str | None]
+
+
 @dataclass
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read."""
 
     arches: tuple[str, ...]
     # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
-    sourced_from: dict[str, list[tuple[str | None, tuple[str, ...], str | None]]] = field(default_factory=dict)
+    sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
     definitions: dict[str, list[Definition]] = field(default_factory=dict)
     selected_by: dict[str, list[tuple[Definition, str]]] = field(default_factory=dict)  # (selector, if-cond)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
@@ -105,19 +108,41 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
     return db, stamps
 
 
-def load_kconfig(tree: SourceTree, cache: DiskCache | None = None) -> KconfigDB:
-    """The Kconfig database of `tree`; unchanged trees are served from the cache without reading files."""
-    cache = cache or DiskCache()
-    index_key = digest("kconfig-index", tree.label)
-    index = cache.get("kconfig-index", index_key)
+def kconfig_view(tree: SourceTree) -> SourceTree:
+    """The tree whose Kconfig files `tree` has: a patched tree that changes no Kconfig file shares its base's
+    (and so its cache entries)."""
+    while isinstance(tree, OverlayTree) and not any(
+            posixpath.basename(p).startswith("Kconfig") for p in tree.changes):
+        tree = tree.base
+    return tree
+
+
+def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
+    """The key of the cached database of `tree` if none of its Kconfig files changed since (stat only)."""
+    tree = kconfig_view(tree)
+    index = cache.get("kconfig-index", digest("kconfig-index", tree.label))
     if isinstance(index, tuple) and len(index) == 2:
         stamps, db_key = index
         if all(file_stamp(tree, p) == s for p, s in stamps):
-            db = cache.get("kconfig-db", db_key)
-            if isinstance(db, KconfigDB):
-                return db
+            return str(db_key)
+    return None
+
+
+def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tuple[str, KconfigDB]:
+    """(key, database) of `tree`; unchanged trees are served from the cache without reading files."""
+    cache = cache or DiskCache()
+    tree = kconfig_view(tree)
+    db_key = cached_kconfig_key(tree, cache)
+    if db_key is not None:
+        db = cache.get("kconfig-db", db_key)
+        if isinstance(db, KconfigDB):
+            return db_key, db
     db, stamps = _discover(tree, cache)
     db_key = digest("kconfig-db", repr(stamps))
     cache.put("kconfig-db", db_key, db)
-    cache.put("kconfig-index", index_key, (stamps, db_key))
-    return db
+    cache.put("kconfig-index", digest("kconfig-index", tree.label), (stamps, db_key))
+    return db_key, db
+
+
+def load_kconfig(tree: SourceTree, cache: DiskCache | None = None) -> KconfigDB:
+    return load_kconfig_keyed(tree, cache)[1]

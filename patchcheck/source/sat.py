@@ -7,20 +7,45 @@ and solved under an assumption, so one solver instance answers many questions ch
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
 
 
+@dataclass
+class SatState:
+    """Everything needed to rebuild a session: saved to disk so warm runs skip encoding the facts."""
+
+    top: int
+    atom_var: dict[Atom, int]
+    lit: dict[Formula, int]
+    clauses: list[list[int]]
+
+
 class SatSession:
-    def __init__(self) -> None:
+    def __init__(self, state: SatState | None = None) -> None:
         from pysat.solvers import Solver  # imported on first use: a warm `flags` run may need none
 
         self._solver = Solver(name="minisat22")
-        self._atom_var: dict[Atom, int] = {}
-        self._lit: dict[Formula, int] = {}
+        if state is not None:
+            self._atom_var, self._lit, self._top = dict(state.atom_var), dict(state.lit), state.top
+            self._clauses = list(state.clauses)
+            self._solver.append_formula(self._clauses)
+            self._true = 1
+            return
+        self._atom_var = {}
+        self._lit = {}
+        self._clauses = []
         self._top = 0
         self._true = self._fresh()
-        self._solver.add_clause([self._true])
+        self._add([self._true])
+
+    def state(self) -> SatState:
+        return SatState(self._top, dict(self._atom_var), dict(self._lit), list(self._clauses))
+
+    def _add(self, clause: list[int]) -> None:
+        self._clauses.append(clause)
+        self._solver.add_clause(clause)
 
     def _fresh(self) -> int:
         self._top += 1
@@ -52,13 +77,13 @@ class SatSession:
             lit = self._fresh()
             if isinstance(f, And):
                 for p in parts:
-                    self._solver.add_clause([-lit, p])
-                self._solver.add_clause([lit, *(-p for p in parts)])
+                    self._add([-lit, p])
+                self._add([lit, *(-p for p in parts)])
             else:
                 assert isinstance(f, Or)
                 for p in parts:
-                    self._solver.add_clause([lit, -p])
-                self._solver.add_clause([-lit, *parts])
+                    self._add([lit, -p])
+                self._add([-lit, *parts])
         self._lit[f] = lit
         return lit
 
@@ -68,9 +93,9 @@ class SatSession:
             for arg in f.args:
                 self.assert_formula(arg)
         elif isinstance(f, Or):
-            self._solver.add_clause([self.literal(a) for a in f.args])
+            self._add([self.literal(a) for a in f.args])
         else:
-            self._solver.add_clause([self.literal(f)])
+            self._add([self.literal(f)])
 
     def solve(self, assumptions: list[int]) -> dict[Atom, bool] | None:
         """A model of the facts under `assumptions` (restricted to atoms), or None when unsatisfiable."""
