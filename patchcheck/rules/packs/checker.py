@@ -24,9 +24,13 @@ class FlagFacts:
     name: str
     sources: dict[str, str] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
+    # Properties known from the packs or from members the series touched, not only from promises.
+    independent: set[str] = field(default_factory=set)
 
-    def add(self, prop: str, source: str) -> None:
+    def add(self, prop: str, source: str, *, independent: bool = True) -> None:
         self.sources.setdefault(prop, source)
+        if independent:
+            self.independent.add(prop)
 
 
 def rule_doc(rule: PackRule) -> RuleDoc:
@@ -102,16 +106,21 @@ class Run:
                                 prop, f"patch {patch} adds {flag} to {member.site}")
             for view_patch in self.view.upto(self.upto):
                 claims = find_claims(view_patch.message, self.packs.claims, view_patch.index)
+                lines = view_patch.message.splitlines()
                 for flag in self._claim_targets(view_patch.message):
+                    # A promise speaks of the flag only once the message has named it.
+                    named_at = next((n for n, text in enumerate(lines, 1) if flag in flags_in(text)), None)
                     for claim in claims:
+                        if named_at is None or named_at > claim.line:
+                            continue
                         entry = facts.setdefault(flag, FlagFacts(flag))
                         entry.claims.append(claim)
                         promise = f'patch {claim.patch} promises "{claim.sentence}"'
-                        entry.add(claim.property, promise)
+                        entry.add(claim.property, promise, independent=False)
         for entry in facts.values():
             for prop in list(entry.sources):
                 for implied in self.packs.closure({prop}) - {prop}:
-                    entry.add(implied, f"implied by {prop}")
+                    entry.add(implied, f"implied by {prop}", independent=prop in entry.independent)
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
         return facts
@@ -180,8 +189,10 @@ class Run:
                 pending.extend(self._rule_findings(rule, flag, facts, applying, verdicts))
             # A promise nothing implements is one finding quoting it (naming the sites), not one per member.
             claimed_gaps = {c.property for c in facts.claims if not implemented.get(c.property, True)}
+            # What follows only from a broken promise is said once, by the promise's finding.
+            covered = claimed_gaps | (self.packs.closure(claimed_gaps) - facts.independent)
             for finding in pending:
-                if not finding.props & claimed_gaps:
+                if not finding.props or not finding.props <= covered:
                     yield finding.finding
             yield from self._claim_findings(facts, claimed_gaps)
 

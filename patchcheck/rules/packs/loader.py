@@ -42,21 +42,27 @@ _VALIDATOR = Draft202012Validator(PACK_SCHEMA)
 Path_ = tuple[str | int, ...]
 
 
-def _lines(node: Node, path: Path_, table: dict[Path_, int], where: str) -> None:
-    """Record the 1-based line of every value by its JSON path; refuse duplicate keys."""
+def _lines(
+    node: Node, path: Path_, table: dict[Path_, int], where: str, seen: set[int] | None = None
+) -> None:
+    """Record the 1-based line of every value by its JSON path; refuse duplicate keys and aliases."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:  # an alias: refused, so that no pack can expand exponentially
+        raise InputError(f"{where}:{node.start_mark.line + 1}: YAML anchors and aliases are not allowed")
+    seen.add(id(node))
     table[path] = node.start_mark.line + 1
     if isinstance(node, MappingNode):
-        seen: set[str] = set()
+        keys: set[str] = set()
         for key, value in node.value:
             name = str(key.value)
-            if name in seen:
+            if name in keys:
                 raise InputError(f"{where}:{key.start_mark.line + 1}: duplicate key {name!r}")
-            seen.add(name)
+            keys.add(name)
             table[(*path, name)] = key.start_mark.line + 1
-            _lines(value, (*path, name), table, where)
+            _lines(value, (*path, name), table, where, seen)
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
-            _lines(item, (*path, index), table, where)
+            _lines(item, (*path, index), table, where, seen)
 
 
 def _line_for(path: Iterable[str | int], table: dict[Path_, int]) -> int:

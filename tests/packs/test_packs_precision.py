@@ -1,0 +1,123 @@
+"""Quiet when it should be: claims tied to the flag, findings tied to the series, hostile packs, caching."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from patchcheck.errors import InputError
+from patchcheck.report.finding import Finding
+from patchcheck.rules.base import CheckContext
+from patchcheck.rules.packs import csrc, load_packs, parse_pack
+from patchcheck.rules.packs.claims import find_claims
+from patchcheck.rules.packs.loader import DEFAULT_PACK_DIR, load_pack_set
+from patchcheck.rules.packs.schema import PACK_SCHEMA
+from patchcheck.rules.packs.seriesview import SeriesView, patch_view_from_diff
+from patchcheck.source.tree import DirectoryTree, EmptyTree, OverlayTree
+
+TREE = Path(__file__).resolve().parents[2] / "fixtures" / "packs" / "tree"
+
+DEFINE_FOO = """\
+--- a/include/linux/mm.h
++++ b/include/linux/mm.h
+@@ -1,1 +1,2 @@
+ #define VM_READ 0x1
++#define VM_FOO BIT(42)
+"""
+
+
+def run(series: SeriesView, tree: object = None) -> list[Finding]:
+    ctx = CheckContext(tree=tree or EmptyTree(), series=series, patch_index=None)  # type: ignore[arg-type]
+    return list(load_packs()[0].run(ctx))
+
+
+def one_patch(message: str, diff: str = DEFINE_FOO) -> SeriesView:
+    return SeriesView([patch_view_from_diff(1, "mm: add VM_FOO", message, diff)], total=1)
+
+
+def test_unrelated_not_fatal_is_no_promise() -> None:
+    claims = load_pack_set().claims
+    assert find_claims("VM_FOO is new. This warning is not fatal.", claims, 1) == []
+    found = find_claims("c) If there's not enough memory to service a page fault, it's not fatal.", claims, 1)
+    assert [c.property for c in found] == ["oom-not-fatal"]
+
+
+def test_a_promise_before_the_flag_is_named_is_not_about_it() -> None:
+    before = "Nothing here is ever written out to swap.\n\nAdd VM_FOO for scratch buffers.\n"
+    assert run(one_patch(before)) == []
+    after = "Add VM_FOO for scratch buffers.\n\nIt is never written out to swap.\n"
+    findings = run(one_patch(after))
+    assert [(f.rule_id, f.location.line if f.location else 0) for f in findings] == [("PC701", 3)]
+
+
+def test_a_flag_without_properties_gets_no_family_findings() -> None:
+    assert run(one_patch("Add VM_FOO, a plain marker flag.\n")) == []
+
+
+def test_rewritten_lines_around_an_old_flag_do_not_report_its_old_problems() -> None:
+    # The fixture tree with the 6.12 dead test; a series touching that function for another reason.
+    uffd = "include/linux/userfaultfd_k.h"
+    text = (TREE / uffd).read_text()
+    broken = text.replace(
+        "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n\tvm_flags &= __VM_UFFD_FLAGS;\n",
+        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n")
+    tree = OverlayTree(DirectoryTree(TREE), {uffd: broken.encode()})
+    audit = list(load_packs()[0].run(CheckContext(tree=tree)))
+    assert [f.rule_id for f in audit] == ["PC612"]
+    diff = (f"--- a/{uffd}\n+++ b/{uffd}\n@@ -13,3 +13,3 @@ static inline bool vma_can_userfault(\n"
+            "-\tif (wp_async && (vm_flags == VM_UFFD_WP))\n+\tif (wp_async && vm_flags == VM_UFFD_WP)\n")
+    assert run(SeriesView([patch_view_from_diff(1, "tidy", "Tidy.\n", diff)]), tree) == []
+
+
+def test_series_adding_an_unreviewed_swapbacked_site_is_reported(tmp_path: Path) -> None:
+    rmap = (TREE / "mm" / "rmap.c").read_text()
+    extra = "\nstatic void remap_one(struct vm_area_struct *vma, struct folio *folio)\n{\n" \
+            "\tfolio_set_swapbacked(folio);\n}\n"
+    tree = OverlayTree(DirectoryTree(TREE), {"mm/rmap.c": (rmap + extra).encode()})
+    start = rmap.count("\n") + 1
+    diff = f"--- a/mm/rmap.c\n+++ b/mm/rmap.c\n@@ -{start - 1},1 +{start - 1},6 @@\n }}\n" + "".join(
+        "+" + line + "\n" for line in extra.splitlines())
+    findings = run(SeriesView([patch_view_from_diff(1, "remap", "Add remap_one.\n", diff)]), tree)
+    assert [(f.rule_id, f.location.line if f.location else 0) for f in findings] == [("PC703", start + 3)]
+
+
+def test_yaml_aliases_are_refused() -> None:
+    bomb = "pack: x\nrules: []\nflags: &a\n  VM_A: {properties: []}\nmore: *a\n"
+    with pytest.raises(InputError, match="aliases"):
+        parse_pack(bomb, "bomb.yaml")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_a_pack_or_an_input_error(text: str) -> None:
+    try:
+        parse_pack(text, "fuzz.yaml")
+    except InputError as exc:
+        assert exc.message.startswith("fuzz.yaml")
+
+
+def test_published_schema_matches_the_code() -> None:
+    published = json.loads((DEFAULT_PACK_DIR / "pack.schema.json").read_text())
+    assert published == json.loads(json.dumps(PACK_SCHEMA))
+
+
+def test_function_index_is_reused_instead_of_reparsing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = (TREE / "mm" / "mmap.c").read_bytes() + b"\n/* unique */\n"
+    monkeypatch.setattr(csrc, "_DISK", csrc.DiskCache(tmp_path))
+    csrc._INDEXES.clear()
+    sizes: list[int] = []
+    real_parse = csrc.parse
+    monkeypatch.setattr(csrc, "parse", lambda d: sizes.append(len(d)) or real_parse(d))
+    assert [f.name for f in csrc.find_functions(data, "do_mmap")] == ["do_mmap"]
+    assert len(data) in sizes  # cold: one whole-file parse builds the index
+    csrc._INDEXES.clear()  # a new process: only the disk copy is left
+    sizes.clear()
+    found = csrc.find_functions(data, "__mmap_region")
+    assert [f.name for f in found] == ["__mmap_region"] and found[0].line == 32
+    assert len(data) not in sizes and sizes  # warm: just the function, parsed on its own
