@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 
@@ -121,3 +122,31 @@ def test_function_index_is_reused_instead_of_reparsing(
     found = csrc.find_functions(data, "__mmap_region")
     assert [f.name for f in found] == ["__mmap_region"] and found[0].line == 32
     assert len(data) not in sizes and sizes  # warm: just the function, parsed on its own
+
+
+def _uffd_dead_test(text: str) -> str:
+    return text.replace(
+        "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n\tvm_flags &= __VM_UFFD_FLAGS;\n",
+        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n")
+
+
+def test_a_series_is_blamed_only_for_what_it_introduced() -> None:
+    uffd = "include/linux/userfaultfd_k.h"
+    good = (TREE / uffd).read_text()
+    bad = _uffd_dead_test(good)
+    mempolicy = "mm/mempolicy.c"
+    old = (TREE / mempolicy).read_text()
+    new = old.replace("\t\tgfp |= __GFP_NOWARN;\n",
+                      "\t\tgfp |= __GFP_NOWARN;\n\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tgfp |= __GFP_NORETRY;\n")
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        f"a/{mempolicy}", f"b/{mempolicy}"))
+    series = SeriesView([patch_view_from_diff(1, "noretry", "VM_DROPPABLE: no retries.\n", diff)])
+    # The dead test was there before: not this series' doing, even though it mentions VM_DROPPABLE.
+    base = OverlayTree(DirectoryTree(TREE), {uffd: bad.encode()})
+    assert run(series, OverlayTree(base, {mempolicy: new.encode()})) == []
+    # A series that introduces it is told.
+    dead_diff = "".join(difflib.unified_diff(good.splitlines(True), bad.splitlines(True),
+                                             f"a/{uffd}", f"b/{uffd}"))
+    introduced = SeriesView([patch_view_from_diff(1, "uffd", "Move the VM_DROPPABLE test.\n", dead_diff)])
+    findings = run(introduced, OverlayTree(DirectoryTree(TREE), {uffd: bad.encode()}))
+    assert [f.rule_id for f in findings] == ["PC612"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -147,7 +148,17 @@ class Run:
         for rule in self.packs.rules:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
-        yield from (f for f in produced if self._keep(f))
+        kept = [f for f in produced if self._keep(f)]
+        before = self._base_keys() if kept else set()
+        yield from (f for f in kept if _key(f) not in before)
+
+    def _base_keys(self) -> set[tuple[str, str | None, str, str]]:
+        """What the tree before the series already had: the series did not introduce it."""
+        base = getattr(self.ctx.tree, "base", None)
+        if self.view is None or base is None:
+            return set()
+        ctx = CheckContext(tree=base, flags=frozenset(self.touched_flags))
+        return {_key(f) for f in Run(self.packs, ctx).findings()}
 
     def _keep(self, finding: Finding) -> bool:
         """In verify, report what the series introduced: its flags, or lines it added."""
@@ -316,6 +327,12 @@ class Run:
         for prefix in prefixes:
             files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}
         return sorted(files)
+
+
+def _key(finding: Finding) -> tuple[str, str | None, str, str]:
+    """A finding's identity across trees: line numbers (also those in the message) move with the series."""
+    path = finding.location.path if finding.location else ""
+    return finding.rule_id, finding.flag, path, re.sub(r"\d+", "#", finding.message)
 
 
 def _describe(member: Member) -> str:
