@@ -136,8 +136,8 @@ def test_a_series_is_blamed_only_for_what_it_introduced() -> None:
     bad = _uffd_dead_test(good)
     mempolicy = "mm/mempolicy.c"
     old = (TREE / mempolicy).read_text()
-    new = old.replace("\t\tgfp |= __GFP_NOWARN;\n",
-                      "\t\tgfp |= __GFP_NOWARN;\n\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tgfp |= __GFP_NORETRY;\n")
+    noretry = "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tgfp |= __GFP_NORETRY;\n"
+    new = old.replace("\t\tgfp |= __GFP_NOWARN;\n", "\t\tgfp |= __GFP_NOWARN;\n" + noretry)
     diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                         f"a/{mempolicy}", f"b/{mempolicy}"))
     series = SeriesView([patch_view_from_diff(1, "noretry", "VM_DROPPABLE: no retries.\n", diff)])
