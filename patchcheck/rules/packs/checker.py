@@ -37,7 +37,7 @@ class FlagFacts:
 def rule_doc(rule: PackRule) -> RuleDoc:
     return RuleDoc(
         id=rule.id, name=rule.name, severity=rule.severity, summary=rule.title, what=rule.doc,
-        why=rule.doc, example=rule.example, fix=rule.fix, scope=rule.scope,
+        why=rule.why or rule.doc, example=rule.example, fix=rule.fix, scope=rule.scope,
         needs=rule.needs or tuple(dict.fromkeys(m.site.file for m in rule.members)),
         diff_only=rule.kind in ("family", "read-after-call", "uapi-mirror"), origin=rule.origin,
     )

@@ -83,6 +83,7 @@ _RULE = {
         "params": {"type": "object"},
         "needs": {"type": "array", "items": _PATH},
         "doc": _TEXT,
+        "why": _TEXT,
         "fix": _TEXT,
         "example": {"type": "string"},
     },

@@ -73,6 +73,7 @@ class PackRule:
     params: dict[str, Any]
     origin: str  # "path:line" of the rule in its pack
     needs: tuple[str, ...] = ()
+    why: str = ""
 
 
 @dataclass(frozen=True)
