@@ -150,3 +150,23 @@ def test_a_series_is_blamed_only_for_what_it_introduced() -> None:
     introduced = SeriesView([patch_view_from_diff(1, "uffd", "Move the VM_DROPPABLE test.\n", dead_diff)])
     findings = run(introduced, OverlayTree(DirectoryTree(TREE), {uffd: bad.encode()}))
     assert [f.rule_id for f in findings] == ["PC612"]
+
+
+def test_added_lines_follow_later_patches() -> None:
+    v1 = "".join(f"line {n}\n" for n in range(1, 21))
+    v2 = v1.replace("line 15\n", "line 15\nadded by one\n")
+    v3 = v2.replace("line 2\n", "line 2\nfirst of two\nsecond of two\n").replace("line 16\n", "")
+    v4 = v3.replace("added by one\n", "added by one\nagain\n")
+
+    def patch(index: int, old: str, new: str) -> object:
+        diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "a/f.c", "b/f.c"))
+        return patch_view_from_diff(index, f"p{index}", "", diff)
+
+    view = SeriesView([patch(1, v1, v2), patch(2, v2, v3), patch(3, v3, v4)])  # type: ignore[list-item]
+    final = v4.splitlines()
+    added = view.added_at()
+    assert {final[line - 1]: index for (_, line), index in added.items()} == {
+        "added by one": 1, "first of two": 2, "second of two": 2, "again": 3}
+    after_two = v3.splitlines()
+    assert {after_two[line - 1] for (_, line) in view.added_at(2)} == {"added by one", "first of two",
+                                                                       "second of two"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
@@ -68,6 +68,7 @@ class Run:
         self.judge = MemberJudge(self.cache)
         self.families = [r for r in packs.rules if r.kind == "family"]
         self.facts = self._flag_facts()
+        self.added = self.view.added_at(self.upto) if self.view else {}
 
     # ---- which flags, which properties -------------------------------------------------------------
     def _series_flags(self) -> tuple[set[str], set[str]]:
@@ -149,6 +150,10 @@ class Run:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
         kept = [f for f in produced if self._keep(f)]
+        if self.view is not None:
+            kept = [f if f.patch is not None else replace(f, patch=self._patch_of(
+                f.location.path if f.location else "", f.location.line if f.location else None, f.flag))
+                for f in kept]
         before = self._base_keys() if kept else set()
         yield from (f for f in kept if _key(f) not in before)
 
@@ -169,15 +174,23 @@ class Run:
         loc = finding.location
         if loc is None or loc.line is None:
             return False
-        return (loc.path, loc.line) in self.view.added_at(self.upto)
+        return (loc.path, loc.line) in self.added
 
-    def _patch_of(self, path: str, line: int | None) -> int | None:
-        if self.view is None or line is None:
+    def _patch_of(self, path: str, line: int | None, flag: str | None = None) -> int | None:
+        """The patch that added the line, else the one that defined or first touched the flag, else the last."""
+        if self.view is None:
             return None
-        for patch in self.view.upto(self.upto):
-            if any(a.path == path and a.line == line for a in patch.added):
-                return patch.index
-        return self.view.upto(self.upto)[-1].index if self.view.patches else None
+        if line is not None and (path, line) in self.added:
+            return self.added[(path, line)]
+        patches = self.view.upto(self.upto)
+        if flag is not None:
+            for patch in patches:
+                if flag in patch.defined_flags():
+                    return patch.index
+            for patch in patches:
+                if any(flag in flags_in(a.text) for a in patch.added):
+                    return patch.index
+        return patches[-1].index if patches else None
 
     def _family_findings(self) -> Iterator[Finding]:
         for flag, facts in sorted(self.facts.items()):
@@ -242,7 +255,7 @@ class Run:
                 message=f"{flag} is {'/'.join(applying)} but the series touches no member of "
                         f"{rule.id} ({rule.title}): {sites}",
                 location=Location(untouched[0].site.file), flag=flag, hint=rule.fix,
-                evidence=tuple(why + ([note] if note else [])), patch=self._last_patch(),
+                evidence=tuple(why + ([note] if note else [])), patch=self._patch_of("", None, flag),
             ))
             return
         for member, (status, site, line, detail, evidence) in verdicts:
@@ -251,7 +264,7 @@ class Run:
                     rule_id=rule.id, severity=rule.severity,
                     message=f"{site}: {detail}", location=Location(site.file, line), flag=flag,
                     hint=rule.fix, evidence=tuple(why + evidence + ([member.why] if member.why else [])),
-                    patch=self._patch_of(site.file, line) if line else self._last_patch(),
+                    patch=self._patch_of(site.file, line, flag),
                 ))
             elif status == "stale":
                 yield _Pending(set(), Finding(
@@ -260,11 +273,6 @@ class Run:
                     location=Location(site.file), flag=flag, hint="update the member in the rule pack",
                     evidence=(f"pack entry {rule.origin}",),
                 ))
-
-    def _last_patch(self) -> int | None:
-        if self.view is None or not self.view.patches:
-            return None
-        return self.view.upto(self.upto)[-1].index
 
     def _claim_findings(self, facts: FlagFacts, gaps: set[str]) -> Iterator[Finding]:
         note = self.view.incomplete_note() if self.view else None

@@ -39,6 +39,27 @@ class PatchView:
     added: list[AddedLine] = field(default_factory=list)
     removed_text: list[str] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
+    # Per file, each hunk as (first pre-image line, line kinds " ", "+", "-"): to follow lines across patches.
+    hunks: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def carry(self, path: str, line: int) -> int | None:
+        """Where line `line` of `path` before this patch is after it (None: this patch removed it)."""
+        shift = 0
+        for old_start, kinds in self.hunks.get(path, ()):
+            if line < old_start:
+                break
+            old, new = old_start, old_start + shift
+            for kind in kinds:
+                if kind == "+":
+                    new += 1
+                    continue
+                if old == line:
+                    return None if kind == "-" else new
+                old += 1
+                if kind == " ":
+                    new += 1
+            shift = new - old
+        return line + shift
 
     def defined_flags(self) -> set[str]:
         added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
@@ -58,8 +79,18 @@ class SeriesView:
     def defined_flags(self, index: int | None = None) -> set[str]:
         return {f for p in self.upto(index) for f in p.defined_flags()}
 
-    def added_at(self, index: int | None = None) -> set[tuple[str, int]]:
-        return {(a.path, a.line) for p in self.upto(index) for a in p.added}
+    def added_at(self, index: int | None = None) -> dict[tuple[str, int], int]:
+        """Lines the series added, as (path, line) in the tree after patch `index`, with the adding patch."""
+        patches = self.upto(index)
+        found: dict[tuple[str, int], int] = {}
+        for position, patch in enumerate(patches):
+            for added in patch.added:
+                line: int | None = added.line
+                for later in patches[position + 1:]:
+                    line = later.carry(added.path, line) if line is not None else None
+                if line is not None:
+                    found[(added.path, line)] = patch.index
+        return found
 
     def incomplete_note(self) -> str | None:
         if not self.missing:
@@ -79,9 +110,15 @@ def _function_guess(line: str, current: str | None) -> str | None:
 
 
 def _add_hunk(
-    view: PatchView, path: str, section: str, new_start: int, lines: Iterable[tuple[str, str]]
+    view: PatchView, path: str, section: str, starts: tuple[int, int], lines: Iterable[tuple[str, str]]
 ) -> None:
-    """`lines` are (kind, text) with kind one of " ", "+", "-"."""
+    """`lines` are (kind, text) with kind one of " ", "+", "-"; `starts` the hunk's (old, new) first lines."""
+    lines = list(lines)
+    old_start, new_start = starts
+    kinds = "".join(k for k, _ in lines)
+    # A hunk that only adds (-N,0) inserts after line N.
+    first = old_start + 1 if not set(kinds) & {" ", "-"} else old_start
+    view.hunks.setdefault(path, []).append((first, kinds))
     names = _SECTION_NAME.findall(section or "")
     current = names[0] if names else None
     before: list[str] = []
@@ -111,7 +148,7 @@ def patch_view_from_diff(index: int, subject: str, message: str, diff: str) -> P
         view.files.add(path)
         for hunk in patched:
             kinds = [(line.line_type, line.value.rstrip("\n")) for line in hunk if line.line_type in " +-"]
-            _add_hunk(view, path, hunk.section_header, hunk.target_start, kinds)
+            _add_hunk(view, path, hunk.section_header, (hunk.source_start, hunk.target_start), kinds)
     return view
 
 
@@ -124,7 +161,8 @@ def patch_view_from_files(index: int, subject: str, message: str, files: Iterabl
         path = str(file.path)
         view.files.add(path)
         for hunk in file.hunks:
-            _add_hunk(view, path, hunk.section, hunk.new_start, ((ln.kind, ln.text) for ln in hunk.lines))
+            lines = ((ln.kind, ln.text) for ln in hunk.lines)
+            _add_hunk(view, path, hunk.section, (hunk.old_start, hunk.new_start), lines)
     return view
 
 
