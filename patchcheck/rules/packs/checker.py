@@ -177,7 +177,7 @@ class Run:
         return (loc.path, loc.line) in self.added
 
     def _patch_of(self, path: str, line: int | None, flag: str | None = None) -> int | None:
-        """The patch that added the line, else the one that defined or first touched the flag, else the last."""
+        """The patch that added the line, else the first to define or touch the flag, else the last."""
         if self.view is None:
             return None
         if line is not None and (path, line) in self.added:
