@@ -74,6 +74,8 @@ BREAKAGES = {
                                  "--blocklist-item VM_READ", ("rust/bindgen_parameters", 4)),
     "tools-mirror-stale": _b("PC615", "tools/include/uapi/linux/mman.h", "#define MAP_DROPPABLE\t0x08\n",
                              "", ("include/uapi/linux/mman.h", 4)),
+    "vma-test-header-stale": _b("PC616", "mm/vma.c", "& ~VM_SOFTDIRTY)", "& ~(VM_SOFTDIRTY | VM_DROPPABLE))",
+                                ("mm/vma.c", 6)),
     "unreviewed-swapbacked": _b("PC703", "mm/rmap.c", "static void rmap_walk_helper",
                                 "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
                                 "{\n\tfolio_set_swapbacked(folio);\n}\n\nstatic void rmap_walk_helper",

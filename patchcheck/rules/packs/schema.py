@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SPECIAL_KINDS = ("dead-after-mask", "read-after-call", "rust-helpers", "uapi-mirror")
+SPECIAL_KINDS = ("dead-after-mask", "read-after-call", "rust-helpers", "uapi-mirror", "mirror-defines")
 
 _NAME = {"type": "string", "pattern": r"^[a-z][a-z0-9-]*$"}
 _IDENT = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -144,4 +144,5 @@ SPECIAL_PARAMS: dict[str, dict[str, type]] = {
     "read-after-call": {"file": str, "function": str, "object": str, "calls": list},
     "rust-helpers": {"helpers": str, "blocklist": str, "prefix": str},
     "uapi-mirror": {"pairs": list, "prefixes": list},
+    "mirror-defines": {"sources": list, "mirror": str, "prefix": str},
 }

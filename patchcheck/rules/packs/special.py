@@ -4,6 +4,7 @@
 - read-after-call (R27): the VMA must not be read after the call that may free it.
 - rust-helpers (R28): RUST_CONST_HELPER_VM_X = VM_X, and the bindgen blocklist lists the same names.
 - uapi-mirror (R18): uapi MAP_/PROT_/MADV_ values are mirrored in tools/include/uapi.
+- mirror-defines: flags the sources use unconditionally are defined by a userspace copy (tools/testing/vma).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def run(rule: PackRule, cache: SourceCache, view: SeriesView | None, upto: int |
         "read-after-call": _read_after_call,
         "rust-helpers": _rust_helpers,
         "uapi-mirror": _uapi_mirror,
+        "mirror-defines": _mirror_defines,
     }
     yield from checks[rule.kind](rule, cache, view, upto)
 
@@ -263,3 +265,46 @@ def _mirror_in_diff(rule: PackRule, view: SeriesView, upto: int | None, source: 
                 and match.group(1) not in mirrored):
                 yield _finding(rule, source, line.line,
                                f"{match.group(1)} is added here but not to {mirror}")
+
+
+# ---- tools/testing/vma ------------------------------------------------------------------------------
+_CONDITIONALS = ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef")
+_INCLUDE_GUARD = re.compile(r"^_\w*_H_?$")
+
+
+def _unconditional(node: Node) -> bool:
+    """Outside every #if block, an include guard aside."""
+    current = node.parent
+    while current is not None:
+        if current.type in _CONDITIONALS:
+            name = current.child_by_field_name("name")
+            if current.type != "preproc_ifdef" or name is None or not _INCLUDE_GUARD.match(csrc.text(name)):
+                return False
+        current = current.parent
+    return True
+
+
+def _mirror_defines(rule: PackRule, cache: SourceCache, view: SeriesView | None,
+                    upto: int | None) -> Iterator[Finding]:
+    mirror, prefix = rule.params["mirror"], rule.params["prefix"]
+    mirror_data = cache.data(mirror)
+    if mirror_data is None:
+        return
+    known = set(defines(decode_source(mirror_data)))
+    for source in rule.params["sources"]:
+        data = cache.data(source)
+        if data is None:
+            continue
+        reported: set[str] = set()
+        for ident in csrc.identifiers(csrc.parse(data)):
+            name = csrc.text(ident)
+            if not name.startswith(prefix) or name in known or name in reported:
+                continue
+            parent = ident.parent
+            if parent is not None and parent.type == "call_expression" and parent.child_by_field_name(
+                    "function") == ident:
+                continue  # VM_BUG_ON() and friends: function-like, not flags
+            if _unconditional(ident):
+                reported.add(name)
+                yield _finding(rule, source, csrc.line_of(ident),
+                               f"{name} is used here but not defined in {mirror}", flag=name)
