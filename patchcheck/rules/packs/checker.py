@@ -258,12 +258,16 @@ class Run:
                 evidence=tuple(why + ([note] if note else [])), patch=self._patch_of("", None, flag),
             ))
             return
+        seen = "family members: " + "; ".join(f"{v[1]} {_STATUS_WORDS[v[0]]}" for _, v in verdicts)
         for member, (status, site, line, detail, evidence) in verdicts:
             if status == "missing" or status == "untouched":
+                partial = note if status == "untouched" else None
                 yield _Pending(set(applying), Finding(
-                    rule_id=rule.id, severity=rule.severity,
+                    rule_id=rule.id, severity=Severity.WARNING if partial else rule.severity,
                     message=f"{site}: {detail}", location=Location(site.file, line), flag=flag,
-                    hint=rule.fix, evidence=tuple(why + evidence + ([member.why] if member.why else [])),
+                    hint=rule.fix,
+                    evidence=tuple(why + evidence + ([member.why] if member.why else []) + [seen]
+                                   + ([partial] if partial else [])),
                     patch=self._patch_of(site.file, line, flag),
                 ))
             elif status == "stale":
@@ -335,6 +339,12 @@ class Run:
         for prefix in prefixes:
             files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}
         return sorted(files)
+
+
+_STATUS_WORDS = {
+    "ok": "handles it", "missing": "does not", "untouched": "not touched by the series",
+    "stale": "not found", "unknown": "not in the tree",
+}
 
 
 def _key(finding: Finding) -> tuple[str, str | None, str, str]:
