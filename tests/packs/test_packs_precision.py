@@ -170,3 +170,10 @@ def test_added_lines_follow_later_patches() -> None:
     after_two = v3.splitlines()
     assert {after_two[line - 1] for (_, line) in view.added_at(2)} == {"added by one", "first of two",
                                                                        "second of two"}
+
+
+def test_with_two_new_flags_a_promise_belongs_to_the_one_it_follows() -> None:
+    diff = DEFINE_FOO + "@@ -5,1 +6,2 @@\n #define VM_WRITE 0x2\n+#define VM_BAR BIT(43)\n"
+    message = "VM_BAR is a plain marker.\n\nVM_FOO is scratch memory.\nIt is never written out to swap.\n"
+    findings = run(one_patch(message, diff))
+    assert {f.flag for f in findings} == {"VM_FOO"}

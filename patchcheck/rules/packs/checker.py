@@ -109,12 +109,9 @@ class Run:
             for view_patch in self.view.upto(self.upto):
                 claims = find_claims(view_patch.message, self.packs.claims, view_patch.index)
                 lines = view_patch.message.splitlines()
-                for flag in self._claim_targets(view_patch.message):
-                    # A promise speaks of the flag only once the message has named it.
-                    named_at = next((n for n, text in enumerate(lines, 1) if flag in flags_in(text)), None)
-                    for claim in claims:
-                        if named_at is None or named_at > claim.line:
-                            continue
+                candidates = self._claim_targets(view_patch.message)
+                for claim in claims:
+                    for flag in _promised_flags(claim, lines, candidates):
                         entry = facts.setdefault(flag, FlagFacts(flag))
                         entry.claims.append(claim)
                         promise = f'patch {claim.patch} promises "{claim.sentence}"'
@@ -339,6 +336,18 @@ class Run:
         for prefix in prefixes:
             files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}
         return sorted(files)
+
+
+def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set[str]:
+    """The flags a promise speaks of: those it names, else those named last before it; none if none was."""
+    named = flags_in(claim.sentence) & candidates
+    if named:
+        return named
+    for text in reversed(lines[:claim.line]):
+        named = flags_in(text) & candidates
+        if named:
+            return named
+    return set()
 
 
 _STATUS_WORDS = {
