@@ -177,3 +177,11 @@ def test_with_two_new_flags_a_promise_belongs_to_the_one_it_follows() -> None:
     message = "VM_BAR is a plain marker.\n\nVM_FOO is scratch memory.\nIt is never written out to swap.\n"
     findings = run(one_patch(message, diff))
     assert {f.flag for f in findings} == {"VM_FOO"}
+
+
+def test_rust_helper_mismatch_is_seen_in_the_diff_alone() -> None:
+    diff = ("--- a/rust/bindings/bindings_helper.h\n+++ b/rust/bindings/bindings_helper.h\n@@ -1,1 +1,2 @@\n"
+            " const gfp_t RUST_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;\n"
+            "+const vm_flags_t RUST_CONST_HELPER_VM_MAYSHARE = VM_MAYEXEC;\n")
+    findings = run(SeriesView([patch_view_from_diff(1, "rust", "Add VM_MAYSHARE.\n", diff)]))
+    assert [(f.rule_id, f.location.line if f.location else 0) for f in findings] == [("PC614", 2)]

@@ -197,6 +197,7 @@ def _rust_helpers(rule: PackRule, cache: SourceCache, view: SeriesView | None,
     helpers_path, block_path = rule.params["helpers"], rule.params["blocklist"]
     data = cache.data(helpers_path)
     if data is None:
+        yield from _rust_helpers_in_diff(rule, view, upto)
         return
     text = decode_source(data)
     helpers: dict[str, int] = {}
@@ -234,6 +235,20 @@ def _rust_helpers(rule: PackRule, cache: SourceCache, view: SeriesView | None,
             yield _finding(rule, block_path, line,
                            f"--blocklist-item {entry} has no RUST_CONST_HELPER_{entry} in {helpers_path}",
                            flag=entry)
+
+
+def _rust_helpers_in_diff(rule: PackRule, view: SeriesView | None, upto: int | None) -> Iterator[Finding]:
+    if view is None:
+        return
+    for patch in view.upto(upto):
+        for added in patch.added:
+            match = _HELPER.search(added.text)
+            if added.path != rule.params["helpers"] or match is None:
+                continue
+            if match.group(1).startswith(rule.params["prefix"]) and match.group(1) != match.group(2):
+                yield _finding(rule, added.path, added.line,
+                               f"RUST_CONST_HELPER_{match.group(1)} is initialised from {match.group(2)}",
+                               flag=match.group(1))
 
 
 # ---- R18 --------------------------------------------------------------------------------------------
