@@ -34,12 +34,16 @@ class FlagFacts:
             self.independent.add(prop)
 
 
+# Kinds that can decide from the diffs alone (verify without --tree).
+_DIFF_KINDS = ("family", "read-after-call", "uapi-mirror", "rust-helpers")
+
+
 def rule_doc(rule: PackRule) -> RuleDoc:
     return RuleDoc(
         id=rule.id, name=rule.name, severity=rule.severity, summary=rule.title, what=rule.doc,
         why=rule.why or rule.doc, example=rule.example, fix=rule.fix, scope=rule.scope,
         needs=rule.needs or tuple(dict.fromkeys(m.site.file for m in rule.members)),
-        diff_only=rule.kind in ("family", "read-after-call", "uapi-mirror"), origin=rule.origin,
+        diff_only=rule.kind in _DIFF_KINDS, origin=rule.origin,
     )
 
 
