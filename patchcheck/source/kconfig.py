@@ -64,7 +64,7 @@ def parse_expr(text: str) -> Formula | int | None:
     parser = _ExprParser(tokens)
     try:
         value = parser.parse_or()
-    except IndexError:
+    except (IndexError, RecursionError):
         return Opaque(text.strip())
     if parser.pos != len(tokens):
         return Opaque(text.strip())
