@@ -11,9 +11,11 @@ from patchcheck.source.cparse import expand_variants
 from patchcheck.source.kconfig import parse_expr, scan_kconfig
 from patchcheck.source.preproc import eval_condition, preprocess
 
-C_ALPHABET = st.sampled_from(list("#ifdefndlsu() !&|<>=\n\\{}[],\"'/*0123_VMCONFIGABX \t") +
-                             ["#if ", "#elif ", "#else", "#endif", "#define VM_A ", "defined(", "CONFIG_A",
-                              "ilog2(VM_A)", "show_smap_vma_flags", "__def_vmaflag_names", "IF_HAVE_X("])
+C_ALPHABET = st.sampled_from([
+    *"#ifdefndlsu() !&|<>=\n\\{}[],\"'/*0123_VMCONFIGABX \t",
+    "#if ", "#elif ", "#else", "#endif", "#define VM_A ", "defined(", "CONFIG_A", "ilog2(VM_A)",
+    "show_smap_vma_flags", "__def_vmaflag_names", "IF_HAVE_X(",
+])
 KCONFIG_ALPHABET = st.sampled_from(["config A\n", "\tbool \"x\"\n", "\tdepends on ", "B && !C", "(", ")",
                                     "\tselect D if E\n", "if F\n", "endif\n", "menu \"m\"\n", "endmenu\n",
                                     "choice\n", "endchoice\n", "\thelp\n", "  text\n", "source \"x\"\n",
