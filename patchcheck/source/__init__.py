@@ -5,6 +5,6 @@
 - `preproc`: `preprocess(text)` -> the guard of every line and every `#define` (`PreprocFile`, `MacroDef`).
 - `cparse`: tree-sitter-c on directive-masked text, wrapper-macro expansion per definition variant.
 - `kconfig` / `kconfig_tree`: the Kconfig scan and the tree's `KconfigDB` (cached).
-- `facts`: `ConfigFacts.from_tree(tree)` with `satisfiable` / `implies` / `equivalent` / `overlap` -> `Answer`.
+- `facts`: `ConfigFacts.from_tree(tree)`: `satisfiable`, `implies`, `equivalent`, `overlap` -> `Answer`.
 - `sat`: the python-sat session behind it; `cache`: the on-disk cache.
 """
