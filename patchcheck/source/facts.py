@@ -165,6 +165,11 @@ class ConfigFacts:
                 shown[f"CONFIG_{atom.name}"] = model.get(atom, False)
         return shown
 
+    @property
+    def has_kconfig(self) -> bool:
+        """False for a tree without Kconfig files: then nothing is known and every symbol is free."""
+        return bool(self.db.definitions)
+
     def symbol_exists(self, name: str) -> bool:
         return self.db.exists(name)
 
@@ -201,6 +206,8 @@ class ConfigFacts:
         return conj(_file_var(d.path), d.depends_formula())
 
     def _symbol_facts(self, name: str) -> list[Formula]:
+        if not self.has_kconfig:
+            return []
         sym = Sym(name)
         defs = self.db.definitions.get(name, [])
         selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
