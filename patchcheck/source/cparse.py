@@ -85,6 +85,7 @@ class Expansion:
     text: str
     guard: Formula
     via: tuple[str, ...]  # the macros expanded to produce this text, outermost first
+    lines: tuple[int, ...] = ()  # the lines of the #defines used, in the same order
 
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -162,6 +163,7 @@ def expand_variants(text: str, macros: dict[str, list[MacroDef]], names: set[str
                 replacement = d.body
             expanded = text[: m.start()] + replacement + text[end:]
             for rest in expand_variants(expanded, macros, names, depth + 1):
-                out.append(Expansion(rest.text, conj(d.guard, rest.guard), (name, *rest.via)))
+                out.append(Expansion(rest.text, conj(d.guard, rest.guard), (name, *rest.via),
+                                     (d.line, *rest.lines)))
         return out[:MAX_EXPANSIONS]
     return [Expansion(text, TRUE, ())]

@@ -128,7 +128,7 @@ def test_trace_registry(classic: tuple[FlagModel, ConfigFacts]) -> None:
     assert model.trace is not None
     names = {e.name: e for e in model.trace}
     assert names["read"].guard == TRUE and names["read"].wrapper is None and names["read"].line == 34
-    assert names["droppable"].wrapper == "IF_HAVE_VM_DROPPABLE"
+    assert names["droppable"].wrapper == "IF_HAVE_VM_DROPPABLE" and names["droppable"].wrapper_line == 28
     assert names["droppable"].guard == disj(Sym("64BIT"), Sym("PPC32"))
     assert names["softdirty"].guard == Sym("MEM_SOFT_DIRTY")
     arch = [e for e in model.trace if e.arch_specific]
