@@ -168,7 +168,7 @@ class ConfigFacts:
     @property
     def has_kconfig(self) -> bool:
         """False for a tree without Kconfig files: then nothing is known and every symbol is free."""
-        return bool(self.db.definitions)
+        return bool(self.db.packed_definitions)
 
     def symbol_exists(self, name: str) -> bool:
         return self.db.exists(name)
@@ -209,9 +209,9 @@ class ConfigFacts:
         if not self.has_kconfig:
             return []
         sym = Sym(name)
-        defs = self.db.definitions.get(name, [])
+        defs = self.db.definitions_of(name)
         selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
-                     for s, cond in self.db.selected_by.get(name, [])]
+                     for s, cond in self.db.selectors_of(name)]
         facts = [implies_f(sel, sym) for sel in selectors]
         ways: list[Formula] = []
         for d in defs:
@@ -235,7 +235,7 @@ class ConfigFacts:
     def _cmp_facts(self, cmp: Cmp) -> list[Formula]:
         sym = Sym(cmp.name)
         facts = [disj(sym, cmp if cmp.holds_for(0) else neg(cmp))]  # unset reads as 0
-        for d in self.db.definitions.get(cmp.name, []):
+        for d in self.db.definitions_of(cmp.name):
             if d.prompt or d.kind not in ("int", "hex"):
                 continue
             earlier: list[Formula] = []
