@@ -1,0 +1,58 @@
+"""What every rule is and what it is given: the small core the registry rules and the rule packs share.
+
+A *checker* owns one or more rules (each with a stable id and documentation, ruff-style) and, given a
+`CheckContext`, yields findings. The engine runs checkers; reporting is done elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from patchcheck.report.finding import Finding, Severity
+from patchcheck.source.tree import SourceTree
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """A rule's catalogue entry: what `patchcheck rules ID` prints."""
+
+    id: str  # stable code, e.g. "PC201"; never reused
+    name: str  # kebab-case, e.g. "smaps-guard-mismatch"
+    severity: Severity  # default severity
+    summary: str  # one line
+    what: str  # "What it does"
+    why: str  # "Why it matters"
+    example: str  # a short kernel-shaped example that fires
+    fix: str = ""  # how to fix, one line (the default hint)
+    scope: tuple[str, ...] = ()  # field-guide rules covered, e.g. ("R6", "R17")
+    # Files the rule must read; without them it is reported as skipped, never as clean.
+    needs: tuple[str, ...] = ()
+    # True when the rule can decide from the diffs alone (verify without --tree).
+    diff_only: bool = False
+    origin: str = "builtin"  # "builtin" or the rule pack file it came from
+
+
+@dataclass
+class CheckContext:
+    """What a checker may look at."""
+
+    tree: SourceTree
+    # Restrict findings to these flags (audit --flag); None means every flag.
+    flags: frozenset[str] | None = None
+    # Shared, lazily-built artefacts (e.g. the flag model) keyed by name, so checkers never build them twice.
+    cache: dict[str, Any] = field(default_factory=dict)
+    # Set by verify: the series being checked (patchcheck.intake types) and the 1-based patch index whose
+    # resulting tree this is.
+    series: Any = None
+    patch_index: int | None = None
+
+
+class Checker(Protocol):
+    """One unit of checking; owns the rules it reports under."""
+
+    @property
+    def rules(self) -> tuple[RuleDoc, ...]: ...
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]: ...
