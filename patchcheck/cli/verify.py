@@ -36,7 +36,8 @@ SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of
 TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
 RevOpt = Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision, no checkout.")]
 VersionOpt = Annotated[int | None, typer.Option(
-    "--version", min=1, help="Series version (default: newest whole).")]
+    "--version", min=1, help="Series version (default: newest complete)."
+)]
 WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore whitespace in context.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json")]
 

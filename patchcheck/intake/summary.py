@@ -107,7 +107,8 @@ def render_text(summary: dict[str, Any]) -> str:
         stat = patch["diffstat"]
         quoted = patch["reconstructed_from_quote"]
         mark = " [reconstructed from a quote; whitespace ignored]" if quoted else ""
-        lines.append(f"  [{patch['patch']}] {patch['title']}{mark}: {stat['files']} files, "
+        files = f"{stat['files']} file{'' if stat['files'] == 1 else 's'}"
+        lines.append(f"  [{patch['patch']}] {patch['title']}{mark}: {files}, "
                      f"+{stat['insertions']} -{stat['deletions']}")
         for trailer in patch["review_trailers"]:
             lines.append(f"      {trailer['trailer']} (from a reply)")

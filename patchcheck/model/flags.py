@@ -285,9 +285,8 @@ def _classify(name: str, variants: list[Variant]) -> str:
     if name.endswith(("_BIT", "_SHIFT")) or re.search(r"_BIT_\d+$", name) or kinds <= {"number", "undefined"}:
         return "constant"
     for v in variants:
-        if v.value.kind == "bit" and (not v.value.via or SLOT.fullmatch(v.value.via[0])
-                                      or v.value.via[0] == name):
-            return "flag"
+        if v.value.kind == "bit" and (not v.value.via or SLOT.fullmatch(v.value.via[0])):
+            return "flag"  # a bit of its own, or one of the arch slots (VM_ARCH_1, VM_HIGH_ARCH_n)
     if kinds <= {"none", "zero", "undefined"} and not name.endswith(("_MASK", "_FLAGS", "_CLEAR")):
         return "flag"  # defined only as a fallback here (e.g. VM_GROWSUP on most arches)
     return "mask"

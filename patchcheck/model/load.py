@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from patchcheck.model.flags import FlagDef, read_flags
+from patchcheck.model.flags import FlagDef, FlagValue, read_flags
 from patchcheck.model.registries import (
     DocTable,
     SmapsEntry,
@@ -61,6 +61,19 @@ class FlagModel:
             return self.nonzero(text) if text in self.flags else None
 
         return substitute(guard, mapping)
+
+    def slot_cases(self, flag: str) -> list[tuple[Formula, int | None, FlagValue]]:
+        """The smaps table slot `[ilog2(flag)]` writes, per definition variant: the bit; 0 where the flag is
+        VM_NONE or 0 (ilog2 of a constant 0 is 0, so such an entry overwrites "rd"); None where it is not a
+        single bit (a mask, undefined: a build error, or unknown)."""
+        definition = self.flags.get(flag)
+        if definition is None:
+            return []
+        out: list[tuple[Formula, int | None, FlagValue]] = []
+        for v in definition.variants:
+            slot = v.value.bit if v.value.kind == "bit" else 0 if v.value.kind in ("none", "zero") else None
+            out.append((v.guard, slot, v.value))
+        return out
 
     def smaps_for(self, flag: str) -> list[SmapsEntry]:
         return [e for e in self.smaps or [] if e.flag == flag]

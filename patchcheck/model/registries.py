@@ -38,6 +38,7 @@ class TraceEntry:
     line: int
     wrapper: str | None  # IF_HAVE_* or __VM_ARCH_SPECIFIC_1 when the entry came through one
     arch_specific: bool
+    wrapper_line: int | None = None  # the #define of the wrapper variant that produced it
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def read_trace(pre: PreprocFile) -> list[TraceEntry] | None:
                 wrapper = expansion.via[0] if expansion.via else None
                 for flag, name in _pairs(expansion.text):
                     guard = conj(body_def.guard, expansion.guard)
-                    entries.append(TraceEntry(flag, name, guard, line, wrapper, wrapper == ARCH_SPECIFIC))
+                    entries.append(TraceEntry(flag, name, guard, line, wrapper, wrapper == ARCH_SPECIFIC,
+                                              expansion.lines[0] if expansion.lines else None))
     return entries
 
 

@@ -85,6 +85,7 @@ class Expansion:
     text: str
     guard: Formula
     via: tuple[str, ...]  # the macros expanded to produce this text, outermost first
+    lines: tuple[int, ...] = ()  # the lines of the #defines used, in the same order
 
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -132,11 +133,14 @@ def substitute_params(body: str, params: tuple[str, ...], args: list[str]) -> st
     return re.sub(r"\s*##\s*", "", body)
 
 
+MAX_EXPANSIONS = 64  # per call: hostile input must not make variant combinations explode
+
+
 def expand_variants(text: str, macros: dict[str, list[MacroDef]], names: set[str] | None = None,
                     depth: int = 0) -> list[Expansion]:
     """Expand, in `text`, the macros of `macros` (restricted to `names`), one result per combination of
     definition variants, each with the conjunction of the guards of the definitions it used."""
-    if depth > 8:
+    if depth > 8 or len(text) > 100_000:
         return [Expansion(text, TRUE, ())]
     for m in _IDENT.finditer(text):
         name = m.group(0)
@@ -159,6 +163,7 @@ def expand_variants(text: str, macros: dict[str, list[MacroDef]], names: set[str
                 replacement = d.body
             expanded = text[: m.start()] + replacement + text[end:]
             for rest in expand_variants(expanded, macros, names, depth + 1):
-                out.append(Expansion(rest.text, conj(d.guard, rest.guard), (name, *rest.via)))
-        return out
+                out.append(Expansion(rest.text, conj(d.guard, rest.guard), (name, *rest.via),
+                                     (d.line, *rest.lines)))
+        return out[:MAX_EXPANSIONS]
     return [Expansion(text, TRUE, ())]

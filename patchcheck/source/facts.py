@@ -18,6 +18,7 @@ answer does not depend on them; otherwise "unresolved".
 from __future__ import annotations
 
 import atexit
+import itertools
 from collections.abc import Callable, Iterable
 from enum import Enum
 
@@ -37,13 +38,14 @@ from patchcheck.source.guards import (
     iff_f,
     implies_f,
     neg,
+    substitute,
 )
 from patchcheck.source.kconfig import Definition, as_formula, cond_formula, parse_expr
 from patchcheck.source.kconfig_tree import KconfigDB, cached_kconfig_key, load_kconfig, load_kconfig_keyed
 from patchcheck.source.sat import SatSession, SatState
 from patchcheck.source.tree import SourceTree
 
-_MAX_COUNTEREXAMPLES = 6
+_MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
 
 
 class Answer(Enum):
@@ -119,22 +121,21 @@ class ConfigFacts:
 
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:
-        """YES: some configuration makes `f` true whatever the opaque atoms are; NO: none can."""
+        """YES: some configuration makes `f` true whatever the opaque atoms are; NO: no configuration can,
+        whatever they are; UNRESOLVED: it depends on them."""
         self._ensure(atoms(f))
-        lit = self._sat.literal(f)
-        for _ in range(_MAX_COUNTEREXAMPLES):
-            model = self._sat.solve([lit])
-            if model is None:
-                return Answer.NO
-            config = [a for a in model if not isinstance(a, Opaque)]
-            if not any(isinstance(a, Opaque) for a in atoms(f)):
-                return Answer.YES
-            fixed = [self._sat.atom_var(a) * (1 if model[a] else -1) for a in config]
-            if self._sat.solve([*fixed, -lit]) is None:
-                return Answer.YES  # true in this configuration for every value of the opaque atoms
-            lit = self._sat.literal(conj(f, neg(conj(*(a if model[a] else neg(a) for a in config
-                                                      if not _internal(a))))))
-        return Answer.UNRESOLVED
+        if self._sat.solve([self._sat.literal(f)]) is None:
+            return Answer.NO
+        opaque = sorted({a for a in atoms(f) if isinstance(a, Opaque)}, key=lambda a: a.text)
+        if not opaque:
+            return Answer.YES
+        if len(opaque) > _MAX_OPAQUE:
+            return Answer.UNRESOLVED
+        # is there a configuration in which f holds for every value of the opaque atoms?
+        every_value = conj(*(_assign(f, dict(zip(opaque, values, strict=True)))
+                             for values in itertools.product((False, True), repeat=len(opaque))))
+        found = self._sat.solve([self._sat.literal(every_value)]) is not None
+        return Answer.YES if found else Answer.UNRESOLVED
 
     def implies(self, a: Formula, b: Formula) -> Answer:
         return self.satisfiable(conj(a, neg(b))).negated()
@@ -163,6 +164,11 @@ class ConfigFacts:
             if isinstance(atom, Sym) and not _internal(atom):
                 shown[f"CONFIG_{atom.name}"] = model.get(atom, False)
         return shown
+
+    @property
+    def has_kconfig(self) -> bool:
+        """False for a tree without Kconfig files: then nothing is known and every symbol is free."""
+        return bool(self.db.packed_definitions)
 
     def symbol_exists(self, name: str) -> bool:
         return self.db.exists(name)
@@ -200,10 +206,12 @@ class ConfigFacts:
         return conj(_file_var(d.path), d.depends_formula())
 
     def _symbol_facts(self, name: str) -> list[Formula]:
+        if not self.has_kconfig:
+            return []
         sym = Sym(name)
-        defs = self.db.definitions.get(name, [])
+        defs = self.db.definitions_of(name)
         selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
-                     for s, cond in self.db.selected_by.get(name, [])]
+                     for s, cond in self.db.selectors_of(name)]
         facts = [implies_f(sel, sym) for sel in selectors]
         ways: list[Formula] = []
         for d in defs:
@@ -227,7 +235,7 @@ class ConfigFacts:
     def _cmp_facts(self, cmp: Cmp) -> list[Formula]:
         sym = Sym(cmp.name)
         facts = [disj(sym, cmp if cmp.holds_for(0) else neg(cmp))]  # unset reads as 0
-        for d in self.db.definitions.get(cmp.name, []):
+        for d in self.db.definitions_of(cmp.name):
             if d.prompt or d.kind not in ("int", "hex"):
                 continue
             earlier: list[Formula] = []
@@ -247,6 +255,15 @@ def _bool_default(d: Definition) -> Formula:
         cond = cond_formula(cond_text)
         result = disj(conj(cond, as_formula(parse_expr(value_text))), conj(neg(cond), result))
     return result
+
+
+def _assign(f: Formula, values: dict[Opaque, bool]) -> Formula:
+    def mapping(atom: Atom) -> Formula | None:
+        if isinstance(atom, Opaque) and atom in values:
+            return TRUE if values[atom] else FALSE
+        return None
+
+    return substitute(f, mapping)
 
 
 def _internal(atom: Atom) -> bool:

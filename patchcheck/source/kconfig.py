@@ -64,7 +64,7 @@ def parse_expr(text: str) -> Formula | int | None:
     parser = _ExprParser(tokens)
     try:
         value = parser.parse_or()
-    except IndexError:
+    except (IndexError, RecursionError):
         return Opaque(text.strip())
     if parser.pos != len(tokens):
         return Opaque(text.strip())
@@ -188,11 +188,14 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
     choice_count = 0
     choice_stack: list[int] = []
     help_indent = -1  # >= 0 while inside help text: the indentation of its first line (0: not yet seen)
+    help_prefix = ""  # exact leading whitespace of the first help line: a fast path for the rest
     lines = text.split("\n")
     index = 0
     while index < len(lines):
         lineno, raw = index + 1, lines[index]
         index += 1
+        if help_prefix and raw.startswith(help_prefix):
+            continue
         while raw.endswith("\\") and index < len(lines):
             raw = raw[:-1] + " " + lines[index]
             index += 1
@@ -200,12 +203,13 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
         if help_indent >= 0:
             if not line:
                 continue
-            indent = len(raw.expandtabs(8)) - len(raw.expandtabs(8).lstrip())
+            prefix = raw[: len(raw) - len(raw.lstrip())]
+            indent = len(prefix.expandtabs(8)) if "\t" in prefix else len(prefix)
             if help_indent == 0:
-                help_indent = indent
+                help_indent, help_prefix = indent, prefix
             if indent >= help_indent and indent > 0:
                 continue
-            help_indent = -1
+            help_indent, help_prefix = -1, ""
         if not line or line[0] == "#":
             continue
         word, _, rest = line.replace("\t", " ").partition(" ")

@@ -6,6 +6,7 @@ and no read of its ~1800 Kconfig files.
 
 from __future__ import annotations
 
+import pickle
 import posixpath
 import re
 from collections import defaultdict, deque
@@ -31,17 +32,34 @@ SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 
 @dataclass
 class KconfigDB:
-    """Every definition of every symbol, who selects it, and under which condition each file is read."""
+    """Every definition of every symbol, who selects it, and under which condition each file is read.
+
+    Definitions are kept pickled per symbol, so loading the database from the cache costs a dict of bytes
+    and only the symbols a question reaches are ever unpacked.
+    """
 
     arches: tuple[str, ...]
     # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
     sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
-    definitions: dict[str, list[Definition]] = field(default_factory=dict)
-    selected_by: dict[str, list[tuple[Definition, str]]] = field(default_factory=dict)  # (selector, if-cond)
+    packed_definitions: dict[str, bytes] = field(default_factory=dict)
+    packed_selectors: dict[str, bytes] = field(default_factory=dict)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
 
     def exists(self, name: str) -> bool:
-        return name in self.definitions
+        return name in self.packed_definitions
+
+    def symbols(self) -> list[str]:
+        return list(self.packed_definitions)
+
+    def definitions_of(self, name: str) -> list[Definition]:
+        """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
+        packed = self.packed_definitions.get(name)
+        return [] if packed is None else [Definition(*d) for d in pickle.loads(packed)]
+
+    def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
+        """(definition that selects NAME, its `if` condition or "")."""
+        packed = self.packed_selectors.get(name)
+        return [] if packed is None else [(Definition(*d), cond) for d, cond in pickle.loads(packed)]
 
     def choice_members(self, definition: Definition) -> list[str]:
         if not definition.choice:
@@ -78,30 +96,37 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 parts = path.split("/")
                 arch = parts[1] if parts[0] == "arch" and len(parts) > 2 and parts[1] in arches else None
                 queue.append((path, None, (), arch))
+    missing: set[str] = set()
     while queue:
         path, parent, conds, arch = queue.popleft()
+        if path in missing:
+            continue
+        if path not in files:
+            data = tree.read_bytes(path)
+            if data is None:
+                missing.add(path)
+                continue
+            files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
         db.sourced_from.setdefault(path, []).append((parent, conds, arch))
-        if path in files:
+        if len(db.sourced_from[path]) > 1:
             continue
-        data = tree.read_bytes(path)
-        if data is None:
-            continue
-        scanned = files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
+        scanned = files[path]
         for site in scanned.sources:
             pattern = posixpath.join(posixpath.dirname(path), site.pattern) if site.relative else site.pattern
             for target, target_arch in _expand(pattern, arches):
-                if target in files or tree.read_bytes(target) is not None:
-                    queue.append((target, path, site.conds, target_arch))
-    selected_by: dict[str, list[tuple[Definition, str]]] = defaultdict(list)
+                queue.append((target, path, site.conds, target_arch))
+    definitions: dict[str, list[tuple[object, ...]]] = defaultdict(list)
+    selected_by: dict[str, list[tuple[tuple[object, ...], str]]] = defaultdict(list)
     choices: dict[tuple[str, int], list[str]] = defaultdict(list)
     for scanned in files.values():
         for d in scanned.definitions:
-            db.definitions.setdefault(d.name, []).append(d)
+            definitions[d.name].append(tuple(d))
             if d.choice:
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
-                selected_by[target].append((d, cond))
-    db.selected_by = dict(selected_by)
+                selected_by[target].append((tuple(d), cond))
+    db.packed_definitions = {name: pickle.dumps(defs) for name, defs in definitions.items()}
+    db.packed_selectors = {name: pickle.dumps(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)
     stamps = [(p, file_stamp(tree, p)) for p in sorted(files)]
     stamps += [(f"arch/{a}/Kconfig", file_stamp(tree, f"arch/{a}/Kconfig")) for a in KNOWN_ARCHES]

@@ -219,7 +219,7 @@ def eval_condition(expr: str, defined_so_far: dict[str, Formula] | None = None) 
         value = parser.expression(0)
         if parser.pos != len(tokens):
             return Opaque(" ".join(expr.split()))
-    except (IndexError, ValueError, ZeroDivisionError):
+    except (IndexError, ValueError, ZeroDivisionError, RecursionError):
         return Opaque(" ".join(expr.split()))
     return _truth(value)
 

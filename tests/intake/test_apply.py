@@ -212,3 +212,13 @@ def test_git_revision_tree_is_read_without_checkout(tmp_path: Path) -> None:
     states = apply_series(load_series(str(EXAMPLE_SERIES)), GitRevisionTree(root, "HEAD"))
     assert '"sc"' in (read_text(states[-1].tree, "fs/proc/task_mmu.c") or "")
     assert (root / "fs/proc/task_mmu.c").read_text() == "worktree edit that would not match\n"
+
+
+def test_path_traversal_fixture_is_refused_before_anything_is_applied() -> None:
+    series = load_series(str(MAIL / "path-traversal.patch"))
+    (patch,) = series.patches
+    assert [f.path for f in patch.files] == ["include/linux/mm.h"]
+    (part,) = patch.diff.unusable
+    assert part.hostile and "'..'" in part.reason
+    with pytest.raises(InputError, match=r"patch 1/1 'mm: tidy a comment': refusing path with '\.\.'"):
+        apply_series(series, DirectoryTree(EXAMPLE_TREE))

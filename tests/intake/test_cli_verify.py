@@ -65,6 +65,7 @@ def test_patch_that_does_not_apply_exits_2_without_traceback() -> None:
 
 def test_bad_inputs_exit_2_with_one_line() -> None:
     for args in (["verify", "/nonexistent.mbox"], ["verify", str(EXAMPLE_SERIES), "--tree", "/nonexistent"],
+                 ["verify", str(MAIL / "path-traversal.patch")],
                  ["verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "7"],
                  ["verify", str(EXAMPLE_SERIES), "--format", "xml"],
                  ["verify", str(EXAMPLE_SERIES), "--tree", str(EXAMPLE_TREE), "--rev", "no-such-rev"]):

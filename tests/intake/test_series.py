@@ -148,3 +148,11 @@ def test_assembly_agrees_with_b4(revision: int, tmp_path: Path, monkeypatch: pyt
         cover_trailers = {t.as_string() for t in (theirs.patches[0].followup_trailers  # type: ignore[attr-defined]
                                                   if theirs.patches[0] else [])}  # type: ignore[attr-defined]
         assert our_trailers == their_trailers | cover_trailers
+
+
+def test_rfc_tree_prefixed_and_glued_version_subjects() -> None:
+    series = load_series(str(MAIL / "rfc-mm-unstable-v3.mbox"))
+    assert series.revision == 3 and series.complete and series.cover is not None
+    assert all(p.subject.rfc and p.subject.extra_prefixes == ("mm-unstable",) for p in series.patches)
+    glued = load_series(str(MAIL / "patchv3.patch"))
+    assert glued.revision == 3 and [p.label for p in glued.patches] == ["1/1"]

@@ -128,7 +128,7 @@ def test_trace_registry(classic: tuple[FlagModel, ConfigFacts]) -> None:
     assert model.trace is not None
     names = {e.name: e for e in model.trace}
     assert names["read"].guard == TRUE and names["read"].wrapper is None and names["read"].line == 34
-    assert names["droppable"].wrapper == "IF_HAVE_VM_DROPPABLE"
+    assert names["droppable"].wrapper == "IF_HAVE_VM_DROPPABLE" and names["droppable"].wrapper_line == 28
     assert names["droppable"].guard == disj(Sym("64BIT"), Sym("PPC32"))
     assert names["softdirty"].guard == Sym("MEM_SOFT_DIRTY")
     arch = [e for e in model.trace if e.arch_specific]
@@ -159,3 +159,11 @@ def test_enum_style(enum_style: tuple[FlagModel, ConfigFacts]) -> None:
     assert model.smaps is not None
     assert {e.flag: e.mnemonic for e in model.smaps}["VM_DROPPABLE"] == "dp"
     assert model.trace is None and model.doc is None  # registries absent from this tree
+
+
+def test_slot_cases_follow_ilog2(classic: tuple[FlagModel, ConfigFacts]) -> None:
+    model, _ = classic
+    cases = [(guard, slot) for guard, slot, _ in model.slot_cases("VM_DROPPABLE")]
+    assert [slot for _, slot in cases] == [40, 24, 0]  # VM_NONE -> ilog2(0) == 0, the "rd" slot
+    assert [slot for _, slot, _ in model.slot_cases("VM_PKEY_BIT3")] == [35, None, 0]
+    assert model.slot_cases("VM_NO_SUCH_FLAG") == []

@@ -157,3 +157,42 @@ def test_kconfig_symbols(real: tuple[FlagModel, ConfigFacts]) -> None:
     assert facts.implies(Sym("X86_USER_SHADOW_STACK"), Sym("ARCH_USES_HIGH_VMA_FLAGS")) is YES
     assert facts.overlap(Sym("PPC32"), Sym("64BIT")) is NO
     assert len(facts.db.arches) == 21
+
+
+# Read by hand from include/linux/mm.h of 6.12 (lines 273-433): each flag's values, in definition order,
+# over the configurations Kconfig allows ("0" a bare zero fallback, "NONE" a VM_NONE fallback).
+EXPECTED_6_12 = {
+    "VM_READ": "0", "VM_WRITE": "1", "VM_EXEC": "2", "VM_SHARED": "3", "VM_MAYREAD": "4",
+    "VM_MAYWRITE": "5", "VM_MAYEXEC": "6", "VM_MAYSHARE": "7", "VM_GROWSDOWN": "8",
+    "VM_UFFD_MISSING": "9 0", "VM_MAYOVERLAY": "9", "VM_PFNMAP": "10", "VM_UFFD_WP": "12",
+    "VM_LOCKED": "13", "VM_IO": "14", "VM_SEQ_READ": "15", "VM_RAND_READ": "16", "VM_DONTCOPY": "17",
+    "VM_DONTEXPAND": "18", "VM_LOCKONFAULT": "19", "VM_ACCOUNT": "20", "VM_NORESERVE": "21",
+    "VM_HUGETLB": "22", "VM_SYNC": "23", "VM_ARCH_1": "24", "VM_WIPEONFORK": "25", "VM_DONTDUMP": "26",
+    "VM_SOFTDIRTY": "27 0", "VM_MIXEDMAP": "28", "VM_HUGEPAGE": "29", "VM_NOHUGEPAGE": "30",
+    "VM_MERGEABLE": "31", "VM_PKEY_BIT0": "32", "VM_PKEY_BIT1": "33", "VM_PKEY_BIT2": "34",
+    "VM_PKEY_BIT3": "35 0", "VM_PKEY_BIT4": "36 0", "VM_SHADOW_STACK": "37 NONE", "VM_PAT": "24",
+    "VM_SAO": "24", "VM_GROWSUP": "24 NONE", "VM_SPARC_ADI": "24", "VM_ARM64_BTI": "24",
+    "VM_MAPPED_COPY": "24", "VM_MTE": "36 NONE", "VM_MTE_ALLOWED": "37 NONE", "VM_UFFD_MINOR": "38 NONE",
+    "VM_ALLOW_ANY_UNCACHED": "39 NONE", "VM_DROPPABLE": "40 24 NONE", "VM_SEALED": "63",
+}
+
+
+def test_flags_command_reports_every_flag(real_tree: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "patchcheck", "flags", "--tree", str(real_tree), "--format",
+                          "json"], capture_output=True, text=True, check=True)
+    rows = json.loads(out.stdout)["flags"]
+    shown = {r["name"]: " ".join(str(d["bit"]) if d["value"] == "bit" else
+                                 {"zero": "0", "none": "NONE"}[d["value"]] for d in r["definitions"])
+             for r in rows}
+    assert shown == EXPECTED_6_12
+    by_name = {r["name"]: r for r in rows}
+    assert [d["guard"] for d in by_name["VM_DROPPABLE"]["definitions"]] == [
+        "CONFIG_64BIT", "!CONFIG_64BIT && CONFIG_PPC32", "!(CONFIG_64BIT || CONFIG_PPC32)"]
+    assert by_name["VM_DROPPABLE"]["smaps"] == [
+        {"mnemonic": "dp", "guard": "CONFIG_64BIT || CONFIG_PPC32", "line": 1000}]
+    assert by_name["VM_DROPPABLE"]["documented"] is False
+    assert by_name["VM_SEALED"]["trace"] == [] and by_name["VM_SEALED"]["documented"] is True

@@ -124,3 +124,20 @@ def test_unknown_symbols_and_opaque_atoms(facts: ConfigFacts) -> None:
     assert facts.satisfiable(conj(Sym("X86"), Sym("ARM64"), vm_value)) is NO
     assert facts.satisfiable(disj(Sym("X86"), vm_value)) is YES
     assert not UNRESOLVED and YES and not NO
+
+
+def test_opaque_atoms_are_quantified_exactly(facts: ConfigFacts) -> None:
+    secret = Opaque("VM_SECRET")
+    # true on arm64 whatever the opaque test says, although x86 configurations depend on it
+    assert facts.satisfiable(disj(conj(Sym("X86"), secret), Sym("ARM64"))) is YES
+    assert facts.satisfiable(conj(Sym("X86"), secret)) is UNRESOLVED
+    assert facts.satisfiable(conj(Sym("X86"), disj(secret, neg(secret)))) is YES
+    assert facts.implies(conj(Sym("X86"), secret), Arch("x86")) is YES
+
+
+def test_tree_without_kconfig_knows_nothing(tmp_path: Path) -> None:
+    (tmp_path / "include").mkdir()
+    bare = ConfigFacts.from_tree(DirectoryTree(tmp_path), DiskCache(tmp_path / "cache"))
+    assert not bare.has_kconfig
+    assert bare.satisfiable(Sym("64BIT")) is YES and bare.satisfiable(neg(Sym("64BIT"))) is YES
+    assert bare.overlap(Sym("X86"), Sym("ARM64")) is YES  # no architectures known to exclude
