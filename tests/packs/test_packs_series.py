@@ -106,3 +106,23 @@ def test_claim_phrases_respect_negations() -> None:
     found = find_claims(message, claims, 1)
     assert [(c.property, c.line) for c in found] == [("inherited-by-fork", 3)]
     assert find_claims("Uh-oh: mlock is rlimited.", claims, 1) == []
+
+
+def test_check_series_runs_every_pack_on_the_final_state() -> None:
+    from patchcheck.intake.apply import apply_series
+    from patchcheck.rules.packs import check_series
+
+    series = load_series(str(SERIES / "new-flag-partial.mbox"))
+    states = apply_series(series, EmptyTree())
+    findings = check_series(series, states[-1].tree)
+    assert {f.rule_id for f in findings} == {"PC601", "PC701", "PC702"}
+    assert all(f.patch == 1 for f in findings)
+
+
+def test_patch_numbers_are_positions_and_messages_use_the_subject_numbering(tmp_path: Path) -> None:
+    text = (SERIES / "new-flag-partial.mbox").read_text().replace("[PATCH]", "[PATCH 3/4]")
+    (tmp_path / "third.mbox").write_text(text)
+    series = load_series(str(tmp_path / "third.mbox"))
+    findings = list(load_packs()[0].run(CheckContext(tree=EmptyTree(), series=series, patch_index=1)))
+    claim = next(f for f in findings if f.rule_id == "PC701")
+    assert claim.patch == 1 and claim.message.startswith("patch 3/4 promises")

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from patchcheck.rules.base import RuleDoc
+from patchcheck.report.finding import Finding
+from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packs.checker import PackChecker
 from patchcheck.rules.packs.loader import DEFAULT_PACK_DIR, load_pack_set, parse_pack
+from patchcheck.source.tree import SourceTree
 
-__all__ = ["DEFAULT_PACK_DIR", "PackChecker", "load_packs", "pack_rule_docs", "parse_pack"]
+__all__ = ["DEFAULT_PACK_DIR", "PackChecker", "check_series", "load_packs", "pack_rule_docs", "parse_pack"]
 
 
 def load_packs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> list[PackChecker]:
@@ -22,3 +25,14 @@ def load_packs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> list[PackC
 
 def pack_rule_docs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> tuple[RuleDoc, ...]:
     return tuple(doc for checker in load_packs(dirs, builtin=builtin) for doc in checker.rules)
+
+
+def check_series(
+    series: Any, final_tree: SourceTree, *, patches: int | None = None, rule_dirs: Iterable[Path] = (),
+    flags: frozenset[str] | None = None,
+) -> list[Finding]:
+    """Every pack rule on the tree after the series (the intake's last AppliedState.tree, or its EmptyTree
+    overlay without --tree). Findings name the patch that introduced them; what the tree before the series
+    already had is left out. One run on the final state is enough: families span patches by design."""
+    ctx = CheckContext(tree=final_tree, series=series, patch_index=patches, flags=flags)
+    return [f for checker in load_packs(rule_dirs) for f in checker.run(ctx)]

@@ -109,7 +109,7 @@ class Run:
                             continue
                         for prop in rule.applies_to:
                             facts.setdefault(flag, FlagFacts(flag)).add(
-                                prop, f"patch {patch} adds {flag} to {member.site}")
+                                prop, f"patch {self.view.label(patch)} adds {flag} to {member.site}")
             for view_patch in self.view.upto(self.upto):
                 claims = find_claims(view_patch.message, self.packs.claims, view_patch.index)
                 lines = view_patch.message.splitlines()
@@ -118,7 +118,7 @@ class Run:
                     for flag in _promised_flags(claim, lines, candidates):
                         entry = facts.setdefault(flag, FlagFacts(flag))
                         entry.claims.append(claim)
-                        promise = f'patch {claim.patch} promises "{claim.sentence}"'
+                        promise = f'patch {self.view.label(claim.patch)} promises "{claim.sentence}"'
                         entry.add(claim.property, promise, independent=False)
         for entry in facts.values():
             for prop in list(entry.sources):
@@ -176,6 +176,9 @@ class Run:
         if loc is None or loc.line is None:
             return False
         return (loc.path, loc.line) in self.added
+
+    def _label(self, index: int) -> str:
+        return self.view.label(index) if self.view else str(index)
 
     def _patch_of(self, path: str, line: int | None, flag: str | None = None) -> int | None:
         """The patch that added the line, else the first to define or touch the flag, else the last."""
@@ -292,8 +295,8 @@ class Run:
                         for m in r.members if not m.must_not_clear]
             yield Finding(
                 rule_id=PC_CLAIM, severity=Severity.WARNING if note else Severity.ERROR,
-                message=f'patch {claim.patch} promises "{claim.sentence}" ({claim.property}) but no site '
-                        f"{where} makes {facts.name} {claim.property}",
+                message=f'patch {self._label(claim.patch)} promises "{claim.sentence}" ({claim.property}) '
+                        f"but no site {where} makes {facts.name} {claim.property}",
                 location=Location(COMMIT_MSG, claim.line), flag=facts.name,
                 hint="implement it at: " + "; ".join(expected) if expected else None,
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),

@@ -33,9 +33,10 @@ class AddedLine:
 
 @dataclass
 class PatchView:
-    index: int
+    index: int  # 1-based position among the patches present (the intake's AppliedState.index + 1)
     subject: str
     message: str
+    label: str = ""  # "3/5" as the subject numbers it
     added: list[AddedLine] = field(default_factory=list)
     removed_text: list[str] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
@@ -75,6 +76,10 @@ class SeriesView:
 
     def upto(self, index: int | None) -> list[PatchView]:
         return [p for p in self.patches if index is None or p.index <= index]
+
+    def label(self, index: int) -> str:
+        found = next((p for p in self.patches if p.index == index), None)
+        return found.label if found is not None and found.label else str(index)
 
     def defined_flags(self, index: int | None = None) -> set[str]:
         return {f for p in self.upto(index) for f in p.defined_flags()}
@@ -181,14 +186,18 @@ def view_of(series: Any) -> SeriesView | None:
     patches: list[PatchView] = []
     raw_patches: Iterable[Any] = _attr(series, "patches", default=())
     for position, patch in enumerate(raw_patches, start=1):
-        index = int(_attr(patch, "counter", "index", default=position) or position)
+        counter = _attr(patch, "counter", default=None)
+        expected = _attr(patch, "expected", default=None)
+        label = f"{counter}/{expected}" if counter and expected else ""
         subject = str(_attr(patch, "title", "subject", default=""))
         message = str(_attr(patch, "message", default=""))
         diff = _attr(patch, "diff", default="")
         if isinstance(diff, str):
-            patches.append(patch_view_from_diff(index, subject, message, diff))
+            view = patch_view_from_diff(position, subject, message, diff)
         else:
-            patches.append(patch_view_from_files(index, subject, message, getattr(diff, "files", ())))
+            view = patch_view_from_files(position, subject, message, getattr(diff, "files", ()))
+        view.label = label
+        patches.append(view)
     missing = list(_attr(series, "missing", default=()))
     total = _attr(series, "expected", "total", default=None)
     return SeriesView(patches, int(total) if total else None, [int(m) for m in missing])
