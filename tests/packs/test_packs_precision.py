@@ -185,3 +185,13 @@ def test_rust_helper_mismatch_is_seen_in_the_diff_alone() -> None:
             "+const vm_flags_t RUST_CONST_HELPER_VM_MAYSHARE = VM_MAYEXEC;\n")
     findings = run(SeriesView([patch_view_from_diff(1, "rust", "Add VM_MAYSHARE.\n", diff)]))
     assert [(f.rule_id, f.location.line if f.location else 0) for f in findings] == [("PC614", 2)]
+
+
+def test_testing_another_flag_in_a_big_member_function_is_no_family_membership() -> None:
+    rmap = (TREE / "mm" / "rmap.c").read_text()
+    anchor = "\tint refs = folio_ref_count(folio);\n"
+    new = rmap.replace(anchor, anchor + "\n\tif (vma->vm_flags & VM_LOCKED)\n\t\treturn false;\n")
+    diff = "".join(difflib.unified_diff(rmap.splitlines(True), new.splitlines(True),
+                                        "a/mm/rmap.c", "b/mm/rmap.c"))
+    series = SeriesView([patch_view_from_diff(1, "rmap", "Keep VM_LOCKED folios.\n", diff)])
+    assert run(series, OverlayTree(DirectoryTree(TREE), {"mm/rmap.c": new.encode()})) == []

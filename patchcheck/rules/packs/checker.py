@@ -105,7 +105,7 @@ class Run:
                 for member in rule.members:
                     for flag in mentioned:
                         patch = touched_in_series(member, flag, self.view, self.upto)
-                        if patch is None:
+                        if patch is None or not self._handles(member, flag):
                             continue
                         for prop in rule.applies_to:
                             facts.setdefault(flag, FlagFacts(flag)).add(
@@ -127,6 +127,11 @@ class Run:
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
         return facts
+
+    def _handles(self, member: Member, flag: str) -> bool:
+        """With the member's file in the tree, the member must really handle the flag to count as added."""
+        verdict = self.judge.judge(member, flag, self.companions(flag), set())
+        return verdict.status in (Status.OK, Status.ABSENT)
 
     def _claim_targets(self, message: str) -> set[str]:
         if self.new_flags:

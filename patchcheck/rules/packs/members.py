@@ -9,7 +9,7 @@ from enum import Enum
 from tree_sitter import Node
 
 from patchcheck.rules.packs import csrc
-from patchcheck.rules.packs.seriesview import SeriesView
+from patchcheck.rules.packs.seriesview import AddedLine, SeriesView
 from patchcheck.rules.packs.spec import Member, Site
 from patchcheck.source.tree import SourceTree
 
@@ -204,16 +204,34 @@ class MemberJudge:
 
 
 def touched_in_series(member: Member, flag: str, view: SeriesView, upto: int | None) -> int | None:
-    """The patch that adds a line testing `flag` inside the member (any of its places), if any."""
+    """The patch that adds `flag` to the member the way the member tests it, as far as the diff shows.
+
+    A mask member needs the flag in a line of the mask, a guard member a line near the guarded call: adding
+    VM_X for another reason to a big function (try_to_unmap_one tests many flags) is no family membership.
+    """
+    if member.must_not_clear:
+        return None
     names = {member.site.function, *(a.function for a in member.alternatives)}
     names |= {v.function for v in member.via}
+    anchors = set(member.mask_with) or set(member.guards_calls) | set(member.condition_with_calls)
     for patch in view.upto(upto):
         for added in patch.added:
-            if added.function in names and flag in csrc_flags(added.text):
-                if member.must_not_clear:
-                    continue
-                return patch.index
+            if added.function not in names or flag not in csrc_flags(added.text):
+                continue
+            if member.mask_with and not anchors & csrc_flags(added.text) and not _continues_mask(added):
+                continue
+            near_anchor = any(a in line for line in added.near for a in anchors)
+            if anchors and not member.mask_with and not near_anchor:
+                continue
+            return patch.index
     return None
+
+
+def _continues_mask(added: AddedLine) -> bool:
+    """`VM_A | VM_B |` / `VM_X)))`: a line of an OR-mask spread over several lines."""
+    text = added.text.strip()
+    previous = added.after[-1].rstrip() if added.after else ""
+    return bool(text) and (text.startswith("|") or previous.endswith("|"))
 
 
 def csrc_flags(line: str) -> set[str]:

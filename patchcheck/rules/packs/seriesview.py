@@ -29,6 +29,7 @@ class AddedLine:
     text: str
     function: str | None  # best guess of the enclosing function
     after: tuple[str, ...] = ()  # earlier lines of the same hunk (context and added), nearest last
+    near: tuple[str, ...] = ()  # up to 3 lines either side in the same hunk (context and added)
 
 
 @dataclass
@@ -126,16 +127,18 @@ def _add_hunk(
     view.hunks.setdefault(path, []).append((first, kinds))
     names = _SECTION_NAME.findall(section or "")
     current = names[0] if names else None
-    before: list[str] = []
+    kept = [value for kind, value in lines if kind != "-"]
+    view.removed_text.extend(value for kind, value in lines if kind == "-")
     number = new_start
+    position = 0
     for kind, value in lines:
         if kind == "-":
-            view.removed_text.append(value)
             continue
         current = _function_guess(value, current)
         if kind == "+":
-            view.added.append(AddedLine(path, number, value, current, tuple(before)))
-        before.append(value)
+            near = tuple(kept[max(0, position - 3):position + 4])
+            view.added.append(AddedLine(path, number, value, current, tuple(kept[:position]), near))
+        position += 1
         number += 1
 
 
