@@ -32,7 +32,8 @@ DEFINE_FOO = """\
 
 
 def run(series: SeriesView, tree: object = None) -> list[Finding]:
-    ctx = CheckContext(tree=tree or EmptyTree(), series=series, patch_index=None)  # type: ignore[arg-type]
+    ctx = CheckContext(tree=tree or EmptyTree(), series=series,  # type: ignore[arg-type]
+                       patch_index=len(series.patches))
     return list(load_packs()[0].run(ctx))
 
 

@@ -32,6 +32,7 @@ def seed_mail() -> Path:
 
 def verify(path: Path, upto: int | None = None) -> list[Finding]:
     series = load_series(str(path))
+    upto = len(series.patches) if upto is None else upto
     return list(load_packs()[0].run(CheckContext(tree=EmptyTree(), series=series, patch_index=upto)))
 
 

@@ -34,5 +34,6 @@ def check_series(
     """Every pack rule on the tree after the series (the intake's last AppliedState.tree, or its EmptyTree
     overlay without --tree). Findings name the patch that introduced them; what the tree before the series
     already had is left out. One run on the final state is enough: families span patches by design."""
-    ctx = CheckContext(tree=final_tree, series=series, patch_index=patches, flags=flags)
+    count = patches if patches is not None else len(getattr(series, "patches", ()))
+    ctx = CheckContext(tree=final_tree, series=series, patch_index=count, flags=flags)
     return [f for checker in load_packs(rule_dirs) for f in checker.run(ctx)]

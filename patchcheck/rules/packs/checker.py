@@ -14,6 +14,7 @@ from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, com
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE, PC_UNREVIEWED
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
+from patchcheck.source.tree import EmptyTree
 
 COMMIT_MSG = "COMMIT_MSG"
 
@@ -67,8 +68,11 @@ class Run:
         self.packs = packs
         self.ctx = ctx
         self.view: SeriesView | None = view_of(ctx.series)
-        self.upto = ctx.patch_index
-        self.cache = SourceCache(ctx.tree)
+        # With a series, patch_index None is the tree before its first patch (as the engine's state 0).
+        self.upto = ctx.patch_index if ctx.patch_index is not None or ctx.series is None else 0
+        # The engine's diff-only trees hold only hunk text: members are then judged from the diffs.
+        self.diff_only = bool(ctx.cache.get("diff_only"))
+        self.cache = SourceCache(EmptyTree() if self.diff_only else ctx.tree)
         self.judge = MemberJudge(self.cache)
         self.families = [r for r in packs.rules if r.kind == "family"]
         self.facts = self._flag_facts()
@@ -166,7 +170,7 @@ class Run:
     def _base_keys(self) -> set[tuple[str, str | None, str, str]]:
         """What the tree before the series already had: the series did not introduce it."""
         base = getattr(self.ctx.tree, "base", None)
-        if self.view is None or base is None:
+        if self.view is None or base is None or self.diff_only:
             return set()
         ctx = CheckContext(tree=base, flags=frozenset(self.touched_flags))
         return {_key(f) for f in Run(self.packs, ctx).findings()}
@@ -289,7 +293,7 @@ class Run:
 
     def _claim_findings(self, facts: FlagFacts, gaps: set[str]) -> Iterator[Finding]:
         note = self.view.incomplete_note() if self.view else None
-        where = "in the tree after the series" if self.ctx.tree.read_bytes("include/linux/mm.h") is not None \
+        where = "in the tree after the series" if self.cache.data("include/linux/mm.h") is not None \
             else "in the patches present"
         seen: set[tuple[str, str]] = set()
         for claim in facts.claims:
