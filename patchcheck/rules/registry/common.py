@@ -138,6 +138,13 @@ def _condition_in_makefile(text: str, obj: str) -> Formula | None:
     stack: list[Formula] = []
     found: list[Formula] = []
     logical = re.sub(r"\\\n", " ", text).splitlines()
+    # `mmu-y := nommu.o` followed by `mmu-$(CONFIG_MMU) := memory.o ...`: the later `:=` replaces the list
+    # when CONFIG_MMU is set, so the first line only counts where it is not.
+    overrides: dict[str, list[Formula]] = {}
+    for line in logical:
+        m = re.match(r"^\s*([\w.-]+)-\$\(CONFIG_(\w+)\)\s*:=", line)
+        if m:
+            overrides.setdefault(m.group(1), []).append(Sym(m.group(2)))
     for line in logical:
         line = line.split("#", 1)[0]
         m = _IFDEF.match(line)
@@ -156,7 +163,10 @@ def _condition_in_makefile(text: str, obj: str) -> Formula | None:
         if not re.search(rf"(^|[\s=]){re.escape(obj)}(\s|$)", line):
             continue
         var = line.split("=", 1)[0]
-        syms = [Sym(s) for s in _CONFIG_VAR.findall(var)]
+        syms: list[Formula] = [Sym(s) for s in _CONFIG_VAR.findall(var)]
+        plain = re.match(r"^\s*([\w.-]+)-y\s*:=", line)
+        if plain and plain.group(1) in overrides:
+            syms += [neg(sym) for sym in overrides[plain.group(1)]]
         found.append(conj(*stack, *syms))
     if not found:
         return None

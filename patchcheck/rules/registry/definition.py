@@ -92,40 +92,40 @@ class DefinitionChecker:
 
     # R1 ---------------------------------------------------------------------------------------------
     def _undefined_uses(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
-        partial = [f for f in flags if reg.wanted(ctx, f.name)
-                   and reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES]
+        partial = {f.name: f for f in flags if reg.wanted(ctx, f.name)
+                   and reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES}
         if not partial or reg.diff_only:
             return
-        for flag in partial:
-            missing = neg(flag.defined_guard)
-            for path in files_mentioning(ctx.tree, flag.name, REFERENCE_DIRS):
-                if path == MM_H:
-                    continue
-                built = TRUE if path.endswith(".h") else build_condition(ctx, path)
-                text = read_text(ctx.tree, path)
-                if built is None or text is None:
-                    continue
-                pre = preprocess(text)
-                word = re.compile(rf"\b{re.escape(flag.name)}\b")
-                for number, line in enumerate(pre.masked.split("\n"), start=1):
-                    if not word.search(line):
-                        continue
-                    question = conj(pre.guard_at(number), built, missing)
-                    answer = reg.holds(question)
-                    loc = Location(path, number)
-                    if answer is Answer.YES:
-                        yield finding(
-                            UNDEFINED_USE,
-                            f"{flag.name} is used here but is undefined where {guard_text(missing)}",
-                            loc, flag.name,
-                            (f"{MM_H}:{flag.lines[0]}: {flag.name} defined only where "
-                             f"{guard_text(flag.defined_guard)}",
-                             f"{path}:{number}: compiled where {guard_text(conj(pre.guard_at(number), built))}",
-                             f"example configuration: {reg.example(question)}"),
-                        )
-                    elif answer is Answer.UNRESOLVED:
-                        yield unresolved(UNDEFINED_USE, flag.name, loc,
-                                         f"this use of {flag.name} is compiled where it is undefined", question)
+        words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
+        for path in files_mentioning(ctx.tree, sorted(partial), REFERENCE_DIRS):
+            if path == MM_H:
+                continue
+            built = TRUE if path.endswith(".h") else build_condition(ctx, path)
+            text = read_text(ctx.tree, path)
+            if built is None or text is None:
+                continue
+            pre = preprocess(text)
+            for number, line in enumerate(pre.masked.split("\n"), start=1):
+                for name in dict.fromkeys(words.findall(line)):
+                    yield from self._use(reg, partial[name], path, number, conj(reg.model.resolve(
+                        pre.guard_at(number)), built))
+
+    def _use(self, reg: Registry, flag: FlagDef, path: str, number: int, compiled: Formula) -> Iterator[Finding]:
+        question = conj(compiled, neg(flag.defined_guard))
+        answer = reg.holds(question)
+        loc = Location(path, number)
+        if answer is Answer.YES:
+            yield finding(
+                UNDEFINED_USE,
+                f"{flag.name} is used here but is undefined where {guard_text(neg(flag.defined_guard))}",
+                loc, flag.name,
+                (f"{MM_H}:{_line_of(flag)}: {flag.name} defined only where {guard_text(flag.defined_guard)}",
+                 f"{path}:{number}: compiled where {guard_text(compiled)}",
+                 f"example configuration: {reg.example(question)}"),
+            )
+        elif answer is Answer.UNRESOLVED:
+            yield unresolved(UNDEFINED_USE, flag.name, loc,
+                             f"this use of {flag.name} is compiled where it is undefined", question)
 
     # R2 ---------------------------------------------------------------------------------------------
     def _collisions(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
@@ -238,15 +238,16 @@ def _line_of(flag: FlagDef) -> int:
     return flag.lines[0] if flag.lines else 0
 
 
-def files_mentioning(tree: SourceTree, word: str, dirs: tuple[str, ...]) -> list[str]:
-    """C files and headers under `dirs` whose text contains `word` (grep for a directory on disk)."""
+def files_mentioning(tree: SourceTree, words: list[str], dirs: tuple[str, ...]) -> list[str]:
+    """C files and headers under `dirs` containing any of `words` (one grep for a directory on disk)."""
     if isinstance(tree, DirectoryTree):
         present = [d for d in dirs if (tree.root / d).is_dir()]
         if not present:
             return []
+        patterns = [arg for word in words for arg in ("-e", word)]
         try:
             out = subprocess.run(
-                ["grep", "-rlwF", "--include=*.c", "--include=*.h", "-e", word, *present],
+                ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present],
                 cwd=tree.root, capture_output=True, check=False,
             )
             if out.returncode in (0, 1):
@@ -254,10 +255,11 @@ def files_mentioning(tree: SourceTree, word: str, dirs: tuple[str, ...]) -> list
         except OSError:
             pass
     hits = []
+    needles = [w.encode() for w in words]
     for d in dirs:
         for path in tree.list_files(d):
             if path.endswith((".c", ".h")):
                 data = tree.read_bytes(path)
-                if data is not None and word.encode() in data:
+                if data is not None and any(n in data for n in needles):
                     hits.append(path)
     return sorted(hits)

@@ -132,9 +132,16 @@ class SmapsChecker:
         loc = _entry_location(own[0])
         sites = tuple(f"{TASK_MMU}:{e.line}: \"{e.mnemonic}\" under {guard_text(e.local_guard)}" for e in own)
         definition = f"{flag.name} is a real bit where {guard_text(real)}"
+        own_bit = conj(real, neg(alias))
+        # A pure VM_ARCH_1 alias (VM_ARM64_BTI) may be named only where its feature is on: elsewhere the
+        # arch never sets it and 'ar' is right. A flag that is its own bit and an alias only on some
+        # architecture (VM_DROPPABLE on PPC32) must be named there too.
+        alias_needed = alias if reg.holds(own_bit) is Answer.YES else FALSE
         checks = (
-            (conj(context, real, neg(shown)), "has no mnemonic where it is a real bit ({where}): VmFlags shows "
-                                              + ("'ar'" if alias != FALSE else "'??'") + " there"),
+            (conj(context, own_bit, neg(shown)), "has no mnemonic where it is a real bit ({where}): VmFlags "
+                                                 "shows '??' there"),
+            (conj(context, alias_needed, neg(shown)), "has no mnemonic where it is an alias of VM_ARCH_1 "
+                                                      "({where}): VmFlags shows 'ar' there"),
             (conj(context, shown, where_zero(flag)), "has a mnemonic where it is VM_NONE ({where}): ilog2(0) "
                                                      "is 0, so the entry overwrites \"rd\""),
             (conj(context, shown, where_undefined(flag)), "has a mnemonic where it is undefined ({where}): "
