@@ -138,21 +138,20 @@ class SmapsChecker:
         # architecture (VM_DROPPABLE on PPC32) must be named there too.
         alias_needed = alias if reg.holds(own_bit) is Answer.YES else FALSE
         checks = (
-            (conj(context, own_bit, neg(shown)), "has no mnemonic where it is a real bit ({where}): VmFlags "
-                                                 "shows '??' there"),
-            (conj(context, alias_needed, neg(shown)), "has no mnemonic where it is an alias of VM_ARCH_1 "
-                                                      "({where}): VmFlags shows 'ar' there"),
-            (conj(context, shown, where_zero(flag)), "has a mnemonic where it is VM_NONE ({where}): ilog2(0) "
-                                                     "is 0, so the entry overwrites \"rd\""),
-            (conj(context, shown, where_undefined(flag)), "has a mnemonic where it is undefined ({where}): "
-                                                          "a build error"),
+            (conj(context, own_bit, neg(shown)), "has no mnemonic in configurations where it is a real "
+                                                 "bit: VmFlags shows '??' there"),
+            (conj(context, alias_needed, neg(shown)), "has no mnemonic where it is an alias of VM_ARCH_1: "
+                                                      "VmFlags shows 'ar' there"),
+            (conj(context, shown, where_zero(flag)), "has a mnemonic where it is VM_NONE: ilog2(0) is 0, "
+                                                     "so the entry overwrites \"rd\""),
+            (conj(context, shown, where_undefined(flag)), "has a mnemonic where it is undefined: a build error"),
         )
         for question, message in checks:
             answer = reg.holds(question)
             if answer is Answer.YES:
                 example = reg.example(question)
                 yield finding(
-                    GUARD_MISMATCH, f"{flag.name} " + message.format(where=example), loc, flag.name,
+                    GUARD_MISMATCH, f"{flag.name} {message}", loc, flag.name,
                     (definition, *sites, f"example configuration: {example}"),
                 )
             elif answer is Answer.UNRESOLVED:

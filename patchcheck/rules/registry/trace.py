@@ -118,10 +118,10 @@ class TraceChecker:
         question = conj(_own_bit(flag), neg(named))
         answer = reg.holds(question)
         if answer is Answer.YES:
-            yield finding(GUARD_MISMATCH, f"{flag.name} has no trace name where it is a real bit "
-                                          f"({reg.example(question)})",
-                          Location(MMFLAGS, own[0].line), flag.name,
-                          (definition, *sites), severity=Severity.WARNING)
+            yield finding(GUARD_MISMATCH, f"{flag.name} has no trace name in some configurations where it "
+                                          "is a real bit", Location(MMFLAGS, own[0].line), flag.name,
+                          (definition, *sites, f"example configuration: {reg.example(question)}"),
+                          severity=Severity.WARNING)
 
     def _shadowed(self, reg: Registry, flag: FlagDef, own: list[TraceEntry],
                   entries: list[TraceEntry]) -> Iterator[Finding]:
