@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import PROC_RST, TASK_MMU, finding, registry
+from patchcheck.rules.registry.smaps import smaps_entries
 
 UNDOCUMENTED = RuleDoc(
     id="PC401", name="mnemonic-undocumented", severity=Severity.WARNING,
@@ -46,7 +47,7 @@ class DocsChecker:
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
-        entries = reg.model.smaps or []
+        entries = smaps_entries(ctx, reg) or []
         doc = reg.model.doc
         documented = {c.code for c in doc.codes} if doc is not None else set()
         if doc is None and not reg.diff_only:
@@ -73,12 +74,12 @@ class DocsChecker:
                                f"codes printed by {TASK_MMU}: {' '.join(sorted(printed))}"))
         if doc.border_widths and ctx.flags is None:
             code_width, text_width = doc.border_widths
-            for code in doc.codes:
-                if len(code.code) > code_width or len(code.description) > text_width:
-                    yield finding(NARROW_BORDER, f"VmFlags table border ({code_width}/{text_width} wide) is "
-                                                 f"narrower than the \"{code.code}\" row",
-                                  Location(PROC_RST, code.line), None,
-                                  (f"{PROC_RST}:{doc.border_line}: border widths {code_width} and {text_width}",
-                                   f"{PROC_RST}:{code.line}: {code.code!r} ({len(code.code)}), "
-                                   f"{code.description!r} ({len(code.description)})"))
-
+            wide = [c for c in doc.codes if len(c.code) > code_width or len(c.description) > text_width]
+            if wide:
+                longest = max(len(c.description) for c in doc.codes)
+                yield finding(NARROW_BORDER, f"VmFlags table border ({code_width}/{text_width} wide) is narrower "
+                                             f"than {len(wide)} row(s); the longest description is {longest}",
+                              Location(PROC_RST, doc.border_line), None,
+                              (f"{PROC_RST}:{doc.border_line}: border widths {code_width} and {text_width}",
+                               *(f"{PROC_RST}:{c.line}: {c.code!r} ({len(c.code)}), {c.description!r} "
+                                 f"({len(c.description)})" for c in wide)))

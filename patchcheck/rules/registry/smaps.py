@@ -97,7 +97,7 @@ class SmapsChecker:
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
-        entries = reg.model.smaps
+        entries = smaps_entries(ctx, reg)
         if entries is None:
             return
         yield from self._value_tests(ctx, reg, entries)
@@ -229,6 +229,25 @@ def value_test_findings(ctx: CheckContext, rule: RuleDoc, path: str, first: int,
         if names and (ctx.flags is None or any(n in ctx.flags for n in names)):
             yield finding(rule, f"#{d.kind} {d.text.strip()} tests {', '.join(names)} instead of a Kconfig symbol",
                           Location(path, d.line), names[0], (f"{path}:{d.line}: #{d.kind} {d.text.strip()}",))
+
+
+_ENTRY = re.compile(r'\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]\s*=\s*"([^"]*)"')
+
+
+def smaps_entries(ctx: CheckContext, reg: Registry) -> list[SmapsEntry] | None:
+    """The model's smaps table; without --tree, where a hunk shows table lines but not the function around
+    them, the `[ilog2(VM_X)] = "xx"` lines themselves (guards unknown)."""
+    if reg.model.smaps is not None or not reg.diff_only:
+        return reg.model.smaps
+    text = read_text(ctx.tree, TASK_MMU)
+    if text is None:
+        return None
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = _ENTRY.search(line)
+        if m:
+            found.append(SmapsEntry(m.group(1), m.group(2), TRUE, number, f"ilog2({m.group(1)})", TRUE))
+    return found
 
 
 def smaps_context(ctx: CheckContext, entries: list[SmapsEntry]) -> Formula:
