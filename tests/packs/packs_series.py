@@ -36,7 +36,7 @@ EDITS: tuple[Edit, ...] = (
          r"(\t\t\[ilog2\(VM_DROPPABLE\)\] = \"dp\",\n#endif\n)",
          "\\1#ifdef CONFIG_64BIT\n\t\t[ilog2(VM_SCRATCH)] = \"sc\",\n#endif\n"),
     Edit("proc-doc", 1, "Documentation/filesystems/proc.rst",
-         r"(\n    sl    sealed\n)", "\\1    sc    scratch: contents may be dropped under memory pressure\n"),
+         r"(\n    sl    sealed\n)", "\\1    sc    scratch: may be dropped under pressure\n"),
     Edit("trace-guard", 1, "include/trace/events/mmflags.h",
          r"(# define IF_HAVE_VM_DROPPABLE\(flag, name\)\n#endif\n)",
          "\\1\n#ifdef CONFIG_64BIT\n# define IF_HAVE_VM_SCRATCH(flag, name) {flag, name},\n#else\n"
@@ -44,25 +44,34 @@ EDITS: tuple[Edit, ...] = (
     Edit("trace-name", 1, "include/trace/events/mmflags.h",
          r"(IF_HAVE_VM_DROPPABLE\(VM_DROPPABLE,\t\"droppable\"\t\)\t\t\\\n)",
          "\\1IF_HAVE_VM_SCRATCH(VM_SCRATCH,\t\"scratch\"\t)\t\t\\\\\n"),
-    Edit("rmap-new-anon", 2, "mm/rmap.c",
+    Edit("rmap-new-anon", 5, "mm/rmap.c",
          r"(if \(!folio_test_swapbacked\(folio\) && !\(vma->vm_flags & )VM_DROPPABLE", _OR_SCRATCH,
          "PC601", "folio_add_new_anon_rmap"),
-    Edit("rmap-dirty-discard", 2, "mm/rmap.c",
+    Edit("rmap-dirty-discard", 5, "mm/rmap.c",
          r"(\(vma->vm_flags & )VM_DROPPABLE(\)\)\) \{)", r"\1(VM_DROPPABLE | VM_SCRATCH)\2",
          "PC602", "try_to_unmap_one"),
-    Edit("rmap-remap", 2, "mm/rmap.c",
+    Edit("rmap-remap", 5, "mm/rmap.c",
          r"(if \(!\(vma->vm_flags & )VM_DROPPABLE(\)\)\n\t+folio_set_swapbacked)",
          r"\1(VM_DROPPABLE | VM_SCRATCH)\2", "PC601", "try_to_unmap_one"),
     Edit("mprotect-accounting", 3, "mm/mprotect.c",
          r"(VM_SHARED\|VM_NORESERVE)(\)\)\))", r"\1|VM_SCRATCH\2", "PC701", "mprotect_fixup"),
-    Edit("fault-oom", 3, "mm/memory.c",
+    Edit("fault-oom", 4, "mm/memory.c",
          r"(is_droppable = !!\(vma->vm_flags & )VM_DROPPABLE", _OR_SCRATCH, "PC604", "handle_mm_fault"),
-    Edit("alloc-nowarn", 3, "mm/mempolicy.c",
+    Edit("alloc-nowarn", 4, "mm/mempolicy.c",
          r"(if \(vma->vm_flags & )VM_DROPPABLE(\)\n\t\tgfp \|= __GFP_NOWARN;)",
          r"\1(VM_DROPPABLE | VM_SCRATCH)\2", "PC605", "vma_alloc_folio_noprof"),
-    Edit("mlock-predicate", 4, "mm/internal.h",
+    Edit("mlock-predicate", 2, "mm/internal.h",
          r"(if \(vma->vm_flags & \(VM_SPECIAL \| VM_DROPPABLE)\)\)", r"\1 | VM_SCRATCH))",
          "PC701", "vma_supports_mlock"),
+    # A note per patch, outside every family member: leaving a site out never empties a patch.
+    Edit("note-mlock", 2, "mm/internal.h", r"(\nstatic inline bool vma_supports_mlock\()",
+         "\n/* VM_SCRATCH VMAs cannot be locked either. */\\1"),
+    Edit("note-accounting", 3, "mm/mprotect.c", r'(#include "internal.h"\n)',
+         "\\1\n/* VM_SCRATCH mappings are never charged (see mprotect_fixup()). */\n"),
+    Edit("note-oom", 4, "mm/memory.c", r'(#include "internal.h"\n)',
+         "\\1\n/* A VM_SCRATCH fault that runs out of memory is not fatal. */\n"),
+    Edit("note-reclaim", 5, "mm/rmap.c", r'(#include "internal.h"\n)',
+         "\\1\n/* VM_SCRATCH folios are dropped, never swapped. */\n"),
     Edit("ksm", 5, "mm/ksm.c", r"(VM_MIXEDMAP\| VM_DROPPABLE)\)\)", r"\1 | VM_SCRATCH))",
          "PC609", "vma_ksm_compatible"),
     Edit("userfaultfd", 5, "include/linux/userfaultfd_k.h",
@@ -72,22 +81,24 @@ EDITS: tuple[Edit, ...] = (
 
 SUBJECTS = {
     1: "mm: add VM_SCRATCH for mappings whose contents may be dropped",
-    2: "mm/rmap: never make VM_SCRATCH folios swap-backed",
-    3: "mm: VM_SCRATCH faults and accounting",
-    4: "mm/mlock: VM_SCRATCH VMAs cannot be locked",
-    5: "mm: keep VM_SCRATCH away from KSM and userfaultfd",
+    2: "mm/mlock: VM_SCRATCH VMAs cannot be locked",
+    3: "mm/mprotect: never charge VM_SCRATCH mappings",
+    4: "mm: a VM_SCRATCH fault that runs out of memory is not fatal",
+    5: "mm: drop VM_SCRATCH folios instead of swapping them",
 }
 
+# Each promise is made in the patch that keeps it, and a family is handled within one patch, so every
+# intermediate tree is consistent (the series is bisectable).
 MESSAGES = {
-    1: "VM_SCRATCH marks anonymous memory whose contents may be dropped at any time.\n\n"
-       "a) It is never written out to swap.\n"
-       "b) Under memory pressure its pages are dropped, so they are zero when read back.\n"
-       "c) If a fault cannot be served for lack of memory, it is not fatal.\n"
-       "d) It doesn't count against the mlock budget, since nothing is locked.\n",
-    2: "Reclaim drops VM_SCRATCH folios instead of swapping them, even when dirty.\n",
-    3: "A VM_SCRATCH fault that runs out of memory is not fatal, and the mapping is never charged.\n",
-    4: "Exclude VM_SCRATCH in vma_supports_mlock(), which both mlock sites use.\n",
-    5: "Pages that may vanish must not be merged by KSM nor registered with userfaultfd.\n",
+    1: "VM_SCRATCH marks anonymous memory whose contents the kernel may drop at any time. This patch\n"
+       "defines it and names it in smaps, the trace names and proc.rst; nothing sets it yet.\n",
+    2: "VM_SCRATCH memory doesn't count against the mlock budget, since nothing is locked: exclude it in\n"
+       "vma_supports_mlock(), which both mlock sites use.\n",
+    3: "A VM_SCRATCH mapping is never charged against the overcommit limit.\n",
+    4: "If a VM_SCRATCH fault cannot be served for lack of memory, it is not fatal.\n",
+    5: "VM_SCRATCH folios are never written out to swap: reclaim drops them, even when dirty, so they are\n"
+       "zero when read back. Pages that may vanish must not be merged by KSM nor registered with\n"
+       "userfaultfd.\n",
 }
 
 

@@ -127,3 +127,16 @@ def test_patch_numbers_are_positions_and_messages_use_the_subject_numbering(tmp_
     findings = list(load_packs()[0].run(CheckContext(tree=EmptyTree(), series=series, patch_index=1)))
     claim = next(f for f in findings if f.rule_id == "PC701")
     assert claim.patch == 1 and claim.message.startswith("patch 3/4 promises")
+
+
+def test_seed_through_the_engine_without_a_tree() -> None:
+    from patchcheck.rules.engine import diff_only_states, verify_states
+
+    series = load_series(str(seed_mail()))
+    report = verify_states(diff_only_states(series), diff_only=True, series=series)
+    ours = [(f.rule_id, f.location.path if f.location else "") for f in report.findings
+            if f.rule_id.startswith(("PC6", "PC7"))]
+    assert ("PC701", "COMMIT_MSG") in ours and ("PC613", "mm/memory.c") in ours
+    # The smaps code without a proc.rst line is reported once, by the registry's docs rule, not by a pack.
+    proc = [f for f in report.findings if "proc.rst" in f.message]
+    assert len(proc) == 1 and not proc[0].rule_id.startswith(("PC6", "PC7"))
