@@ -196,3 +196,16 @@ def test_testing_another_flag_in_a_big_member_function_is_no_family_membership()
                                         "a/mm/rmap.c", "b/mm/rmap.c"))
     series = SeriesView([patch_view_from_diff(1, "rmap", "Keep VM_LOCKED folios.\n", diff)])
     assert run(series, OverlayTree(DirectoryTree(TREE), {"mm/rmap.c": new.encode()})) == []
+
+
+def test_warm_runs_take_packs_from_the_cache_without_yaml(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys; from patchcheck.rules.packs import load_packs; load_packs(); "
+             "print('yaml' in sys.modules, 'jsonschema' in sys.modules)")
+    env = {**os.environ, "PATCHCHECK_CACHE": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+            for _ in range(2)]
+    assert [r.stdout.split() for r in runs] == [["True", "True"], ["False", "False"]]
