@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
@@ -172,8 +174,13 @@ class Run:
         base = getattr(self.ctx.tree, "base", None)
         if self.view is None or base is None or self.diff_only:
             return set()
-        ctx = CheckContext(tree=base, flags=frozenset(self.touched_flags))
-        return {_key(f) for f in Run(self.packs, ctx).findings()}
+        flags = frozenset(self.touched_flags)
+        memo = _BASE_KEYS.setdefault(base, {})
+        key = (id(self.packs), flags)
+        if key not in memo:  # verify runs every state against the same base: audit it once
+            found = {_key(f) for f in Run(self.packs, CheckContext(tree=base, flags=flags)).findings()}
+            memo[key] = (self.packs, found)  # holding the packs keeps their id from being reused
+        return memo[key][1]
 
     def _keep(self, finding: Finding) -> bool:
         """In verify, report what the series introduced: its flags, or lines it added."""
@@ -365,6 +372,10 @@ def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set
             return named
     return set()
 
+
+_BaseKey = tuple[str, str | None, str, str]
+_BaseMemo = dict[tuple[int, frozenset[str]], tuple[PackSet, set[_BaseKey]]]
+_BASE_KEYS: weakref.WeakKeyDictionary[Any, _BaseMemo] = weakref.WeakKeyDictionary()
 
 _STATUS_WORDS = {
     "ok": "handles it", "missing": "does not", "untouched": "not touched by the series",
