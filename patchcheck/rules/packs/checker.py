@@ -10,10 +10,11 @@ from typing import Any
 
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
-from patchcheck.rules.packs import csrc, special
+from patchcheck.rules.packs import special
 from patchcheck.rules.packs.claims import Claim, find_claims
+from patchcheck.rules.packs.discovery import unreviewed_sites
 from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
-from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE, PC_UNREVIEWED
+from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
 from patchcheck.source.tree import EmptyTree
@@ -157,7 +158,10 @@ class Run:
     # ---- findings -----------------------------------------------------------------------------------
     def findings(self) -> Iterator[Finding]:
         produced: list[Finding] = list(self._family_findings())
-        produced.extend(self._unreviewed())
+        changed = None
+        if self.view is not None:  # in verify, findings must be on the series' lines anyway
+            changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
+        produced.extend(unreviewed_sites(self.families, self.cache, changed))
         for rule in self.packs.rules:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
@@ -318,47 +322,6 @@ class Run:
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
             )
-
-    # ---- unreviewed sites ---------------------------------------------------------------------------
-    def _unreviewed(self) -> Iterator[Finding]:
-        for rule in self.families:
-            if rule.discover is None:
-                continue
-            known = {(s.file, s.function) for m in rule.members for s in (m.site, *m.alternatives)}
-            known |= {(e.site.file, e.site.function) for e in rule.exemptions}
-            names = set(rule.discover.calls)
-            for path in self._files_under(rule.discover.under):
-                data = self.cache.data(path)
-                if data is None:
-                    continue
-                for fn in csrc.functions_mentioning(data, names):
-                    if (path, fn.name) in known:
-                        continue
-                    found = csrc.calls(fn.body, names)
-                    if not found:
-                        continue
-                    body = csrc.text(fn.node)
-                    if rule.discover.vma_in_scope and not ("vm_area_struct" in body or "vm_fault" in body):
-                        continue
-                    callee = csrc.text(found[0].child_by_field_name("function") or found[0])
-                    yield Finding(
-                        rule_id=PC_UNREVIEWED, severity=Severity.WARNING,
-                        message=f"{path}: {fn.name}() calls {callee}() with a VMA in scope but is neither "
-                                f"a member nor an exemption of {rule.id}",
-                        location=Location(path, csrc.line_of(found[0])),
-                        hint=f"review it and add it to {rule.id}'s members or exemptions ({rule.origin})",
-                        evidence=(f"{rule.id}: {rule.title}",),
-                    )
-
-    def _files_under(self, prefixes: tuple[str, ...]) -> list[str]:
-        """C files below the prefixes; for a series only those it changed (findings must be on its lines)."""
-        if self.view is not None:
-            changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
-            return sorted(p for p in changed if p.startswith(prefixes) and p.endswith((".c", ".h")))
-        files: set[str] = set()
-        for prefix in prefixes:
-            files |= {p for p in self.cache.tree.list_files(prefix.rstrip("/")) if p.endswith((".c", ".h"))}
-        return sorted(files)
 
 
 def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set[str]:
