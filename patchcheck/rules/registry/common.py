@@ -43,7 +43,7 @@ class Registry:
         model = self.facts.witness(f)
         if not model:
             return "no example configuration found"
-        parts = []
+        parts: list[str] = []
         for key, value in model.items():
             if key == "ARCH":
                 parts.insert(0, f"ARCH={value}")
@@ -90,20 +90,33 @@ def opaque_parts(f: Formula) -> list[str]:
     return sorted({a.text for a in atoms(f) if isinstance(a, Opaque)})
 
 
-def unresolved(rule: RuleDoc, flag: str | None, location: Location | None, question: str,
-               formula: Formula) -> Finding:
+def unresolved(
+    rule: RuleDoc, flag: str | None, location: Location | None, question: str, formula: Formula
+) -> Finding:
     why = ", ".join(opaque_parts(formula)) or "a fact the Kconfig scan cannot decide"
     return Finding(
-        rule.id, Severity.UNRESOLVED, f"cannot decide whether {question}: depends on {why}",
-        location, flag, rule.fix, (f"formula: {render(formula)}",),
+        rule.id,
+        Severity.UNRESOLVED,
+        f"cannot decide whether {question}: depends on {why}",
+        location,
+        flag,
+        rule.fix,
+        (f"formula: {render(formula)}",),
     )
 
 
-def finding(rule: RuleDoc, message: str, location: Location | None, flag: str | None,
-            evidence: Iterable[str] = (), hint: str | None = None,
-            severity: Severity | None = None) -> Finding:
-    return Finding(rule.id, severity or rule.severity, message, location, flag, hint or rule.fix,
-                   tuple(evidence))
+def finding(
+    rule: RuleDoc,
+    message: str,
+    location: Location | None,
+    flag: str | None,
+    evidence: Iterable[str] = (),
+    hint: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    return Finding(
+        rule.id, severity or rule.severity, message, location, flag, hint or rule.fix, tuple(evidence)
+    )
 
 
 def guard_text(f: Formula) -> str:
@@ -151,7 +164,7 @@ def _condition_in_makefile(text: str, obj: str) -> Formula | None:
         if m:
             kind, arg = m.group(1), m.group(2).strip()
             if kind in ("ifdef", "ifndef"):
-                sym = Sym(arg[len("CONFIG_"):]) if arg.startswith("CONFIG_") else Opaque(f"make:{arg}")
+                sym = Sym(arg[len("CONFIG_") :]) if arg.startswith("CONFIG_") else Opaque(f"make:{arg}")
                 stack.append(sym if kind == "ifdef" else neg(sym))
             elif kind in ("ifeq", "ifneq"):
                 stack.append(Opaque(f"make:{arg}"))
@@ -171,4 +184,3 @@ def _condition_in_makefile(text: str, obj: str) -> Formula | None:
     if not found:
         return None
     return disj(*found)
-
