@@ -67,7 +67,7 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
                 )
                 continue
             active.add(rule.id)
-        if not active:
+        if checker.rules and not active:
             continue
         for found in checker.run(ctx):
             if found.rule_id not in active:

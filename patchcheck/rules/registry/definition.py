@@ -23,7 +23,7 @@ from patchcheck.rules.registry.common import (
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, Formula, Sym, conj, disj, neg
 from patchcheck.source.preproc import preprocess
-from patchcheck.source.tree import DirectoryTree, SourceTree, read_text
+from patchcheck.source.tree import DirectoryTree, OverlayTree, SourceTree, read_text
 
 UNDEFINED_USE = RuleDoc(
     id="PC101",
@@ -105,15 +105,16 @@ class DefinitionChecker:
 
     # R1 ---------------------------------------------------------------------------------------------
     def _undefined_uses(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
-        partial = {
-            f.name: f
-            for f in flags
-            if reg.wanted(ctx, f.name) and reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES
-        }
-        if not partial or reg.diff_only:
+        if reg.diff_only:
+            return
+        start_reference_search(ctx, reg)
+        names, search = ctx.cache["references"]
+        partial = {f.name: f for f in flags if f.name in names and reg.wanted(ctx, f.name)}
+        if not partial:
+            search.result()
             return
         words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
-        for path in files_mentioning(ctx.tree, sorted(partial), REFERENCE_DIRS):
+        for path in search.result():
             if path == MM_H:
                 continue
             built = TRUE if path.endswith(".h") else build_condition(ctx, path)
@@ -288,30 +289,63 @@ def _line_of(flag: FlagDef) -> int:
     return flag.lines[0] if flag.lines else 0
 
 
-def files_mentioning(tree: SourceTree, words: list[str], dirs: tuple[str, ...]) -> list[str]:
-    """C files and headers under `dirs` containing any of `words` (one grep for a directory on disk)."""
-    if isinstance(tree, DirectoryTree):
-        present = [d for d in dirs if (tree.root / d).is_dir()]
-        if not present:
-            return []
-        patterns = [arg for word in words for arg in ("-e", word)]
-        try:
-            out = subprocess.run(
-                ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present],
-                cwd=tree.root,
-                capture_output=True,
-                check=False,
+class ReferenceSearch:
+    """Files under `dirs` whose text contains any of `words`. On a directory (or a patched directory) the
+    search is one `grep` started at once and collected when needed, so it runs while other rules work."""
+
+    def __init__(self, tree: SourceTree, words: list[str], dirs: tuple[str, ...]) -> None:
+        self.tree, self.words, self.dirs = tree, words, dirs
+        self.changes: dict[str, bytes | None] = {}
+        base = tree
+        if isinstance(base, OverlayTree):
+            self.changes, base = dict(base.changes), base.base
+        self.process: subprocess.Popen[bytes] | None = None
+        if isinstance(base, DirectoryTree) and words:
+            present = [d for d in dirs if (base.root / d).is_dir()]
+            patterns = [arg for word in words for arg in ("-e", word)]
+            if present:
+                try:
+                    self.process = subprocess.Popen(
+                        ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present],
+                        cwd=base.root,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                    )
+                except OSError:
+                    self.process = None
+            else:
+                self.changes = {p: d for p, d in self.changes.items() if p.startswith(dirs)}
+
+    def result(self) -> list[str]:
+        needles = [w.encode() for w in self.words]
+        if self.process is None:
+            return sorted(
+                path
+                for d in self.dirs
+                for path in self.tree.list_files(d)
+                if path.endswith((".c", ".h")) and _mentions(self.tree.read_bytes(path), needles)
             )
-            if out.returncode in (0, 1):
-                return sorted(p for p in out.stdout.decode("utf-8", "surrogateescape").splitlines() if p)
-        except OSError:
-            pass
-    hits = []
-    needles = [w.encode() for w in words]
-    for d in dirs:
-        for path in tree.list_files(d):
-            if path.endswith((".c", ".h")):
-                data = tree.read_bytes(path)
-                if data is not None and any(n in data for n in needles):
-                    hits.append(path)
-    return sorted(hits)
+        out, _ = self.process.communicate()
+        hits = {p for p in out.decode("utf-8", "surrogateescape").splitlines() if p and p not in self.changes}
+        hits |= {
+            p
+            for p, data in self.changes.items()
+            if p.startswith(tuple(f"{d}/" for d in self.dirs))
+            and p.endswith((".c", ".h"))
+            and _mentions(data, needles)
+        }
+        return sorted(hits)
+
+
+def _mentions(data: bytes | None, needles: list[bytes]) -> bool:
+    return data is not None and any(n in data for n in needles)
+
+
+def start_reference_search(ctx: CheckContext, reg: Registry) -> None:
+    """Start the R1 search for uses of the flags that some configuration leaves undefined."""
+    if reg.diff_only or "references" in ctx.cache:
+        return
+    partial = sorted(
+        f.name for f in reg.model.real_flags() if reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES
+    )
+    ctx.cache["references"] = (partial, ReferenceSearch(ctx.tree, partial, REFERENCE_DIRS))

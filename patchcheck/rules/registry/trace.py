@@ -192,7 +192,10 @@ class TraceChecker:
             return  # only ever an alias of VM_ARCH_1: named by __VM_ARCH_SPECIFIC_1
         if any(e.mnemonic == "" for e in reg.model.smaps_for(flag.name)):
             return  # reported elsewhere (ProtectionKey:, MTE)
-        arches = [a for a in reg.facts.db.arches if reg.holds(conj(own_bit, Arch(a))) is Answer.YES]
+        arches: list[str] = []
+        for arch in reg.facts.db.arches:  # two are enough to call it generic
+            if len(arches) < 2 and reg.holds(conj(own_bit, Arch(arch))) is Answer.YES:
+                arches.append(arch)
         if reg.facts.has_kconfig and len(arches) <= 1:
             return  # architecture-specific
         yield finding(
@@ -202,7 +205,9 @@ class TraceChecker:
             flag.name,
             (
                 f"{flag.name} is a real bit where {guard_text(flag.real_guard)}",
-                f"architectures where it exists: {', '.join(arches) if arches else 'unknown (no Kconfig)'}",
+                f"exists on more than one architecture, e.g. {', '.join(arches)}"
+                if arches
+                else "architectures unknown (no Kconfig)",
             ),
         )
 
