@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from patchcheck.model import FlagDef, FlagModel, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.source.facts import Answer, ConfigFacts
-from patchcheck.source.guards import TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
+from patchcheck.source.guards import FALSE, TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
 from patchcheck.source.tree import read_text
 
 MM_H = "include/linux/mm.h"
@@ -34,9 +34,16 @@ class Registry:
     def wanted(self, ctx: CheckContext, flag: str) -> bool:
         return ctx.flags is None or flag in ctx.flags
 
+    answers: dict[Formula, Answer] = field(default_factory=dict)
+
     def holds(self, f: Formula) -> Answer:
-        """Can `f` hold in some configuration?"""
-        return self.facts.satisfiable(f)
+        """Can `f` hold in some configuration? (memoised: rules ask the same question more than once)"""
+        if f == FALSE:
+            return Answer.NO
+        answer = self.answers.get(f)
+        if answer is None:
+            answer = self.answers[f] = self.facts.satisfiable(f)
+        return answer
 
     def example(self, f: Formula) -> str:
         """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ...")."""
