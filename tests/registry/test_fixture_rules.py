@@ -11,6 +11,7 @@ import pytest
 from patchcheck.report.finding import Severity
 from patchcheck.rules.catalogue import builtin_rule_docs
 from patchcheck.rules.engine import audit
+from patchcheck.source.tree import EmptyTree
 from tests.registry.conftest import scenario_tree, scenarios
 
 EXPECTED: dict[str, set[str]] = {
@@ -143,3 +144,17 @@ def test_absent_registry_file_is_skipped_not_clean() -> None:
 def test_field_guide_r1_to_r17_each_have_a_rule() -> None:
     covered = {r for d in builtin_rule_docs() for r in d.scope}
     assert {f"R{n}" for n in range(1, 18)} <= covered
+
+
+def test_partial_tree_without_kconfig_skips_the_rules_that_need_it() -> None:
+    from patchcheck.source.tree import OverlayTree
+
+    files = ["include/linux/mm.h", "fs/proc/task_mmu.c", "include/trace/events/mmflags.h",
+             "Documentation/filesystems/proc.rst"]
+    full = scenario_tree("pc202-ppc32-guard-mismatch")
+    partial = OverlayTree(EmptyTree(), {p: full.read_bytes(p) for p in files})
+    report = audit(partial)
+    assert report.findings == []
+    skipped = {s.split()[0] for s in report.skipped}
+    assert {"PC102", "PC202", "PC301", "PC501"} <= skipped
+    assert not skipped & {"PC205", "PC401", "PC402"}

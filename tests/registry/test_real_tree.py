@@ -86,3 +86,31 @@ def test_droppable_ppc32_evidence(report: Report) -> None:
 def test_flag_filter_on_the_real_tree(real_tree: Path) -> None:
     report = audit(DirectoryTree(real_tree), flags=frozenset({"VM_DROPPABLE"}))
     assert {f.rule_id for f in report.findings} == {"PC304", "PC401"}
+
+
+def test_verify_on_the_real_tree_reports_only_what_a_series_changes(real_tree: Path) -> None:
+    """Patch 1 documents "dp" (fixes one gap); patch 2 narrows the dp entry to CONFIG_64BIT (the PPC32
+    case)."""
+    from patchcheck.rules.engine import verify_states
+    from patchcheck.source.tree import OverlayTree
+
+    base = DirectoryTree(real_tree)
+    rst = "Documentation/filesystems/proc.rst"
+    smaps = "fs/proc/task_mmu.c"
+    doc = (
+        (real_tree / rst)
+        .read_bytes()
+        .replace(b"    sl    sealed\n", b"    sl    sealed\n    dp    droppable\n")
+    )
+    code = (real_tree / smaps).read_bytes()
+    narrowed = code.replace(b"#if defined(CONFIG_64BIT) || defined(CONFIG_PPC32)\n", b"#ifdef CONFIG_64BIT\n")
+    assert narrowed != code
+    first = OverlayTree(base, {rst: doc})
+    second = OverlayTree(base, {rst: doc, smaps: narrowed})
+    report = verify_states([base, first, second])
+    got = [
+        (f.rule_id, f.flag, f.patch)
+        for f in report.findings
+        if f.rule_id.startswith(("PC1", "PC2", "PC3", "PC4"))
+    ]
+    assert got == [("PC202", "VM_DROPPABLE", 2)]

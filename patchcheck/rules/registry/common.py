@@ -18,6 +18,8 @@ MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
 MMFLAGS = "include/trace/events/mmflags.h"
 PROC_RST = "Documentation/filesystems/proc.rst"
+# The root Kconfig: without it the configuration facts are too partial to decide guards.
+KCONFIG = "Kconfig"
 
 # Slots, not flags: VM_ARCH_1 is named "ar" / "arch_1" itself, and its per-architecture aliases share it.
 ARCH_1 = "VM_ARCH_1"

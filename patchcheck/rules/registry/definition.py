@@ -11,6 +11,7 @@ from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
     ARCH_1,
+    KCONFIG,
     MM_H,
     Registry,
     arch1_guard,
@@ -39,7 +40,7 @@ UNDEFINED_USE = RuleDoc(
     "static inline bool vma_is_sealed(...) { return vma->vm_flags & VM_SEALED; }  /* unguarded */",
     fix="Give the flag a VM_NONE fallback (#else #define VM_X VM_NONE) or guard the use.",
     scope=("R1",),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
 )
 COLLISION = RuleDoc(
     id="PC102",
@@ -55,7 +56,7 @@ COLLISION = RuleDoc(
     example="#define VM_UFFD_MINOR_BIT 38\n...\n#define VM_NEW_FLAG BIT(38)   /* both on x86_64 */",
     fix="Pick a free bit, or make the two definitions exclusive by their Kconfig guards.",
     scope=("R2",),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
 )
 WIDTH = RuleDoc(
     id="PC103",
@@ -69,7 +70,7 @@ WIDTH = RuleDoc(
     example="#ifdef CONFIG_NEED_VM_X   /* selectable on 32-bit */\n#define VM_X VM_HIGH_ARCH_6\n#endif",
     fix="Guard the definition with CONFIG_64BIT, or make the enabling symbol depend on 64BIT.",
     scope=("R3",),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
 )
 ARCH1_ALIAS = RuleDoc(
     id="PC104",
@@ -86,7 +87,7 @@ ARCH1_ALIAS = RuleDoc(
     "...\n#ifdef CONFIG_ARM64\n#define VM_NEW VM_ARCH_1\n#endif",
     fix="Use VM_ARCH_1 only on an architecture that has no other alias and no VM_ARCH_CLEAR of it.",
     scope=("R4", "R21"),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
 )
 
 REFERENCE_DIRS = ("mm", "include", "fs", "kernel")

@@ -9,6 +9,7 @@ from patchcheck.model import FlagDef
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
+    KCONFIG,
     MM_H,
     MMFLAGS,
     TASK_MMU,
@@ -34,7 +35,7 @@ UNKNOWN_SYMBOL = RuleDoc(
     example="#ifdef CONFIG_STACK_GROWS_UP\n#define VM_STACK VM_GROWSUP",
     fix="Use the symbol's real name (grep the Kconfig files), or add the Kconfig entry.",
     scope=("R5", "R15"),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
 )
 HIGH_POOL = RuleDoc(
     id="PC502",
@@ -50,7 +51,7 @@ HIGH_POOL = RuleDoc(
     "...\n#ifdef CONFIG_ARM64_NEWFEAT\n#define VM_NEWFEAT VM_HIGH_ARCH_6",
     fix="Add `select ARCH_USES_HIGH_VMA_FLAGS` to the Kconfig option that enables the flag.",
     scope=("R16",),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
 )
 NEVER_SELECTED = RuleDoc(
     id="PC503",
@@ -65,7 +66,7 @@ NEVER_SELECTED = RuleDoc(
     "# and no `select NEED_VM_DROPPABLE` anywhere",
     fix="Select the symbol from the architectures (or options) that support the flag.",
     scope=("R16",),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
     diff_only=True,
 )
 SELECTED_ON_32BIT = RuleDoc(
@@ -82,7 +83,7 @@ SELECTED_ON_32BIT = RuleDoc(
     "...\n#ifdef CONFIG_NEED_VM_DROPPABLE\n# define VM_DROPPABLE VM_HIGH_ARCH_6",
     fix="Add `depends on 64BIT` to the symbol, or guard the definition with CONFIG_64BIT.",
     scope=("R3", "R16"),
-    needs=(MM_H,),
+    needs=(MM_H, KCONFIG),
     diff_only=True,
 )
 

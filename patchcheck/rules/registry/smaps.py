@@ -11,6 +11,8 @@ from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
     ARCH_1,
+    KCONFIG,
+    MM_H,
     TASK_MMU,
     Registry,
     arch1_guard,
@@ -41,7 +43,7 @@ MISSING = RuleDoc(
     fix='Add `[ilog2(VM_X)] = "xx",` under the same guard as the flag\'s definition, '
     "and document xx in proc.rst.",
     scope=("R6",),
-    needs=(TASK_MMU,),
+    needs=(MM_H, TASK_MMU, KCONFIG),
 )
 GUARD_MISMATCH = RuleDoc(
     id="PC202",
@@ -59,7 +61,7 @@ GUARD_MISMATCH = RuleDoc(
     fix="Use exactly the definition's guard around the entry (e.g. `#if defined(CONFIG_64BIT) || "
     "defined(CONFIG_PPC32)`).",
     scope=("R6", "R17"),
-    needs=(TASK_MMU,),
+    needs=(MM_H, TASK_MMU, KCONFIG),
 )
 BAD_MNEMONIC = RuleDoc(
     id="PC203",
@@ -89,7 +91,7 @@ DUPLICATE_INDEX = RuleDoc(
     example='[ilog2(VM_MTE_ALLOWED)] = "",\n[ilog2(VM_GCS)] = "gc",   /* both bit 37 on arm64 */',
     fix="Resolve the underlying bit collision (PC102) or make the entries' guards exclusive.",
     scope=("R7",),
-    needs=(TASK_MMU,),
+    needs=(MM_H, TASK_MMU, KCONFIG),
 )
 VALUE_TEST = RuleDoc(
     id="PC205",

@@ -9,6 +9,8 @@ from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
     ARCH_1,
+    KCONFIG,
+    MM_H,
     MMFLAGS,
     Registry,
     arch1_guard,
@@ -37,7 +39,7 @@ GUARD_MISMATCH = RuleDoc(
     example='{VM_NEW, "new"},   /* unwrapped; VM_NEW is VM_NONE on 32-bit */',
     fix="Wrap the entry in an IF_HAVE_*() macro defined under exactly the flag's definition guard.",
     scope=("R9", "R17"),
-    needs=(MMFLAGS,),
+    needs=(MM_H, MMFLAGS, KCONFIG),
 )
 VALUE_TEST = RuleDoc(
     id="PC302",
@@ -68,7 +70,7 @@ NO_NAME = RuleDoc(
     example='#define VM_SEALED _BITUL(63)   /* no {VM_SEALED, "sealed"} in mmflags.h */',
     fix='Add {VM_X, "name"} to __def_vmaflag_names, wrapped like the definition if the flag can be 0.',
     scope=("R11",),
-    needs=(MMFLAGS,),
+    needs=(MM_H, MMFLAGS, KCONFIG),
 )
 ARCH1_SHADOWED = RuleDoc(
     id="PC304",
@@ -83,7 +85,7 @@ ARCH1_SHADOWED = RuleDoc(
     "/* on PPC32, where VM_DROPPABLE is VM_ARCH_1 */",
     fix="Add a branch to __VM_ARCH_SPECIFIC_1 naming the alias on that architecture.",
     scope=("R12",),
-    needs=(MMFLAGS,),
+    needs=(MM_H, MMFLAGS, KCONFIG),
 )
 
 
