@@ -96,3 +96,16 @@ def test_rules_unknown_id_is_exit_two() -> None:
 def test_rules_json() -> None:
     data = json.loads(run("rules", "--format", "json").stdout)
     assert all({"id", "name", "severity", "what", "why", "example", "scope"} <= set(d) for d in data)
+
+
+def test_audit_at_a_git_revision(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, "pc101-undefined-use")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "scenario"], check=True)
+    (root / "mm" / "seal_user.c").unlink()  # the work tree differs; the revision still has the bad use
+    out = run("audit", "--tree", str(root), "--rev", "HEAD")
+    assert out.returncode == 1
+    assert "mm/seal_user.c:6: error: VM_SEALED is used here" in out.stdout
+    assert run("audit", "--tree", str(root), "--rev", "no-such-rev").returncode == 2

@@ -24,7 +24,7 @@ from patchcheck.rules.registry.common import (
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, Formula, Sym, conj, disj, neg
 from patchcheck.source.preproc import preprocess
-from patchcheck.source.tree import DirectoryTree, OverlayTree, SourceTree, read_text
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, read_text
 
 UNDEFINED_USE = RuleDoc(
     id="PC101",
@@ -301,7 +301,20 @@ class ReferenceSearch:
         if isinstance(base, OverlayTree):
             self.changes, base = dict(base.changes), base.base
         self.process: subprocess.Popen[bytes] | None = None
-        if isinstance(base, DirectoryTree) and words:
+        self.prefix = ""
+        if isinstance(base, GitRevisionTree) and words:
+            # `git grep` on the revision: reading every blob one `git cat-file` at a time would take minutes.
+            patterns = [arg for word in words for arg in ("-e", word)]
+            self.prefix = f"{base.tree_id}:"
+            try:
+                self.process = subprocess.Popen(
+                    ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            except OSError:
+                self.process = None
+        elif isinstance(base, DirectoryTree) and words:
             present = [d for d in dirs if (base.root / d).is_dir()]
             patterns = [arg for word in words for arg in ("-e", word)]
             if present:
@@ -327,7 +340,8 @@ class ReferenceSearch:
                 if path.endswith((".c", ".h")) and _mentions(self.tree.read_bytes(path), needles)
             )
         out, _ = self.process.communicate()
-        hits = {p for p in out.decode("utf-8", "surrogateescape").splitlines() if p and p not in self.changes}
+        listed = (p.removeprefix(self.prefix) for p in out.decode("utf-8", "surrogateescape").splitlines())
+        hits = {p for p in listed if p.endswith((".c", ".h")) and p not in self.changes}
         hits |= {
             p
             for p, data in self.changes.items()
