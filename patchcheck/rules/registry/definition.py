@@ -116,8 +116,6 @@ class DefinitionChecker:
             return
         words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
         for path in search.result():
-            if path == MM_H:
-                continue
             built = TRUE if path.endswith(".h") else build_condition(ctx, path)
             text = read_text(ctx.tree, path)
             if built is None or text is None:
