@@ -32,11 +32,10 @@ class Registry:
     model: FlagModel
     facts: ConfigFacts
     diff_only: bool  # verify without --tree: only the diffs' text is known
+    answers: dict[Formula, Answer] = field(default_factory=dict)
 
     def wanted(self, ctx: CheckContext, flag: str) -> bool:
         return ctx.flags is None or flag in ctx.flags
-
-    answers: dict[Formula, Answer] = field(default_factory=dict)
 
     def holds(self, f: Formula) -> Answer:
         """Can `f` hold in some configuration? (memoised: rules ask the same question more than once)"""
@@ -74,17 +73,9 @@ def registry(ctx: CheckContext) -> Registry:
     return reg
 
 
-def is_arch1_alias(flag: FlagDef) -> bool:
-    return any(v.value.kind == "bit" and v.value.via[:1] == (ARCH_1,) for v in flag.variants)
-
-
 def arch1_guard(flag: FlagDef) -> Formula:
     """Where `flag` is an alias of VM_ARCH_1."""
     return disj(*(v.guard for v in flag.variants if v.value.kind == "bit" and v.value.via[:1] == (ARCH_1,)))
-
-
-def bit_guard(flag: FlagDef, bit: int) -> Formula:
-    return disj(*(v.guard for v in flag.variants if v.value.kind == "bit" and v.value.bit == bit))
 
 
 def where_zero(flag: FlagDef) -> Formula:
