@@ -24,8 +24,7 @@ NOT_BISECTABLE = RuleDoc(
     severity=Severity.WARNING,
     summary="The series is consistent only after a later patch: intermediate commits break a rule",
     what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
-    "later "
-    "patch removes means the commits in between are inconsistent.",
+    "later patch removes means the commits in between are inconsistent.",
     why="Every commit of a series must build and behave (git bisect lands on any of them).",
     example="patch 1 adds VM_X and its smaps entry, patch 3 adds the proc.rst line: patches 1-2 miss it",
     fix="Move the fixing hunk into the patch that introduces the problem.",
