@@ -31,8 +31,7 @@ GUARD_MISMATCH = RuleDoc(
     severity=Severity.ERROR,
     summary="A trace entry is compiled where its flag is 0, or missing where the flag is a real bit",
     what="Compares the guard of each flag's __def_vmaflag_names entry (including its IF_HAVE_*() wrapper) "
-    "with "
-    "where the flag is a real bit. An entry where the flag is 0/VM_NONE is an error: "
+    "with where the flag is a real bit. An entry where the flag is 0/VM_NONE is an error: "
     "trace_print_flags_seq() matches a zero mask on every VMA and prints the name for all of them. An "
     "entry missing where the flag exists is a warning (the bit prints as a raw number).",
     why="vma flags in tracepoints and dump_vma() output name flags the VMA does not have.",
