@@ -140,6 +140,32 @@ def verify_states(
     return report
 
 
+def verify_series(
+    series: Any,
+    tree: SourceTree | None,
+    *,
+    ignore_whitespace: bool = False,
+    flags: frozenset[str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+) -> Report:
+    """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
+    alone. InputError when a patch does not apply."""
+    if tree is None:
+        return verify_states(
+            diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
+        )
+    from patchcheck.intake import apply_series
+
+    applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
+    report = verify_states(
+        [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
+    )
+    unchecked = sorted({path for state in applied for path in state.unchecked})
+    if unchecked:
+        report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
+    return report
+
+
 def diff_only_states(series: Any) -> list[SourceTree]:
     """Trees made of what the diffs show: before the series, the hunks' pre-images; after patch k, the
     post-images of every hunk of patches 1..k (a file's hunks joined in order, one blank line apart)."""
@@ -197,4 +223,12 @@ def _with_patch(found: Finding, patch: int) -> Finding:
     )
 
 
-__all__ = ["NOT_BISECTABLE", "audit", "builtin_checkers", "diff_only_states", "run_checkers", "verify_states"]
+__all__ = [
+    "NOT_BISECTABLE",
+    "audit",
+    "builtin_checkers",
+    "diff_only_states",
+    "run_checkers",
+    "verify_series",
+    "verify_states",
+]

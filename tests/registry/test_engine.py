@@ -84,3 +84,13 @@ def test_seed_mail_without_tree() -> None:
     }
     pc503 = next(f for f in report.findings if f.rule_id == "PC503")
     assert "NEED_VM_DROPPABLE" in pc503.message and "series shows" in pc503.message
+
+
+def test_verify_series_without_a_tree_is_the_diff_only_mode() -> None:
+    from patchcheck.intake import load_series
+    from patchcheck.rules.engine import verify_series
+
+    series = load_series(str(SEED))
+    report = verify_series(series, None, checkers=registry_checkers())
+    assert {f.rule_id for f in report.findings} == {"PC401", "PC503", "PC504"}
+    assert any(s.startswith("PC202 ") for s in report.skipped)
