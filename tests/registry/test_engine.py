@@ -3,16 +3,13 @@ without a tree, the diffs alone."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from patchcheck.report.finding import Severity
 from patchcheck.rules.base import CheckContext
 from patchcheck.rules.engine import diff_only_states, run_checkers, verify_states
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import OverlayTree
+from tests.intake.helpers import seed_mail
 from tests.registry.conftest import REGISTRY, scenario_tree
-
-SEED = Path("/work/shared/seed/vm-droppable-v16-1of5-review.txt")
 
 
 def _states(*names: str) -> list:
@@ -72,7 +69,7 @@ def test_seed_mail_without_tree() -> None:
     high bit, is not restricted to 64-bit and is selected by nothing the series shows."""
     from patchcheck.intake import load_series
 
-    series = load_series(str(SEED))
+    series = load_series(str(seed_mail()))
     report = verify_states(
         diff_only_states(series), diff_only=True, series=series, checkers=registry_checkers()
     )
@@ -90,7 +87,7 @@ def test_verify_series_without_a_tree_is_the_diff_only_mode() -> None:
     from patchcheck.intake import load_series
     from patchcheck.rules.engine import verify_series
 
-    series = load_series(str(SEED))
+    series = load_series(str(seed_mail()))
     report = verify_series(series, None, checkers=registry_checkers())
     assert {f.rule_id for f in report.findings} == {"PC401", "PC503", "PC504"}
     assert any(s.startswith("PC202 ") for s in report.skipped)
