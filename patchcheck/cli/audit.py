@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -19,14 +20,15 @@ _FLAG = re.compile(r"VM_[A-Z0-9_]+")
 def register(app: typer.Typer) -> None:
     @app.command("audit")
     def audit(
-        tree: Path = typer.Option(..., "--tree", help="A kernel tree (directory or git work tree)."),
-        rev: str = typer.Option(None, "--rev", help="Read the tree at this git revision (no checkout)."),
-        flag: list[str] = typer.Option([], "--flag", help="Only findings about this flag (repeatable)."),
-        fmt: str = typer.Option("text", "--format", help="text or json."),
-        explain: bool = typer.Option(False, "--explain", help="Show each finding's evidence."),
+        tree: Annotated[Path, typer.Option("--tree", help="A kernel tree (directory or git work tree).")],
+        rev: Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision.")] = None,
+        flag: Annotated[list[str] | None, typer.Option("--flag", help="Only this flag (repeatable).")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+        explain: Annotated[bool, typer.Option("--explain", help="Show each finding's evidence.")] = False,
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration."""
+        flag = flag or []
         if fmt not in ("text", "json"):
             raise InputError(f"--format: unknown format {fmt!r} (choose from text, json)")
         for name in flag:
@@ -62,8 +64,11 @@ def exit_code(report: Report) -> int:
 def report_text(report: Report, *, explain: bool = False) -> str:
     lines = []
     for f in report.findings:
-        where = f"{f.location.path}:{f.location.line}" if f.location and f.location.line else (
-            f.location.path if f.location else "(series)")
+        where = (
+            f"{f.location.path}:{f.location.line}"
+            if f.location and f.location.line
+            else (f.location.path if f.location else "(series)")
+        )
         lines.append(f"{where}: {f.severity.value}: {f.message} [{f.rule_id}]")
         if explain:
             lines += [f"    {e}" for e in f.evidence]
@@ -80,12 +85,21 @@ def report_text(report: Report, *, explain: bool = False) -> str:
 
 def finding_json(f: Finding) -> dict[str, object]:
     return {
-        "rule": f.rule_id, "severity": f.severity.value, "message": f.message,
-        "path": f.location.path if f.location else None, "line": f.location.line if f.location else None,
-        "flag": f.flag, "hint": f.hint, "evidence": list(f.evidence), "patch": f.patch,
+        "rule": f.rule_id,
+        "severity": f.severity.value,
+        "message": f.message,
+        "path": f.location.path if f.location else None,
+        "line": f.location.line if f.location else None,
+        "flag": f.flag,
+        "hint": f.hint,
+        "evidence": list(f.evidence),
+        "patch": f.patch,
     }
 
 
 def report_json(report: Report) -> dict[str, object]:
-    return {"findings": [finding_json(f) for f in report.findings], "skipped": report.skipped,
-            "notes": report.notes}
+    return {
+        "findings": [finding_json(f) for f in report.findings],
+        "skipped": report.skipped,
+        "notes": report.notes,
+    }

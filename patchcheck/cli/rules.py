@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,14 +17,18 @@ from patchcheck.rules.catalogue import all_rule_docs, lookup
 def register(app: typer.Typer) -> None:
     @app.command("rules")
     def rules_(
-        rule: str = typer.Argument(None, help="A rule id (PC201) or name (smaps-guard-mismatch) to explain."),
-        rules_dir: list[Path] = typer.Option([], "--rules", help="Also load the rule packs in this file or directory."),
-        fmt: str = typer.Option("text", "--format", help="text or json."),
+        rule: Annotated[str | None, typer.Argument(help="A rule id (PC201) or name to explain.")] = None,
+        rules_dir: Annotated[
+            list[Path] | None,
+            typer.Option("--rules", help="Also load the rule packs in this file or directory."),
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     ) -> None:
         """List the rules, or print one rule's documentation."""
         if fmt not in ("text", "json"):
             raise InputError(f"--format: unknown format {fmt!r} (choose from text, json)")
-        docs = [lookup(rule, rules_dir)] if rule else list(all_rule_docs(rules_dir))
+        dirs = rules_dir or []
+        docs = [lookup(rule, dirs)] if rule else list(all_rule_docs(dirs))
         if fmt == "json":
             typer.echo(json.dumps([_as_dict(d) for d in docs], indent=2))
         elif rule:
@@ -43,10 +48,21 @@ def explain(doc: RuleDoc) -> str:
     def para(text: str) -> str:
         return "\n".join(textwrap.fill(p, 100) for p in text.split("\n\n"))
 
-    parts = [f"# {doc.name} ({doc.id})", "", f"Severity: {doc.severity.value}"
-             + (" (decidable from the diffs alone)" if doc.diff_only else ""), "",
-             "## What it does", para(doc.what), "", "## Why it matters", para(doc.why), "",
-             "## Example", textwrap.indent(doc.example, "    "), ""]
+    parts = [
+        f"# {doc.name} ({doc.id})",
+        "",
+        f"Severity: {doc.severity.value}" + (" (decidable from the diffs alone)" if doc.diff_only else ""),
+        "",
+        "## What it does",
+        para(doc.what),
+        "",
+        "## Why it matters",
+        para(doc.why),
+        "",
+        "## Example",
+        textwrap.indent(doc.example, "    "),
+        "",
+    ]
     if doc.fix:
         parts += ["## Fix", para(doc.fix), ""]
     if doc.scope:
@@ -60,7 +76,16 @@ def explain(doc: RuleDoc) -> str:
 
 def _as_dict(doc: RuleDoc) -> dict[str, object]:
     return {
-        "id": doc.id, "name": doc.name, "severity": doc.severity.value, "summary": doc.summary,
-        "what": doc.what, "why": doc.why, "example": doc.example, "fix": doc.fix, "scope": list(doc.scope),
-        "needs": list(doc.needs), "diff_only": doc.diff_only, "origin": doc.origin,
+        "id": doc.id,
+        "name": doc.name,
+        "severity": doc.severity.value,
+        "summary": doc.summary,
+        "what": doc.what,
+        "why": doc.why,
+        "example": doc.example,
+        "fix": doc.fix,
+        "scope": list(doc.scope),
+        "needs": list(doc.needs),
+        "diff_only": doc.diff_only,
+        "origin": doc.origin,
     }

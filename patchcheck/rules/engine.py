@@ -16,17 +16,20 @@ from typing import Any
 from patchcheck.report.finding import Finding, Report, Severity
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry import registry_checkers
-from patchcheck.source.tree import OverlayTree, EmptyTree, SourceTree, read_text
+from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
 
 NOT_BISECTABLE = RuleDoc(
-    id="PC001", name="series-not-bisectable", severity=Severity.WARNING,
+    id="PC001",
+    name="series-not-bisectable",
+    severity=Severity.WARNING,
     summary="The series is consistent only after a later patch: intermediate commits break a rule",
-    what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a later "
-         "patch removes means the commits in between are inconsistent.",
+    what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
+    "later patch removes means the commits in between are inconsistent.",
     why="Every commit of a series must build and behave (git bisect lands on any of them).",
     example="patch 1 adds VM_X and its smaps entry, patch 3 adds the proc.rst line: patches 1-2 miss it",
     fix="Move the fixing hunk into the patch that introduces the problem.",
-    scope=(), diff_only=True,
+    scope=(),
+    diff_only=True,
 )
 
 
@@ -58,10 +61,12 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
                 continue
             missing = [p for p in rule.needs if ctx.tree.read_bytes(p) is None]
             if missing and not diff_only:
-                report.skipped.append(f"{rule.id} {rule.name}: needs {', '.join(missing)}, absent from the tree")
+                report.skipped.append(
+                    f"{rule.id} {rule.name}: needs {', '.join(missing)}, absent from the tree"
+                )
                 continue
             active.add(rule.id)
-        if not active:
+        if checker.rules and not active:
             continue
         for found in checker.run(ctx):
             if found.rule_id not in active:
@@ -73,14 +78,21 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
     return report
 
 
-def audit(tree: SourceTree, *, flags: frozenset[str] | None = None,
-          checkers: Sequence[Checker] | None = None) -> Report:
+def audit(
+    tree: SourceTree, *, flags: frozenset[str] | None = None, checkers: Sequence[Checker] | None = None
+) -> Report:
     ctx = CheckContext(tree=tree, flags=flags)
     return run_checkers(registry_checkers() if checkers is None else checkers, ctx)
 
 
-def verify_states(states: Sequence[SourceTree], *, diff_only: bool = False, series: Any = None,
-                  flags: frozenset[str] | None = None, checkers: Sequence[Checker] | None = None) -> Report:
+def verify_states(
+    states: Sequence[SourceTree],
+    *,
+    diff_only: bool = False,
+    series: Any = None,
+    flags: frozenset[str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+) -> Report:
     """`states[0]` is the tree before the series, `states[k]` the tree after patch k (1-based)."""
     if len(states) < 2:
         return Report()
@@ -100,19 +112,57 @@ def verify_states(states: Sequence[SourceTree], *, diff_only: bool = False, seri
         while since > 1 and key in keyed[since - 1]:
             since -= 1
         report.findings.append(_with_patch(found, since))
-    transient = [(k, f) for k in range(1, last) for key, f in keyed[k].items()
-                 if key not in before and key not in after]
+    transient = [
+        (k, f)
+        for k in range(1, last)
+        for key, f in keyed[k].items()
+        if key not in before and key not in after
+    ]
     if transient:
         fixed_after = max(k for k, _ in transient) + 1
-        report.findings.append(Finding(
-            NOT_BISECTABLE.id, NOT_BISECTABLE.severity,
-            f"the series is consistent only after patch {fixed_after} of {last}",
-            None, None, NOT_BISECTABLE.fix,
-            tuple(f"after patch {k}: {f.rule_id} {f.message}"
-                  + (f" ({f.location.path}:{f.location.line})" if f.location else "") for k, f in transient),
-            patch=min(k for k, _ in transient),
-        ))
+        report.findings.append(
+            Finding(
+                NOT_BISECTABLE.id,
+                NOT_BISECTABLE.severity,
+                f"the series is consistent only after patch {fixed_after} of {last}",
+                None,
+                None,
+                NOT_BISECTABLE.fix,
+                tuple(
+                    f"after patch {k}: {f.rule_id} {f.message}"
+                    + (f" ({f.location.path}:{f.location.line})" if f.location else "")
+                    for k, f in transient
+                ),
+                patch=min(k for k, _ in transient),
+            )
+        )
     report.findings.sort(key=Finding.sort_key)
+    return report
+
+
+def verify_series(
+    series: Any,
+    tree: SourceTree | None,
+    *,
+    ignore_whitespace: bool = False,
+    flags: frozenset[str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+) -> Report:
+    """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
+    alone. InputError when a patch does not apply."""
+    if tree is None:
+        return verify_states(
+            diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
+        )
+    from patchcheck.intake import apply_series
+
+    applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
+    report = verify_states(
+        [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
+    )
+    unchecked = sorted({path for state in applied for path in state.unchecked})
+    if unchecked:
+        report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
     return report
 
 
@@ -130,8 +180,12 @@ def diff_only_states(series: Any) -> list[SourceTree]:
                 before[file.old_path] = _join(h.preimage for h in file.hunks)
             if file.new_path:
                 shown.setdefault(file.new_path, []).extend(_join_text(h.postimage) for h in file.hunks)
-        states.append(OverlayTree(EmptyTree(), {p: "\n\n".join(parts).encode("utf-8", "surrogateescape")
-                                                for p, parts in shown.items()}))
+        states.append(
+            OverlayTree(
+                EmptyTree(),
+                {p: "\n\n".join(parts).encode("utf-8", "surrogateescape") for p, parts in shown.items()},
+            )
+        )
     return [OverlayTree(EmptyTree(), before), *states]
 
 
@@ -157,9 +211,24 @@ def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None,
 
 
 def _with_patch(found: Finding, patch: int) -> Finding:
-    return Finding(found.rule_id, found.severity, found.message, found.location, found.flag, found.hint,
-                   found.evidence, patch)
+    return Finding(
+        found.rule_id,
+        found.severity,
+        found.message,
+        found.location,
+        found.flag,
+        found.hint,
+        found.evidence,
+        patch,
+    )
 
 
-__all__ = ["NOT_BISECTABLE", "audit", "builtin_checkers", "diff_only_states", "run_checkers",
-           "verify_states"]
+__all__ = [
+    "NOT_BISECTABLE",
+    "audit",
+    "builtin_checkers",
+    "diff_only_states",
+    "run_checkers",
+    "verify_series",
+    "verify_states",
+]

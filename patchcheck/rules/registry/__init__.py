@@ -3,8 +3,12 @@ Kconfig symbols must agree in every configuration. One module per site family.""
 
 from __future__ import annotations
 
-from patchcheck.rules.base import Checker
-from patchcheck.rules.registry.definition import DefinitionChecker
+from collections.abc import Iterable
+
+from patchcheck.report.finding import Finding
+from patchcheck.rules.base import CheckContext, Checker, RuleDoc
+from patchcheck.rules.registry.common import registry
+from patchcheck.rules.registry.definition import DefinitionChecker, start_reference_search
 from patchcheck.rules.registry.docs import DocsChecker
 from patchcheck.rules.registry.kconfig import KconfigChecker
 from patchcheck.rules.registry.smaps import SmapsChecker
@@ -12,7 +16,26 @@ from patchcheck.rules.registry.trace import TraceChecker
 
 
 def registry_checkers() -> list[Checker]:
-    return [DefinitionChecker(), SmapsChecker(), TraceChecker(), DocsChecker(), KconfigChecker()]
+    # The definition rules run last: their search of the tree for flag uses starts with the first checker
+    # (see StartReferenceSearch) and runs in the background meanwhile.
+    return [
+        StartReferenceSearch(),
+        SmapsChecker(),
+        TraceChecker(),
+        DocsChecker(),
+        KconfigChecker(),
+        DefinitionChecker(),
+    ]
+
+
+class StartReferenceSearch:
+    """Owns no rule: starts the background search PC101 collects."""
+
+    rules: tuple[RuleDoc, ...] = ()
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        start_reference_search(ctx, registry(ctx))
+        return ()
 
 
 __all__ = ["registry_checkers"]

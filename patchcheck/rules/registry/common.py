@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from patchcheck.model import FlagDef, FlagModel, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.source.facts import Answer, ConfigFacts
-from patchcheck.source.guards import TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
+from patchcheck.source.guards import FALSE, TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
 from patchcheck.source.tree import read_text
 
 MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
 MMFLAGS = "include/trace/events/mmflags.h"
 PROC_RST = "Documentation/filesystems/proc.rst"
+# The root Kconfig: without it the configuration facts are too partial to decide guards.
+KCONFIG = "Kconfig"
 
 # Slots, not flags: VM_ARCH_1 is named "ar" / "arch_1" itself, and its per-architecture aliases share it.
 ARCH_1 = "VM_ARCH_1"
@@ -30,20 +32,26 @@ class Registry:
     model: FlagModel
     facts: ConfigFacts
     diff_only: bool  # verify without --tree: only the diffs' text is known
+    answers: dict[Formula, Answer] = field(default_factory=dict)
 
     def wanted(self, ctx: CheckContext, flag: str) -> bool:
         return ctx.flags is None or flag in ctx.flags
 
     def holds(self, f: Formula) -> Answer:
-        """Can `f` hold in some configuration?"""
-        return self.facts.satisfiable(f)
+        """Can `f` hold in some configuration? (memoised: rules ask the same question more than once)"""
+        if f == FALSE:
+            return Answer.NO
+        answer = self.answers.get(f)
+        if answer is None:
+            answer = self.answers[f] = self.facts.satisfiable(f)
+        return answer
 
     def example(self, f: Formula) -> str:
         """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ...")."""
         model = self.facts.witness(f)
         if not model:
             return "no example configuration found"
-        parts = []
+        parts: list[str] = []
         for key, value in model.items():
             if key == "ARCH":
                 parts.insert(0, f"ARCH={value}")
@@ -65,17 +73,9 @@ def registry(ctx: CheckContext) -> Registry:
     return reg
 
 
-def is_arch1_alias(flag: FlagDef) -> bool:
-    return any(v.value.kind == "bit" and v.value.via[:1] == (ARCH_1,) for v in flag.variants)
-
-
 def arch1_guard(flag: FlagDef) -> Formula:
     """Where `flag` is an alias of VM_ARCH_1."""
     return disj(*(v.guard for v in flag.variants if v.value.kind == "bit" and v.value.via[:1] == (ARCH_1,)))
-
-
-def bit_guard(flag: FlagDef, bit: int) -> Formula:
-    return disj(*(v.guard for v in flag.variants if v.value.kind == "bit" and v.value.bit == bit))
 
 
 def where_zero(flag: FlagDef) -> Formula:
@@ -90,20 +90,33 @@ def opaque_parts(f: Formula) -> list[str]:
     return sorted({a.text for a in atoms(f) if isinstance(a, Opaque)})
 
 
-def unresolved(rule: RuleDoc, flag: str | None, location: Location | None, question: str,
-               formula: Formula) -> Finding:
+def unresolved(
+    rule: RuleDoc, flag: str | None, location: Location | None, question: str, formula: Formula
+) -> Finding:
     why = ", ".join(opaque_parts(formula)) or "a fact the Kconfig scan cannot decide"
     return Finding(
-        rule.id, Severity.UNRESOLVED, f"cannot decide whether {question}: depends on {why}",
-        location, flag, rule.fix, (f"formula: {render(formula)}",),
+        rule.id,
+        Severity.UNRESOLVED,
+        f"cannot decide whether {question}: depends on {why}",
+        location,
+        flag,
+        rule.fix,
+        (f"formula: {render(formula)}",),
     )
 
 
-def finding(rule: RuleDoc, message: str, location: Location | None, flag: str | None,
-            evidence: Iterable[str] = (), hint: str | None = None,
-            severity: Severity | None = None) -> Finding:
-    return Finding(rule.id, severity or rule.severity, message, location, flag, hint or rule.fix,
-                   tuple(evidence))
+def finding(
+    rule: RuleDoc,
+    message: str,
+    location: Location | None,
+    flag: str | None,
+    evidence: Iterable[str] = (),
+    hint: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    return Finding(
+        rule.id, severity or rule.severity, message, location, flag, hint or rule.fix, tuple(evidence)
+    )
 
 
 def guard_text(f: Formula) -> str:
@@ -151,7 +164,7 @@ def _condition_in_makefile(text: str, obj: str) -> Formula | None:
         if m:
             kind, arg = m.group(1), m.group(2).strip()
             if kind in ("ifdef", "ifndef"):
-                sym = Sym(arg[len("CONFIG_"):]) if arg.startswith("CONFIG_") else Opaque(f"make:{arg}")
+                sym = Sym(arg[len("CONFIG_") :]) if arg.startswith("CONFIG_") else Opaque(f"make:{arg}")
                 stack.append(sym if kind == "ifdef" else neg(sym))
             elif kind in ("ifeq", "ifneq"):
                 stack.append(Opaque(f"make:{arg}"))
@@ -171,4 +184,3 @@ def _condition_in_makefile(text: str, obj: str) -> Formula | None:
     if not found:
         return None
     return disj(*found)
-
