@@ -47,14 +47,11 @@ def run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, fl
 
 def engine_stage(series: Path, tree: Path) -> int:
     """Intake + the whole rule engine (registry rules and packs) on the tree after every patch."""
-    from patchcheck.intake.apply import apply_series
     from patchcheck.intake.assemble import load_series
-    from patchcheck.rules.engine import verify_states
+    from patchcheck.rules.engine import verify_series
     from patchcheck.source.tree import DirectoryTree
 
-    loaded = load_series(str(series))
-    base = DirectoryTree(tree)
-    report = verify_states([base, *(s.tree for s in apply_series(loaded, base))], series=loaded)
+    report = verify_series(load_series(str(series)), DirectoryTree(tree))
     return 1 if report.findings else 0
 
 
