@@ -209,3 +209,13 @@ def test_warm_runs_take_packs_from_the_cache_without_yaml(tmp_path: Path) -> Non
     runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
             for _ in range(2)]
     assert [r.stdout.split() for r in runs] == [["True", "True"], ["False", "False"]]
+
+
+def test_excluding_a_flag_from_ksm_says_nothing_about_what_the_flag_is() -> None:
+    ksm = (TREE / "mm" / "ksm.c").read_text()
+    new = ksm.replace("| VM_DROPPABLE))", "| VM_DROPPABLE | VM_SEALED))")
+    diff = "".join(difflib.unified_diff(ksm.splitlines(True), new.splitlines(True),
+                                        "a/mm/ksm.c", "b/mm/ksm.c"))
+    series = SeriesView([patch_view_from_diff(1, "ksm", "KSM: skip VM_SEALED VMAs.\n", diff)])
+    assert run(series, OverlayTree(DirectoryTree(TREE), {"mm/ksm.c": new.encode()})) == []
+    assert run(series) == []

@@ -109,6 +109,8 @@ class Run:
                 facts.setdefault(name, FlagFacts(name)).add(prop, "rule pack")
         if self.view is not None:
             for rule in self.families:
+                if not rule.infers:
+                    continue
                 for member in rule.members:
                     for flag in mentioned:
                         patch = touched_in_series(member, flag, self.view, self.upto)

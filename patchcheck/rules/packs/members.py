@@ -218,6 +218,8 @@ def touched_in_series(member: Member, flag: str, view: SeriesView, upto: int | N
         for added in patch.added:
             if added.function not in names or flag not in csrc_flags(added.text):
                 continue
+            if member.creation and "|=" not in added.text and "vm_flags_set" not in added.text:
+                continue  # creation means setting the flag, not testing it
             if member.mask_with and not anchors & csrc_flags(added.text) and not _continues_mask(added):
                 continue
             near_anchor = any(a in line for line in added.near for a in anchors)

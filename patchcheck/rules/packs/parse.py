@@ -180,7 +180,7 @@ def parse_pack(source: str, where: str) -> Pack:
             discover=Discovery(tuple(discover["calls"]), tuple(discover["under"]),
                                bool(discover.get("vma_in_scope", True))) if discover else None,
             params=params, origin=f"{where}:{_line_for(path, table)}", needs=tuple(raw.get("needs", ())),
-            why=raw.get("why", "").strip(),
+            why=raw.get("why", "").strip(), infers=bool(raw.get("infers", True)),
         ))
     return pack
 

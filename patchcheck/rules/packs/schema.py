@@ -60,6 +60,7 @@ _RULE = {
         "kind": {"enum": ["family", *SPECIAL_KINDS]},
         "scope": {"type": "array", "items": {"type": "string", "pattern": r"^R[0-9]+$"}},
         "applies_to": {"type": "array", "items": _NAME},
+        "infers": {"type": "boolean"},
         "members": {"type": "array", "items": _MEMBER},
         "exemptions": {
             "type": "array",

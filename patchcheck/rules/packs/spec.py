@@ -74,6 +74,9 @@ class PackRule:
     origin: str  # "path:line" of the rule in its pack
     needs: tuple[str, ...] = ()
     why: str = ""
+    # Does adding a flag to a member give it the rule's properties? No for families that test many flags
+    # for many reasons (KSM, userfaultfd): being excluded there says nothing about what the flag is.
+    infers: bool = True
 
 
 @dataclass(frozen=True)
