@@ -97,38 +97,19 @@ class Run:
         return self.view.defined_flags(self.upto), touched
 
     def _flag_facts(self) -> dict[str, FlagFacts]:
+        """Each flag to check, with its properties and where each comes from."""
         facts: dict[str, FlagFacts] = {}
-        defined, mentioned = self._series_flags()
+        defined, changed = self._series_flags()
         self.new_flags = defined
-        self.touched_flags = defined | mentioned
-        mentioned = self.touched_flags
+        self.touched_flags = defined | changed
         for name, spec in self.packs.flags().items():
             if self.view is not None and name not in self.touched_flags:
                 continue
             for prop in spec.properties:
                 facts.setdefault(name, FlagFacts(name)).add(prop, "rule pack")
         if self.view is not None:
-            for rule in self.families:
-                if not rule.infers:
-                    continue
-                for member in rule.members:
-                    for flag in mentioned:
-                        patch = touched_in_series(member, flag, self.view, self.upto)
-                        if patch is None or not self._handles(member, flag):
-                            continue
-                        for prop in rule.applies_to:
-                            facts.setdefault(flag, FlagFacts(flag)).add(
-                                prop, f"patch {self.view.label(patch)} adds {flag} to {member.site}")
-            for view_patch in self.view.upto(self.upto):
-                claims = find_claims(view_patch.message, self.packs.claims, view_patch.index)
-                lines = view_patch.message.splitlines()
-                candidates = self._claim_targets(view_patch.message)
-                for claim in claims:
-                    for flag in _promised_flags(claim, lines, candidates):
-                        entry = facts.setdefault(flag, FlagFacts(flag))
-                        entry.claims.append(claim)
-                        promise = f'patch {self.view.label(claim.patch)} promises "{claim.sentence}"'
-                        entry.add(claim.property, promise, independent=False)
+            self._infer_from_members(self.view, facts)
+            self._infer_from_claims(self.view, facts)
         for entry in facts.values():
             for prop in list(entry.sources):
                 for implied in self.packs.closure({prop}) - {prop}:
@@ -136,6 +117,32 @@ class Run:
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
         return facts
+
+    def _infer_from_members(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
+        """Adding a flag to one member of a family gives it the family's properties."""
+        for rule in self.families:
+            if not rule.infers:
+                continue
+            for member in rule.members:
+                for flag in self.touched_flags:
+                    patch = touched_in_series(member, flag, view, self.upto)
+                    if patch is None or not self._handles(member, flag):
+                        continue
+                    for prop in rule.applies_to:
+                        facts.setdefault(flag, FlagFacts(flag)).add(
+                            prop, f"patch {view.label(patch)} adds {flag} to {member.site}")
+
+    def _infer_from_claims(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
+        """A promise in a commit message gives the flag it speaks of the promised property."""
+        for patch in view.upto(self.upto):
+            lines = patch.message.splitlines()
+            candidates = self._claim_targets(patch.message)
+            for claim in find_claims(patch.message, self.packs.claims, patch.index):
+                for flag in _promised_flags(claim, lines, candidates):
+                    entry = facts.setdefault(flag, FlagFacts(flag))
+                    entry.claims.append(claim)
+                    promise = f'patch {view.label(claim.patch)} promises "{claim.sentence}"'
+                    entry.add(claim.property, promise, independent=False)
 
     def _handles(self, member: Member, flag: str) -> bool:
         """With the member's file in the tree, the member must really handle the flag to count as added."""
