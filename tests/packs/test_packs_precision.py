@@ -219,3 +219,13 @@ def test_excluding_a_flag_from_ksm_says_nothing_about_what_the_flag_is() -> None
     series = SeriesView([patch_view_from_diff(1, "ksm", "KSM: skip VM_SEALED VMAs.\n", diff)])
     assert run(series, OverlayTree(DirectoryTree(TREE), {"mm/ksm.c": new.encode()})) == []
     assert run(series) == []
+
+
+def test_a_promise_is_not_called_broken_when_its_sites_are_not_in_the_tree(tmp_path: Path) -> None:
+    # A partial tree without the mlock files and a flag the series does not define: undecidable.
+    (tmp_path / "mm").mkdir()
+    (tmp_path / "mm" / "ksm.c").write_text((TREE / "mm" / "ksm.c").read_text())
+    diff = ("--- a/mm/ksm.c\n+++ b/mm/ksm.c\n@@ -1,1 +1,2 @@\n"
+            " /* Kernel-shaped fixture: KSM eligibility. */\n+/* VM_SEALED: sealed VMAs */\n")
+    message = "VM_SEALED memory doesn't count against the mlock budget.\n"
+    assert run(SeriesView([patch_view_from_diff(1, "x", message, diff)]), DirectoryTree(tmp_path)) == []

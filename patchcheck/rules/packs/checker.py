@@ -231,21 +231,23 @@ class Run:
             companions = self.companions(flag)
             spec = self.packs.flags().get(flag)
             refuses = set(spec.refuses) if spec else set()
-            implemented: dict[str, bool] = {}
+            implemented: dict[str, bool | None] = {}  # None: cannot tell (member files absent)
             pending: list[_Pending] = []
             for rule in self.families:
                 applying = [p for p in rule.applies_to if p in props]
                 if not applying:
                     continue
                 verdicts = [(m, self._member_verdict(m, flag, companions, refuses)) for m in rule.members]
-                positive = [(m, v) for m, v in verdicts if not m.must_not_clear]
-                ok_any = any(v[0] == "ok" for _, v in positive) or (
-                    not positive and all(v[0] == "ok" for _, v in verdicts))
+                positive = [v[0] for m, v in verdicts if not m.must_not_clear]
+                statuses = positive or [v[0] for _, v in verdicts]
+                done: bool | None = "ok" in statuses if positive else all(s == "ok" for s in statuses)
+                if not done and {"unknown", "stale"} & set(statuses):
+                    done = None
                 for prop in applying:
-                    implemented[prop] = implemented.get(prop, False) or ok_any
+                    implemented[prop] = _either(implemented.get(prop, False), done)
                 pending.extend(self._rule_findings(rule, flag, facts, applying, verdicts))
             # A promise nothing implements is one finding quoting it (naming the sites), not one per member.
-            claimed_gaps = {c.property for c in facts.claims if not implemented.get(c.property, True)}
+            claimed_gaps = {c.property for c in facts.claims if implemented.get(c.property) is False}
             # What follows only from a broken promise is said once, by the promise's finding.
             covered = claimed_gaps | (self.packs.closure(claimed_gaps) - facts.independent)
             for finding in pending:
@@ -331,6 +333,13 @@ class Run:
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
             )
+
+
+def _either(a: bool | None, b: bool | None) -> bool | None:
+    """Three-valued or: True if either is, None (cannot tell) if either is unknown, else False."""
+    if a or b:
+        return True
+    return None if a is None or b is None else False
 
 
 def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set[str]:
