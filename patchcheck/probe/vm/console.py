@@ -4,8 +4,8 @@ The observer prints, each line written whole:
     PATCHCHECK-BEGIN {"observer": 1, "release": ..., ...}
     PATCHCHECK-RECORD <seq> {observation record as JSON}
     PATCHCHECK-END <count>
-Only these markers say what happened in the guest; QEMU's exit status does not (it is 0 after power-off, reset and
-panic alike). Kernel lines around them (panics, BUG/WARNING splats) are kept as evidence.
+Only these markers say what happened in the guest; QEMU's exit status does not (it is 0 after power-off,
+reset and panic alike). Kernel lines around them (panics, BUG/WARNING splats) are kept as evidence.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ BEGIN = "PATCHCHECK-BEGIN"
 RECORD = "PATCHCHECK-RECORD"
 END = "PATCHCHECK-END"
 
-# CSI sequences (colours, cursor moves), OSC strings, and two-byte escapes; then any other control character
-# except newline and tab. Firmware and terminals emit these; none may reach a report.
-_ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+# CSI sequences (colours, cursor moves), OSC strings, short escapes (ESC c resets the terminal); then any
+# other control character except newline and tab. Firmware and terminals emit these; none may reach a report.
+_ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MARKER = re.compile(rf"({BEGIN}|{RECORD}|{END})(?:[ \t]+(.*))?$")
 _RECORD_BODY = re.compile(r"(\d+)[ \t]+(\{.*\})\s*$")

@@ -44,7 +44,7 @@ def cache_dir() -> Path:
 def open_kernel(path: Path, *, label: str | None = None, config: Path | None = None) -> KernelImage:
     """Identify a kernel image file; bad input is an InputError naming the problem."""
     try:
-        head = path.read_bytes()[:1 << 20] if path.is_file() else b""
+        head = path.read_bytes()[: 1 << 20] if path.is_file() else b""
     except OSError as exc:
         raise InputError(f"cannot read kernel image {path}: {exc.strerror}") from exc
     if not head:
@@ -87,7 +87,7 @@ def _has_pvh_note(path: Path) -> bool:
             for segment in elf.iter_segments():
                 if segment["p_type"] != "PT_NOTE":
                     continue
-                for note in segment.iter_notes():
+                for note in segment.iter_notes():  # type: ignore[attr-defined]  # a NoteSegment
                     if note["n_name"] == "Xen" and note["n_type"] == XEN_ELFNOTE_PHYS32_ENTRY:
                         return True
     except ELFError as exc:
@@ -120,8 +120,10 @@ def _extract_boot(deb: Path, target: Path) -> None:
         for member in tar:
             name = Path(member.name)
             # Only regular files directly in ./boot, named by us: nothing in the package chooses a path.
-            if member.isfile() and name.parent.name == "boot" and name.name.startswith(
-                ("vmlinuz-", "vmlinux-", "config-")
+            if (
+                member.isfile()
+                and name.parent.name == "boot"
+                and name.name.startswith(("vmlinuz-", "vmlinux-", "config-"))
             ):
                 source = tar.extractfile(member)
                 if source is not None:
@@ -137,7 +139,8 @@ def _data_tar(deb: Path) -> IO[bytes]:
     if shutil.which("dpkg-deb"):
         done = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True, check=False)
         if done.returncode != 0:
-            raise InputError(f"{deb.name}: not a Debian package ({done.stderr.decode(errors='replace').strip()})")
+            reason = done.stderr.decode(errors="replace").strip()
+            raise InputError(f"{deb.name}: not a Debian package ({reason})")
         return io.BytesIO(done.stdout)
     return io.BytesIO(_ar_member(deb.read_bytes(), "data.tar", deb.name))
 

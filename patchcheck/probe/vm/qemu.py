@@ -70,7 +70,7 @@ def boot(kernel: KernelImage, initramfs: bytes, *, accel: Accel = "tcg", timeout
         initrd.write_bytes(initramfs)
         if accel == "auto" and kvm_usable():
             first = _boot_once(kernel, initrd, "kvm", timeout, stall=KVM_STALL_SECONDS)
-            if first.output.began or first.run.stop_reason == "exited" and first.output.text.strip():
+            if first.output.began or (first.run.stop_reason == "exited" and first.output.text.strip()):
                 return first
             fallback = _boot_once(kernel, initrd, "tcg", timeout)
             fallback.notes.append(f"KVM failed ({_kvm_failure(first.run)}); fell back to TCG")
@@ -79,7 +79,11 @@ def boot(kernel: KernelImage, initramfs: bytes, *, accel: Accel = "tcg", timeout
 
 
 def _boot_once(
-    kernel: KernelImage, initrd: Path, accel: Literal["tcg", "kvm"], timeout: float, stall: float | None = None
+    kernel: KernelImage,
+    initrd: Path,
+    accel: Literal["tcg", "kvm"],
+    timeout: float,
+    stall: float | None = None,
 ) -> Boot:
     def give_up(out: bytes, err: bytes, elapsed: float) -> str | None:
         if b"KVM internal error" in err or b"emulation failure" in err:

@@ -5,6 +5,7 @@ waits on it without a limit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -92,9 +93,7 @@ def _reap(proc: subprocess.Popen[bytes], *, kill: bool) -> int | None:
             return proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass  # closed its pipes but lingers: kill it like any overstayer
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
     return None
