@@ -10,7 +10,8 @@
  * hang becomes that observation's "crashed"/"timeout" record. As PID 1 it mounts /proc first and reboots at
  * the end (QEMU runs with -no-reboot, so that ends QEMU even on kernels without ACPI power-off).
  *
- * Arguments (kernel command line after "--"): "pressure", "compare-lazyfree" request the optional ones.
+ * Arguments (kernel command line after "--"): "pressure", "coredump", "compare-lazyfree" request the optional
+ * observations, as the host probe's --pressure, --coredump and --compare lazyfree do.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -718,41 +719,21 @@ static void obs_vdso_getrandom(struct rec *r)
 
 /* ---------- MADV_FREE against MAP_DROPPABLE (only when asked) ---------- */
 
-static void j_index_list(struct rec *r, const char *k, const unsigned char *addr, long pages,
-			 const unsigned char *expected, int want_zero)
+enum { COMPARE_PAGES = 64 }; /* more than a per-CPU LRU batch holds */
+
+static int redirtied(long i) { return i % 8 == 0; }
+
+static unsigned char compare_pattern(long i)
 {
-	key(r, k);
-	put(r, "[");
-	for (long i = 0, n = 0; addr && i < pages; i++) {
-		struct census c = take_census(addr + i * page_size, 1, &expected[i]);
-		if (want_zero ? c.zero : c.kept)
-			put(r, n++ ? ",%ld" : "%ld", i);
-	}
-	put(r, "]");
+	unsigned char b = (unsigned char)(((0x5a + i) & 0xff) ^ (redirtied(i) ? 0xff : 0));
+	return b ? b : 0x01;
 }
 
-static void compare_one(struct rec *r, const char *k, unsigned char *p, int err, int advise_err,
-			long before_kb, long after_kb, struct census fork_census, long pages,
-			const unsigned char *expected)
-{
-	struct pageout po = page_out(p, pages, expected);
-	const struct vma *v;
-
-	read_smaps();
-	v = vma_containing(p);
-	j_open(r, k);
-	j_int(r, "mmap_errno", err);
-	j_int(r, "advise_errno", advise_err);
-	j_int(r, "lazyfree_kb_after_advise", before_kb);
-	j_int(r, "lazyfree_kb_after_redirty", after_kb);
-	j_census(r, "fork_child_census", fork_census);
-	j_int(r, "pageout_errno", po.err);
-	j_int(r, "pageout_attempts", po.attempts);
-	j_index_list(r, "surviving", p, pages, expected, 0);
-	j_index_list(r, "zero", p, pages, expected, 1);
-	j_int(r, "swap_kb", v ? v->swap_kb : 0);
-	j_close(r);
-}
+struct compare_side {
+	unsigned char *addr;
+	int mmap_err, advise_err;
+	long kb_after_advise, kb_after_redirty;
+};
 
 static long lazyfree_kb(const void *addr)
 {
@@ -762,83 +743,123 @@ static long lazyfree_kb(const void *addr)
 	return v ? v->lazyfree_kb : 0;
 }
 
-static void obs_compare_lazyfree(struct rec *r)
+static struct compare_side compare_prepare(int flags, int advise)
 {
-	enum { PAGES = 8 };
-	static const long redirtied[] = { 0, 3, 6 };
-	size_t len = PAGES * (size_t)page_size;
-	int lf_err, dp_err, advise_err = 0, fds[2], status;
-	unsigned char *lf = map_private(len, &lf_err);
-	unsigned char *dp = map_droppable(len, &dp_err);
-	unsigned char expected[PAGES];
-	long lf_kb[2], dp_kb[2];
-	struct census counts[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	size_t len = COMPARE_PAGES * (size_t)page_size;
+	struct compare_side side;
+
+	memset(&side, 0, sizeof(side));
+	side.addr = map(len, flags, &side.mmap_err);
+	if (!side.addr)
+		return side;
+	fill(side.addr, COMPARE_PAGES);
+	side.advise_err = advise ? errno_of(madvise(side.addr, len, P_FREE)) : 0;
+	side.kb_after_advise = lazyfree_kb(side.addr);
+	for (long i = 0; i < COMPARE_PAGES; i++)
+		if (redirtied(i))
+			memset(side.addr + i * page_size, compare_pattern(i), (size_t)page_size);
+	side.kb_after_redirty = lazyfree_kb(side.addr);
+	return side;
+}
+
+static struct census fork_census(const unsigned char *addr, const unsigned char *expected)
+{
+	struct census c = { 0, 0, 0 };
+	int fds[2], status;
 	pid_t pid;
 
-	for (long i = 0; i < PAGES; i++)
-		expected[i] = pattern(i);
-	if (lf) {
-		fill(lf, PAGES);
-		advise_err = errno_of(madvise(lf, len, P_FREE));
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		return c;
+	if (pid == 0) {
+		c = take_census(addr, COMPARE_PAGES, expected);
+		write_all(fds[1], &c, sizeof(c));
+		_exit(0);
 	}
-	if (dp)
-		fill(dp, PAGES);
-	lf_kb[0] = lazyfree_kb(lf);
-	dp_kb[0] = lazyfree_kb(dp);
-	for (size_t j = 0; j < sizeof(redirtied) / sizeof(redirtied[0]); j++) {
-		long i = redirtied[j];
-		expected[i] = pattern(i) ^ 0xff;
-		if (lf)
-			memset(lf + i * page_size, expected[i], (size_t)page_size);
-		if (dp)
-			memset(dp + i * page_size, expected[i], (size_t)page_size);
-	}
-	lf_kb[1] = lazyfree_kb(lf);
-	dp_kb[1] = lazyfree_kb(dp);
-	if (pipe(fds) == 0 && (pid = fork()) >= 0) {
-		if (pid == 0) {
-			counts[0] = take_census(lf, PAGES, expected);
-			counts[1] = take_census(dp, PAGES, expected);
-			write_all(fds[1], counts, sizeof(counts));
-			_exit(0);
-		}
-		close(fds[1]);
-		if (!read_all(fds[0], counts, sizeof(counts)))
-			memset(counts, 0, sizeof(counts));
-		close(fds[0]);
-		waitpid(pid, &status, 0);
-	}
-	j_int(r, "pages", PAGES);
-	key(r, "redirtied");
-	put(r, "[0,3,6]");
-	compare_one(r, "lazyfree", lf, lf_err, advise_err, lf_kb[0], lf_kb[1], counts[0], PAGES, expected);
-	compare_one(r, "droppable", dp, dp_err, 0, dp_kb[0], dp_kb[1], counts[1], PAGES, expected);
+	close(fds[1]);
+	if (!read_all(fds[0], &c, sizeof(c)))
+		memset(&c, 0, sizeof(c));
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return c;
 }
+
+static void j_pages_where(struct rec *r, const char *k, const unsigned char *addr,
+			  const unsigned char *expected, int want_zero)
+{
+	key(r, k);
+	put(r, "[");
+	for (long i = 0, n = 0; i < COMPARE_PAGES; i++) {
+		struct census c = take_census(addr + i * page_size, 1, &expected[i]);
+		if (want_zero ? c.zero : c.kept)
+			put(r, n++ ? ",%ld" : "%ld", i);
+	}
+	put(r, "]");
+}
+
+static void compare_reclaim(struct rec *r, const char *k, const struct compare_side *side,
+			    const unsigned char *expected)
+{
+	const struct vma *v;
+
+	j_open(r, k);
+	j_int(r, "mmap_errno", side->mmap_err);
+	if (side->addr) {
+		j_int(r, "advise_errno", side->advise_err);
+		j_int(r, "lazyfree_kb_after_advise", side->kb_after_advise);
+		j_int(r, "lazyfree_kb_after_redirty", side->kb_after_redirty);
+		j_census(r, "fork_child_census", fork_census(side->addr, expected));
+		j_int(r, "pageout_errno",
+		      errno_of(madvise(side->addr, COMPARE_PAGES * (size_t)page_size, P_PAGEOUT)));
+		j_int(r, "pageout_attempts", 1);
+		j_pages_where(r, "surviving", side->addr, expected, 0);
+		j_pages_where(r, "zero", side->addr, expected, 1);
+		read_smaps();
+		v = vma_containing(side->addr);
+		j_int(r, "swap_kb", v ? v->swap_kb : 0);
+	}
+	j_close(r);
+}
+
+static void obs_compare_lazyfree(struct rec *r)
+{
+	unsigned char expected[COMPARE_PAGES];
+	struct compare_side lazyfree, droppable;
+
+	for (long i = 0; i < COMPARE_PAGES; i++)
+		expected[i] = compare_pattern(i);
+	pin_cpu();
+	lazyfree = compare_prepare(MAP_ANONYMOUS | MAP_PRIVATE, 1);
+	droppable = compare_prepare(MAP_ANONYMOUS | P_DROPPABLE, 0);
+	j_int(r, "pages", COMPARE_PAGES);
+	key(r, "redirtied");
+	put(r, "[");
+	for (long i = 0, n = 0; i < COMPARE_PAGES; i++)
+		if (redirtied(i))
+			put(r, n++ ? ",%ld" : "%ld", i);
+	put(r, "]");
+	compare_reclaim(r, "lazyfree", &lazyfree, expected);
+	compare_reclaim(r, "droppable", &droppable, expected);
+}
+
+static int want_pressure, want_coredump;
 
 static void obs_coredump(struct rec *r)
 {
-	rec_outcome(r, "coredump", "skipped", "host only: the guest observer does not dump core");
+	rec_outcome(r, "coredump", "skipped",
+		    want_coredump ? "a real core dump is checked by the host observer only"
+				  : "real core dump not requested (--coredump)");
 }
-
-static int want_pressure, want_lazyfree;
 
 static void obs_pressure(struct rec *r)
 {
 	rec_outcome(r, "pressure", "skipped",
-		    want_pressure ? "not implemented in the guest observer" : "not requested (--pressure)");
-}
-
-static void obs_lazyfree_or_skip(struct rec *r)
-{
-	if (want_lazyfree)
-		obs_compare_lazyfree(r);
-	else
-		rec_outcome(r, "compare-lazyfree", "skipped", "not requested (--compare lazyfree)");
+		    want_pressure ? "not implemented in the guest observer"
+				  : "memory pressure not requested (--pressure)");
 }
 
 /* ---------- running observations in children ---------- */
 
-static int seq;
+static int seq, want_lazyfree;
 
 static void emit(const char *json)
 {
@@ -918,7 +939,7 @@ static void run(const char *obs, void (*observe)(struct rec *))
 
 int main(int argc, char **argv)
 {
-	int pid1 = getpid() == 1;
+	int pid1 = getpid() == 1, proc;
 	struct utsname u;
 	char line[512];
 
@@ -926,14 +947,17 @@ int main(int argc, char **argv)
 		mkdir("/proc", 0555);
 		mount("proc", "/proc", "proc", 0, NULL);
 	}
+	proc = access("/proc/self/smaps", R_OK) == 0;
 	for (int i = 1; i < argc; i++) {
 		want_pressure |= strcmp(argv[i], "pressure") == 0;
+		want_coredump |= strcmp(argv[i], "coredump") == 0;
 		want_lazyfree |= strcmp(argv[i], "compare-lazyfree") == 0;
 	}
 	page_size = sysconf(_SC_PAGESIZE);
 	uname(&u);
-	snprintf(line, sizeof(line), "PATCHCHECK-BEGIN {\"observer\":%d,\"release\":\"%.64s\",\"pid1\":%s}\n",
-		 OBSERVER_VERSION, u.release, pid1 ? "true" : "false");
+	snprintf(line, sizeof(line),
+		 "PATCHCHECK-BEGIN {\"observer\":%d,\"release\":\"%.64s\",\"pid1\":%s,\"proc\":%s}\n",
+		 OBSERVER_VERSION, u.release, pid1 ? "true" : "false", proc ? "true" : "false");
 	write_all(1, line, strlen(line));
 	run("kernel", obs_kernel);
 	run("map-droppable", obs_map_droppable);
@@ -945,7 +969,8 @@ int main(int argc, char **argv)
 	run("coredump", obs_coredump);
 	run("pressure", obs_pressure);
 	run("vdso-getrandom", obs_vdso_getrandom);
-	run("compare-lazyfree", obs_lazyfree_or_skip);
+	if (want_lazyfree)
+		run("compare-lazyfree", obs_compare_lazyfree);
 	snprintf(line, sizeof(line), "PATCHCHECK-END %d\n", seq);
 	write_all(1, line, strlen(line));
 	if (pid1) {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -46,14 +47,21 @@ def qemu_binary() -> str:
     return found
 
 
-def qemu_argv(kernel: KernelImage, initrd: Path, accel: Literal["tcg", "kvm"]) -> list[str]:
+def kernel_cmdline(init_args: Sequence[str] = ()) -> str:
+    """Words after "--" go to /init as arguments: they request the observer's optional observations."""
+    return f"{CMDLINE} -- {' '.join(init_args)}" if init_args else CMDLINE
+
+
+def qemu_argv(
+    kernel: KernelImage, initrd: Path, accel: Literal["tcg", "kvm"], init_args: Sequence[str] = ()
+) -> list[str]:
     cpu = ["-cpu", "host"] if accel == "kvm" else []  # TCG default CPU: as fast as "max" here
     return [
         qemu_binary(),
         "-accel", accel, *cpu,
         "-m", str(MEMORY_MB), "-smp", "1",
         "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-        "-kernel", str(kernel.path), "-initrd", str(initrd), "-append", CMDLINE,
+        "-kernel", str(kernel.path), "-initrd", str(initrd), "-append", kernel_cmdline(init_args),
     ]  # fmt: skip
 
 
@@ -61,7 +69,14 @@ def kvm_usable() -> bool:
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
-def boot(kernel: KernelImage, initramfs: bytes, *, accel: Accel = "tcg", timeout: float = 60.0) -> Boot:
+def boot(
+    kernel: KernelImage,
+    initramfs: bytes,
+    *,
+    accel: Accel = "tcg",
+    timeout: float = 60.0,
+    init_args: Sequence[str] = (),
+) -> Boot:
     """Boot once and collect the console; with "auto", KVM first and TCG when KVM fails or stalls."""
     if accel == "kvm" and not kvm_usable():
         raise InputError("--accel kvm: /dev/kvm is not available")
@@ -69,13 +84,13 @@ def boot(kernel: KernelImage, initramfs: bytes, *, accel: Accel = "tcg", timeout
         initrd = Path(tmp) / "initramfs.cpio"
         initrd.write_bytes(initramfs)
         if accel == "auto" and kvm_usable():
-            first = _boot_once(kernel, initrd, "kvm", timeout, stall=KVM_STALL_SECONDS)
+            first = _boot_once(kernel, initrd, "kvm", timeout, init_args, stall=KVM_STALL_SECONDS)
             if first.output.began or (first.run.stop_reason == "exited" and first.output.text.strip()):
                 return first
-            fallback = _boot_once(kernel, initrd, "tcg", timeout)
+            fallback = _boot_once(kernel, initrd, "tcg", timeout, init_args)
             fallback.notes.append(f"KVM failed ({_kvm_failure(first.run)}); fell back to TCG")
             return fallback
-        return _boot_once(kernel, initrd, "kvm" if accel == "kvm" else "tcg", timeout)
+        return _boot_once(kernel, initrd, "kvm" if accel == "kvm" else "tcg", timeout, init_args)
 
 
 def _boot_once(
@@ -83,6 +98,7 @@ def _boot_once(
     initrd: Path,
     accel: Literal["tcg", "kvm"],
     timeout: float,
+    init_args: Sequence[str],
     stall: float | None = None,
 ) -> Boot:
     def give_up(out: bytes, err: bytes, elapsed: float) -> str | None:
@@ -93,7 +109,7 @@ def _boot_once(
         return None
 
     run = run_watched(
-        qemu_argv(kernel, initrd, accel),
+        qemu_argv(kernel, initrd, accel, init_args),
         timeout=timeout,
         done=console.has_end_marker,
         grace=2.0,

@@ -1,0 +1,83 @@
+"""`patchcheck probe --kernel`: boot a kernel with the observer as /init, judge what it reports.
+
+The records come from the C observer in the guest, the verdicts from the same judges as the live probe
+(patchcheck.probe.claims), so the report has the live probe's form plus the boot's notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from patchcheck.probe.run import ProbeOptions, ProbeReport, report_from_records
+from patchcheck.probe.vm import guest, initramfs
+from patchcheck.probe.vm.diagnose import diagnose, verdicts_without_observer, without_proc
+from patchcheck.probe.vm.kernels import KernelImage, kernel_from_deb, open_kernel
+from patchcheck.probe.vm.qemu import Accel, Boot, boot
+
+BOOT_TIMEOUT = 120.0  # a whole boot under TCG; a Debian kernel needs 2-4 s, a debug kernel far more
+
+
+@dataclass
+class VmProbe:
+    report: ProbeReport
+    boot: Boot
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.report.failed
+
+    def summary(self) -> dict[str, Any]:
+        """How the kernel was probed, for --format json."""
+        return {
+            "image": str(self.boot.kernel.path),
+            "source": self.boot.kernel.label,
+            "kind": self.boot.kernel.kind,
+            "accel": self.boot.accel,
+            "seconds": round(self.boot.run.seconds, 2),
+            "stop": self.boot.run.stop_reason,
+            "notes": self.notes,
+        }
+
+
+def resolve_kernel(path: Path) -> KernelImage:
+    """A kernel given on the command line: a Debian package by its name, else an image file."""
+    return kernel_from_deb(path) if path.suffix == ".deb" else open_kernel(path)
+
+
+def init_args(options: ProbeOptions) -> list[str]:
+    args = [name for name, wanted in (("pressure", options.pressure), ("coredump", options.coredump)) if wanted]
+    if options.compare == "lazyfree":
+        args.append("compare-lazyfree")
+    return args
+
+
+def probe_kernel(
+    image: KernelImage, options: ProbeOptions, *, accel: Accel = "tcg", timeout: float = BOOT_TIMEOUT
+) -> VmProbe:
+    observer = guest.build_observer()
+    ramdisk = initramfs.probe_initramfs(observer.read_bytes())
+    booted = boot(image, ramdisk, accel=accel, timeout=timeout, init_args=init_args(options))
+    found = diagnose(booted)
+    probed = f"QEMU {booted.accel.upper()} guest booting {image.kind} {image.label} ({booted.run.seconds:.1f} s)"
+    records = [*booted.output.records, *found.stand_ins]
+    if not any(record.get("obs") == "kernel" for record in records):
+        records.insert(0, _kernel_from_image(image))
+    report = report_from_records(records, probed)
+    if found.nothing_ran is not None:
+        report.verdicts = verdicts_without_observer(found.nothing_ran)
+    elif found.no_proc:
+        report.verdicts = without_proc(report.verdicts)
+    return VmProbe(report, booted, found.notes)
+
+
+def _kernel_from_image(image: KernelImage) -> dict[str, Any]:
+    return {
+        "obs": "kernel",
+        "outcome": "ok",
+        "release": image.release or "unknown",
+        "machine": "x86_64",
+        "observer": "guest (did not report)",
+    }
