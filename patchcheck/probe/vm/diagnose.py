@@ -65,10 +65,13 @@ def _why_nothing_ran(boot: Boot) -> str:
             f"kernel option missing: CONFIG_SERIAL_8250_CONSOLE (no serial output {waited}; "
             "or the kernel did not boot at all)"
         )
-    if "Unable to mount root fs" in text or "No working init found" in text:
-        return "kernel option missing: CONFIG_BLK_DEV_INITRD (the kernel did not run the initramfs /init)"
-    if "Failed to execute /init" in text and "error -8" in text:
+    if "Unable to mount root fs" in text:
+        # Without initrd support the kernel ignores the initramfs and looks for a root device instead.
+        return "kernel option missing: CONFIG_BLK_DEV_INITRD (the kernel did not unpack the initramfs)"
+    if "Failed to execute /init (error -8)" in text:
         return "kernel option missing: CONFIG_BINFMT_ELF (the kernel could not execute the observer)"
+    if "No working init found" in text:
+        return "the kernel found the initramfs but could not run its /init"
     last = [line.strip() for line in text.splitlines() if line.strip()][-1:]
     return "the observer never started in the guest" + (f"; last console line: {last[0]}" if last else "")
 

@@ -60,6 +60,12 @@ def probe_kernel(
     observer = guest.build_observer()
     ramdisk = initramfs.probe_initramfs(observer.read_bytes())
     booted = boot(image, ramdisk, accel=accel, timeout=timeout, init_args=init_args(options))
+    return judge_boot(booted)
+
+
+def judge_boot(booted: Boot) -> VmProbe:
+    """The report for one boot: the guest's records judged like the host's, plus what the boot showed."""
+    image = booted.kernel
     found = diagnose(booted)
     probed = f"QEMU {booted.accel.upper()} guest booting {image.kind} {image.label} ({booted.run.seconds:.1f} s)"
     records = [*booted.output.records, *found.stand_ins]
