@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         kernel: Annotated[
             list[Path] | None,
-            typer.Option("--kernel", help="Probe this kernel in QEMU instead (bzImage, PVH vmlinux or .deb)."),
+            typer.Option("--kernel", help="Probe this kernel in QEMU (bzImage, PVH vmlinux or .deb)."),
         ] = None,
         kernel_deb: Annotated[
             list[Path] | None,

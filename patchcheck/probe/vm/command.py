@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
 
 from patchcheck.errors import EXIT_CLEAN, EXIT_FINDINGS, InputError
 from patchcheck.probe.run import ProbeOptions
 from patchcheck.probe.vm.kernels import KernelImage, kernel_from_deb
-from patchcheck.probe.vm.qemu import ACCELS, Accel
+from patchcheck.probe.vm.qemu import ACCELS
 from patchcheck.probe.vm.render import render_matrix_json, render_matrix_text, render_vm_json, render_vm_text
 from patchcheck.probe.vm.session import probe_kernel, resolve_kernel
 
@@ -33,7 +32,7 @@ def probe_vm(
     images += [kernel_from_deb(path) for path in kernel_debs]
     if not images:
         raise InputError("--matrix needs kernels: give --kernel PATH or --kernel-deb FILE, several times")
-    probes = [probe_kernel(image, options, accel=cast(Accel, accel)) for image in images]
+    probes = [probe_kernel(image, options, accel=accel) for image in images]
     failed = any(probe.failed for probe in probes)
     if matrix or len(probes) > 1:
         text = render_matrix_json(probes) if as_json else render_matrix_text(probes)

@@ -8,7 +8,7 @@ what is left here is what no record can say: no console, no init, no /proc, a gu
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ def diagnose(boot: Boot) -> Diagnosis:
     else:
         if out.header and out.header.get("proc") is False:
             found.no_proc = True
-            found.notes.append("kernel option missing: CONFIG_PROC_FS (/proc could not be mounted in the guest)")
+            found.notes.append("kernel option missing: CONFIG_PROC_FS (/proc could not be mounted)")
         found.notes += _missing_from_records(out.records)
         if out.end_count is None:
             found.stand_ins = _stand_ins(out.records, _how_it_ended(boot))
@@ -85,7 +85,7 @@ def _how_it_ended(boot: Boot) -> str:
     return "QEMU exited without an end marker"
 
 
-def _stand_ins(records: list[Record], reason: str) -> list[dict[str, Any]]:
+def _stand_ins(records: Sequence[Record], reason: str) -> list[dict[str, Any]]:
     """The observation running when the guest died is an error (a kernel that dies under the probe fails);
     the ones after it never ran."""
     reported = {str(record.get("obs")) for record in records}
@@ -99,7 +99,7 @@ def _stand_ins(records: list[Record], reason: str) -> list[dict[str, Any]]:
     return stand_ins
 
 
-def _missing_from_records(records: list[Record]) -> list[str]:
+def _missing_from_records(records: Sequence[Record]) -> list[str]:
     by_id = {str(record.get("obs")): record for record in records}
     notes = []
     madvise_errnos = [

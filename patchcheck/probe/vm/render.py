@@ -1,4 +1,4 @@
-"""Reports of probes run in QEMU: the live probe's form with the boot's notes, and the claim-by-kernel matrix."""
+"""Reports of probes run in QEMU: the live probe's form plus the boot's notes; the claim-by-kernel matrix."""
 
 from __future__ import annotations
 

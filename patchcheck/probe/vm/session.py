@@ -48,7 +48,8 @@ def resolve_kernel(path: Path) -> KernelImage:
 
 
 def init_args(options: ProbeOptions) -> list[str]:
-    args = [name for name, wanted in (("pressure", options.pressure), ("coredump", options.coredump)) if wanted]
+    wanted = {"pressure": options.pressure, "coredump": options.coredump}
+    args = [name for name, asked in wanted.items() if asked]
     if options.compare == "lazyfree":
         args.append("compare-lazyfree")
     return args
@@ -67,7 +68,8 @@ def judge_boot(booted: Boot) -> VmProbe:
     """The report for one boot: the guest's records judged like the host's, plus what the boot showed."""
     image = booted.kernel
     found = diagnose(booted)
-    probed = f"QEMU {booted.accel.upper()} guest booting {image.kind} {image.label} ({booted.run.seconds:.1f} s)"
+    how = f"{image.kind} {image.label} ({booted.run.seconds:.1f} s)"
+    probed = f"QEMU {booted.accel.upper()} guest booting {how}"
     records = [*booted.output.records, *found.stand_ins]
     if not any(record.get("obs") == "kernel" for record in records):
         records.insert(0, _kernel_from_image(image))
