@@ -99,3 +99,31 @@ def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def fork_and_collect(body: Callable[[], Any], then: Callable[[], None] | None = None) -> tuple[Any, int]:
+    """Inside an observation: run `body` in a forked process; return (its JSON result or None, wait status).
+
+    The forked process never returns into the caller's code: after writing its result it runs `then` (e.g.
+    abort() to dump core) and exits, whatever happened.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked process
+        try:
+            os.close(read_fd)
+            faulthandler.disable()
+            os.write(write_fd, json.dumps(body()).encode("utf-8"))
+            os.close(write_fd)
+            if then is not None:
+                then()
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        data = pipe.read(_MAX_RECORD_BYTES)
+    _, status = os.waitpid(pid, 0)
+    try:
+        return (json.loads(data.decode("utf-8")) if data else None), status
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, status

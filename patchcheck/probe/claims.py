@@ -1,30 +1,36 @@
-"""The claims of the VM_DROPPABLE series and their pure judges: observation records in, verdicts out.
+"""The claims of the VM_DROPPABLE series: the single list both the host and the guest probe use.
 
-This is the single list both the host and the guest probe use. A judge sees only plain JSON-able records (see
-OBSERVATIONS.md), never the machine, so any observer that writes the same records is judged the same way.
+Each claim names the observation records it needs and its pure judge (judges.py). Any observer that writes
+the records of OBSERVATIONS.md is judged the same way.
 """
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
-Record = Mapping[str, Any]
-Observations = Mapping[str, Record]
+from patchcheck.probe.judges import (
+    Judgement,
+    Observations,
+    Record,
+    Status,
+    Undecided,
+    judge_companions,
+    judge_creation,
+    judge_fork_inherit,
+    judge_fork_wipe,
+    judge_mlock,
+    judge_not_dumped,
+    judge_oom,
+    judge_reclaim,
+    judge_vdso_after_drop,
+    judge_vdso_params,
+    judge_vdso_random,
+    madvise_refusal,
+    refusal,
+)
 
-MAP_TYPE = 0x0F
-MAP_DROPPABLE = 0x08
-_UNSUPPORTED_ERRNOS = {errno.EINVAL, errno.EOPNOTSUPP, 524}  # 524: ENOTSUPP, leaked by older kernels
-
-
-class Status(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    UNSUPPORTED = "unsupported"
-    SKIPPED = "skipped"
+__all__ = ["CLAIMS", "OBSERVATION_IDS", "SERIES", "Claim", "Status", "Verdict", "judge_all", "judge_claim"]
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,6 @@ class Verdict:
     claim: str
     status: Status
     evidence: str
-
-
-Judgement = tuple[Status, str]
 
 
 @dataclass(frozen=True)
@@ -45,263 +48,7 @@ class Claim:
     needs: tuple[str, ...]  # observation ids that must be "ok" before the judge runs
     judge: Callable[[Observations], Judgement]
     uses: tuple[str, ...] = ()  # optional observation ids the judge reads when present
-
-
-def errno_name(number: int) -> str:
-    return "ENOTSUPP" if number == 524 else errno.errorcode.get(number, f"errno {number}")
-
-
-def flags_text(flags: Iterable[str]) -> str:
-    return " ".join(flags) or "(none)"
-
-
-class _Undecided(Exception):
-    """A judge's early answer (unsupported kernel, failed set-up) raised from a helper."""
-
-    def __init__(self, status: Status, evidence: str) -> None:
-        super().__init__(evidence)
-        self.status = status
-        self.evidence = evidence
-
-
-def _require_droppable(record: Record) -> None:
-    number = int(record.get("mmap_errno", 0))
-    if number in _UNSUPPORTED_ERRNOS:
-        raise _Undecided(
-            Status.UNSUPPORTED,
-            f"mmap(MAP_DROPPABLE) refused with {errno_name(number)}: kernel without MAP_DROPPABLE",
-        )
-    if number:
-        raise _Undecided(Status.FAIL, f"mmap(MAP_DROPPABLE) failed with {errno_name(number)}")
-
-
-def _require_call(name: str, number: int) -> None:
-    if number == errno.ENOSYS:
-        raise _Undecided(Status.UNSUPPORTED, f"{name} is not available (ENOSYS): kernel without it")
-    if number:
-        raise _Undecided(Status.FAIL, f"{name} failed with {errno_name(number)}")
-
-
-def _census_text(census: Mapping[str, int]) -> str:
-    return f"{census['kept']} kept, {census['zero']} zero, {census['other']} other"
-
-
-def judge_creation(obs: Observations) -> Judgement:
-    rec = obs["map-droppable"]
-    _require_droppable(rec)
-    start, length = int(rec["addr"]), int(rec["length"])
-    own = int(rec["vma_start"]) == start and int(rec["vma_end"]) == start + length
-    text = f"{length // 1024} KiB mapped; smaps VmFlags: {flags_text(rec['vm_flags'])}"
-    if not own:
-        return Status.FAIL, f"{text}; no smaps VMA spans exactly the mapping"
-    if "dp" not in rec["vm_flags"]:
-        return Status.FAIL, f"{text}; 'dp' missing"
-    if "dp" in rec["before_vm_flags"] or "dp" in rec["after_vm_flags"]:
-        return Status.FAIL, f"{text}; a neighbouring VMA shows 'dp' too"
-    return Status.PASS, f"{text} ('dp' on exactly that VMA, not its neighbours)"
-
-
-def judge_companions(obs: Observations) -> Judgement:
-    rec = obs["map-droppable"]
-    _require_droppable(rec)
-    missing = [flag for flag in ("wf", "dd", "nr") if flag not in rec["vm_flags"]]
-    text = f"VmFlags: {flags_text(rec['vm_flags'])}"
-    if missing:
-        return Status.FAIL, f"{text}; missing {' '.join(missing)}"
-    return Status.PASS, f"{text} (wf dd nr present)"
-
-
-def _refusal(obs_id: str, key: str, call: str) -> Callable[[Observations], Judgement]:
-    def judge(obs: Observations) -> Judgement:
-        rec = obs[obs_id]
-        _require_droppable(rec)
-        number = int(rec[key])
-        if number == errno.EINVAL:
-            return Status.PASS, f"{call} -> EINVAL"
-        if number == 0:
-            return Status.FAIL, f"{call} was accepted (expected EINVAL)"
-        return Status.FAIL, f"{call} -> {errno_name(number)} (expected EINVAL)"
-
-    return judge
-
-
-def judge_reclaim(obs: Observations) -> Judgement:
-    rec = obs["reclaim"]
-    _require_droppable(rec)
-    pages = int(rec["pages"])
-    dropped, control = rec["droppable"], rec["control"]
-    _require_call("madvise(MADV_PAGEOUT)", int(dropped["pageout_errno"]))
-    _require_call("madvise(MADV_PAGEOUT) on the control", int(control["pageout_errno"]))
-    text = (
-        f"after MADV_PAGEOUT: droppable {_census_text(dropped['census'])} of {pages} pages, "
-        f"Swap: {dropped['swap_kb']} kB; private control {_census_text(control['census'])}"
-    )
-    if int(dropped["swap_kb"]):
-        return Status.FAIL, f"{text}; droppable pages went to swap"
-    if dropped["census"]["zero"] != pages:
-        return Status.FAIL, f"{text}; droppable pages survived reclaim"
-    if control["census"]["kept"] != pages:
-        return Status.FAIL, f"{text}; the control lost data"
-    return Status.PASS, text
-
-
-def judge_fork_wipe(obs: Observations) -> Judgement:
-    rec = obs["fork"]
-    _require_droppable(rec)
-    if int(rec["fork_errno"]):
-        return Status.FAIL, f"fork() failed with {errno_name(int(rec['fork_errno']))}"
-    pages = int(rec["pages"])
-    text = (
-        f"child reads droppable {_census_text(rec['child_census'])} of {pages} pages; "
-        f"private control {_census_text(rec['child_control_census'])}; "
-        f"parent keeps {rec['parent_census']['kept']}"
-    )
-    if rec["child_census"]["zero"] != pages:
-        return Status.FAIL, f"{text}; not wiped in the child"
-    if rec["child_control_census"]["kept"] != pages or rec["parent_census"]["kept"] != pages:
-        return Status.FAIL, f"{text}; data lost where it must stay"
-    return Status.PASS, text
-
-
-def judge_fork_inherit(obs: Observations) -> Judgement:
-    rec = obs["fork"]
-    _require_droppable(rec)
-    if int(rec["fork_errno"]):
-        return Status.FAIL, f"fork() failed with {errno_name(int(rec['fork_errno']))}"
-    text = f"child's smaps VmFlags: {flags_text(rec['child_vm_flags'])}"
-    if "dp" not in rec["child_vm_flags"]:
-        return Status.FAIL, f"{text}; 'dp' not inherited"
-    return Status.PASS, text
-
-
-def judge_mlock(obs: Observations) -> Judgement:
-    rec = obs["mlock"]
-    _require_droppable(rec)
-    before, after = int(rec["vmlck_before_kb"]), int(rec["vmlck_after_kb"])
-    mlock_errno = int(rec["mlock_errno"])
-    text = (
-        f"mlock() of {int(rec['length']) // 1024} KiB -> {errno_name(mlock_errno) if mlock_errno else 0}; "
-        f"VmLck {before} -> {after} kB, Locked: {rec['locked_after_kb']} kB"
-    )
-    if int(rec["control_mlock_errno"]) == 0:
-        text += f" (private control raised VmLck to {rec['control_vmlck_after_kb']} kB)"
-    if after != before or int(rec["locked_after_kb"]) or "lo" in rec["vm_flags_after"]:
-        return Status.FAIL, f"{text}; the droppable range was counted as locked"
-    return Status.PASS, text
-
-
-def _madvise_refusal(key: str, name: str, kept_flag: str) -> Callable[[Observations], Judgement]:
-    def judge(obs: Observations) -> Judgement:
-        rec = obs["madvise-refusals"]
-        _require_droppable(rec)
-        number = int(rec[key])
-        if number == errno.ENOSYS:
-            return Status.UNSUPPORTED, f"madvise({name}) -> ENOSYS: kernel without madvise"
-        text = f"madvise({name}) -> {errno_name(number) if number else 0}"
-        if number != errno.EINVAL:
-            return Status.FAIL, f"{text} (expected EINVAL)"
-        if kept_flag not in rec["vm_flags_after"]:
-            return Status.FAIL, f"{text} but '{kept_flag}' is gone: {flags_text(rec['vm_flags_after'])}"
-        return Status.PASS, f"{text}; '{kept_flag}' still set"
-
-    return judge
-
-
-def judge_not_dumped(obs: Observations) -> Judgement:
-    rec = obs["map-droppable"]
-    _require_droppable(rec)
-    if "dd" not in rec["vm_flags"]:
-        return Status.FAIL, f"'dd' missing: VmFlags: {flags_text(rec['vm_flags'])}"
-    core = obs.get("coredump")
-    if core is None or core.get("outcome") == "skipped":
-        reason = core.get("detail", "not requested") if core else "not requested"
-        return Status.PASS, f"'dd' set; real core dump not checked ({reason})"
-    if core.get("outcome") != "ok":
-        return (
-            Status.FAIL,
-            f"'dd' set; core dump check {core.get('outcome')}: {core.get('detail', '')}".strip(),
-        )
-    _require_droppable(core)
-    text = (
-        f"'dd' set; core dump: droppable segment p_filesz={core['droppable_filesz']}, "
-        f"private control p_filesz={core['control_filesz']}"
-    )
-    if not core["core_found"]:
-        return Status.FAIL, "'dd' set; no core file was written"
-    if int(core["droppable_filesz"]):
-        return Status.FAIL, f"{text}; the droppable range was dumped"
-    if not int(core["control_filesz"]):
-        return Status.FAIL, f"{text}; the control is missing too, so the check proves nothing"
-    return Status.PASS, text
-
-
-def judge_oom(obs: Observations) -> Judgement:
-    rec = obs["pressure"]
-    _require_droppable(rec)
-    text = (
-        f"wrote {int(rec['length']) >> 20} MiB droppable in a {int(rec['limit']) >> 20} MiB memory cgroup "
-        f"({rec['cgroup']}): pages {_census_text(rec['census'])}; OOM kills {rec['oom_kills']}"
-    )
-    if int(rec["child_signal"]):
-        return Status.FAIL, f"{text}; the writer died by signal {rec['child_signal']}"
-    if int(rec["oom_kills"]):
-        return Status.FAIL, f"{text}; the cgroup saw an OOM kill"
-    return Status.PASS, text
-
-
-def _require_vdso(rec: Record) -> None:
-    if not rec["vdso_present"]:
-        raise _Undecided(Status.UNSUPPORTED, "no vDSO (AT_SYSINFO_EHDR is 0)")
-    if not rec["symbol_found"]:
-        raise _Undecided(
-            Status.UNSUPPORTED, "no __vdso_getrandom in the vDSO (kernel < 6.11 or no VDSO_GETRANDOM)"
-        )
-    if int(rec["params_ret"]):
-        raise _Undecided(Status.FAIL, f"parameter query returned {rec['params_ret']}")
-
-
-def judge_vdso_params(obs: Observations) -> Judgement:
-    rec = obs["vdso-getrandom"]
-    _require_vdso(rec)
-    flags = int(rec["mmap_flags"])
-    text = (
-        f"__vdso_getrandom params: size_of_opaque_state={rec['size_of_opaque_state']} "
-        f"mmap_prot={int(rec['mmap_prot']):#x} mmap_flags={flags:#x}"
-    )
-    if flags & MAP_TYPE != MAP_DROPPABLE:
-        return Status.FAIL, f"{text}; MAP_DROPPABLE missing"
-    return Status.PASS, f"{text} (MAP_DROPPABLE)"
-
-
-def _vdso_state(rec: Record) -> None:
-    _require_vdso(rec)
-    if "state_mmap_errno" not in rec:
-        raise _Undecided(Status.FAIL, f"unusable size_of_opaque_state={rec['size_of_opaque_state']}")
-    _require_droppable({"mmap_errno": rec["state_mmap_errno"]})
-
-
-def judge_vdso_random(obs: Observations) -> Judgement:
-    rec = obs["vdso-getrandom"]
-    _vdso_state(rec)
-    text = f"state VmFlags: {flags_text(rec['state_vm_flags'])}; first call -> {rec['first_ret']} bytes"
-    if int(rec["first_ret"]) != 32 or rec["first_all_zero"]:
-        return Status.FAIL, f"{text}; no random bytes"
-    if "dp" not in rec["state_vm_flags"]:
-        return Status.FAIL, f"{text}; the state is not droppable"
-    return Status.PASS, f"{text}, not all zero"
-
-
-def judge_vdso_after_drop(obs: Observations) -> Judgement:
-    rec = obs["vdso-getrandom"]
-    _vdso_state(rec)
-    _require_call("madvise(MADV_PAGEOUT)", int(rec["pageout_errno"]))
-    dropped = "read back zero" if rec["state_zero_after_pageout"] else "still held data"
-    text = f"after MADV_PAGEOUT the state {dropped}; next call -> {rec['second_ret']} bytes"
-    if not rec["state_zero_after_pageout"]:
-        return Status.FAIL, f"{text}; the state was not dropped"
-    if int(rec["second_ret"]) != 32 or rec["second_all_zero"] or rec["same_output"]:
-        return Status.FAIL, f"{text}; no fresh random bytes"
-    return Status.PASS, f"{text}, fresh and not all zero"
+    needs_smaps: bool = True  # judged from /proc/self/smaps, which kernels without PROC_PAGE_MONITOR lack
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -324,21 +71,24 @@ CLAIMS: tuple[Claim, ...] = (
         "MAP_LOCKED is refused",
         "do_mmap() rejects MAP_LOCKED with MAP_DROPPABLE (paraphrased)",
         ("map-refusals",),
-        _refusal("map-refusals", "locked_errno", "mmap(MAP_DROPPABLE|MAP_LOCKED)"),
+        refusal("map-refusals", "locked_errno", "mmap(MAP_DROPPABLE|MAP_LOCKED)"),
+        needs_smaps=False,
     ),
     Claim(
         "refuse-hugetlb",
         "MAP_HUGETLB is refused",
         "do_mmap() rejects MAP_HUGETLB with MAP_DROPPABLE (paraphrased)",
         ("map-refusals",),
-        _refusal("map-refusals", "hugetlb_errno", "mmap(MAP_DROPPABLE|MAP_HUGETLB)"),
+        refusal("map-refusals", "hugetlb_errno", "mmap(MAP_DROPPABLE|MAP_HUGETLB)"),
+        needs_smaps=False,
     ),
     Claim(
         "refuse-growsdown",
         "MAP_GROWSDOWN is refused",
         "do_mmap() rejects MAP_GROWSDOWN with MAP_DROPPABLE (paraphrased)",
         ("map-refusals",),
-        _refusal("map-refusals", "growsdown_errno", "mmap(MAP_DROPPABLE|MAP_GROWSDOWN)"),
+        refusal("map-refusals", "growsdown_errno", "mmap(MAP_DROPPABLE|MAP_GROWSDOWN)"),
+        needs_smaps=False,
     ),
     Claim(
         "reclaim-drops",
@@ -347,8 +97,16 @@ CLAIMS: tuple[Claim, ...] = (
         "(so that they're zero when read back again).",
         ("reclaim",),
         judge_reclaim,
+        needs_smaps=False,
     ),
-    Claim("fork-wipe", "wiped on fork", "It should be zeroed on fork.", ("fork",), judge_fork_wipe),
+    Claim(
+        "fork-wipe",
+        "wiped on fork",
+        "It should be zeroed on fork.",
+        ("fork",),
+        judge_fork_wipe,
+        needs_smaps=False,
+    ),
     Claim("fork-inherit", "inherited by fork", "d) It is inherited by fork.", ("fork",), judge_fork_inherit),
     Claim(
         "mlock-exempt",
@@ -362,14 +120,14 @@ CLAIMS: tuple[Claim, ...] = (
         "MADV_KEEPONFORK is refused",
         "It should be zeroed on fork. * Easy: VM_WIPEONFORK.",
         ("madvise-refusals",),
-        _madvise_refusal("keeponfork_errno", "MADV_KEEPONFORK", "wf"),
+        madvise_refusal("keeponfork_errno", "MADV_KEEPONFORK", "wf"),
     ),
     Claim(
         "refuse-dodump",
         "MADV_DODUMP is refused",
         "It shouldn't be written to core dumps. * Easy: VM_DONTDUMP.",
         ("madvise-refusals",),
-        _madvise_refusal("dodump_errno", "MADV_DODUMP", "dd"),
+        madvise_refusal("dodump_errno", "MADV_DODUMP", "dd"),
     ),
     Claim(
         "not-dumped",
@@ -392,6 +150,7 @@ CLAIMS: tuple[Claim, ...] = (
         "allocations used by vDSO getrandom() can use VM_DROPPABLE",
         ("vdso-getrandom",),
         judge_vdso_params,
+        needs_smaps=False,
     ),
     Claim(
         "vdso-random",
@@ -406,6 +165,7 @@ CLAIMS: tuple[Claim, ...] = (
         "the vDSO code is already robust to having the contents of the pages it reads zeroed out",
         ("vdso-getrandom",),
         judge_vdso_after_drop,
+        needs_smaps=False,
     ),
 )
 
@@ -433,9 +193,12 @@ def judge_claim(claim: Claim, obs: Observations) -> Verdict:
             )
         if outcome != "ok":
             return Verdict(claim.id, Status.FAIL, f"'{obs_id}' observer {outcome}: {detail}".rstrip(": "))
+        if claim.needs_smaps and rec.get("smaps_missing"):
+            evidence = "no /proc/self/smaps: kernel without PROC_PAGE_MONITOR"
+            return Verdict(claim.id, Status.UNSUPPORTED, evidence)
     try:
         status, evidence = claim.judge(obs)
-    except _Undecided as early:
+    except Undecided as early:
         status, evidence = early.status, early.evidence
     except (KeyError, TypeError, ValueError) as exc:
         status, evidence = Status.FAIL, f"malformed observation record ({type(exc).__name__}: {exc})"

@@ -6,12 +6,11 @@ both after fork(); then both are reclaimed (MADV_PAGEOUT) and every page is chec
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from patchcheck.probe import procfs
+from patchcheck.probe.child import fork_and_collect
 from patchcheck.probe.memory import PAGE_SIZE, census, fill, page_state, pattern
 from patchcheck.probe.syscalls import DROPPABLE, MADV_FREE, PRIVATE, RW, Syscalls, pin_to_current_cpu
 
@@ -22,18 +21,10 @@ REDIRTIED = tuple(range(0, PAGES, 8))
 
 
 def _fork_census(addr: int) -> dict[str, int]:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the grandchild
-        os.close(read_fd)
-        os.write(write_fd, json.dumps(census(addr, PAGES, frozenset(REDIRTIED))).encode())
-        os._exit(0)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    result: dict[str, int] = json.loads(data.decode())
-    return result
+    result, status = fork_and_collect(lambda: census(addr, PAGES, frozenset(REDIRTIED)))
+    if not isinstance(result, dict):
+        raise RuntimeError(f"the forked child gave no census (wait status {status:#x})")
+    return {str(key): int(value) for key, value in result.items()}
 
 
 def _side(sc: Syscalls, flags: int, advise: bool) -> dict[str, Any]:

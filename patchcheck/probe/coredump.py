@@ -6,8 +6,6 @@ core_pattern is system-wide, so the probe never changes it: it runs only when th
 
 from __future__ import annotations
 
-import faulthandler
-import json
 import os
 import resource
 import signal
@@ -17,6 +15,7 @@ from typing import Any
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from patchcheck.probe.child import fork_and_collect
 from patchcheck.probe.memory import PAGE_SIZE, fill
 from patchcheck.probe.syscalls import DROPPABLE, PRIVATE, RW, Syscalls
 
@@ -40,27 +39,24 @@ def observe_coredump(sc: Syscalls, workdir: Path) -> dict[str, Any]:
     reason = unusable_core_pattern(pattern)
     if reason:
         return {"outcome": "skipped", "detail": reason}
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the dumping grandchild
-        os.close(read_fd)
-        faulthandler.disable()
+
+    def prepare() -> list[int]:
         os.chdir(workdir)
         signal.alarm(10)
-        resource.setrlimit(resource.RLIMIT_CORE, (_CORE_LIMIT, _CORE_LIMIT))
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        limit = _CORE_LIMIT if hard == resource.RLIM_INFINITY else min(_CORE_LIMIT, hard)
+        resource.setrlimit(resource.RLIMIT_CORE, (limit, hard))
         addr, error = sc.mmap(None, _PAGES * PAGE_SIZE, RW, DROPPABLE)
         control, _ = sc.mmap(None, _PAGES * PAGE_SIZE, RW, PRIVATE)
         if not error:
             fill(addr, _PAGES)
         fill(control, _PAGES)
-        os.write(write_fd, json.dumps([addr, error, control]).encode())
-        os.close(write_fd)
-        os.abort()
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    addr, error, control = json.loads(data.decode()) if data else (0, 0, 0)
+        return [addr, error, control]
+
+    mapped, _ = fork_and_collect(prepare, then=os.abort)
+    if not isinstance(mapped, list):
+        return {"outcome": "error", "detail": "the dumping child did not report its mappings"}
+    addr, error, control = mapped
     record: dict[str, Any] = {"core_pattern": pattern, "mmap_errno": error}
     cores = [path for path in workdir.iterdir() if path.is_file()]
     if not cores:

@@ -6,11 +6,10 @@ and reports, and leaves the judging to claims.py.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 from patchcheck.probe import procfs
+from patchcheck.probe.child import fork_and_collect
 from patchcheck.probe.memory import PAGE_SIZE, census, fill, page_out
 from patchcheck.probe.syscalls import (
     DROPPABLE,
@@ -121,25 +120,20 @@ def observe_fork(sc: Syscalls) -> Record:
         raise OSError(control_error, "mmap of the private control mapping")
     fill(addr, pages)
     fill(control, pages)
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        return {**record, "fork_errno": exc.errno or 0}
-    if pid == 0:  # pragma: no cover - runs in the grandchild
-        os.close(read_fd)
-        seen = {
+
+    def in_child() -> Record:
+        return {
             "child_census": census(addr, pages),
             "child_control_census": census(control, pages),
             "child_vm_flags": procfs.vma_flags_at(addr),
         }
-        os.write(write_fd, json.dumps(seen).encode())
-        os._exit(0)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    seen = json.loads(data.decode())
+
+    try:
+        seen, status = fork_and_collect(in_child)
+    except OSError as exc:
+        return {**record, "fork_errno": exc.errno or 0}
+    if not isinstance(seen, dict):
+        raise RuntimeError(f"the forked child gave no result (wait status {status:#x})")
     return {**record, "fork_errno": 0, **seen, "parent_census": census(addr, pages)}
 
 

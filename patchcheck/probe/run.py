@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from patchcheck.errors import InputError
-from patchcheck.probe import observe
+from patchcheck.probe import observe, procfs
 from patchcheck.probe.child import Record, run_in_child
 from patchcheck.probe.claims import Status, Verdict, index_records, judge_all
 from patchcheck.probe.compare import observe_compare
@@ -30,6 +30,7 @@ class ProbeOptions:
     compare: str | None = None
     timeout: float = 10.0
     simulate: str | None = None  # a SIMULATIONS key: pretend the kernel lacks MAP_DROPPABLE (tests, demos)
+    syscalls: Syscalls | None = None  # an explicit syscall layer (tests inject faulty kernels through it)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def observe_host(options: ProbeOptions) -> list[Record]:
         raise InputError(f"unknown simulation {options.simulate!r}; known: {', '.join(SIMULATIONS)}")
     if options.compare is not None and options.compare not in COMPARISONS:
         raise InputError(f"unknown comparison {options.compare!r}; known: {', '.join(COMPARISONS)}")
-    sc = SIMULATIONS[options.simulate]() if options.simulate else Syscalls()
+    sc = options.syscalls or (SIMULATIONS[options.simulate]() if options.simulate else Syscalls())
 
     def in_child(obs_id: str, procedure: Callable[[Syscalls], Record]) -> Record:
         def body() -> Record:
@@ -97,6 +98,9 @@ def observe_host(options: ProbeOptions) -> list[Record]:
         ("vdso-getrandom", observe_vdso_getrandom),
     ]
     records += [in_child(obs_id, procedure) for obs_id, procedure in plain]
+    if not os.path.exists(procfs.SMAPS):
+        for record in records[1:]:
+            record["smaps_missing"] = True
     if options.coredump:
         with tempfile.TemporaryDirectory(prefix="patchcheck-core-") as workdir:
             records.append(in_child("coredump", lambda s: observe_coredump(s, Path(workdir))))

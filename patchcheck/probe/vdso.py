@@ -53,7 +53,11 @@ def find_symbol(image: bytes, name: str) -> int | None:
     dynsym = elf.get_section_by_name(".dynsym")
     if not isinstance(dynsym, SymbolTableSection):
         return None
-    symbols = dynsym.get_symbol_by_name(name)
+    symbols = [
+        sym
+        for sym in dynsym.get_symbol_by_name(name) or []
+        if sym["st_shndx"] != "SHN_UNDEF" and sym["st_info"]["type"] == "STT_FUNC"
+    ]
     if not symbols:
         return None
     load_vaddr = min(
