@@ -151,3 +151,13 @@ def _evidence(probe: VmProbe, claim: str) -> str:
 
 def test_status_values_are_the_shared_ones() -> None:
     assert {s.value for s in Status} == {"pass", "fail", "unsupported", "skipped"}
+
+
+def test_kernel_without_smaps() -> None:
+    ok = b'"outcome":"ok",'
+    raw = recorded("debian-6.12-cloud.raw").replace(ok, ok + b'"smaps_missing":true,')
+    probe = judged(raw)
+    found = statuses(probe)
+    assert found["creation"] == found["smaps-companions"] == "unsupported"
+    assert "fail" not in found.values()
+    assert probe.notes == ["kernel option missing: CONFIG_PROC_PAGE_MONITOR (no /proc/self/smaps)"]

@@ -46,6 +46,8 @@ def diagnose(boot: Boot) -> Diagnosis:
         if out.header and out.header.get("proc") is False:
             found.no_proc = True
             found.notes.append("kernel option missing: CONFIG_PROC_FS (/proc could not be mounted)")
+        elif any(record.get("smaps_missing") for record in out.records):
+            found.notes.append("kernel option missing: CONFIG_PROC_PAGE_MONITOR (no /proc/self/smaps)")
         found.notes += _missing_from_records(out.records)
         if out.end_count is None:
             found.stand_ins = _stand_ins(out.records, _how_it_ended(boot))
