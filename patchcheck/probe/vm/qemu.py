@@ -84,13 +84,26 @@ def boot(
         initrd = Path(tmp) / "initramfs.cpio"
         initrd.write_bytes(initramfs)
         if accel == "auto" and kvm_usable():
-            first = _boot_once(kernel, initrd, "kvm", timeout, init_args, stall=KVM_STALL_SECONDS)
-            if first.output.began or (first.run.stop_reason == "exited" and first.output.text.strip()):
-                return first
-            fallback = _boot_once(kernel, initrd, "tcg", timeout, init_args)
-            fallback.notes.append(f"KVM failed ({_kvm_failure(first.run)}); fell back to TCG")
-            return fallback
-        return _boot_once(kernel, initrd, "kvm" if accel == "kvm" else "tcg", timeout, init_args)
+            booted = _boot_once(kernel, initrd, "kvm", timeout, init_args, stall=KVM_STALL_SECONDS)
+            if not _kvm_worked(booted):
+                reason = _kvm_failure(booted.run)
+                booted = _boot_once(kernel, initrd, "tcg", timeout, init_args)
+                booted.notes.append(f"KVM failed ({reason}); fell back to TCG")
+        else:
+            booted = _boot_once(kernel, initrd, "kvm" if accel == "kvm" else "tcg", timeout, init_args)
+    failure = qemu_failure(booted.run)
+    if failure:
+        raise InputError(f"QEMU could not start the guest ({booted.accel}): {failure}")
+    return booted
+
+
+def qemu_failure(run: WatchedRun) -> str | None:
+    """QEMU's own error when it gave up before the guest printed anything (bad option, KVM refusing the CPU).
+    Its exit status is trusted only for that: after the guest ran, 0 means nothing."""
+    if run.stop_reason != "exited" or run.returncode == 0 or console.clean(run.stdout).strip():
+        return None
+    lines = console.clean(run.stderr).strip().splitlines()
+    return lines[-1][:200] if lines else f"exit status {run.returncode}"
 
 
 def _boot_once(
@@ -116,6 +129,14 @@ def _boot_once(
         give_up=give_up,
     )
     return Boot(kernel, accel, run, console.parse(run.stdout))
+
+
+def _kvm_worked(booted: Boot) -> bool:
+    """The observer started, or the kernel ran to a clean exit of its own (its console shows why)."""
+    run = booted.run
+    return booted.output.began or (
+        run.stop_reason == "exited" and qemu_failure(run) is None and bool(booted.output.text.strip())
+    )
 
 
 def _kvm_failure(run: WatchedRun) -> str:
