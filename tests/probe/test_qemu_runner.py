@@ -77,7 +77,7 @@ def test_auto_keeps_kvm_when_it_works(fake_qemu: FakeQemu) -> None:
 
 def test_explicit_kvm_that_cannot_start_is_an_input_error(fake_qemu: FakeQemu) -> None:
     fake_qemu(kvm="refuse", tcg="boot")
-    with pytest.raises(InputError, match="QEMU could not start the guest \\(kvm\\): .*MSR 0x10a"):
+    with pytest.raises(InputError, match=r"QEMU could not start the guest \(kvm\): .*MSR 0x10a"):
         qemu.boot(IMAGE, b"cpio", accel="kvm", timeout=30)
 
 
