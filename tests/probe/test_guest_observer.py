@@ -126,3 +126,16 @@ def test_a_crash_and_a_hang_become_records(observer: Path) -> None:
     }
     assert hang["obs"] == "selftest-hang" and hang["outcome"] == "timeout"
     assert [r["outcome"] for r in out.records[1:-2]] == ["ok"] * 6 + ["skipped"] * 2 + ["ok"]
+
+
+def test_a_compiler_that_fails_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from patchcheck.errors import InputError
+
+    monkeypatch.setenv("PATCHCHECK_CACHE", str(tmp_path / "cache"))
+    broken = tmp_path / "broken-cc"
+    broken.write_text("#!/bin/sh\necho 'observer.c:1: error: no such header' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    with pytest.raises(InputError, match="building the in-guest observer with broken-cc failed") as caught:
+        guest.build_observer([str(broken)])
+    assert caught.value.details == ["observer.c:1: error: no such header"]
+    assert not list((tmp_path / "cache").rglob("observer"))

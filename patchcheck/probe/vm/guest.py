@@ -6,6 +6,7 @@ musl makes it small (tens of KB instead of ~800 KB with glibc), which keeps the 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 from importlib import resources
@@ -45,10 +46,12 @@ def build_observer(compiler: list[str] | None = None) -> Path:
     if binary.is_file():
         return binary
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / SOURCE_NAME).write_bytes(source)
-    partial = out_dir / "observer.partial"
+    # Per-process names: concurrent builds never see each other's half-written files.
+    source_copy = out_dir / f"observer.{os.getpid()}.c"
+    source_copy.write_bytes(source)
+    partial = out_dir / f"observer.partial.{os.getpid()}"
     done = subprocess.run(
-        [*compiler, *_FLAGS, "-o", str(partial), str(out_dir / SOURCE_NAME)],
+        [*compiler, *_FLAGS, "-o", str(partial), str(source_copy)],
         capture_output=True,
         check=False,
     )
@@ -58,5 +61,6 @@ def build_observer(compiler: list[str] | None = None) -> Path:
             f"building the in-guest observer with {Path(compiler[0]).name} failed",
             details=message[:10],
         )
+    source_copy.unlink()
     partial.rename(binary)
     return binary
