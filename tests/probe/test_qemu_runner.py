@@ -3,7 +3,6 @@ KVM falling back to TCG, QEMU that cannot start, a guest that halts after its en
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,44 +11,15 @@ import pytest
 from patchcheck.errors import InputError
 from patchcheck.probe.vm import qemu
 from patchcheck.probe.vm.kernels import KernelImage
+from tests.probe import fakeqemu
 
-SERIAL = Path(__file__).parent / "serial"
-FakeQemu = Callable[..., Path]  # install(kvm=mode, tcg=mode) -> the log of command lines
 IMAGE = KernelImage(Path("/k/bzImage"), "bzImage", "6.12.0-test", "bzImage")
-
-FAKE = """\
-import sys, time
-args = sys.argv[1:]
-accel = args[args.index("-accel") + 1]
-with open({log!r}, "a") as log:
-    log.write(" ".join(args) + "\\n")
-mode = {modes!r}[accel]
-if mode == "kvm-internal-error":
-    sys.stderr.write("KVM internal error. Suberror: 1\\n"); sys.stderr.flush(); time.sleep(60)
-elif mode == "refuse":
-    sys.stderr.write("qemu-system-x86_64: failed to set MSR 0x10a\\n"); sys.exit(1)
-elif mode == "boot-then-halt":
-    sys.stdout.buffer.write(open({serial!r}, "rb").read()); sys.stdout.flush(); time.sleep(60)
-elif mode == "boot":
-    sys.stdout.buffer.write(open({serial!r}, "rb").read())
-"""
+FakeQemu = Callable[..., Path]  # install(kvm=mode, tcg=mode) -> the log of command lines
 
 
 @pytest.fixture
 def fake_qemu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeQemu:
-    def install(**modes: str) -> Path:
-        log = tmp_path / "argv.log"
-        script = tmp_path / "fake-qemu"
-        serial = SERIAL / "debian-6.12-cloud.raw"
-        script.write_text(
-            f"#!{sys.executable}\n" + FAKE.format(log=str(log), modes=modes, serial=str(serial))
-        )
-        script.chmod(0o755)
-        monkeypatch.setattr(qemu, "qemu_binary", lambda: str(script))
-        monkeypatch.setattr(qemu, "kvm_usable", lambda: True)
-        return log
-
-    return install
+    return lambda **modes: fakeqemu.install(tmp_path, monkeypatch, **modes)
 
 
 def test_auto_falls_back_to_tcg_when_kvm_fails(fake_qemu: FakeQemu) -> None:
