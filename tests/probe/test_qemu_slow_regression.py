@@ -1,5 +1,6 @@
 """Opt-in (PATCHCHECK_SLOW=1): build a small 6.12 kernel with a deliberate regression and watch the probe in
-QEMU fail exactly the claim it breaks.
+QEMU fail exactly the claim it breaks; and one without ADVISE_SYSCALLS, answered "unsupported" with the option
+named.
 
 The regression lets do_mmap() accept MAP_LOCKED together with MAP_DROPPABLE. The kernel is built from the
 real tree (Debian's linux-source-6.12, see `real_tree`) hard-linked into a scratch directory, the one edited
@@ -47,11 +48,12 @@ def _run(argv: list[str], cwd: Path | None = None) -> None:
         pytest.fail(f"{' '.join(argv[:4])} ... failed:\n{tail}")
 
 
-def build_regressed_kernel(source: Path) -> Path:
-    """bzImage of `source` with the regression, built once and cached by what went into it."""
-    key = hashlib.sha256(
-        f"{source.resolve()}|{REFUSAL}|{REGRESSED}|{','.join(PROBE_OPTIONS)}".encode()
-    ).hexdigest()[:16]
+def build_kernel(source: Path, *, regressed: bool, disable: tuple[str, ...] = ()) -> Path:
+    """bzImage of `source` (with the regression, without the `disable`d options), built once and cached by
+    what went into it."""
+    enabled = tuple(option for option in PROBE_OPTIONS if option not in disable)
+    recipe = f"{source.resolve()}|{REFUSAL}|{REGRESSED if regressed else REFUSAL}|{enabled}|{disable}"
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     image = cache_dir() / "slow-kernels" / key / "bzImage"
     if image.is_file():
         return image
@@ -65,11 +67,12 @@ def build_regressed_kernel(source: Path) -> Path:
         if subprocess.run(["cp", "-al", str(source), str(tree)], check=False).returncode != 0:
             shutil.rmtree(tree, ignore_errors=True)
             shutil.copytree(source, tree, symlinks=True)
-        target = tree / REGRESSION_FILE
-        text = target.read_text()
-        assert text.count(REFUSAL) == 1, f"{REGRESSION_FILE} changed: the regression no longer applies"
-        target.unlink()
-        target.write_text(text.replace(REFUSAL, REGRESSED))
+        if regressed:
+            target = tree / REGRESSION_FILE
+            text = target.read_text()
+            assert text.count(REFUSAL) == 1, f"{REGRESSION_FILE} changed: the regression no longer applies"
+            target.unlink()
+            target.write_text(text.replace(REFUSAL, REGRESSED))
         make = [
             "nice",
             "make",
@@ -81,12 +84,14 @@ def build_regressed_kernel(source: Path) -> Path:
             f"-j{os.cpu_count() or 2}",
         ]
         _run([*make, "tinyconfig"])
-        enable = [arg for option in PROBE_OPTIONS for arg in ("--enable", option)]
-        _run([str(tree / "scripts" / "config"), "--file", str(build / ".config"), *enable])
+        switches = [arg for option in enabled for arg in ("--enable", option)]
+        switches += [arg for option in disable for arg in ("--disable", option)]
+        _run([str(tree / "scripts" / "config"), "--file", str(build / ".config"), *switches])
         _run([*make, "olddefconfig"])
         config = (build / ".config").read_text()
-        lost = [option for option in PROBE_OPTIONS if f"CONFIG_{option}=y" not in config]
-        assert not lost, f"Kconfig dropped {lost}"
+        lost = [option for option in enabled if f"CONFIG_{option}=y" not in config]
+        kept = [option for option in disable if f"CONFIG_{option}=y" in config]
+        assert not lost and not kept, f"Kconfig dropped {lost}, kept {kept}"
         _run([*make, "bzImage"])
         image.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(build / "arch" / "x86" / "boot" / "bzImage", image)
@@ -98,7 +103,14 @@ def build_regressed_kernel(source: Path) -> Path:
 def regressed_kernel(real_tree: Path) -> Path:
     if not shutil.which("qemu-system-x86_64"):
         pytest.skip("qemu-system-x86_64 not installed")
-    return build_regressed_kernel(real_tree)
+    return build_kernel(real_tree, regressed=True)
+
+
+@pytest.fixture(scope="module")
+def kernel_without_madvise(real_tree: Path) -> Path:
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 not installed")
+    return build_kernel(real_tree, regressed=False, disable=("ADVISE_SYSCALLS",))
 
 
 def test_probe_fails_exactly_the_broken_claim(regressed_kernel: Path) -> None:
@@ -119,3 +131,12 @@ def test_cli_exit_status_is_one_for_the_regression(regressed_kernel: Path) -> No
     assert done.returncode == 1, done.stdout + done.stderr
     failing = [line for line in done.stdout.splitlines() if " FAIL " in line]
     assert len(failing) == 1 and failing[0].startswith("refuse-locked")
+
+
+def test_kernel_without_madvise_is_unsupported_with_the_option_named(kernel_without_madvise: Path) -> None:
+    probe = probe_kernel(open_kernel(kernel_without_madvise), ProbeOptions())
+    found = {verdict.claim: verdict.status.value for verdict in probe.report.verdicts}
+    needs_madvise = {"reclaim-drops", "refuse-keeponfork", "refuse-dodump", "vdso-after-drop"}
+    assert {claim for claim, status in found.items() if status == "unsupported"} == needs_madvise
+    assert "fail" not in found.values()
+    assert probe.notes == ["kernel option missing: CONFIG_ADVISE_SYSCALLS (madvise() returns ENOSYS)"]
