@@ -64,4 +64,4 @@ def test_command_line_follows_the_notes(tmp_path: Path, fake_qemu: FakeQemu) -> 
     joined = " ".join(argv[1:])
     for part in ("-nodefaults", "-display none", "-serial stdio", "-no-reboot", "-accel tcg", "-m 128"):
         assert part in joined
-    assert argv[-1] == "console=ttyS0 quiet panic=-1 rdinit=/init -- pressure"
+    assert argv[-1] == "console=ttyS0 loglevel=5 panic=-1 rdinit=/init -- pressure"

@@ -1,9 +1,9 @@
 """Booting a kernel with the observer as /init under QEMU and reading what it printed.
 
 What works on the 2-core build machines (see the QEMU notes): TCG; `-nodefaults -display none -serial stdio`
-and `quiet` for clean output; `-no-reboot` so the guest's reboot (our power-off: it needs no ACPI) ends QEMU;
-`panic=-1` so a panic does too. The watchdog kills QEMU when it overstays: a halted guest, or KVM that failed
-and paused the guest forever.
+and a quiet kernel log level for clean output; `-no-reboot` so the guest's reboot (our power-off: it needs no
+ACPI) ends QEMU; `panic=-1` so a panic does too. The watchdog kills QEMU when it overstays: a halted guest, or
+KVM that failed and paused the guest forever.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ ACCELS: tuple[Accel, ...] = ("tcg", "kvm", "auto")
 
 MEMORY_MB = 128  # 96 MB suffices; at 64 MB QEMU exits silently
 KVM_STALL_SECONDS = 15.0  # with KVM the observer starts within a few seconds, or never
-CMDLINE = "console=ttyS0 quiet panic=-1 rdinit=/init"
+# loglevel=5 is `quiet` plus KERN_WARNING: a WARN_ON splat during a check reaches the report as evidence.
+CMDLINE = "console=ttyS0 loglevel=5 panic=-1 rdinit=/init"
 
 
 @dataclass
