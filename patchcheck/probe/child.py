@@ -62,7 +62,7 @@ def _child_main(obs_id: str, observe: Callable[[], Record], write_fd: int, timeo
     faulthandler.disable()  # a crash is reported by the parent; the child prints nothing
     try:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.alarm(max(1, math.ceil(timeout)))
+        signal.alarm(min(max(1, math.ceil(timeout)), 86400))
         record = {"obs": obs_id, "outcome": "ok", **observe()}
     except BaseException as exc:  # everything must become a record; the child never returns to the caller
         lines = traceback.format_exception_only(type(exc), exc)

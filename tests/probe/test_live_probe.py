@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import platform
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,7 @@ def test_coredump_in_a_temporary_directory() -> None:
     before = set(Path.cwd().iterdir())
     status, evidence = by_claim(probe_host(ProbeOptions(coredump=True)))["not-dumped"]
     assert set(Path.cwd().iterdir()) == before  # the core went to a temporary directory, now removed
+    assert not list(Path(tempfile.gettempdir()).glob("patchcheck-core-*"))
     if pattern.startswith("|") or "/" in pattern:
         assert (status, "core_pattern" in evidence) == (Status.PASS, True)
     else:
