@@ -1,6 +1,6 @@
 """Opt-in (PATCHCHECK_SLOW=1): build a small 6.12 kernel with a deliberate regression and watch the probe in
-QEMU fail exactly the claim it breaks; and one without ADVISE_SYSCALLS, answered "unsupported" with the option
-named.
+QEMU fail exactly the claim it breaks; and one without ADVISE_SYSCALLS, booted as a PVH vmlinux, answered
+"unsupported" with the option named.
 
 The regression lets do_mmap() accept MAP_LOCKED together with MAP_DROPPABLE. The kernel is built from the
 real tree (Debian's linux-source-6.12, see `real_tree`) hard-linked into a scratch directory, the one edited
@@ -48,10 +48,12 @@ def _run(argv: list[str], cwd: Path | None = None) -> None:
         pytest.fail(f"{' '.join(argv[:4])} ... failed:\n{tail}")
 
 
-def build_kernel(source: Path, *, regressed: bool, disable: tuple[str, ...] = ()) -> Path:
-    """bzImage of `source` (with the regression, without the `disable`d options), built once and cached by
-    what went into it."""
-    enabled = tuple(option for option in PROBE_OPTIONS if option not in disable)
+def build_kernel(
+    source: Path, *, regressed: bool, disable: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+) -> Path:
+    """bzImage of `source` (with the regression, without the `disable`d options, with the `extra` ones), built
+    once and cached by what went into it; the ELF vmlinux is kept next to it."""
+    enabled = tuple(option for option in (*PROBE_OPTIONS, *extra) if option not in disable)
     recipe = f"{source.resolve()}|{REFUSAL}|{REGRESSED if regressed else REFUSAL}|{enabled}|{disable}"
     key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     image = cache_dir() / "slow-kernels" / key / "bzImage"
@@ -95,6 +97,7 @@ def build_kernel(source: Path, *, regressed: bool, disable: tuple[str, ...] = ()
         _run([*make, "bzImage"])
         image.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(build / "arch" / "x86" / "boot" / "bzImage", image)
+        shutil.copy2(build / "vmlinux", image.parent / "vmlinux")
         shutil.copy2(build / ".config", image.parent / "config")
     return image
 
@@ -110,7 +113,11 @@ def regressed_kernel(real_tree: Path) -> Path:
 def kernel_without_madvise(real_tree: Path) -> Path:
     if not shutil.which("qemu-system-x86_64"):
         pytest.skip("qemu-system-x86_64 not installed")
-    return build_kernel(real_tree, regressed=False, disable=("ADVISE_SYSCALLS",))
+    # With the PVH entry note, so QEMU can boot its uncompressed vmlinux directly.
+    built = build_kernel(
+        real_tree, regressed=False, disable=("ADVISE_SYSCALLS",), extra=("HYPERVISOR_GUEST", "PVH")
+    )
+    return built.with_name("vmlinux")
 
 
 def test_probe_fails_exactly_the_broken_claim(regressed_kernel: Path) -> None:
@@ -134,7 +141,10 @@ def test_cli_exit_status_is_one_for_the_regression(regressed_kernel: Path) -> No
 
 
 def test_kernel_without_madvise_is_unsupported_with_the_option_named(kernel_without_madvise: Path) -> None:
-    probe = probe_kernel(open_kernel(kernel_without_madvise), ProbeOptions())
+    image = open_kernel(kernel_without_madvise)
+    assert image.kind == "vmlinux" and image.release == "6.12.117"
+    probe = probe_kernel(image, ProbeOptions())
+    assert probe.report.probed.startswith("QEMU TCG guest booting vmlinux ")
     found = {verdict.claim: verdict.status.value for verdict in probe.report.verdicts}
     needs_madvise = {"reclaim-drops", "refuse-keeponfork", "refuse-dodump", "vdso-after-drop"}
     assert {claim for claim, status in found.items() if status == "unsupported"} == needs_madvise
