@@ -99,3 +99,12 @@ def test_kernel_message_inside_a_record_is_reported_not_misread() -> None:
 )
 def test_clean(raw: bytes, cleaned: str) -> None:
     assert console.clean(raw) == cleaned
+
+
+def test_end_marker_is_seen_whole_even_after_kernel_text_on_its_line() -> None:
+    assert console.has_end_marker(b"[ 2.1] random: crng init done PATCHCHECK-END 10\r\n")
+    assert not console.has_end_marker(b"PATCHCHECK-END 1")  # the line is not complete yet: "10" may follow
+    out = console.parse(
+        recorded("debian-6.12-cloud.raw").replace(b"PATCHCHECK-END", b"[ 2.1] x PATCHCHECK-END")
+    )
+    assert out.complete

@@ -61,9 +61,12 @@ class GuestOutput:
         return [line for line in self.text.splitlines() if line.strip() and not _MARKER.search(line)]
 
 
+_END_BYTES = re.compile(rb"PATCHCHECK-END \d+\r?\n")
+
+
 def has_end_marker(raw: bytes) -> bool:
-    """Cheap test on raw bytes while QEMU still runs: has the observer finished?"""
-    return f"\n{END} ".encode() in raw.replace(b"\r", b"")
+    """Cheap test on raw bytes while QEMU still runs: has the observer finished (its whole END line)?"""
+    return _END_BYTES.search(raw) is not None
 
 
 def has_begin_marker(raw: bytes) -> bool:
