@@ -6,17 +6,24 @@ The records come from the C observer in the guest, the verdicts from the same ju
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from patchcheck.probe.run import ProbeOptions, ProbeReport, report_from_records
 from patchcheck.probe.vm import guest, initramfs
-from patchcheck.probe.vm.diagnose import diagnose, verdicts_without_observer, without_proc
+from patchcheck.probe.vm.diagnose import (
+    GUEST_OBSERVATIONS,
+    diagnose,
+    verdicts_without_observer,
+    without_proc,
+)
 from patchcheck.probe.vm.kernels import KernelImage, kernel_from_deb, open_kernel
 from patchcheck.probe.vm.qemu import Accel, Boot, boot
 
-BOOT_TIMEOUT = 120.0  # a whole boot under TCG; a Debian kernel needs 2-4 s, a debug kernel far more
+BOOT_SECONDS = 60.0  # booting to /init under TCG: a Debian kernel needs 2-4 s, a debug kernel far more
+GUEST_MIN_LIMIT = 20  # seconds per observation in the guest: TCG is slower than the host
 
 
 @dataclass
@@ -47,20 +54,25 @@ def resolve_kernel(path: Path) -> KernelImage:
     return kernel_from_deb(path) if path.suffix == ".deb" else open_kernel(path)
 
 
+def guest_limit(options: ProbeOptions) -> int:
+    """Seconds each observation may take in the guest (--timeout, but never below what TCG needs)."""
+    return max(GUEST_MIN_LIMIT, math.ceil(options.timeout))
+
+
 def init_args(options: ProbeOptions) -> list[str]:
     wanted = {"pressure": options.pressure, "coredump": options.coredump}
     args = [name for name, asked in wanted.items() if asked]
     if options.compare == "lazyfree":
         args.append("compare-lazyfree")
-    return args
+    return [*args, f"timeout={guest_limit(options)}"]
 
 
-def probe_kernel(
-    image: KernelImage, options: ProbeOptions, *, accel: Accel = "tcg", timeout: float = BOOT_TIMEOUT
-) -> VmProbe:
+def probe_kernel(image: KernelImage, options: ProbeOptions, *, accel: Accel = "tcg") -> VmProbe:
     observer = guest.build_observer()
     ramdisk = initramfs.probe_initramfs(observer.read_bytes())
-    booted = boot(image, ramdisk, accel=accel, timeout=timeout, init_args=init_args(options))
+    # The watchdog's deadline: boot, then every observation at its limit (they rarely take a second).
+    deadline = BOOT_SECONDS + (len(GUEST_OBSERVATIONS) + 1) * (guest_limit(options) + 2)
+    booted = boot(image, ramdisk, accel=accel, timeout=deadline, init_args=init_args(options))
     return judge_boot(booted)
 
 
