@@ -9,18 +9,24 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from importlib import resources
 from pathlib import Path
 
 from patchcheck.errors import InputError
 from patchcheck.probe.vm.kernels import cache_dir
 
-SOURCE_NAME = "observer.c"
-_FLAGS = ["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11"]
+_FLAGS = ["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-Wmissing-prototypes", "-std=gnu11"]
 
 
-def observer_source() -> bytes:
-    return resources.files("patchcheck.probe.guest").joinpath(SOURCE_NAME).read_bytes()
+def observer_sources() -> dict[str, bytes]:
+    """patchcheck/probe/guest/*.c and *.h, by file name."""
+    package = resources.files("patchcheck.probe.guest")
+    return {
+        entry.name: entry.read_bytes()
+        for entry in sorted(package.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith((".c", ".h"))
+    }
 
 
 def find_compiler() -> list[str]:
@@ -36,31 +42,32 @@ def find_compiler() -> list[str]:
 
 
 def build_observer(compiler: list[str] | None = None) -> Path:
-    """The observer binary, built once per (source, compiler) and reused."""
+    """The observer binary, built once per (sources, compiler) and reused."""
     compiler = compiler or find_compiler()
-    source = observer_source()
+    sources = observer_sources()
     version = subprocess.run([*compiler, "--version"], capture_output=True, check=False).stdout
-    key = hashlib.sha256(source + "\0".join(compiler).encode() + version).hexdigest()[:16]
-    out_dir = cache_dir() / "guest" / key
+    digest = hashlib.sha256("\0".join(compiler).encode() + version)
+    for name, text in sources.items():
+        digest.update(name.encode() + b"\0" + text)
+    out_dir = cache_dir() / "guest" / digest.hexdigest()[:16]
     binary = out_dir / "observer"
     if binary.is_file():
         return binary
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Per-process names: concurrent builds never see each other's half-written files.
-    source_copy = out_dir / f"observer.{os.getpid()}.c"
-    source_copy.write_bytes(source)
-    partial = out_dir / f"observer.partial.{os.getpid()}"
-    done = subprocess.run(
-        [*compiler, *_FLAGS, "-o", str(partial), str(source_copy)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError(
-            f"building the in-guest observer with {Path(compiler[0]).name} failed",
-            details=message[:10],
+    # A private work directory: concurrent builds never see each other's half-written files.
+    with tempfile.TemporaryDirectory(prefix="build-", dir=out_dir) as work:
+        for name, text in sources.items():
+            (Path(work) / name).write_bytes(text)
+        units = [str(Path(work) / name) for name in sources if name.endswith(".c")]
+        partial = Path(work) / "observer"
+        done = subprocess.run(
+            [*compiler, *_FLAGS, "-o", str(partial), *units], capture_output=True, check=False
         )
-    source_copy.unlink()
-    partial.rename(binary)
+        if done.returncode != 0:
+            message = done.stderr.decode(errors="replace").strip().splitlines()
+            raise InputError(
+                f"building the in-guest observer with {Path(compiler[0]).name} failed",
+                details=message[:10],
+            )
+        os.replace(partial, binary)
     return binary
