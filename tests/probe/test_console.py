@@ -108,3 +108,16 @@ def test_end_marker_is_seen_whole_even_after_kernel_text_on_its_line() -> None:
         recorded("debian-6.12-cloud.raw").replace(b"PATCHCHECK-END", b"[ 2.1] x PATCHCHECK-END")
     )
     assert out.complete
+
+
+def test_control_characters_escaped_inside_json_do_not_survive() -> None:
+    raw = (
+        b'PATCHCHECK-BEGIN {"observer":1,"release":"6.12\\u001b[31m","proc":true}\n'
+        b'PATCHCHECK-RECORD 0 {"obs":"kernel","outcome":"ok",'
+        b'"release":"6.12\\u001b[31m\\r","flags":["d\\u0007p"]}\n'
+        b"PATCHCHECK-END 1\n"
+    )
+    out = console.parse(raw)
+    assert out.complete
+    assert out.header is not None and out.header["release"] == "6.12[31m"
+    assert out.records[0]["release"] == "6.12[31m" and out.records[0]["flags"] == ["dp"]

@@ -114,4 +114,15 @@ def _json_object(text: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return None
-    return value if isinstance(value, dict) else None
+    return _printable(value) if isinstance(value, dict) else None
+
+
+def _printable(value: Any) -> Any:
+    """JSON escapes (\u001b) decode to control characters: strip them from every string the guest sent."""
+    if isinstance(value, str):
+        return _CONTROLS.sub("", value)
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value
