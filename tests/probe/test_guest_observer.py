@@ -87,13 +87,20 @@ def test_c_and_python_observers_judge_the_same(
     from_c = [(v.claim, v.status) for v in judge_all(c_records)]
     from_python = [(v.claim, v.status) for v in judge_all(python_records)]
     assert from_c == from_python
-    # Not a vacuous agreement: this host has MAP_DROPPABLE, so the claims are really decided.
-    assert sum(status.value == "pass" for _, status in from_c) >= 12
+    if _host_has_droppable(c_records):
+        # Not a vacuous agreement: on a kernel with MAP_DROPPABLE the claims are really decided.
+        assert sum(status.value == "pass" for _, status in from_c) >= 12
+
+
+def _host_has_droppable(records: list[dict[str, Any]]) -> bool:
+    return next(r for r in records if r["obs"] == "map-droppable")["mmap_errno"] == 0
 
 
 def test_measurements_agree_where_they_are_deterministic(
     c_records: list[dict[str, Any]], python_records: list[Mapping[str, Any]]
 ) -> None:
+    if not _host_has_droppable(c_records):
+        pytest.skip("this kernel has no MAP_DROPPABLE: nothing deterministic to compare")
     c, py = {r["obs"]: r for r in c_records}, {r["obs"]: r for r in python_records}
     assert c["map-refusals"] == py["map-refusals"]
     assert c["madvise-refusals"] == py["madvise-refusals"]
