@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -113,9 +114,8 @@ def kernel_from_deb(deb: Path) -> KernelImage:
 
 
 def _extract_boot(deb: Path, target: Path) -> None:
-    staging = target.with_name(target.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))  # private to this process
     with _data_tar(deb) as stream, tarfile.open(fileobj=stream, mode="r|*") as tar:
         for member in tar:
             name = Path(member.name)
@@ -129,8 +129,14 @@ def _extract_boot(deb: Path, target: Path) -> None:
                 if source is not None:
                     (staging / name.name).write_bytes(source.read())
     (staging / ".complete").touch()
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    if (target / ".complete").is_file():  # another process finished first: keep theirs
+        shutil.rmtree(staging)
+        return
+    shutil.rmtree(target, ignore_errors=True)  # a partial extraction from an interrupted run
+    try:
+        staging.rename(target)
+    except OSError:  # lost a race to a concurrent extraction
+        shutil.rmtree(staging)
 
 
 def _data_tar(deb: Path) -> IO[bytes]:
