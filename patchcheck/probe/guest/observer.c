@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 {
 	int pid1 = is_pid1 = getpid() == 1, proc;
 	struct utsname u;
+	static struct rec header;
 	char line[512];
 
 	if (pid1) {
@@ -136,10 +137,14 @@ int main(int argc, char **argv)
 	}
 	page_size = sysconf(_SC_PAGESIZE);
 	uname(&u);
-	snprintf(line, sizeof(line),
-		 "PATCHCHECK-BEGIN {\"observer\":%d,\"release\":\"%.64s\",\"pid1\":%s,\"proc\":%s}\n",
-		 OBSERVER_VERSION, u.release, pid1 ? "true" : "false", proc ? "true" : "false");
-	write_all(1, line, strlen(line));
+	put(&header, "PATCHCHECK-BEGIN {");
+	header.fresh = 1;
+	j_int(&header, "observer", OBSERVER_VERSION);
+	j_str(&header, "release", u.release);
+	j_bool(&header, "pid1", pid1);
+	j_bool(&header, "proc", proc);
+	put(&header, "}\n");
+	write_all(1, header.buf, header.len);
 	run("kernel", obs_kernel);
 	run("map-droppable", obs_map_droppable);
 	run("map-refusals", obs_map_refusals);
