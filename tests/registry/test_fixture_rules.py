@@ -24,6 +24,7 @@ EXPECTED: dict[str, set[str]] = {
     "pc202-entry-where-none": {"PC202"},
     "pc203-duplicate-code": {"PC203", "PC402"},
     "pc204-duplicate-index": {"PC102", "PC204"},
+    "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
     "pc205-value-test": {"PC205"},
     "pc301-unwrapped-trace-entry": {"PC301"},
     "pc301-trace-guard-too-narrow": {"PC301"},
