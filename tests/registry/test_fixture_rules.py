@@ -24,8 +24,10 @@ EXPECTED: dict[str, set[str]] = {
     "pc202-entry-where-none": {"PC202"},
     "pc203-duplicate-code": {"PC203", "PC402"},
     "pc204-duplicate-index": {"PC102", "PC204"},
+    "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
     "pc205-value-test": {"PC205"},
     "pc301-unwrapped-trace-entry": {"PC301"},
+    "pc301-trace-guard-too-narrow": {"PC301"},
     "pc302-trace-value-test": {"PC302", "PC301"},
     "pc303-trace-name-missing": {"PC303"},
     "pc304-arch1-alias-shadowed": {"PC304"},
@@ -158,3 +160,10 @@ def test_partial_tree_without_kconfig_skips_the_rules_that_need_it() -> None:
     skipped = {s.split()[0] for s in report.skipped}
     assert {"PC102", "PC202", "PC301", "PC501"} <= skipped
     assert not skipped & {"PC205", "PC401", "PC402"}
+
+
+def test_trace_entry_narrower_than_the_flag_is_a_warning() -> None:
+    (finding,) = audit(scenario_tree("pc301-trace-guard-too-narrow")).findings
+    assert finding.severity is Severity.WARNING and finding.flag == "VM_SOFTDIRTY"
+    assert "no trace name in some configurations" in finding.message
+    assert any("ARCH=" in e and "CONFIG_X86=n" in e for e in finding.evidence)
