@@ -48,9 +48,16 @@ def pack_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
     return loaded
 
 
-def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: bool = False) -> Report:
+def run_checkers(
+    checkers: Iterable[Checker],
+    ctx: CheckContext,
+    *,
+    diff_only: bool = False,
+    reuse: StateReuse | None = None,
+) -> Report:
     """Run `checkers` on `ctx.tree`. A rule whose required files are absent is skipped (and listed), never
-    reported clean; with `diff_only` only rules that can decide from the diffs run."""
+    reported clean; with `diff_only` only rules that can decide from the diffs run. With `reuse`, a
+    TreeChecker none of whose files changed since the state before gives that state's findings again."""
     report = Report()
     ctx.cache.setdefault("diff_only", diff_only)
     for checker in checkers:
@@ -68,7 +75,8 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
             active.add(rule.id)
         if checker.rules and not active:
             continue
-        for found in checker.run(ctx):
+        found_all = reuse.findings(checker, ctx) if reuse is not None else checker.run(ctx)
+        for found in found_all:
             if found.rule_id not in active:
                 continue
             if ctx.flags is not None and found.flag is not None and found.flag not in ctx.flags:
@@ -76,6 +84,44 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
             report.findings.append(found)
     report.findings = sorted(set(report.findings), key=Finding.sort_key)
     return report
+
+
+class StateReuse:
+    """Carries TreeChecker findings from one state of a series to the next (see `changed_paths`)."""
+
+    def __init__(self) -> None:
+        self.previous: SourceTree | None = None
+        self.changed: frozenset[str] | None = None
+        self.last: dict[int, list[Finding]] = {}
+
+    def advance(self, tree: SourceTree) -> None:
+        self.changed = None if self.previous is None else changed_paths(self.previous, tree)
+        self.previous = tree
+
+    def findings(self, checker: Checker, ctx: CheckContext) -> list[Finding]:
+        reads = getattr(checker, "reads", None)
+        if not callable(reads):
+            return list(checker.run(ctx))
+        key = id(checker)
+        kept = self.last.get(key)
+        if kept is not None and self.changed is not None and not any(reads(p) for p in self.changed):
+            return kept
+        self.last[key] = found = list(checker.run(ctx))
+        return found
+
+
+def changed_paths(before: SourceTree, after: SourceTree) -> frozenset[str] | None:
+    """The files whose content differs between two states of one series (None: unknown). States are the
+    user's tree and overlays of it, as the intake builds them."""
+    missing = object()
+    if isinstance(after, OverlayTree) and after.base is before:
+        return frozenset(after.changes)
+    if isinstance(before, OverlayTree) and isinstance(after, OverlayTree) and before.base is after.base:
+        paths = before.changes.keys() | after.changes.keys()
+        return frozenset(
+            p for p in paths if before.changes.get(p, missing) != after.changes.get(p, missing)
+        )
+    return None
 
 
 def audit(
@@ -98,9 +144,12 @@ def verify_states(
         return Report()
     chosen = list(builtin_checkers() if checkers is None else checkers)
     runs: list[Report] = []
+    memo: dict[Any, Any] = {}
+    reuse = StateReuse()
     for index, tree in enumerate(states):
-        ctx = CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None)
-        runs.append(run_checkers(chosen, ctx, diff_only=diff_only))
+        ctx = CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None, memo=memo)
+        reuse.advance(tree)
+        runs.append(run_checkers(chosen, ctx, diff_only=diff_only, reuse=reuse))
     keyed = [{_key(f, tree): f for f in run.findings} for run, tree in zip(runs, states, strict=True)]
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
@@ -225,8 +274,10 @@ def _with_patch(found: Finding, patch: int) -> Finding:
 
 __all__ = [
     "NOT_BISECTABLE",
+    "StateReuse",
     "audit",
     "builtin_checkers",
+    "changed_paths",
     "diff_only_states",
     "run_checkers",
     "verify_series",

@@ -20,6 +20,7 @@ from patchcheck.rules.registry.common import (
     finding,
     guard_text,
     registry,
+    registry_reads,
     unresolved,
     where_undefined,
     where_zero,
@@ -114,6 +115,9 @@ _VM_NAME = re.compile(r"\bVM_[A-Z0-9_]+\b")
 
 class SmapsChecker:
     rules = (MISSING, GUARD_MISMATCH, BAD_MNEMONIC, DUPLICATE_INDEX, VALUE_TEST)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
