@@ -127,8 +127,9 @@ def changed_paths(before: SourceTree, after: SourceTree) -> frozenset[str] | Non
 def audit(
     tree: SourceTree, *, flags: frozenset[str] | None = None, checkers: Sequence[Checker] | None = None
 ) -> Report:
+    """Every built-in checker (registry rules and rule packs) on one tree."""
     ctx = CheckContext(tree=tree, flags=flags)
-    return run_checkers(registry_checkers() if checkers is None else checkers, ctx)
+    return run_checkers(builtin_checkers() if checkers is None else checkers, ctx)
 
 
 def verify_states(
