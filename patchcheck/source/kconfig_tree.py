@@ -172,5 +172,11 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
     return db_key, db
 
 
-def load_kconfig(tree: SourceTree, cache: DiskCache | None = None) -> KconfigDB:
+def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str | None = None) -> KconfigDB:
+    """The database of `tree`; `key`: what `cached_kconfig_key` just returned (its stat check is not
+    repeated)."""
+    if key is not None and cache is not None:
+        db = cache.get("kconfig-db", key)
+        if isinstance(db, KconfigDB):
+            return db
     return load_kconfig_keyed(tree, cache)[1]

@@ -19,7 +19,7 @@ from patchcheck.rules.packs import csrc
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in
 from patchcheck.rules.packs.spec import PackRule
-from patchcheck.source.cache import digest
+from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.tree import decode_source
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*((?:[^\n\\]|\\\n)*)", re.M)
@@ -318,15 +318,18 @@ def _mirror_defines(rule: PackRule, cache: SourceCache, view: SeriesView | None,
 
 
 _UNCONDITIONAL_USES: dict[str, list[tuple[str, int]]] = {}
+_UNCONDITIONAL_VERSION = "mirror-uses-1"  # bump when unconditional_uses() changes what it finds
 
 
 def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
     """(name, line) of the first use of each `prefix` name outside every #if block, calls aside
-    (VM_BUG_ON() and friends are function-like, not flags). Depends on the content alone: kept in memory,
-    so the states of a series that did not change the file do not parse it again."""
-    key = digest(prefix, data)
+    (VM_BUG_ON() and friends are function-like, not flags). Depends on the content alone: kept in memory
+    and on disk, so neither a warm run nor a state of a series that did not change the file parses it."""
+    key = digest(_UNCONDITIONAL_VERSION, prefix, data)
     found = _UNCONDITIONAL_USES.get(key)
     if found is None:
+        found = DiskCache().get("packs-mirror-uses", key)
+    if not isinstance(found, list):
         found = []
         reported: set[str] = set()
         for ident in csrc.identifiers(csrc.parse(data)):
@@ -340,5 +343,6 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
             if _unconditional(ident):
                 reported.add(name)
                 found.append((name, csrc.line_of(ident)))
-        _UNCONDITIONAL_USES[key] = found
+        DiskCache().put("packs-mirror-uses", key, found)
+    _UNCONDITIONAL_USES[key] = found
     return found
