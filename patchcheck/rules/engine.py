@@ -218,33 +218,45 @@ def verify_series(
 
 def diff_only_states(series: Any) -> list[SourceTree]:
     """Trees made of what the diffs show: before the series, the hunks' pre-images; after patch k, the
-    post-images of every hunk of patches 1..k (a file's hunks joined in order, one blank line apart)."""
-    before: dict[str, bytes | None] = {}
-    shown: dict[str, list[str]] = {}
+    post-images of every hunk of patches 1..k. Each line sits at its line number in the file (from the hunk
+    headers; lines a later patch moved are moved with them), the lines no hunk shows are blank, so a
+    finding's line is the line in the patched file."""
+    before: dict[str, dict[int, str]] = {}
+    shown: dict[str, dict[int, str]] = {}
     states: list[SourceTree] = []
     for patch in series.patches:
         for file in patch.files:
             if file.binary:
                 continue
-            if file.old_path and file.old_path not in before:
-                before[file.old_path] = _join(h.preimage for h in file.hunks)
+            if file.old_path and file.old_path not in before and file.old_path not in shown:
+                before[file.old_path] = {
+                    hunk.old_start + i: text for hunk in file.hunks for i, text in enumerate(hunk.preimage)
+                }
+            known = shown.pop(file.old_path, {}) if file.old_path else {}
             if file.new_path:
-                shown.setdefault(file.new_path, []).extend(_join_text(h.postimage) for h in file.hunks)
-        states.append(
-            OverlayTree(
-                EmptyTree(),
-                {p: "\n\n".join(parts).encode("utf-8", "surrogateescape") for p, parts in shown.items()},
-            )
-        )
-    return [OverlayTree(EmptyTree(), before), *states]
+                shown[file.new_path] = _after_hunks(known, file.hunks)
+        states.append(OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in shown.items()}))
+    return [OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in before.items()}), *states]
 
 
-def _join(parts: Iterable[list[str]]) -> bytes:
-    return "\n\n".join(_join_text(p) for p in parts).encode("utf-8", "surrogateescape")
+def _after_hunks(known: dict[int, str], hunks: Sequence[Any]) -> dict[int, str]:
+    """The lines known of a file (line number -> text) after one patch's hunks: lines a hunk replaces are
+    gone, lines below a hunk move by its size change, the hunks' post-images are known."""
+    regions = [(h.old_start, h.old_start + h.old_count if h.old_count else h.old_start + 1, h) for h in hunks]
+    after: dict[int, str] = {}
+    for number, text in known.items():
+        if any(start <= number < end and h.old_count for start, end, h in regions):
+            continue
+        shift = sum(h.new_count - h.old_count for _, end, h in regions if number >= end)
+        after[number + shift] = text
+    for h in hunks:
+        after.update({h.new_start + i: text for i, text in enumerate(h.postimage)})
+    return after
 
 
-def _join_text(lines: list[str]) -> str:
-    return "\n".join(lines)
+def _sparse_text(lines: dict[int, str]) -> bytes:
+    last = max(lines, default=0)
+    return "\n".join(lines.get(n, "") for n in range(1, last + 1)).encode("utf-8", "surrogateescape")
 
 
 def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None, str, str]:
