@@ -27,6 +27,7 @@ from patchcheck.rules.registry.common import (
     unresolved,
 )
 from patchcheck.rules.registry.definition import line_of
+from patchcheck.rules.registry.never_defined import never_defined_uses
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, Formula, conj, neg
@@ -40,7 +41,8 @@ UNDEFINED_USE = RuleDoc(
     summary="A flag used by code that is compiled in a configuration where the flag is not defined",
     what="For every flag that mm.h leaves undefined in some configuration (no VM_NONE fallback), looks at "
     "each use in mm/, include/, fs/ and kernel/ and asks whether that use is compiled (its #if guards and "
-    "its Makefile line) in a configuration where the flag is undefined.",
+    "its Makefile line) in a configuration where the flag is undefined. On a patched tree, also a flag a "
+    "patched file newly uses that nothing defines in any configuration (no #define in mm.h or elsewhere).",
     why="An undefined VM_* macro is a build error, but only in the configurations that lack it: the patch "
     "builds on the submitter's x86_64 and breaks a 32-bit or nommu build later.",
     example="#ifdef CONFIG_64BIT\n#define VM_SEALED _BITUL(63)\n#endif\n...\n"
@@ -73,6 +75,7 @@ class UndefinedUseChecker:
         partial = {
             f.name: f for f in reg.model.real_flags() if f.name in names and reg.wanted(ctx, f.name)
         }
+        yield from never_defined_uses(ctx, reg, UNDEFINED_USE, reads_references)
         if not partial:
             search.result()
             return
