@@ -34,8 +34,10 @@ NOT_BISECTABLE = RuleDoc(
 
 
 def builtin_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
-    """The registry checkers plus the rule packs (when the packs layer is installed)."""
-    return [*registry_checkers(), *pack_checkers(pack_dirs)]
+    """The registry checkers plus the rule packs (when the packs layer is installed). Checkers that
+    collect a background search (`collects_search`) run last, so the search overlaps all the others."""
+    checkers = [*registry_checkers(), *pack_checkers(pack_dirs)]
+    return sorted(checkers, key=lambda c: bool(getattr(c, "collects_search", False)))
 
 
 def pack_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:

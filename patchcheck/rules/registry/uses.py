@@ -62,6 +62,7 @@ def reads_references(path: str) -> bool:
 
 class UndefinedUseChecker:
     rules = (UNDEFINED_USE,)
+    collects_search = True  # the engine runs it after the other checkers (see StartReferenceSearch)
 
     def reads(self, path: str) -> bool:
         return registry_reads(path) or reads_references(path)
