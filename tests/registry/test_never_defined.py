@@ -112,3 +112,16 @@ def test_real_tree_series_that_forgets_the_definition(real_tree: Path, tmp_path:
     for f in pc101:
         assert f.location is not None and f.location.line
         assert "VM_SCRATCH" in final[f.location.path].decode().split("\n")[f.location.line - 1]
+
+
+def test_a_definition_the_series_removes_no_longer_counts(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    shutil.copytree(BASE, root)
+    header = "include/linux/vmalloc.h"
+    (root / header).write_text("#define VM_SCRATCH 0x00000200\n")
+    base = DirectoryTree(root)
+    uses = OverlayTree(base, {MEMORY: _memory_with(USE)})
+    removed = OverlayTree(base, {MEMORY: _memory_with(USE), header: b"/* moved away */\n"})
+    assert _pc101(uses) == []
+    report = verify_states([base, uses, removed], checkers=registry_checkers())
+    assert [(f.rule_id, f.flag, f.patch) for f in report.findings] == [("PC101", "VM_SCRATCH", 2)]

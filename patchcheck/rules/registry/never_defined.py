@@ -100,18 +100,21 @@ def defined_names(tree: OverlayTree, names: list[str], memo: dict[Any, Any]) -> 
             found |= _matches(pattern, data)
     key = ("defined-names", id(tree.base), tuple(names))
     in_base = memo.get(key)
-    if not isinstance(in_base, set):
-        in_base = memo[key] = _defined_in(tree.base, pattern, names, set(tree.changes))
-    return found | in_base
+    if not isinstance(in_base, dict):
+        in_base = memo[key] = _defined_in(tree.base, pattern, names)
+    for path, defined in in_base.items():
+        if path not in tree.changes:
+            found |= defined
+    return found
 
 
 def _matches(pattern: re.Pattern[bytes], data: bytes) -> set[str]:
     return {(m.group(1) or m.group(2)).decode() for m in pattern.finditer(data)}
 
 
-def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str], skip: set[str]) -> set[str]:
-    """Names `pattern` finds defined in the files of `base` under DEFINITION_DIRS (`skip`: files the
-    overlay replaces). Candidate files are found with grep where the tree is on disk or in git."""
+def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) -> dict[str, set[str]]:
+    """Per file of `base` under DEFINITION_DIRS, the names `pattern` finds defined there. Candidate files
+    are found with grep where the tree is on disk or in git."""
     words = [arg for name in names for arg in ("-e", name)]
     listed: list[str] | None = None
     try:
@@ -133,9 +136,10 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str], 
         listed = None
     if listed is None:
         listed = [p for d in DEFINITION_DIRS for p in base.list_files(d) if p.endswith((".h", ".c"))]
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     for path in listed:
-        data = base.read_bytes(path) if path not in skip else None
-        if data is not None:
-            found |= _matches(pattern, data)
+        data = base.read_bytes(path)
+        defined = _matches(pattern, data) if data is not None else set()
+        if defined:
+            found[path] = defined
     return found
