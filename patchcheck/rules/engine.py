@@ -146,13 +146,26 @@ def verify_states(
     if len(states) < 2:
         return Report()
     chosen = list(builtin_checkers() if checkers is None else checkers)
-    runs: list[Report] = []
+    # Checkers that collect a background search run after every state's other checkers: the search of
+    # the user's tree then overlaps the whole run.
+    late = [c for c in chosen if getattr(c, "collects_search", False)]
+    early = [c for c in chosen if c not in late]
     memo: dict[Any, Any] = {}
-    reuse = StateReuse()
-    for index, tree in enumerate(states):
-        ctx = CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None, memo=memo)
-        reuse.advance(tree)
-        runs.append(run_checkers(chosen, ctx, diff_only=diff_only, reuse=reuse))
+    contexts = [
+        CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None, memo=memo)
+        for index, tree in enumerate(states)
+    ]
+    runs: list[Report] = []
+    for group in (early, late):
+        reuse = StateReuse()
+        for index, ctx in enumerate(contexts):
+            reuse.advance(ctx.tree)
+            run = run_checkers(group, ctx, diff_only=diff_only, reuse=reuse)
+            if index == len(runs):
+                runs.append(run)
+            else:
+                runs[index].findings = sorted({*runs[index].findings, *run.findings}, key=Finding.sort_key)
+                runs[index].skipped += run.skipped
     keyed = [{_key(f, tree): f for f in run.findings} for run, tree in zip(runs, states, strict=True)]
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1

@@ -43,13 +43,11 @@ def never_defined_uses(
         if data is None or not reads(path):
             continue
         # Cheap first: the names the file mentions now and did not before (most patched files: none).
-        before = set(_RAW_NAME.findall(tree.base.read_bytes(path) or b""))
         fresh = {
-            name.decode()
-            for name in set(_RAW_NAME.findall(data)) - before
-            if name.decode() not in reg.model.flags and not _NOT_FLAGS.match(name.decode())
+            name
+            for name in _new_names(ctx.memo, tree, path, data)
+            if name not in reg.model.flags and not _NOT_FLAGS.match(name) and reg.wanted(ctx, name)
         }
-        fresh = {name for name in fresh if reg.wanted(ctx, name)}
         if not fresh:
             continue
         pre = preprocess(decode_source(data))
@@ -85,6 +83,19 @@ def never_defined_uses(
             )
         elif answer is Answer.UNRESOLVED:
             yield unresolved(rule, name, loc, f"this use of {name} (defined nowhere) is compiled", compiled)
+
+
+def _new_names(memo: dict[Any, Any], tree: OverlayTree, path: str, data: bytes) -> frozenset[str]:
+    """VM_* words in `data` that the file did not contain in the tree before the series (kept for the run:
+    a file a later patch does not touch is not scanned again)."""
+    key = ("new-vm-names", id(tree.base), path, data)
+    known = memo.get(key)
+    if isinstance(known, frozenset):
+        return known
+    before = set(_RAW_NAME.findall(tree.base.read_bytes(path) or b""))
+    names = frozenset(n.decode() for n in set(_RAW_NAME.findall(data)) - before)
+    memo[key] = names
+    return names
 
 
 def defined_names(tree: OverlayTree, names: list[str], memo: dict[Any, Any]) -> set[str]:
