@@ -84,6 +84,9 @@ def test_seed_mlock_promise_is_reported_with_its_line(seed_findings: list[Findin
 def test_seed_reads_the_vma_after_the_fault(seed_findings: list[Finding]) -> None:
     uaf = [f for f in seed_findings if f.rule_id == "PC613"]
     assert [(f.location.path, f.location.line) for f in uaf if f.location] == [("mm/memory.c", 5693)]
+    # Names what is read and the call that may free the VMA, not just the landmark the context shows.
+    assert "reads vma->vm_flags after lru_gen_exit_fault()" in uaf[0].message
+    assert "__handle_mm_fault()" in uaf[0].message
 
 
 def test_seed_implemented_promises_are_not_reported(seed_findings: list[Finding]) -> None:
