@@ -173,3 +173,8 @@ def test_trace_entry_narrower_than_the_flag_is_a_warning() -> None:
     assert finding.severity is Severity.WARNING and finding.flag == "VM_SOFTDIRTY"
     assert "no trace name in some configurations" in finding.message
     assert any("ARCH=" in e and "CONFIG_X86=n" in e for e in finding.evidence)
+
+
+def test_never_selected_with_the_whole_tree_is_an_error() -> None:
+    (pc503,) = [f for f in audit(scenario_tree("pc503-helper-never-selected")).findings if f.rule_id == "PC503"]
+    assert pc503.severity is Severity.ERROR and "missing patch" not in pc503.message
