@@ -216,18 +216,26 @@ def verify_series(
     """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
     alone. InputError when a patch does not apply."""
     if tree is None:
-        return verify_states(
+        report = verify_states(
             diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
         )
-    from patchcheck.intake import apply_series
+        unread = [(patch, f"{u.what}: {u.reason}") for patch in series.patches for u in patch.diff.unusable]
+        unread += [
+            (patch, f"{f.path}: binary patch") for patch in series.patches for f in patch.files if f.binary
+        ]
+    else:
+        from patchcheck.intake import apply_series
 
-    applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
-    report = verify_states(
-        [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
-    )
-    unchecked = sorted({path for state in applied for path in state.unchecked})
-    if unchecked:
-        report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
+        applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
+        report = verify_states(
+            [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
+        )
+        unchecked = sorted({path for state in applied for path in state.unchecked})
+        if unchecked:
+            report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
+        unread = [(state.patch, reason) for state in applied for reason in state.skipped]
+    # A diff part that could not be read (malformed, binary) was not checked: never a silent clean report.
+    report.notes += [f"{patch.describe()}: not checked: {reason}" for patch, reason in unread]
     return report
 
 
