@@ -176,12 +176,14 @@ def test_trace_entry_narrower_than_the_flag_is_a_warning() -> None:
 
 
 def test_never_selected_with_the_whole_tree_is_an_error() -> None:
-    (pc503,) = [f for f in audit(scenario_tree("pc503-helper-never-selected")).findings if f.rule_id == "PC503"]
+    findings = audit(scenario_tree("pc503-helper-never-selected")).findings
+    (pc503,) = [f for f in findings if f.rule_id == "PC503"]
     assert pc503.severity is Severity.ERROR and "missing patch" not in pc503.message
 
 
 def test_description_past_the_last_border_is_cosmetic() -> None:
-    """RST's rightmost column is unbounded (docutils renders it): a nit (R14), not a warning that fails a hook."""
+    """RST's rightmost column is unbounded (docutils renders it): a nit (R14), not a warning that fails a
+    hook."""
     (pc403,) = audit(scenario_tree("pc403-narrow-border")).findings
     assert pc403.severity is Severity.INFO and "cosmetic" in pc403.message
 
@@ -192,6 +194,7 @@ def test_code_wider_than_its_column_breaks_the_table() -> None:
     base = scenario_tree("pc403-narrow-border")
     rst = base.read_bytes("Documentation/filesystems/proc.rst")
     assert rst is not None
-    tree = OverlayTree(base, {"Documentation/filesystems/proc.rst": rst.replace(b"\n    ==    ", b"\n    =     ")})
+    narrow = rst.replace(b"\n    ==    ", b"\n    =     ")
+    tree = OverlayTree(base, {"Documentation/filesystems/proc.rst": narrow})
     (pc403,) = [f for f in audit(tree).findings if f.rule_id == "PC403"]
     assert pc403.severity is Severity.WARNING and "break the table" in pc403.message
