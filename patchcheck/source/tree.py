@@ -93,12 +93,14 @@ class GitRevisionTree:
     def __init__(self, root: Path, rev: str) -> None:
         self.root = root.resolve()
         self.rev = rev
-        commit = self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}")
+        # --end-of-options: a revision such as '--output=x' is a name to look up, never an option.
+        commit = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{tree}}")
         if commit is None:
             raise InputError(f"{rev!r} is not a revision of the git repository {str(root)!r}")
         # --tree may name a directory inside the repository: read that directory of the revision.
         prefix = (self._git("rev-parse", "--show-prefix") or "").strip().rstrip("/")
-        subtree = self._git("rev-parse", "--verify", "--quiet", f"{rev}:{prefix}") if prefix else commit
+        subtree = (self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}:{prefix}")
+                   if prefix else commit)
         if subtree is None or self._git("cat-file", "-t", subtree.strip()) != "tree\n":
             raise InputError(f"{prefix!r} is not a directory of the git repository at {rev!r}")
         self.tree_id = subtree.strip()
