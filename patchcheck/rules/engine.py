@@ -9,14 +9,19 @@ diffs show (hunk pre-images before, post-images after); the report lists the rul
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding, Report, Severity
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
+
+if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
+    from patchcheck.intake import Series
+    from patchcheck.intake.diff import Hunk
 
 NOT_BISECTABLE = RuleDoc(
     id="PC001",
@@ -138,7 +143,7 @@ def verify_states(
     states: Sequence[SourceTree],
     *,
     diff_only: bool = False,
-    series: Any = None,
+    series: Series | None = None,
     flags: frozenset[str] | None = None,
     checkers: Sequence[Checker] | None = None,
 ) -> Report:
@@ -206,7 +211,7 @@ def verify_states(
 
 
 def verify_series(
-    series: Any,
+    series: Series,
     tree: SourceTree | None,
     *,
     ignore_whitespace: bool = False,
@@ -239,7 +244,7 @@ def verify_series(
     return report
 
 
-def diff_only_states(series: Any) -> list[SourceTree]:
+def diff_only_states(series: Series) -> list[SourceTree]:
     """Trees made of what the diffs show: before the series, the hunks' pre-images; after patch k, the
     post-images of every hunk of patches 1..k. Each line sits at its line number in the file (from the hunk
     headers; lines a later patch moved are moved with them), the lines no hunk shows are blank, so a
@@ -262,7 +267,7 @@ def diff_only_states(series: Any) -> list[SourceTree]:
     return [OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in before.items()}), *states]
 
 
-def _after_hunks(known: dict[int, str], hunks: Sequence[Any]) -> dict[int, str]:
+def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
     """The lines known of a file (line number -> text) after one patch's hunks: lines a hunk replaces are
     gone, lines below a hunk move by its size change, the hunks' post-images are known."""
     regions = [(h.old_start, h.old_start + h.old_count if h.old_count else h.old_start + 1, h) for h in hunks]
@@ -296,16 +301,7 @@ def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None,
 
 
 def _with_patch(found: Finding, patch: int) -> Finding:
-    return Finding(
-        found.rule_id,
-        found.severity,
-        found.message,
-        found.location,
-        found.flag,
-        found.hint,
-        found.evidence,
-        patch,
-    )
+    return dataclasses.replace(found, patch=patch)
 
 
 __all__ = [
