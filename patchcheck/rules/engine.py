@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from patchcheck.report.finding import Finding, Report, Severity
+from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
@@ -200,7 +200,7 @@ def verify_states(
                 NOT_BISECTABLE.fix,
                 tuple(
                     f"after patch {k}: {f.rule_id} {f.message}"
-                    + (f" ({f.location.path}:{f.location.line})" if f.location else "")
+                    + (f" ({_where(f.location)})" if f.location else "")
                     for k, f in transient
                 ),
                 patch=min(k for k, _ in transient),
@@ -298,6 +298,10 @@ def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None,
         if 0 < loc.line <= len(lines):
             anchor = " ".join(lines[loc.line - 1].split())
     return (found.rule_id, found.flag, loc.path if loc else None, anchor, found.message)
+
+
+def _where(location: Location) -> str:
+    return f"{location.path}:{location.line}" if location.line else location.path
 
 
 def _with_patch(found: Finding, patch: int) -> Finding:

@@ -142,3 +142,12 @@ def test_seed_through_the_engine_without_a_tree() -> None:
     # The smaps code without a proc.rst line is reported once, by the registry's docs rule, not by a pack.
     proc = [f for f in report.findings if "proc.rst" in f.message]
     assert len(proc) == 1 and not proc[0].rule_id.startswith(("PC6", "PC7"))
+
+
+def test_not_bisectable_evidence_names_places_without_a_line_cleanly() -> None:
+    from patchcheck.rules.engine import verify_series
+
+    report = verify_series(load_series(str(SERIES / "new-flag-complete.mbox")), None)
+    (pc001,) = [f for f in report.findings if f.rule_id == "PC001"]
+    assert any(e.endswith("(mm/ksm.c)") for e in pc001.evidence), pc001.evidence
+    assert not any(":None" in e for e in pc001.evidence)
