@@ -87,6 +87,11 @@ def test_seed_mail_without_tree() -> None:
     # 4 of the 5 patches are absent: one of them may select the symbol, so this is no error.
     assert pc503.severity is Severity.WARNING and "unless a missing patch does" in pc503.message
     assert any("4 of 5 patches absent" in e for e in pc503.evidence)
+    # Without a tree proc.rst is unknown: the series adds "dp" and none of its patches present documents it.
+    pc401 = next(f for f in report.findings if f.rule_id == "PC401")
+    assert pc401.message == 'mnemonic "dp" of VM_DROPPABLE is added without a proc.rst line'
+    assert '"dp": none of the patches present changes proc.rst' in pc401.evidence
+    assert pc401.hint is not None and "`    dp    <description>`" in pc401.hint
 
 
 def test_verify_series_without_a_tree_is_the_diff_only_mode() -> None:

@@ -75,13 +75,20 @@ class DocsChecker:
                 continue
             seen.add(e.mnemonic)
             if reg.wanted(ctx, e.flag):
-                where = "proc.rst is not changed by the series" if doc is None else f"absent from {PROC_RST}"
+                if doc is None:  # without a tree: only the diffs are known, and none changes proc.rst
+                    where = "none of the patches present changes proc.rst"
+                    message = f'mnemonic "{e.mnemonic}" of {e.flag} is added without a proc.rst line'
+                else:
+                    where = f"absent from {PROC_RST}"
+                    message = f'mnemonic "{e.mnemonic}" of {e.flag} is not documented in proc.rst'
                 yield finding(
                     UNDOCUMENTED,
-                    f'mnemonic "{e.mnemonic}" of {e.flag} is not documented in proc.rst',
+                    message,
                     Location(TASK_MMU, e.line),
                     e.flag,
-                    (f'{TASK_MMU}:{e.line}: [{e.index}] = "{e.mnemonic}"', f'"{e.mnemonic}" {where}'),
+                    (f'{TASK_MMU}:{e.line}: [{e.index}] = "{e.mnemonic}"', f'"{e.mnemonic}": {where}'),
+                    hint=f"Add a line `    {e.mnemonic}    <description>` to the VmFlags table in "
+                    f"{PROC_RST}.",
                 )
         if doc is None:
             return
