@@ -90,7 +90,7 @@ class DiskCache:
         try:
             with path.open("rb") as fh:
                 return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        except Exception:  # a damaged entry can raise almost anything (ValueError, IndexError, ...): a miss
             return None
 
     def put(self, namespace: str, key: str, value: Any) -> None:
