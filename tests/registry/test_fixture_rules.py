@@ -198,3 +198,9 @@ def test_code_wider_than_its_column_breaks_the_table() -> None:
     tree = OverlayTree(base, {"Documentation/filesystems/proc.rst": narrow})
     (pc403,) = [f for f in audit(tree).findings if f.rule_id == "PC403"]
     assert pc403.severity is Severity.WARNING and "break the table" in pc403.message
+
+
+def test_trace_entry_where_the_flag_is_zero_says_why_it_misprints() -> None:
+    ((path, _, flag, message),) = _only("pc301-unwrapped-trace-entry", "PC301")
+    assert (path, flag) == ("include/trace/events/mmflags.h", "VM_SOFTDIRTY")
+    assert message.endswith('a zero mask matches any flags, so every VMA is printed as "softdirty"')
