@@ -152,3 +152,13 @@ def test_damaged_cache_entry_is_a_miss(tmp_path: Path, damage: bytes) -> None:
     (entry,) = [p for p in (tmp_path / "ns").rglob("*") if p.is_file()]
     entry.write_bytes(damage)
     assert cache.get("ns", "key") is None
+
+
+def test_every_module_that_caches_a_product_is_part_of_the_code_digest() -> None:
+    """Editing the code that builds a cached product must never serve the product the old code built."""
+    from patchcheck.source.cache import code_files
+
+    package = Path(cparse.__file__).resolve().parents[1]
+    covered = {p.relative_to(package).as_posix() for p in code_files()}
+    assert {"source/cparse.py", "model/load.py", "rules/registry/uses.py", "rules/packs/csrc.py",
+            "rules/packs/special.py", "rules/registry/smaps.py"} <= covered
