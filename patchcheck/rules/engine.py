@@ -29,7 +29,9 @@ NOT_BISECTABLE = RuleDoc(
     severity=Severity.WARNING,
     summary="The series is consistent only after a later patch: intermediate commits break a rule",
     what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
-    "later patch removes means the commits in between are inconsistent.",
+    "later patch removes means the commits in between are inconsistent. Gaps in a flag's semantic sites "
+    "and promises (rule-pack families, PC701, PC702) do not count: a series may wire those up over several "
+    "patches.",
     why="Every commit of a series must build and behave (git bisect lands on any of them).",
     example="patch 1 adds VM_X and its smaps entry, patch 3 adds the proc.rst line: patches 1-2 miss it",
     fix="Move the fixing hunk into the patch that introduces the problem.",
@@ -182,11 +184,12 @@ def verify_states(
         while since > 1 and key in keyed[since - 1]:
             since -= 1
         report.findings.append(_with_patch(found, since))
+    bisect = {doc.id for checker in chosen for doc in checker.rules if doc.bisect}
     transient = [
         (k, f)
         for k in range(1, last)
         for key, f in keyed[k].items()
-        if key not in before and key not in after
+        if key not in before and key not in after and f.rule_id in bisect
     ]
     if transient:
         fixed_after = max(k for k, _ in transient) + 1
