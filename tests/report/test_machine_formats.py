@@ -108,8 +108,8 @@ def test_b4_check_lines_are_silent_when_clean(report: Report) -> None:
     lines = rendered(report, "b4").splitlines()
     assert lines == [
         "include/linux/mm.h: CHECK: guard uses unknown symbol CONFIG_FOO [PC999]",
-        "fs/proc/task_mmu.c:38: ERROR: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic needs CONFIG_64BIT"
-        " [PC201]",
+        "fs/proc/task_mmu.c:38: ERROR: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic needs "
+        "CONFIG_64BIT [PC201]",
         "fs/proc/task_mmu.c:40: WARNING: mnemonic 'dm' of VM_DEMO is not documented [PC301]",
     ]
 

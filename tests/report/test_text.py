@@ -14,7 +14,9 @@ def rendered(report: Report, fmt: str, **kwargs: object) -> str:
     return out.getvalue()
 
 
-def test_text_groups_by_patch_in_order_with_summary_and_totals(report: Report, summary: SeriesSummary) -> None:
+def test_text_groups_by_patch_in_order_with_summary_and_totals(
+    report: Report, summary: SeriesSummary
+) -> None:
     text = rendered(report, "text", summary=summary)
     lines = text.splitlines()
     assert lines[0] == "v2 of 'mm: add VM_DEMO', 2 patches, 3 files, +20 -1"
@@ -62,7 +64,7 @@ def test_terse_is_checkpatch_shaped(report: Report) -> None:
     assert rendered(report, "terse").splitlines() == [
         "-: INFO: series adds one flag [PC998]",
         "include/linux/mm.h: UNRESOLVED: guard uses unknown symbol CONFIG_FOO [PC999]",
-        "fs/proc/task_mmu.c:38: ERROR: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic needs CONFIG_64BIT"
-        " [PC201]",
+        "fs/proc/task_mmu.c:38: ERROR: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic needs "
+        "CONFIG_64BIT [PC201]",
         "fs/proc/task_mmu.c:40: WARNING: mnemonic 'dm' of VM_DEMO is not documented [PC301]",
     ]
