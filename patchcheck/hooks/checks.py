@@ -1,0 +1,78 @@
+"""What each hook does with one message: pick the tree and revision, run verify, apply the settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from patchcheck.hooks.base import base_revision, has_diff
+from patchcheck.hooks.gitcmd import git, toplevel
+from patchcheck.hooks.runner import VerifyOutcome, run_verify
+from patchcheck.report.policy import resolve_disabled, without_disabled
+
+
+@dataclass(frozen=True)
+class Target:
+    tree: Path
+    rev: str | None
+
+
+def target_for(message: bytes, *, tree: Path | None, cwd: Path | None = None) -> Target:
+    """An explicit tree is read as it stands; otherwise the repository the hook runs in, at the revision
+    the patch was written for (see patchcheck.hooks.base)."""
+    if tree is not None:
+        return Target(tree.expanduser().resolve(), None)
+    repo = toplevel(cwd)
+    return Target(repo, base_revision(message, repo))
+
+
+def check_message(
+    message: bytes, *, tree: Path | None, disable: tuple[str, ...], source: Path | None = None
+) -> VerifyOutcome | None:
+    """None when the message has no diff (a cover letter): there is nothing to check."""
+    if not has_diff(message):
+        return None
+    target = target_for(message, tree=tree)
+    outcome = run_verify(source if source is not None else message, tree=target.tree, rev=target.rev)
+    return _filtered(outcome, disable)
+
+
+def _filtered(outcome: VerifyOutcome, disable: tuple[str, ...]) -> VerifyOutcome:
+    if outcome.report is None or not disable:
+        return outcome
+    report = without_disabled(outcome.report, resolve_disabled(disable, None))
+    return VerifyOutcome(report, outcome.summary, None)
+
+
+def b4_thread(cwd: Path | None = None) -> tuple[bytes, str] | None:
+    """The series thread and its base commit that `b4 review` hands to check commands through
+    B4_TRACKING_FILE (series.thread-blob, series.base-commit), or None when b4 gave none."""
+    tracking_file = os.environ.get("B4_TRACKING_FILE")
+    if not tracking_file:
+        return None
+    try:
+        series = json.loads(Path(tracking_file).read_text("utf-8")).get("series", {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    blob, base = series.get("thread-blob"), series.get("base-commit")
+    if not isinstance(blob, str) or not isinstance(base, str) or not blob or not base:
+        return None
+    shown = git(["cat-file", "blob", blob], cwd=cwd)
+    return (shown.stdout, base) if shown.returncode == 0 and shown.stdout else None
+
+
+def check_b4_series(
+    message: bytes, *, tree: Path | None, disable: tuple[str, ...]
+) -> VerifyOutcome | None:
+    """The whole series at its base commit when b4 provides the thread; else the message itself."""
+    thread = b4_thread()
+    if thread is None:
+        return check_message(message, tree=tree, disable=disable)
+    mbox, base = thread
+    if tree is not None:
+        outcome = run_verify(mbox, tree=tree.expanduser().resolve(), rev=None)
+    else:
+        outcome = run_verify(mbox, tree=toplevel(), rev=base)
+    return _filtered(outcome, disable)

@@ -1,0 +1,64 @@
+"""Run `patchcheck verify` on one message for a hook, and read its JSON report back.
+
+The hooks call verify as a separate process with `--format json`, through the same command line a person
+uses: whatever verify learns (rules, model) the hooks get, and an input error stays verify's one line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from patchcheck.hooks.gitcmd import clean_env
+from patchcheck.report.finding import Report
+from patchcheck.report.jsonout import from_json
+from patchcheck.report.summary import SeriesSummary
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    report: Report | None  # None when verify could not check the input
+    summary: SeriesSummary | None
+    error: str | None  # verify's own one-line complaint (exit status 2), without the "patchcheck: " prefix
+
+    @property
+    def checked(self) -> bool:
+        return self.report is not None
+
+
+def verify_command(source: str, *, tree: Path, rev: str | None) -> list[str]:
+    command = [sys.executable, "-m", "patchcheck", "verify", source, "--tree", str(tree)]
+    if rev is not None:
+        command += ["--rev", rev]
+    return [*command, "--format", "json"]
+
+
+def _complaint(stderr: bytes, returncode: int) -> str:
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    first = next((ln for ln in lines if ln.startswith("patchcheck:")), lines[0] if lines else "")
+    first = first.removeprefix("patchcheck:").strip().removeprefix("error:").strip()
+    return first or f"patchcheck verify exited with status {returncode}"
+
+
+def run_verify(
+    message: bytes | Path, *, tree: Path, rev: str | None, cwd: Path | None = None
+) -> VerifyOutcome:
+    source = str(message) if isinstance(message, Path) else "-"
+    stdin = None if isinstance(message, Path) else message
+    try:
+        done = subprocess.run(
+            verify_command(source, tree=tree, rev=rev),
+            input=stdin, capture_output=True, cwd=cwd, env=clean_env(), check=False,
+        )
+    except OSError as exc:
+        return VerifyOutcome(None, None, f"cannot run patchcheck verify: {exc.strerror or exc}")
+    if done.returncode not in (0, 1):
+        return VerifyOutcome(None, None, _complaint(done.stderr, done.returncode))
+    try:
+        report, summary = from_json(json.loads(done.stdout))
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        return VerifyOutcome(None, None, f"patchcheck verify printed no JSON report ({exc})")
+    return VerifyOutcome(report, summary, None)
