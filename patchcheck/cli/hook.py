@@ -105,7 +105,7 @@ def b4_check(
         raise typer.Exit(EXIT_CLEAN)
     if outcome.report is None:
         # Not a finding about the patch (b4 am runs checks wherever HEAD is): a warning, not a failure.
-        typer.echo(f"-: WARNING: not checked: {outcome.error}")
+        typer.echo(f"WARNING: not checked: {outcome.error}")
         raise typer.Exit(EXIT_CLEAN)
     render_b4_check(outcome.report, sys.stdout, fail_on=opts.fail_on)
     raise typer.Exit(exit_status(outcome.report, opts.fail_on))

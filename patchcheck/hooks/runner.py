@@ -37,8 +37,12 @@ def verify_command(source: str, *, tree: Path, rev: str | None) -> list[str]:
 
 
 def _complaint(stderr: bytes, returncode: int) -> str:
-    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    first = next((ln for ln in lines if ln.startswith("patchcheck:")), lines[0] if lines else "")
+    # Box-drawing characters frame typer's usage errors; strip them to get at the words.
+    lines = [ln.strip("│╭╰╮╯─ \t") for ln in stderr.decode("utf-8", "replace").splitlines()]
+    lines = [ln for ln in lines if ln]
+    ours = [ln for ln in lines if ln.startswith("patchcheck:")]
+    after_error = [ln for i, ln in enumerate(lines) if i and lines[i - 1].startswith("Error")]
+    first = (ours or after_error or lines or [""])[0]
     first = first.removeprefix("patchcheck:").strip().removeprefix("error:").strip()
     return first or f"patchcheck verify exited with status {returncode}"
 
