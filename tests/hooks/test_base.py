@@ -31,7 +31,7 @@ def test_found_by_subject_and_patch_id_when_the_from_line_is_gone(repo: Repo, tm
     assert base_revision(body, repo.path) == base
 
 
-def test_a_changed_patch_with_the_same_subject_is_not_taken_for_the_commit(repo: Repo, tmp_path: Path) -> None:
+def test_a_changed_patch_with_the_same_subject_is_not_the_commit(repo: Repo, tmp_path: Path) -> None:
     base, _first, _second = two_commit_series(repo)
     p1 = repo.format_patch(f"{base}..HEAD", tmp_path / "out")[0]
     altered = p1.read_bytes().replace(b"0x00000010", b"0x00000020")

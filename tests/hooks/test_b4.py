@@ -1,0 +1,135 @@
+"""The real b4: `b4 prep --check` runs our per-patch command, b4's review code reads our JSON."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.hooks.conftest import MM_H, Repo
+from tests.hooks.e2e import needs_verify
+
+FLAG_LINE = "#define VM_SHARED\t0x00000008\n"
+
+
+def prep_series(repo: Repo) -> None:
+    """A b4 prep branch with two patches on top of the base tree."""
+    repo.run("b4", "prep", "-n", "vm-demo")
+    repo.commit("mm: add VM_DEMO", {"include/linux/mm.h": MM_H.replace(
+        FLAG_LINE, FLAG_LINE + "#define VM_DEMO\t\t0x00000010\n")})
+    repo.commit("mm: explain VM_DEMO", {"include/linux/mm.h": MM_H.replace(
+        FLAG_LINE, FLAG_LINE + "#define VM_DEMO\t\t0x00000010\t/* demo mappings */\n")})
+
+
+def conflicting_tree(tmp_path: Path) -> Path:
+    """A tree where neither patch applies: the context they need has changed."""
+    tree = tmp_path / "conflicting-tree"
+    (tree / "include" / "linux").mkdir(parents=True)
+    (tree / "include" / "linux" / "mm.h").write_text(MM_H.replace("0x00000008", "0x00000080"))
+    return tree
+
+
+def prep_check(repo: Repo) -> str:
+    done = repo.run("b4", "prep", "--check", "--no-cache", check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr  # b4 logs to stderr
+
+
+def test_b4_prep_check_shows_our_lines(repo: Repo, tmp_path: Path) -> None:
+    """Checked against a tree they do not apply to, b4 shows our one warning line per patch."""
+    other = conflicting_tree(tmp_path)
+    prep_series(repo)
+    repo.git("config", "b4.prep-perpatch-check-cmd", f"patchcheck hook b4 --tree {other}")
+    log = prep_check(repo)
+    assert f"patchcheck hook b4 --tree {other}" in log
+    ours = [line for line in log.splitlines() if "patchcheck: WARNING: not checked:" in line]
+    assert len(ours) == 2, log
+    assert "Success: 0, Warning: 2, Error: 0" in log
+
+
+@needs_verify
+def test_b4_prep_check_passes_a_clean_series_configured_in_b4_config(repo: Repo) -> None:
+    prep_series(repo)
+    (repo.path / ".b4-config").write_text("[b4]\n    prep-perpatch-check-cmd = patchcheck hook b4\n")
+    log = prep_check(repo)
+    assert "Success: 2, Warning: 0, Error: 0" in log, log
+
+
+def message_of(repo: Repo, rev: str, outdir: Path, *extra: str) -> list[tuple[str, EmailMessage]]:
+    out = []
+    for path in repo.format_patch(rev, outdir, *extra):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        out.append((path.name, msg))
+    return out
+
+
+@pytest.fixture
+def b4_checks(repo: Repo, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for key, value in repo.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("B4_TRACKING_FILE", raising=False)
+    import b4.review.checks
+
+    return b4.review.checks
+
+
+REVIEW = f"{sys.executable} -m patchcheck hook b4-review"
+
+
+def test_b4_review_reads_our_json_for_a_patch(
+    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+) -> None:
+    prep_series(repo)
+    patches = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")
+    other = conflicting_tree(tmp_path)
+    results = b4_checks.run_perpatch_checks(patches[:1], [f"{REVIEW} --tree {other}"], str(repo.path))
+    (entry,) = results[patches[0][0]]
+    assert entry["tool"] == "patchcheck"
+    assert entry["status"] == "warn"
+    assert entry["summary"].startswith("not checked: ")
+
+
+def test_b4_review_series_without_a_thread_checks_the_cover_letter_alone(
+    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+) -> None:
+    prep_series(repo)
+    cover = message_of(repo, "HEAD~2..HEAD", tmp_path / "out", "--cover-letter")[0]
+    (entry,) = b4_checks.run_series_checks(cover, [f"{REVIEW} --series"], str(repo.path))
+    assert entry == {
+        "tool": "patchcheck", "status": "pass", "summary": "nothing to check: no diff in this message",
+        "url": "", "details": "",
+    }
+
+
+@needs_verify
+def test_b4_review_passes_a_clean_patch(
+    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+) -> None:
+    prep_series(repo)
+    patches = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")
+    results = b4_checks.run_perpatch_checks(patches, [REVIEW], str(repo.path))
+    assert [r[0]["status"] for r in results.values()] == ["pass", "pass"], results
+
+
+@needs_verify
+def test_b4_review_series_checks_the_thread_b4_tracks(
+    repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    base = repo.head()
+    prep_series(repo)
+    outdir = tmp_path / "out"
+    paths = repo.format_patch("HEAD~2..HEAD", outdir, "--cover-letter", "--thread")
+    thread = b"".join(p.read_bytes() for p in paths)
+    blob = repo.run("git", "hash-object", "-w", "--stdin", stdin=thread).stdout.strip()
+    tracking = tmp_path / "tracking.json"
+    tracking.write_text(json.dumps({"series": {"thread-blob": blob, "base-commit": base}}))
+    monkeypatch.setenv("B4_TRACKING_FILE", str(tracking))
+    cover = message_of(repo, "HEAD~2..HEAD", tmp_path / "again", "--cover-letter")[0]
+    (entry,) = b4_checks.run_series_checks(cover, [f"{REVIEW} --series"], str(repo.path))
+    assert entry["tool"] == "patchcheck" and entry["status"] == "pass", entry
