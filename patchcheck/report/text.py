@@ -80,7 +80,7 @@ def render_text(
 
 def _write_finding(out: TextIO, finding: Finding, painter: Painter, indent: str, explain: bool) -> None:
     sev = painter.severity(finding.severity)
-    flag = f" {finding.flag}:" if finding.flag else ""
+    flag = f" {finding.flag}:" if finding.flag and finding.flag not in finding.message else ""
     out.write(f"{indent}{where(finding)}: {sev}:{flag} {one_line(finding.message)} [{finding.rule_id}]\n")
     if finding.hint:
         out.write(f"{indent}    fix: {one_line(finding.hint)}\n")

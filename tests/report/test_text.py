@@ -25,11 +25,11 @@ def test_text_groups_by_patch_in_order_with_summary_and_totals(
     assert lines.index("patch 1/2: mm: add VM_DEMO") < lines.index("patch 2/2: proc: show VM_DEMO")
     p2 = lines.index("patch 2/2: proc: show VM_DEMO")
     assert lines[p2 + 1] == (
-        "  fs/proc/task_mmu.c:38: error: VM_DEMO: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic "
+        "  fs/proc/task_mmu.c:38: error: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic "
         "needs CONFIG_64BIT [PC201]"
     )
     assert lines[p2 + 2] == "      fix: use the definition's guard"
-    assert lines[p2 + 3].startswith("  fs/proc/task_mmu.c:40: warning:")
+    assert lines[p2 + 3].startswith("  fs/proc/task_mmu.c:40: warning: mnemonic 'dm' of VM_DEMO")
     assert "skipped: PC401 needs mm/rmap.c, absent from the tree" in lines
     assert lines[-1] == "total: 1 error, 1 warning, 1 unresolved, 1 note"
     assert "evidence:" not in text  # only with explain
@@ -68,3 +68,10 @@ def test_terse_is_checkpatch_shaped(report: Report) -> None:
         "CONFIG_64BIT [PC201]",
         "fs/proc/task_mmu.c:40: WARNING: mnemonic 'dm' of VM_DEMO is not documented [PC301]",
     ]
+
+
+def test_text_names_the_flag_when_the_message_does_not() -> None:
+    from patchcheck.report.finding import Finding, Location, Severity
+
+    report = Report(findings=[Finding("PC1", Severity.ERROR, "bit 37 needs 64BIT", Location("a.h", 2), "VM_X")])
+    assert rendered(report, "text", quiet=True) == "a.h:2: error: VM_X: bit 37 needs 64BIT [PC1]\n"
