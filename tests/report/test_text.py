@@ -73,5 +73,6 @@ def test_terse_is_checkpatch_shaped(report: Report) -> None:
 def test_text_names_the_flag_when_the_message_does_not() -> None:
     from patchcheck.report.finding import Finding, Location, Severity
 
-    report = Report(findings=[Finding("PC1", Severity.ERROR, "bit 37 needs 64BIT", Location("a.h", 2), "VM_X")])
+    finding = Finding("PC1", Severity.ERROR, "bit 37 needs 64BIT", Location("a.h", 2), "VM_X")
+    report = Report(findings=[finding])
     assert rendered(report, "text", quiet=True) == "a.h:2: error: VM_X: bit 37 needs 64BIT [PC1]\n"
