@@ -13,6 +13,9 @@ import email.policy
 import re
 from pathlib import Path
 
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
+
 from patchcheck.hooks.gitcmd import git
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree, for a root commit
@@ -21,11 +24,31 @@ SEARCH_DEPTH = 2000  # commits of HEAD's history compared by subject before the 
 _FROM_LINE = re.compile(rb"\AFrom ([0-9a-f]{40}) ")
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?)\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
 _DIFF = re.compile(rb"^(?:diff --git |--- \S.*\n\+\+\+ \S)", re.MULTILINE)
+_DIFF_TEXT = re.compile(_DIFF.pattern.decode(), re.MULTILINE)
 
 
 def has_diff(message: bytes) -> bool:
     """A cover letter or a reply carries no diff, and there is nothing to check in it."""
     return _DIFF.search(message) is not None
+
+
+def malformed_diff(message: bytes) -> str | None:
+    """Why the message's diff cannot be read whole, or None. verify reports an unreadable part and goes on
+    with the rest; a hook must not let such a patch through as checked."""
+    parsed = email.message_from_bytes(message, policy=email.policy.default)
+    for part in parsed.walk():
+        payload = part.get_payload(decode=True)
+        if part.is_multipart() or not isinstance(payload, bytes):
+            continue
+        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        start = _DIFF_TEXT.search(text)
+        if start is None:
+            continue
+        try:
+            PatchSet(text[start.start():])
+        except UnidiffParseError as exc:
+            return f"malformed diff: {exc}"
+    return None
 
 
 def bare_subject(message: bytes) -> str:

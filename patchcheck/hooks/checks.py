@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from patchcheck.hooks.base import base_revision, has_diff
+from patchcheck.hooks.base import base_revision, has_diff, malformed_diff
 from patchcheck.hooks.gitcmd import git, toplevel
 from patchcheck.hooks.runner import VerifyOutcome, run_verify
 from patchcheck.report.policy import resolve_disabled, without_disabled
@@ -34,6 +34,8 @@ def check_message(
     """None when the message has no diff (a cover letter): there is nothing to check."""
     if not has_diff(message):
         return None
+    if (problem := malformed_diff(message)) is not None:
+        return VerifyOutcome(None, None, problem)
     target = target_for(message, tree=tree)
     outcome = run_verify(source if source is not None else message, tree=target.tree, rev=target.rev)
     return _filtered(outcome, disable)

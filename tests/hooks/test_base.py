@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
-from patchcheck.hooks.base import EMPTY_TREE, bare_subject, base_revision, has_diff
+from patchcheck.hooks.base import EMPTY_TREE, bare_subject, base_revision, has_diff, malformed_diff
 from tests.hooks.conftest import MM_H, Repo
 
 
@@ -58,3 +59,17 @@ def test_cover_letters_have_no_diff_and_subjects_lose_their_prefixes(repo: Repo,
     assert bare_subject(b"Subject: Re: [PATCH mm-unstable v2 3/7] [RFC] mm: add\n  VM_DEMO\n\n") == (
         "mm: add VM_DEMO"
     )
+
+
+def test_a_hunk_longer_than_its_header_says_is_malformed(repo: Repo, tmp_path: Path) -> None:
+    base, _first, _second = two_commit_series(repo)
+    good = repo.format_patch(f"{base}..HEAD", tmp_path / "out")[0].read_bytes()
+    assert malformed_diff(good) is None
+    broken = good.replace(b"@@ -7,5 +7,6 @@", b"@@ -7,5 +7,8 @@")
+    assert broken != good
+    assert malformed_diff(broken) == "malformed diff: Hunk is longer than expected"
+    encoded = (
+        b"Subject: [PATCH] x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+        + base64.encodebytes(broken.split(b"\n\n", 1)[1])
+    )
+    assert malformed_diff(encoded) == "malformed diff: Hunk is longer than expected"
