@@ -1,0 +1,113 @@
+"""`--compare lazyfree`: the seed mail asks whether VM_DROPPABLE is just MADV_FREE; measure both side by side.
+
+Both ranges get the same data; the lazyfree one is MADV_FREE'd; some pages are written again; a child reads
+both after fork(); then both are reclaimed (MADV_PAGEOUT) and every page is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from patchcheck.probe import procfs
+from patchcheck.probe.child import fork_and_collect
+from patchcheck.probe.memory import PAGE_SIZE, census, fill, page_state, pattern
+from patchcheck.probe.syscalls import DROPPABLE, MADV_FREE, PRIVATE, RW, Syscalls, pin_to_current_cpu
+
+# More pages than a per-CPU LRU batch holds, so most MADV_FREE'd pages reach the lazyfree LRU (and the
+# LazyFree: counter) without a drain that only reclaim would trigger.
+PAGES = 64
+REDIRTIED = tuple(range(0, PAGES, 8))
+
+
+def _fork_census(addr: int) -> dict[str, int]:
+    result, status = fork_and_collect(lambda: census(addr, PAGES, frozenset(REDIRTIED)))
+    if not isinstance(result, dict):
+        raise RuntimeError(f"the forked child gave no census (wait status {status:#x})")
+    return {str(key): int(value) for key, value in result.items()}
+
+
+def _side(sc: Syscalls, flags: int, advise: bool) -> dict[str, Any]:
+    addr, error = sc.mmap(None, PAGES * PAGE_SIZE, RW, flags)
+    if error:
+        return {"mmap_errno": error}
+    fill(addr, PAGES)
+    advise_error = sc.madvise(addr, PAGES * PAGE_SIZE, MADV_FREE) if advise else 0
+    after_advise = procfs.vma_kb_at(addr, "LazyFree")
+    fill(addr, PAGES, redirtied=True, only=list(REDIRTIED))
+    return {
+        "addr": addr,
+        "mmap_errno": 0,
+        "advise_errno": advise_error,
+        "lazyfree_kb_after_advise": after_advise,
+        "lazyfree_kb_after_redirty": procfs.vma_kb_at(addr, "LazyFree"),
+    }
+
+
+def _reclaim(sc: Syscalls, side: dict[str, Any]) -> None:
+    addr = side.pop("addr")
+    side["fork_child_census"] = _fork_census(addr)
+    redirtied = frozenset(REDIRTIED)
+    side["pageout_errno"] = sc.madvise(addr, PAGES * PAGE_SIZE, 21)
+    side["pageout_attempts"] = 1
+    states = [page_state(addr + i * PAGE_SIZE, pattern(i, i in redirtied)) for i in range(PAGES)]
+    side["surviving"] = [i for i, state in enumerate(states) if state == "kept"]
+    side["zero"] = [i for i, state in enumerate(states) if state == "zero"]
+    side["swap_kb"] = procfs.vma_kb_at(addr, "Swap")
+
+
+def observe_compare(sc: Syscalls) -> dict[str, Any]:
+    pin_to_current_cpu()
+    lazyfree = _side(sc, PRIVATE, advise=True)
+    droppable = _side(sc, DROPPABLE, advise=False)
+    for side in (lazyfree, droppable):
+        if "addr" in side:
+            _reclaim(sc, side)
+    return {"pages": PAGES, "redirtied": list(REDIRTIED), "lazyfree": lazyfree, "droppable": droppable}
+
+
+def _pages(indices: list[int]) -> str:
+    """Page indices as ranges, e.g. "0,8,16-23"."""
+    if not indices:
+        return "none"
+    spans: list[list[int]] = []
+    for index in sorted(indices):
+        if spans and index == spans[-1][1] + 1:
+            spans[-1][1] = index
+        else:
+            spans.append([index, index])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def compare_rows(rec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(measurement, MADV_FREE, MAP_DROPPABLE) rows for the side-by-side table."""
+    sides = (rec["lazyfree"], rec["droppable"])
+    if any(int(side.get("mmap_errno", 0)) for side in sides):
+        return [("mmap errno", str(sides[0].get("mmap_errno", 0)), str(sides[1].get("mmap_errno", 0)))]
+
+    def row(label: str, fmt: Any) -> tuple[str, str, str]:
+        return (label, fmt(sides[0]), fmt(sides[1]))
+
+    def fork_text(side: Mapping[str, Any]) -> str:
+        counts = side["fork_child_census"]
+        return f"{counts['kept']} kept, {counts['zero']} zero"
+
+    return [
+        row(
+            "advice",
+            lambda s: (
+                "MADV_FREE -> " + (str(s["advise_errno"]) if s["advise_errno"] else "0")
+                if s is sides[0]
+                else "none (implied)"
+            ),
+        ),
+        row("LazyFree: after advice", lambda s: f"{s['lazyfree_kb_after_advise']} kB"),
+        row(
+            f"LazyFree: after re-dirtying {_pages(rec['redirtied'])}",
+            lambda s: f"{s['lazyfree_kb_after_redirty']} kB",
+        ),
+        row("child after fork() reads", fork_text),
+        row("pages kept after MADV_PAGEOUT", lambda s: _pages(s["surviving"])),
+        row("pages zero after MADV_PAGEOUT", lambda s: _pages(s["zero"])),
+        row("Swap: after MADV_PAGEOUT", lambda s: f"{s['swap_kb']} kB"),
+    ]

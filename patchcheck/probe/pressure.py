@@ -1,0 +1,147 @@
+"""`--pressure`: fault a droppable range four times larger than a memory cgroup the probe makes for itself.
+
+The cgroup is created under the probe's own cgroup (v2 when its memory controller is already delegated there,
+else v1), limited, joined only by the observing child, and removed afterwards. Nothing else is changed: when
+that is not possible the observation is "skipped" with the reason.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from patchcheck.probe.child import run_in_child
+from patchcheck.probe.memory import PAGE_SIZE, census, fill
+from patchcheck.probe.syscalls import DROPPABLE, RW, Syscalls
+
+LIMIT = 16 << 20
+LENGTH = 4 * LIMIT
+
+
+@dataclass(frozen=True)
+class Cgroup:
+    version: str
+    path: Path
+
+    @property
+    def oom_file(self) -> Path:
+        return self.path / ("memory.events" if self.version == "v2" else "memory.oom_control")
+
+    def oom_kills(self) -> int:
+        for line in self.oom_file.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return 0
+
+
+def _mounts() -> list[tuple[str, str, str]]:
+    """(mount point, fs type, super options) of every cgroup mount."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        left, _, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if len(fields) > 4 and len(tail) >= 3 and tail[0] in ("cgroup", "cgroup2"):
+            found.append((fields[4], tail[0], tail[2]))
+    return found
+
+
+def _own_path(hierarchy: str) -> str | None:
+    """This process's cgroup path in the v2 hierarchy ('') or the v1 one holding `hierarchy`."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if (hierarchy == "" and controllers == "") or hierarchy in controllers.split(","):
+            return path
+    return None
+
+
+def find_parent() -> tuple[str, Path] | str:
+    """(version, directory to create our cgroup in), or the reason there is none."""
+    reasons = []
+    for mount, fstype, options in _mounts():
+        if fstype == "cgroup2":
+            own = _own_path("")
+            parent = Path(mount) / (own or "/").lstrip("/")
+            delegated = (parent / "cgroup.subtree_control").read_text().split() if own is not None else []
+            if "memory" in delegated and os.access(parent, os.W_OK):
+                return "v2", parent
+            reasons.append(f"cgroup v2 at {parent} does not delegate the memory controller")
+        elif "memory" in options.split(","):
+            own = _own_path("memory")
+            parent = Path(mount) / (own or "/").lstrip("/")
+            if own is not None and os.access(parent, os.W_OK):
+                return "v1", parent
+            reasons.append(f"cgroup v1 memory at {parent} is not writable")
+    return "; ".join(reasons) or "no cgroup memory controller mounted"
+
+
+@contextmanager
+def own_cgroup(version: str, parent: Path) -> Iterator[Cgroup]:
+    group = Cgroup(version, parent / f"patchcheck-probe-{os.getpid()}")
+    group.path.mkdir()
+    try:
+        limit_file = "memory.max" if version == "v2" else "memory.limit_in_bytes"
+        (group.path / limit_file).write_text(str(LIMIT))
+        if version == "v2" and (group.path / "memory.swap.max").exists():
+            (group.path / "memory.swap.max").write_text("0")
+        yield group
+    finally:
+        _remove(group.path)
+
+
+def _remove(path: Path) -> None:
+    # A task that just exited can take a moment to leave its cgroup.
+    for _ in range(50):
+        try:
+            path.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
+    path.rmdir()
+
+
+def _fault_in_cgroup(sc: Syscalls, group: Cgroup) -> dict[str, Any]:
+    sc.enter_child()
+    gc.disable()  # fewer copy-on-write faults of the interpreter's own heap, charged to the small cgroup
+    (group.path / "cgroup.procs").write_text(str(os.getpid()))
+    addr, error = sc.mmap(None, LENGTH, RW, DROPPABLE)
+    if error:
+        return {"mmap_errno": error}
+    pages = LENGTH // PAGE_SIZE
+    fill(addr, pages)
+    return {"mmap_errno": 0, "census": census(addr, pages)}
+
+
+def observe_pressure(sc: Syscalls, timeout: float) -> dict[str, Any]:
+    """Runs in the parent: makes the cgroup, lets one child fault in it, reads the OOM count, removes it."""
+    parent = find_parent()
+    if isinstance(parent, str):
+        return {"obs": "pressure", "outcome": "skipped", "detail": parent}
+    try:
+        with own_cgroup(*parent) as group:
+            rec = run_in_child("pressure", lambda: _fault_in_cgroup(sc, group), timeout)
+            oom_kills = group.oom_kills()
+    except OSError as exc:
+        return {"obs": "pressure", "outcome": "skipped", "detail": f"cannot use a memory cgroup here: {exc}"}
+    base = {"cgroup": group.version, "limit": LIMIT, "length": LENGTH, "oom_kills": oom_kills}
+    if rec.get("outcome") == "crashed":
+        # Killed by the OOM killer (or another signal): the claim's evidence, not an observer failure.
+        empty = {"kept": 0, "zero": 0, "other": 0}
+        return {
+            "obs": "pressure",
+            "outcome": "ok",
+            "mmap_errno": 0,
+            "census": empty,
+            "child_signal": rec["signal"],
+            **base,
+        }
+    if rec.get("outcome") != "ok":
+        return rec
+    rec.setdefault("census", {"kept": 0, "zero": 0, "other": 0})
+    return {**rec, **base, "child_signal": 0}

@@ -1,0 +1,103 @@
+"""`patchcheck probe` as hooks and CI bots call it: its lines, its JSON and its exit statuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from patchcheck.cli import app
+from patchcheck.probe import run as probe_run
+from patchcheck.probe.claims import CLAIMS
+from patchcheck.probe.syscalls import Syscalls
+
+
+def probe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "patchcheck", "probe", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_text_report_has_a_header_and_one_line_per_claim() -> None:
+    out = probe()
+    lines = out.stdout.splitlines()
+    assert lines[0] == f"patchcheck probe: kernel {platform.release()} ({platform.machine()}), host observer"
+    assert [line.split()[0] for line in lines[1:-1]] == [claim.id for claim in CLAIMS]
+    for line in lines[1:-1]:
+        assert line.split()[1] in {"PASS", "FAIL", "UNSUPPORTED", "SKIPPED"}
+    assert lines[-1].startswith(f"{len(CLAIMS)} claims: ")
+    assert out.returncode == (1 if any(" FAIL " in line for line in lines) else 0)
+    assert out.stderr == ""
+
+
+def test_json_report_for_tools() -> None:
+    out = probe("--format", "json", "--compare", "lazyfree")
+    document = json.loads(out.stdout)
+    assert document["kernel"]["release"] == platform.release()
+    assert [claim["id"] for claim in document["claims"]] == [claim.id for claim in CLAIMS]
+    assert {claim["status"] for claim in document["claims"]} <= {"pass", "fail", "unsupported", "skipped"}
+    assert document["compare"][0]["measurement"] == "advice"
+    assert {record["obs"] for record in document["observations"]} >= {
+        "kernel",
+        "map-droppable",
+        "vdso-getrandom",
+    }
+    assert out.returncode == (1 if document["summary"]["fail"] else 0)
+
+
+def test_compare_table_is_printed_side_by_side() -> None:
+    lines = probe("--compare", "lazyfree").stdout.splitlines()
+    table = lines[lines.index("") + 1 :]
+    assert table[0].split() == [
+        "MADV_FREE",
+        "vs",
+        "MAP_DROPPABLE",
+        "MADV_FREE",
+        "(lazyfree)",
+        "MAP_DROPPABLE",
+    ]
+    assert any(row.startswith("pages kept after MADV_PAGEOUT") for row in table)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the seccomp filter is written for x86-64")
+def test_simulated_kernel_without_droppable_exits_zero_with_unsupported() -> None:
+    out = probe(env={"PATCHCHECK_PROBE_SIMULATE": "seccomp-no-droppable"})
+    assert out.returncode == 0
+    assert "creation           UNSUPPORTED  mmap(MAP_DROPPABLE) refused with EINVAL" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["--compare", "swap"], {}),
+        (["--format", "yaml"], {}),
+        (["--timeout", "0"], {}),
+        ([], {"PATCHCHECK_PROBE_SIMULATE": "no-such-kernel"}),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(args: list[str], env: dict[str, str]) -> None:
+    out = probe(*args, env=env)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+class _AcceptsGrowsdown(Syscalls):
+    def mmap(self, addr: int | None, length: int, prot: int, flags: int) -> tuple[int, int]:
+        return super().mmap(addr, length, prot, flags & ~0x100)
+
+
+def test_a_failed_claim_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(probe_run.SIMULATIONS, "accepts-growsdown", _AcceptsGrowsdown)
+    result = CliRunner().invoke(app, ["probe"], env={"PATCHCHECK_PROBE_SIMULATE": "accepts-growsdown"})
+    assert result.exit_code == 1
+    assert "refuse-growsdown   FAIL         mmap(MAP_DROPPABLE|MAP_GROWSDOWN) was accepted" in result.stdout

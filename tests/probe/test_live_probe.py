@@ -1,0 +1,186 @@
+"""The probe on this machine's kernel (Linux >= 6.11 with MAP_DROPPABLE): each claim's real result."""
+
+from __future__ import annotations
+
+import errno
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from patchcheck.probe import pressure
+from patchcheck.probe.child import run_in_child
+from patchcheck.probe.claims import Status
+from patchcheck.probe.compare import PAGES, REDIRTIED
+from patchcheck.probe.run import ProbeOptions, ProbeReport, probe_host
+from patchcheck.probe.syscalls import (
+    DROPPABLE,
+    MADV_KEEPONFORK,
+    PRIVATE,
+    RW,
+    NoDroppableSyscalls,
+    Syscalls,
+    install_droppable_seccomp,
+)
+
+DROPPABLE_CLAIMS = (
+    "creation",
+    "smaps-companions",
+    "refuse-locked",
+    "refuse-hugetlb",
+    "refuse-growsdown",
+    "reclaim-drops",
+    "fork-wipe",
+    "fork-inherit",
+    "mlock-exempt",
+    "refuse-keeponfork",
+    "refuse-dodump",
+    "not-dumped",
+    "vdso-random",
+    "vdso-after-drop",
+)
+
+
+def _kernel_has_droppable() -> bool:
+    release = tuple(int(part) for part in platform.release().split(".")[:2])
+    return release >= (6, 11)
+
+
+pytestmark = pytest.mark.skipif(not _kernel_has_droppable(), reason="kernel older than 6.11")
+
+
+def by_claim(report: ProbeReport) -> dict[str, tuple[Status, str]]:
+    return {v.claim: (v.status, v.evidence) for v in report.verdicts}
+
+
+@pytest.fixture(scope="module")
+def default_run() -> dict[str, tuple[Status, str]]:
+    return by_claim(probe_host(ProbeOptions()))
+
+
+def test_default_run_passes_every_claim_and_skips_pressure(
+    default_run: dict[str, tuple[Status, str]],
+) -> None:
+    assert default_run.pop("oom-not-fatal") == (Status.SKIPPED, "memory pressure not requested (--pressure)")
+    failed = {claim: v for claim, v in default_run.items() if v[0] is not Status.PASS}
+    assert failed == {}
+
+
+def test_live_evidence_shows_the_values_read(default_run: dict[str, tuple[Status, str]]) -> None:
+    assert default_run["creation"][1].endswith("nr wf dd dp ('dp' on exactly that VMA, not its neighbours)")
+    assert "droppable 0 kept, 16 zero, 0 other of 16 pages, Swap: 0 kB" in default_run["reclaim-drops"][1]
+    assert "private control 16 kept" in default_run["reclaim-drops"][1]
+    assert default_run["refuse-locked"][1] == "mmap(MAP_DROPPABLE|MAP_LOCKED) -> EINVAL"
+    assert "VmLck 0 -> 0 kB, Locked: 0 kB" in default_run["mlock-exempt"][1]
+    assert "(MAP_DROPPABLE)" in default_run["vdso-params"][1]
+    assert "not checked (real core dump not requested (--coredump))" in default_run["not-dumped"][1]
+
+
+def test_coredump_in_a_temporary_directory() -> None:
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    before = set(Path.cwd().iterdir())
+    status, evidence = by_claim(probe_host(ProbeOptions(coredump=True)))["not-dumped"]
+    assert set(Path.cwd().iterdir()) == before  # the core went to a temporary directory, now removed
+    assert not list(Path(tempfile.gettempdir()).glob("patchcheck-core-*"))
+    if pattern.startswith("|") or "/" in pattern:
+        assert (status, "core_pattern" in evidence) == (Status.PASS, True)
+    else:
+        assert status is Status.PASS
+        assert "droppable segment p_filesz=0" in evidence
+        assert "private control p_filesz=16384" in evidence
+
+
+def test_pressure_uses_and_removes_its_own_cgroup() -> None:
+    parent = pressure.find_parent()
+    status, evidence = by_claim(probe_host(ProbeOptions(pressure=True)))["oom-not-fatal"]
+    if isinstance(parent, str):
+        assert (status, evidence) == (Status.SKIPPED, parent)
+        return
+    assert status is Status.PASS, evidence
+    assert "in a 16 MiB memory cgroup" in evidence
+    assert "OOM kills 0" in evidence
+    assert not list(parent[1].glob("patchcheck-probe-*"))
+
+
+def test_compare_lazyfree_measures_both_sides() -> None:
+    report = probe_host(ProbeOptions(compare="lazyfree"))
+    record = report.record("compare-lazyfree")
+    assert record is not None and record["outcome"] == "ok"
+    lazy, drop = record["lazyfree"], record["droppable"]
+    assert lazy["surviving"] == list(REDIRTIED)  # re-dirtied lazyfree pages are kept, clean ones dropped
+    assert drop["surviving"] == [] and drop["zero"] == list(range(PAGES))
+    assert lazy["fork_child_census"]["kept"] == PAGES
+    assert drop["fork_child_census"]["zero"] == PAGES
+    assert lazy["lazyfree_kb_after_advise"] > 0
+    assert drop["lazyfree_kb_after_advise"] == 0
+
+
+def _unsupported_everywhere(report: ProbeReport) -> None:
+    result = by_claim(report)
+    for claim in DROPPABLE_CLAIMS:
+        assert result[claim][0] is Status.UNSUPPORTED, (claim, result[claim])
+        assert "refused with EINVAL: kernel without MAP_DROPPABLE" in result[claim][1]
+    assert not report.failed
+
+
+def test_injected_syscall_layer_without_map_droppable_gives_unsupported() -> None:
+    _unsupported_everywhere(probe_host(ProbeOptions(syscalls=NoDroppableSyscalls(), coredump=True)))
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the seccomp filter is written for x86-64")
+def test_seccomp_filter_without_map_droppable_gives_unsupported() -> None:
+    report = probe_host(ProbeOptions(simulate="seccomp-no-droppable"))
+    _unsupported_everywhere(report)
+    assert report.probed == "host observer (simulated: seccomp-no-droppable)"
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the seccomp filter is written for x86-64")
+def test_seccomp_filter_refuses_only_droppable_mmaps() -> None:
+    def observe() -> dict[str, int]:
+        install_droppable_seccomp()
+        sc = Syscalls()
+        return {
+            "droppable": sc.mmap(None, 4096, RW, DROPPABLE)[1],
+            "private": sc.mmap(None, 4096, RW, PRIVATE)[1],
+        }
+
+    record = run_in_child("seccomp", observe, 5)
+    assert (record["droppable"], record["private"]) == (errno.EINVAL, 0)
+    assert Syscalls().mmap(None, 4096, RW, DROPPABLE)[1] == 0  # the parent is untouched
+
+
+class _CrashingMadvise(Syscalls):
+    """A kernel whose MADV_KEEPONFORK brings the process down."""
+
+    def madvise(self, addr: int, length: int, advice: int) -> int:
+        if advice == MADV_KEEPONFORK:
+            os.kill(os.getpid(), 11)
+        return super().madvise(addr, length, advice)
+
+
+def test_a_crash_fails_only_the_claims_of_that_observation() -> None:
+    report = probe_host(ProbeOptions(syscalls=_CrashingMadvise()))
+    result = by_claim(report)
+    for claim in ("refuse-keeponfork", "refuse-dodump"):
+        assert result[claim] == (
+            Status.FAIL,
+            "'madvise-refusals' observer crashed (signal 11) observer killed by SIGSEGV",
+        )
+    assert result["creation"][0] is Status.PASS
+    assert report.failed
+
+
+class _AcceptsLocked(Syscalls):
+    """A regression: MAP_LOCKED is silently dropped instead of refused."""
+
+    def mmap(self, addr: int | None, length: int, prot: int, flags: int) -> tuple[int, int]:
+        return super().mmap(addr, length, prot, flags & ~0x2000)
+
+
+def test_a_regression_fails_exactly_its_claim() -> None:
+    result = by_claim(probe_host(ProbeOptions(syscalls=_AcceptsLocked())))
+    failed = [claim for claim, (status, _) in result.items() if status is Status.FAIL]
+    assert failed == ["refuse-locked"]
+    assert result["refuse-locked"][1] == "mmap(MAP_DROPPABLE|MAP_LOCKED) was accepted (expected EINVAL)"
