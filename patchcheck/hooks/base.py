@@ -1,9 +1,11 @@
 """Which revision of the repository an outgoing patch should be checked against.
 
-A developer usually sends (or `b4 prep --check`s) patches whose commits are already on HEAD, so applying
-them to HEAD again would fail. When the patch is one of HEAD's recent commits (same `git patch-id`), it is
-checked against that commit's parent: exactly the tree the patch was written for, earlier patches of the
-series included. Otherwise it is checked against HEAD, where it is about to be applied.
+A developer usually sends (or `b4 prep --check`s) patches whose commits are already in the repository, so
+applying them to HEAD again would fail. When the patch is a commit of the repository (the commit named by
+git format-patch's `From <sha>` line, or one of HEAD's recent commits with the same subject, confirmed by
+`git patch-id`), it is checked against that commit's parent: exactly the tree the patch was written for,
+earlier patches of the series included. Otherwise it is checked against HEAD, where it is about to be
+applied.
 """
 
 from __future__ import annotations
@@ -74,10 +76,6 @@ def _parent_of(commit: str, repo: Path) -> str:
     return out.stdout.decode().strip() if out.returncode == 0 else EMPTY_TREE
 
 
-def _on_head(commit: str, repo: Path) -> bool:
-    return git(["merge-base", "--is-ancestor", commit, "HEAD"], cwd=repo).returncode == 0
-
-
 def base_revision(message: bytes, repo: Path) -> str:
     """The revision to check `message` against: the parent of its commit on HEAD, else HEAD."""
     wanted = _patch_id(message, repo)
@@ -86,7 +84,7 @@ def base_revision(message: bytes, repo: Path) -> str:
     named = _FROM_LINE.match(message)  # git format-patch's "From <commit> Mon Sep 17 ..." line
     if named:
         commit = named.group(1).decode()
-        if _on_head(commit, repo) and _commit_patch_id(commit, repo) == wanted:
+        if _commit_patch_id(commit, repo) == wanted:  # on any branch: the tree it was made from
             return _parent_of(commit, repo)
     subject = bare_subject(message)
     if subject:

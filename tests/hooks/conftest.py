@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -115,3 +116,8 @@ def repo(tmp_path: Path, home: Path) -> Iterator[Repo]:
     r.git("config", "user.email", "dev@example.invalid")
     r.commit("Initial kernel-shaped tree", {"include/linux/mm.h": MM_H, "fs/proc/task_mmu.c": TASK_MMU_C})
     yield r
+
+
+def foreign(patch: bytes) -> bytes:
+    """The patch as if made in someone else's repository: its From line names a commit we do not have."""
+    return re.sub(rb"\AFrom [0-9a-f]{40} ", b"From " + b"1234567" * 5 + b"89abc ", patch)

@@ -60,6 +60,40 @@ def test_b4_prep_check_passes_a_clean_series_configured_in_b4_config(repo: Repo)
     assert "Success: 2, Warning: 0, Error: 0" in log, log
 
 
+def am_check(repo: Repo, tmp_path: Path) -> str:
+    """`b4 am --check` of the prep series as a local thread mbox, at its base commit, offline."""
+    base = repo.git("rev-parse", "HEAD~2").stdout.strip()
+    paths = repo.format_patch("HEAD~2..HEAD", tmp_path / "thread", "--cover-letter", "--thread")
+    mbox = tmp_path / "thread.mbox"
+    mbox.write_bytes(b"".join(p.read_bytes() for p in paths))
+    repo.git("checkout", "-q", "--detach", base)
+    done = repo.run("b4", "--offline-mode", "am", "--check", "--no-cache", "-m", str(mbox),
+                    "-o", str(tmp_path / "am"), check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_b4_am_check_shows_our_lines(repo: Repo, tmp_path: Path) -> None:
+    prep_series(repo)
+    repo.git("config", "b4.am-perpatch-check-cmd", f"patchcheck hook b4 --tree {conflicting_tree(tmp_path)}")
+    log = am_check(repo, tmp_path)
+    assert len([ln for ln in log.splitlines() if "patchcheck: WARNING: not checked:" in ln]) == 2, log
+
+
+@needs_verify
+def test_b4_am_check_passes_the_first_patch_and_cannot_check_the_second_alone(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """b4 am hands over one patch at a time and HEAD lacks patch 1, which patch 2 needs: an honest warning."""
+    prep_series(repo)
+    repo.git("config", "b4.am-perpatch-check-cmd", "patchcheck hook b4")
+    log = am_check(repo, tmp_path).splitlines()
+    first = log.index("  [PATCH 1/2] mm: add VM_DEMO")
+    assert log[first + 1].endswith("patchcheck: passed all checks")
+    assert log[first + 2] == "  [PATCH 2/2] mm: explain VM_DEMO"
+    assert "patchcheck: WARNING: not checked:" in log[first + 3]
+
+
 def message_of(repo: Repo, rev: str, outdir: Path, *extra: str) -> list[tuple[str, EmailMessage]]:
     out = []
     for path in repo.format_patch(rev, outdir, *extra):

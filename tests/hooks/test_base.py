@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 from patchcheck.hooks.base import EMPTY_TREE, bare_subject, base_revision, has_diff, malformed_diff
-from tests.hooks.conftest import MM_H, Repo
+from tests.hooks.conftest import MM_H, Repo, foreign
 
 
 def two_commit_series(repo: Repo) -> tuple[str, str, str]:
@@ -17,7 +17,7 @@ def two_commit_series(repo: Repo) -> tuple[str, str, str]:
     return base, first, second
 
 
-def test_a_patch_already_on_head_is_checked_against_its_parent(repo: Repo, tmp_path: Path) -> None:
+def test_a_committed_patch_is_checked_against_its_parent(repo: Repo, tmp_path: Path) -> None:
     base, first, _second = two_commit_series(repo)
     p1, p2 = repo.format_patch(f"{base}..HEAD", tmp_path / "out", "--cover-letter")[1:]
     assert base_revision(p1.read_bytes(), repo.path) == base
@@ -39,11 +39,12 @@ def test_a_changed_patch_with_the_same_subject_is_not_the_commit(repo: Repo, tmp
     assert base_revision(altered, repo.path) == "HEAD"
 
 
-def test_a_patch_not_in_history_is_checked_against_head(repo: Repo, tmp_path: Path) -> None:
+def test_a_patch_not_in_the_repository_is_checked_against_head(repo: Repo, tmp_path: Path) -> None:
     base, _first, _second = two_commit_series(repo)
     p1 = repo.format_patch(f"{base}..HEAD", tmp_path / "out")[0]
     repo.git("reset", "-q", "--hard", base)
-    assert base_revision(p1.read_bytes(), repo.path) == "HEAD"
+    assert base_revision(foreign(p1.read_bytes()), repo.path) == "HEAD"
+
 
 
 def test_root_commit_uses_the_empty_tree(repo: Repo, tmp_path: Path) -> None:
@@ -73,3 +74,11 @@ def test_a_hunk_longer_than_its_header_says_is_malformed(repo: Repo, tmp_path: P
         + base64.encodebytes(broken.split(b"\n\n", 1)[1])
     )
     assert malformed_diff(encoded) == "malformed diff: Hunk is longer than expected"
+
+
+def test_a_patch_from_another_branch_is_checked_against_its_own_parent(repo: Repo, tmp_path: Path) -> None:
+    base, first, _second = two_commit_series(repo)
+    p2 = repo.format_patch(f"{base}..HEAD", tmp_path / "out")[1]
+    repo.git("branch", "-q", "topic")
+    repo.git("reset", "-q", "--hard", base)
+    assert base_revision(p2.read_bytes(), repo.path) == first

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hooks.conftest import MM_H, Repo
+from tests.hooks.conftest import MM_H, Repo, foreign
 from tests.hooks.e2e import needs_verify
 
 
@@ -63,7 +63,8 @@ def test_a_cover_letter_has_nothing_to_check_and_is_sent(repo: Repo, tmp_path: P
 
 def test_a_patch_that_does_not_apply_to_head_is_blocked(repo: Repo, tmp_path: Path) -> None:
     base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out")
-    # The branch moves on without the patch and the context it needs changes: it cannot be checked.
+    # A patch from elsewhere, and HEAD has changed the context it needs: it cannot be checked.
+    patch.write_bytes(foreign(patch.read_bytes()))
     repo.git("reset", "-q", "--hard", base)
     repo.commit("mm: renumber", {"include/linux/mm.h": MM_H.replace("0x00000008", "0x00000080")})
     done = send(repo, patch)
