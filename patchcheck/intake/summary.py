@@ -1,0 +1,135 @@
+"""The series summary `patchcheck verify` prints, as data (for JSON and for later layers) and as text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from patchcheck.intake.apply import AppliedState
+from patchcheck.intake.series import Patch, Series
+
+_VM_DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
+
+
+def vm_flag_definitions(patch: Patch) -> dict[str, str]:
+    """VM_* names whose `#define` the patch adds ("added"), changes ("changed") or drops ("removed")."""
+    plus: set[str] = set()
+    minus: set[str] = set()
+    for file in patch.files:
+        for hunk in file.hunks:
+            for line in hunk.lines:
+                match = _VM_DEFINE.match(line.text)
+                if match and line.kind == "+":
+                    plus.add(match.group(1))
+                elif match and line.kind == "-":
+                    minus.add(match.group(1))
+    verdicts = {name: "changed" if name in minus else "added" for name in plus}
+    verdicts.update({name: "removed" for name in minus - plus})
+    return dict(sorted(verdicts.items()))
+
+
+def series_vm_flags(series: Series) -> dict[str, str]:
+    flags: dict[str, str] = {}
+    for patch in series.patches:
+        for name, verdict in vm_flag_definitions(patch).items():
+            flags[name] = "changed" if name in flags and flags[name] != verdict else verdict
+    return dict(sorted(flags.items()))
+
+
+def summarize(series: Series, states: list[AppliedState] | None = None, tree_label: str | None = None
+              ) -> dict[str, Any]:
+    """Everything `verify` reports about the series, JSON-ready."""
+    by_index = {state.index: state for state in states or []}
+    stat = series.diffstat
+    return {
+        "source": series.source,
+        "version": series.revision,
+        "version_choice": series.version_choice,
+        "versions_seen": series.versions,
+        "expected": series.expected,
+        "complete": series.complete,
+        "missing": [f"{n}/{series.expected}" for n in series.missing],
+        "missing_summary": series.missing_summary(),
+        "cover_letter": series.cover.subject.full if series.cover else None,
+        "base_commit": series.base_commit,
+        "tree": tree_label,
+        "diffstat": {"files": stat.files, "insertions": stat.insertions, "deletions": stat.deletions},
+        "files": series.files,
+        "vm_flags": series_vm_flags(series),
+        "duplicates": [
+            {"patch": f"{d.counter}/{series.expected}", "kept": d.kept, "other": d.other,
+             "same_content": d.same_content} for d in series.duplicates
+        ],
+        "backfilled_from_previous_version": [f"{n}/{series.expected}" for n in series.backfilled],
+        "notes": series.notes,
+        "patches": [_patch_summary(i, p, by_index.get(i)) for i, p in enumerate(series.patches)],
+    }
+
+
+def _patch_summary(index: int, patch: Patch, state: AppliedState | None) -> dict[str, Any]:
+    stat = patch.diffstat
+    return {
+        "patch": patch.label,
+        "title": patch.title,
+        "message_id": patch.message_id,
+        "author": patch.author,
+        "patch_id": patch.patch_id,
+        "reconstructed_from_quote": patch.reconstructed_from_quote,
+        "diffstat": {"files": stat.files, "insertions": stat.insertions, "deletions": stat.deletions},
+        "files": [
+            {"path": f.path, "old_path": f.old_path, "status": f.status, "binary": f.binary,
+             "insertions": f.added, "deletions": f.removed, "hunks": len(f.hunks)} for f in patch.files
+        ],
+        "trailers": [str(t) for t in patch.trailers],
+        "review_trailers": [{"trailer": str(t), "from": t.source} for t in patch.review_trailers],
+        "vm_flags": vm_flag_definitions(patch),
+        "unusable": [f"{u.what}: {u.reason}" for u in patch.diff.unusable],
+        "notes": patch.notes,
+        "applied": state is not None,
+        "not_checked": list(state.unchecked) if state else [],
+        "skipped": list(state.skipped) if state else [],
+        "changed_lines": {k: v for k, v in state.changed_ranges().items()} if state else {},
+    }
+
+
+def render_text(summary: dict[str, Any]) -> str:
+    lines = []
+    versions = ", ".join(f"v{v}" for v in summary["versions_seen"])
+    head = f"series v{summary['version']} ({summary['version_choice']}; seen: {versions})"
+    lines.append(f"{head}: {len(summary['patches'])} of {summary['expected']} patches")
+    if summary["missing_summary"]:
+        lines.append(f"  {summary['missing_summary']}")
+    if summary["cover_letter"]:
+        lines.append(f"  cover letter: {summary['cover_letter']}")
+    if summary["base_commit"]:
+        lines.append(f"  base-commit: {summary['base_commit']}")
+    for patch in summary["patches"]:
+        stat = patch["diffstat"]
+        quoted = patch["reconstructed_from_quote"]
+        mark = " [reconstructed from a quote; whitespace ignored]" if quoted else ""
+        files = f"{stat['files']} file{'' if stat['files'] == 1 else 's'}"
+        lines.append(f"  [{patch['patch']}] {patch['title']}{mark}: {files}, "
+                     f"+{stat['insertions']} -{stat['deletions']}")
+        for trailer in patch["review_trailers"]:
+            lines.append(f"      {trailer['trailer']} (from a reply)")
+        if summary["tree"]:
+            lines.extend(f"      not checked (absent from the tree): {item}" for item in patch["not_checked"])
+        lines.extend(f"      skipped: {item}" for item in patch["skipped"])
+        lines.extend(f"      note: {item}" for item in patch["notes"])
+    for dup in summary["duplicates"]:
+        how = "same content" if dup["same_content"] else "DIFFERENT content"
+        lines.append(f"  patch {dup['patch']} sent twice ({how}): kept {dup['kept']}, also {dup['other']}")
+    if summary["backfilled_from_previous_version"]:
+        borrowed = ", ".join(summary["backfilled_from_previous_version"])
+        lines.append(f"  taken from the previous version: {borrowed}")
+    lines.extend(f"  note: {note}" for note in summary["notes"])
+    stat = summary["diffstat"]
+    lines.append(f"files ({stat['files']}), {stat['insertions']} insertions(+), "
+                 f"{stat['deletions']} deletions(-):")
+    lines.extend(f"  {path}" for path in summary["files"])
+    flags = summary["vm_flags"]
+    named = ", ".join(f"{k} ({v})" for k, v in flags.items())
+    lines.append(f"VM_* definitions: {named or 'none'}")
+    tree = summary["tree"] or "no tree (only the diffs were read)"
+    lines.append(f"applied to: {tree}")
+    return "\n".join(lines)

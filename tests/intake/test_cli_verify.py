@@ -1,0 +1,82 @@
+"""`patchcheck verify` as users and hooks run it: output, formats, stdin, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .helpers import EXAMPLE_SERIES, EXAMPLE_TREE, MAIL, REPO
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "patchcheck", *args], capture_output=True, input=stdin,
+                          cwd=REPO, check=False)
+
+
+def test_readme_example_command() -> None:
+    out = run("verify", "fixtures/example/series.mbox", "--tree", "fixtures/example/tree")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    assert text.startswith("series v2 (only version; seen: v2): 2 of 2 patches\n")
+    assert "files (5), 24 insertions(+), 1 deletions(-):" in text
+    assert "VM_* definitions: VM_SCRATCH (added), VM_SCRATCH_BIT (added)" in text
+    assert f"applied to: {EXAMPLE_TREE.resolve()}" in text
+
+
+def test_json_format_and_stdin() -> None:
+    out = run("verify", "-", "--format", "json", stdin=EXAMPLE_SERIES.read_bytes())
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["version"] == 2 and summary["complete"] and summary["tree"] is None
+    assert summary["diffstat"] == {"files": 5, "insertions": 24, "deletions": 1}
+    assert summary["vm_flags"] == {"VM_SCRATCH": "added", "VM_SCRATCH_BIT": "added"}
+    assert [p["patch"] for p in summary["patches"]] == ["1/2", "2/2"]
+
+
+def test_version_option_on_a_thread() -> None:
+    out = run("verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "1", "--format", "json")
+    summary = json.loads(out.stdout)
+    assert summary["version"] == 1 and summary["version_choice"] == "as requested"
+
+
+def test_ignore_whitespace_option(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "include/linux").mkdir(parents=True)
+    original = (EXAMPLE_TREE / "include/linux/mm.h").read_text()
+    (tree / "include/linux/mm.h").write_text(original.replace("#define VM_DROPPABLE\t\tVM_NONE",
+                                                              "#define VM_DROPPABLE  VM_NONE"))
+    strict = run("verify", str(MAIL / "single.patch"), "--tree", str(tree))
+    assert strict.returncode == 0  # patch 1 does not touch that line
+    second = run("verify", str(EXAMPLE_SERIES), "--tree", str(tree))
+    assert second.returncode == 2 and b"include/linux/mm.h: hunk #1" in second.stderr
+    lenient = run("verify", str(EXAMPLE_SERIES), "--tree", str(tree), "--ignore-whitespace")
+    assert lenient.returncode == 0, lenient.stderr
+
+
+def test_patch_that_does_not_apply_exits_2_without_traceback() -> None:
+    out = run("verify", str(MAIL / "does-not-apply.patch"), "--tree", str(EXAMPLE_TREE))
+    assert out.returncode == 2
+    err = out.stderr.decode()
+    assert err.startswith("patchcheck: error: patch 1/1 ")
+    assert "Traceback" not in err and "hunk #1" in err
+
+
+def test_bad_inputs_exit_2_with_one_line() -> None:
+    for args in (["verify", "/nonexistent.mbox"], ["verify", str(EXAMPLE_SERIES), "--tree", "/nonexistent"],
+                 ["verify", str(MAIL / "path-traversal.patch")],
+                 ["verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "7"],
+                 ["verify", str(EXAMPLE_SERIES), "--format", "xml"],
+                 ["verify", str(EXAMPLE_SERIES), "--tree", str(EXAMPLE_TREE), "--rev", "no-such-rev"]):
+        out = run(*args)
+        assert out.returncode == 2, args
+        assert b"Traceback" not in out.stderr
+
+
+def test_reconstructed_quote_is_said_so() -> None:
+    out = run("verify", str(MAIL / "mangled-quote.txt"), "--tree", str(EXAMPLE_TREE))
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    assert "[reconstructed from a quote; whitespace ignored]" in text
+    assert "1 of 2 patches absent: 1/2" in text
