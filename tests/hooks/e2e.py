@@ -1,25 +1,51 @@
-"""Helpers for the end-to-end hook tests: is a working `patchcheck verify` on this branch yet?"""
+"""End-to-end hook tests: does `patchcheck verify` on this branch print the report JSON yet?"""
 
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
+
+_PROBE_PATCH = """\
+From: Dev Eloper <dev@example.invalid>
+Subject: [PATCH] a: add a line
+
+---
+diff --git a/a.txt b/a.txt
+--- a/a.txt
++++ b/a.txt
+@@ -1 +1,2 @@
+ one
++two
+"""
 
 
 @functools.cache
 def verify_ready() -> bool:
-    """The hooks drive `patchcheck verify SOURCE --tree DIR --rev REV --format json` (issue 2). Until that
-    command exists on the branch, the end-to-end tests that need it to succeed are skipped, never faked."""
-    out = subprocess.run(
-        [sys.executable, "-m", "patchcheck", "verify", "--help"], capture_output=True, text=True, check=False
-    )
-    return out.returncode == 0 and "--rev" in out.stdout and "--format" in out.stdout
+    """The hooks drive `patchcheck verify SOURCE --tree DIR --rev REV --format json` and read the report
+    JSON (patchcheck/report/schema/report-v1.schema.json) it prints. Until verify prints that, the end-to-end
+    tests that need a successful check are skipped, never faked."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp)
+        (tree / "a.txt").write_text("one\n")
+        (tree / "p.patch").write_text(_PROBE_PATCH)
+        out = subprocess.run(
+            [sys.executable, "-m", "patchcheck", "verify", str(tree / "p.patch"), "--tree", str(tree),
+             "--format", "json"],
+            capture_output=True, text=True, check=False,
+        )
+    try:
+        return out.returncode == 0 and json.loads(out.stdout).get("format") == "patchcheck-report"
+    except (ValueError, AttributeError):
+        return False
 
 
 needs_verify = pytest.mark.skipif(
     "not __import__('tests.hooks.e2e', fromlist=['verify_ready']).verify_ready()",
-    reason="patchcheck verify with --tree/--rev/--format json is not on this branch yet",
+    reason="patchcheck verify does not print the patchcheck-report JSON on this branch yet",
 )
