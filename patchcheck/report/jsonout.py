@@ -55,6 +55,7 @@ def to_json(
         "version": FORMAT_VERSION,
         "tool": {"name": "patchcheck", "version": __version__},
         "source": summary.source,
+        "series": summary.data,
         "summary": {
             "lines": list(summary.lines),
             "patches": [
@@ -111,6 +112,7 @@ def from_json(data: Any) -> tuple[Report, SeriesSummary]:
                 for p in data["summary"]["patches"]
             ),
             source=data["source"],
+            data=data["series"],
         )
         report = Report(findings=findings, skipped=list(data["skipped"]), notes=list(data["notes"]))
     except (KeyError, TypeError, ValueError) as exc:

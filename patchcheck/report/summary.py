@@ -6,8 +6,8 @@ The caller (verify, audit) builds these; renderers only read them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from patchcheck.report.finding import Severity
 
@@ -28,6 +28,8 @@ class SeriesSummary:
     lines: tuple[str, ...] = ()  # e.g. ("v16 of 'mm: add MAP_DROPPABLE', patch 1/5 (4 absent)", ...)
     patches: tuple[PatchRef, ...] = ()
     source: str | None = None  # what was read: a path, "-" for standard input
+    # The caller's structured summary (verify: version, parts, diffstat, ...), passed through to JSON as-is.
+    data: dict[str, Any] | None = field(default=None, compare=False)
 
     def patch(self, index: int | None) -> PatchRef | None:
         if index is None:

@@ -40,6 +40,7 @@ def summary() -> SeriesSummary:
         lines=("v2 of 'mm: add VM_DEMO', 2 patches, 3 files, +20 -1",),
         patches=(PatchRef(1, "mm: add VM_DEMO", "<1@example>"), PatchRef(2, "proc: show VM_DEMO", None)),
         source="series.mbox",
+        data={"version": 2, "expected": 2, "missing": []},
     )
 
 
