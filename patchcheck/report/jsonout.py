@@ -57,6 +57,7 @@ def to_json(
         "source": summary.source,
         "series": summary.data,
         "summary": {
+            "total": summary.total,
             "lines": list(summary.lines),
             "patches": [
                 {"index": p.index, "subject": p.subject, "message_id": p.message_id} for p in summary.patches
@@ -112,6 +113,7 @@ def from_json(data: Any) -> tuple[Report, SeriesSummary]:
                 for p in data["summary"]["patches"]
             ),
             source=data["source"],
+            total=data["summary"]["total"],
             data=data["series"],
         )
         report = Report(findings=findings, skipped=list(data["skipped"]), notes=list(data["notes"]))

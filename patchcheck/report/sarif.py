@@ -96,7 +96,7 @@ def _result(finding: Finding, rule_index: int, summary: SeriesSummary) -> dict[s
         ref = summary.patch(finding.patch)
         properties["patch"] = {
             "index": finding.patch,
-            "total": len(summary.patches) or None,
+            "total": summary.series_total or None,
             "subject": ref.subject if ref else None,
             "messageId": ref.message_id if ref else None,
         }

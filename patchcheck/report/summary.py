@@ -16,7 +16,7 @@ from patchcheck.report.finding import Severity
 class PatchRef:
     """One patch of the series, so findings can name the patch that introduced them."""
 
-    index: int  # 1-based, as Finding.patch
+    index: int  # the patch's number in its series ("3" of [PATCH 3/5]), as Finding.patch
     subject: str
     message_id: str | None = None
 
@@ -28,6 +28,7 @@ class SeriesSummary:
     lines: tuple[str, ...] = ()  # e.g. ("v16 of 'mm: add MAP_DROPPABLE', patch 1/5 (4 absent)", ...)
     patches: tuple[PatchRef, ...] = ()
     source: str | None = None  # what was read: a path, "-" for standard input
+    total: int | None = None  # patches the series announces (5 for [PATCH 3/5]); default: len(patches)
     # The caller's structured summary (verify: version, parts, diffstat, ...), passed through to JSON as-is.
     data: dict[str, Any] | None = field(default=None, compare=False)
 
@@ -36,8 +37,12 @@ class SeriesSummary:
             return None
         return next((p for p in self.patches if p.index == index), None)
 
+    @property
+    def series_total(self) -> int:
+        return self.total if self.total is not None else len(self.patches)
+
     def patch_label(self, index: int) -> str:
-        total = len(self.patches)
+        total = self.series_total
         ref = self.patch(index)
         head = f"patch {index}/{total}" if total else f"patch {index}"
         return f"{head}: {ref.subject}" if ref and ref.subject else head

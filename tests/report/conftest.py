@@ -39,7 +39,9 @@ def summary() -> SeriesSummary:
     return SeriesSummary(
         lines=("v2 of 'mm: add VM_DEMO', 2 patches, 3 files, +20 -1",),
         patches=(PatchRef(1, "mm: add VM_DEMO", "<1@example>"), PatchRef(2, "proc: show VM_DEMO", None)),
+        # 3 of 5 patches absent
         source="series.mbox",
+        total=5,
         data={"version": 2, "expected": 2, "missing": []},
     )
 

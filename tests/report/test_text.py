@@ -21,9 +21,9 @@ def test_text_groups_by_patch_in_order_with_summary_and_totals(
     lines = text.splitlines()
     assert lines[0] == "v2 of 'mm: add VM_DEMO', 2 patches, 3 files, +20 -1"
     # series-wide findings first, then patch 1, then patch 2 sorted by line
-    assert lines.index("series") < lines.index("patch 1/2: mm: add VM_DEMO")
-    assert lines.index("patch 1/2: mm: add VM_DEMO") < lines.index("patch 2/2: proc: show VM_DEMO")
-    p2 = lines.index("patch 2/2: proc: show VM_DEMO")
+    assert lines.index("series") < lines.index("patch 1/5: mm: add VM_DEMO")
+    assert lines.index("patch 1/5: mm: add VM_DEMO") < lines.index("patch 2/5: proc: show VM_DEMO")
+    p2 = lines.index("patch 2/5: proc: show VM_DEMO")
     assert lines[p2 + 1] == (
         "  fs/proc/task_mmu.c:38: error: VM_DEMO is a bit under CONFIG_PPC32 but its mnemonic "
         "needs CONFIG_64BIT [PC201]"
