@@ -12,7 +12,7 @@ import typer
 from patchcheck.cli.options import ConfigOption, DisableOption, FailOnOption, output_options
 from patchcheck.errors import EXIT_CLEAN, EXIT_USAGE
 from patchcheck.hooks import install as installer
-from patchcheck.hooks.checks import check_b4_series, check_message
+from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, check_message
 from patchcheck.report.b4 import review_entry, review_error_entry
 from patchcheck.report.policy import exit_status, failing
 from patchcheck.report.style import Painter, colour_enabled
@@ -126,7 +126,7 @@ def b4_review(
     if series:
         outcome = check_b4_series(message, tree=tree, disable=opts.disable)
     else:
-        outcome = check_message(message, tree=tree, disable=opts.disable)
+        outcome = check_b4_review_patch(message, tree=tree, disable=opts.disable)
     if outcome is None:
         entry = review_error_entry("nothing to check: no diff in this message", status="pass")
     elif outcome.report is None:

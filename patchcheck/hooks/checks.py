@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from patchcheck.hooks.base import base_revision, has_diff, malformed_diff
@@ -78,3 +80,31 @@ def check_b4_series(
     else:
         outcome = run_verify(mbox, tree=toplevel(), rev=base)
     return _filtered(outcome, disable)
+
+
+def _message_id(message: bytes) -> str | None:
+    parsed = email.message_from_bytes(message, policy=email.policy.default)
+    value = str(parsed.get("message-id", "") or "").strip().strip("<>").strip()
+    return value or None
+
+
+def check_b4_review_patch(
+    message: bytes, *, tree: Path | None, disable: tuple[str, ...]
+) -> VerifyOutcome | None:
+    """One patch of a series b4 tracks: verify the whole thread at its base commit and keep what this patch
+    introduced, so that patch k is checked on top of patches 1..k-1 whatever HEAD is. Without a tracked
+    thread (or when the patch is not in it), check the message alone."""
+    thread, msgid = b4_thread(), _message_id(message)
+    if thread is None or msgid is None or tree is not None or not has_diff(message):
+        return check_message(message, tree=tree, disable=disable)
+    mbox, base = thread
+    outcome = run_verify(mbox, tree=toplevel(), rev=base)
+    if outcome.report is None or outcome.summary is None:
+        return outcome
+    number = next(
+        (p.index for p in outcome.summary.patches if (p.message_id or "").strip("<>") == msgid), None
+    )
+    if number is None:
+        return check_message(message, tree=tree, disable=disable)
+    mine = [f for f in outcome.report.findings if f.patch == number]
+    return _filtered(replace(outcome, report=replace(outcome.report, findings=mine)), disable)

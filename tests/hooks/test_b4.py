@@ -151,6 +151,32 @@ def test_b4_review_passes_a_clean_patch(
     assert [r[0]["status"] for r in results.values()] == ["pass", "pass"], results
 
 
+def track_thread(repo: Repo, tmp_path: Path, base: str) -> Path:
+    """What b4 review hands to check commands: the thread as a git blob, named with the base commit."""
+    paths = repo.format_patch("HEAD~2..HEAD", tmp_path / "tracked", "--cover-letter", "--thread")
+    thread = b"".join(p.read_bytes() for p in paths)
+    blob = repo.run("git", "hash-object", "-w", "--stdin", stdin=thread).stdout.strip()
+    tracking = tmp_path / "tracking.json"
+    tracking.write_text(json.dumps({"series": {"thread-blob": blob, "base-commit": base}}))
+    return tracking
+
+
+@needs_verify
+def test_b4_review_checks_a_later_patch_on_top_of_the_earlier_ones(
+    repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    base = repo.head()
+    prep_series(repo)
+    tracking = track_thread(repo, tmp_path, base)
+    second = message_of(repo, "HEAD~2..HEAD", tmp_path / "out", "--thread")[1]
+    repo.git("checkout", "-q", "--detach", base)  # HEAD lacks patch 1, which patch 2 needs
+    (alone,) = b4_checks.run_perpatch_checks([second], [REVIEW], str(repo.path))[second[0]]
+    assert alone["status"] == "warn" and "does not apply" in alone["summary"]
+    monkeypatch.setenv("B4_TRACKING_FILE", str(tracking))
+    (tracked,) = b4_checks.run_perpatch_checks([second], [REVIEW], str(repo.path))[second[0]]
+    assert tracked["status"] == "pass", tracked
+
+
 @needs_verify
 def test_b4_review_series_checks_the_thread_b4_tracks(
     repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
