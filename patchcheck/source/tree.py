@@ -103,20 +103,29 @@ class GitRevisionTree:
         if out.returncode != 0:
             raise InputError(f"{rev!r} is not a revision of the git repository {str(root)!r}")
         self.tree_id = out.stdout.strip()
-        self._files: set[str] | None = None
+        self._files: dict[str, str] | None = None  # path -> blob id
 
     @property
     def label(self) -> str:
         return f"{self.root} at {self.rev}"
 
-    def _all_files(self) -> set[str]:
+    def _all_files(self) -> dict[str, str]:
         if self._files is None:
             out = subprocess.run(
-                ["git", "-C", str(self.root), "ls-tree", "-r", "-z", "--name-only", self.tree_id],
+                ["git", "-C", str(self.root), "ls-tree", "-r", "-z", self.tree_id],
                 capture_output=True, check=True,
             )
-            self._files = {p.decode("utf-8", "surrogateescape") for p in out.stdout.split(b"\0") if p}
+            files: dict[str, str] = {}
+            for entry in out.stdout.split(b"\0"):
+                meta, _, name = entry.partition(b"\t")
+                if name:
+                    files[name.decode("utf-8", "surrogateescape")] = meta.split()[-1].decode("ascii")
+            self._files = files
         return self._files
+
+    def blob_id(self, path: str) -> str | None:
+        """The git object id of a file: a stamp that changes exactly when its content does."""
+        return self._all_files().get(safe_relpath(path))
 
     def read_bytes(self, path: str) -> bytes | None:
         path = safe_relpath(path)

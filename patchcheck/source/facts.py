@@ -1,0 +1,270 @@
+"""Configuration facts from Kconfig, and questions about guards answered Yes / No / Unresolved.
+
+Facts (all read from the tree's Kconfig files, encoded lazily: only symbols reachable from a question):
+- exactly one architecture is built (the arch/NAME directories with a Kconfig);
+- a file is read only where some `source` of it is reached (the top-level `source "arch/$(SRCARCH)/Kconfig"`
+  ties everything under arch/A/ to architecture A);
+- a symbol is set only where one of its definitions is visible (file reached, `if`/menu/`depends on`
+  conditions hold) and, for a definition without a prompt, its default is y; or where something selects it;
+- a visible prompt-less definition whose default is y sets it; `select` sets its target;
+- members of one `choice` exclude each other;
+- an int symbol compared with a constant (`CONFIG_ARCH_PKEY_BITS > 3`) takes the default of the definition
+  that applies, reads as 0 when unset, and is unknown when the user sets it (a prompt).
+
+Questions about formulas with `Opaque` atoms (VM_* values, arch-header macros) are answered only when the
+answer does not depend on them; otherwise "unresolved".
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+from collections.abc import Callable, Iterable
+from enum import Enum
+
+from patchcheck.source.cache import DiskCache
+from patchcheck.source.guards import (
+    FALSE,
+    TRUE,
+    Arch,
+    Atom,
+    Cmp,
+    Formula,
+    Opaque,
+    Sym,
+    atoms,
+    conj,
+    disj,
+    iff_f,
+    implies_f,
+    neg,
+    substitute,
+)
+from patchcheck.source.kconfig import Definition, as_formula, cond_formula, parse_expr
+from patchcheck.source.kconfig_tree import KconfigDB, cached_kconfig_key, load_kconfig, load_kconfig_keyed
+from patchcheck.source.sat import SatSession, SatState
+from patchcheck.source.tree import SourceTree
+
+_MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
+
+
+class Answer(Enum):
+    YES = "yes"
+    NO = "no"
+    UNRESOLVED = "unresolved"
+
+    def __bool__(self) -> bool:  # `if facts.implies(a, b):` means "proven"
+        return self is Answer.YES
+
+    def negated(self) -> Answer:
+        return {Answer.YES: Answer.NO, Answer.NO: Answer.YES}.get(self, Answer.UNRESOLVED)
+
+
+def _file_var(path: str) -> Sym:
+    return Sym(f"@{path}")
+
+
+class ConfigFacts:
+    """Facts about which configurations exist; decides satisfiability, implication, equivalence, overlap."""
+
+    def __init__(self, db: KconfigDB | Callable[[], KconfigDB], cache: DiskCache | None = None,
+                 key: str | None = None) -> None:
+        """`db` may be a loader, called only when a question needs a fact not in the saved state.
+
+        With a `cache` and the database's `key`, the encoded facts are saved at exit and restored next time.
+        """
+        self._db = db if isinstance(db, KconfigDB) else None
+        self._loader = db if not isinstance(db, KconfigDB) else None
+        self._cache, self._key = cache, key
+        self._dirty = False
+        self._done: set[Atom] = set()
+        saved = cache.get("facts", key) if cache is not None and key is not None else None
+        if isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState):
+            self._sat, self._done = SatSession(saved[0]), set(saved[1])
+            return
+        self._sat = SatSession()
+        arch_atoms = [Arch(a) for a in self.db.arches]
+        if arch_atoms:
+            self._sat.assert_formula(disj(*arch_atoms))
+            for i, a in enumerate(arch_atoms):
+                for b in arch_atoms[i + 1:]:
+                    self._sat.assert_formula(disj(neg(a), neg(b)))
+        self._mark_dirty()
+
+    @classmethod
+    def from_tree(cls, tree: SourceTree, cache: DiskCache | None = None) -> ConfigFacts:
+        cache = cache or DiskCache()
+        key = cached_kconfig_key(tree, cache)
+        if key is not None:
+            return cls(lambda: load_kconfig(tree, cache), cache, key)
+        key, db = load_kconfig_keyed(tree, cache)
+        return cls(db, cache, key)
+
+    @property
+    def db(self) -> KconfigDB:
+        if self._db is None:
+            assert self._loader is not None
+            self._db = self._loader()
+        return self._db
+
+    def _mark_dirty(self) -> None:
+        if not self._dirty and self._cache is not None and self._key is not None:
+            self._dirty = True
+            atexit.register(self.persist)
+
+    def persist(self) -> None:
+        """Save the encoded facts (done automatically at exit when something new was encoded)."""
+        if self._dirty and self._cache is not None and self._key is not None:
+            self._cache.put("facts", self._key, (self._sat.state(), frozenset(self._done)))
+            self._dirty = False
+            atexit.unregister(self.persist)
+
+    # -- questions -------------------------------------------------------------------------------------
+    def satisfiable(self, f: Formula) -> Answer:
+        """YES: some configuration makes `f` true whatever the opaque atoms are; NO: no configuration can,
+        whatever they are; UNRESOLVED: it depends on them."""
+        self._ensure(atoms(f))
+        if self._sat.solve([self._sat.literal(f)]) is None:
+            return Answer.NO
+        opaque = sorted({a for a in atoms(f) if isinstance(a, Opaque)}, key=lambda a: a.text)
+        if not opaque:
+            return Answer.YES
+        if len(opaque) > _MAX_OPAQUE:
+            return Answer.UNRESOLVED
+        # is there a configuration in which f holds for every value of the opaque atoms?
+        every_value = conj(*(_assign(f, dict(zip(opaque, values, strict=True)))
+                             for values in itertools.product((False, True), repeat=len(opaque))))
+        found = self._sat.solve([self._sat.literal(every_value)]) is not None
+        return Answer.YES if found else Answer.UNRESOLVED
+
+    def implies(self, a: Formula, b: Formula) -> Answer:
+        return self.satisfiable(conj(a, neg(b))).negated()
+
+    def equivalent(self, a: Formula, b: Formula) -> Answer:
+        forward, backward = self.implies(a, b), self.implies(b, a)
+        if Answer.NO in (forward, backward):
+            return Answer.NO
+        return Answer.YES if forward is backward is Answer.YES else Answer.UNRESOLVED
+
+    def overlap(self, a: Formula, b: Formula) -> Answer:
+        """Can both hold in one configuration?"""
+        return self.satisfiable(conj(a, b))
+
+    def witness(self, f: Formula) -> dict[str, str | bool] | None:
+        """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence."""
+        self._ensure(atoms(f))
+        model = self._sat.solve([self._sat.literal(f)])
+        if model is None:
+            return None
+        shown: dict[str, str | bool] = {}
+        for atom, value in model.items():
+            if isinstance(atom, Arch) and value:
+                shown["ARCH"] = atom.name
+        for atom in atoms(f):
+            if isinstance(atom, Sym) and not _internal(atom):
+                shown[f"CONFIG_{atom.name}"] = model.get(atom, False)
+        return shown
+
+    @property
+    def has_kconfig(self) -> bool:
+        """False for a tree without Kconfig files: then nothing is known and every symbol is free."""
+        return bool(self.db.packed_definitions)
+
+    def symbol_exists(self, name: str) -> bool:
+        return self.db.exists(name)
+
+    # -- facts -----------------------------------------------------------------------------------------
+    def _ensure(self, pending: Iterable[Atom]) -> None:
+        work = [a for a in pending if a not in self._done]
+        while work:
+            atom = work.pop()
+            if atom in self._done:
+                continue
+            self._done.add(atom)
+            self._mark_dirty()
+            for fact in self._facts(atom):
+                self._sat.assert_formula(fact)
+                work.extend(a for a in atoms(fact) if a not in self._done)
+
+    def _facts(self, atom: Atom) -> list[Formula]:
+        if isinstance(atom, Sym) and atom.name.startswith("@"):
+            return [self._file_fact(atom.name[1:])]
+        if isinstance(atom, Sym):
+            return self._symbol_facts(atom.name)
+        if isinstance(atom, Cmp):
+            return self._cmp_facts(atom)
+        return []
+
+    def _file_fact(self, path: str) -> Formula:
+        sites = self.db.sourced_from.get(path, [])
+        reached = disj(*(conj(_file_var(p) if p else TRUE, *(cond_formula(c) for c in conds),
+                              Arch(arch) if arch else TRUE)
+                         for p, conds, arch in sites))
+        return iff_f(_file_var(path), reached)
+
+    def _visible(self, d: Definition) -> Formula:
+        return conj(_file_var(d.path), d.depends_formula())
+
+    def _symbol_facts(self, name: str) -> list[Formula]:
+        if not self.has_kconfig:
+            return []
+        sym = Sym(name)
+        defs = self.db.definitions_of(name)
+        selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
+                     for s, cond in self.db.selectors_of(name)]
+        facts = [implies_f(sel, sym) for sel in selectors]
+        ways: list[Formula] = []
+        for d in defs:
+            visible = self._visible(d)
+            for other in self.db.choice_members(d):
+                facts.append(disj(neg(sym), neg(Sym(other))))
+            if d.kind in ("int", "hex", "string"):
+                ways.append(visible)
+                if not d.prompt and d.defaults:
+                    facts.append(implies_f(visible, sym))
+                continue
+            if d.prompt:
+                ways.append(visible)
+                continue
+            value = _bool_default(d)
+            ways.append(conj(visible, value))
+            facts.append(implies_f(conj(visible, value), sym))
+        facts.append(implies_f(sym, disj(*ways, *selectors)))
+        return facts
+
+    def _cmp_facts(self, cmp: Cmp) -> list[Formula]:
+        sym = Sym(cmp.name)
+        facts = [disj(sym, cmp if cmp.holds_for(0) else neg(cmp))]  # unset reads as 0
+        for d in self.db.definitions_of(cmp.name):
+            if d.prompt or d.kind not in ("int", "hex"):
+                continue
+            earlier: list[Formula] = []
+            for value_text, cond_text in d.defaults:
+                value, cond = parse_expr(value_text), cond_formula(cond_text)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    applies = conj(sym, self._visible(d), cond, *(neg(e) for e in earlier))
+                    facts.append(implies_f(applies, cmp if cmp.holds_for(value) else neg(cmp)))
+                earlier.append(cond)
+        return facts
+
+
+def _bool_default(d: Definition) -> Formula:
+    """The value a prompt-less bool takes from its `default` lines (first whose condition holds)."""
+    result: Formula = FALSE
+    for value_text, cond_text in reversed(d.defaults):
+        cond = cond_formula(cond_text)
+        result = disj(conj(cond, as_formula(parse_expr(value_text))), conj(neg(cond), result))
+    return result
+
+
+def _assign(f: Formula, values: dict[Opaque, bool]) -> Formula:
+    def mapping(atom: Atom) -> Formula | None:
+        if isinstance(atom, Opaque) and atom in values:
+            return TRUE if values[atom] else FALSE
+        return None
+
+    return substitute(f, mapping)
+
+
+def _internal(atom: Atom) -> bool:
+    return isinstance(atom, Sym) and atom.name.startswith("@")

@@ -1,0 +1,169 @@
+"""Guards: boolean formulas over configuration atoms.
+
+A guard is the condition under which a piece of source is compiled. Atoms:
+
+- `Sym("64BIT")`: the Kconfig symbol is set (``defined(CONFIG_64BIT)``, ``IS_ENABLED(CONFIG_64BIT)``);
+- `Cmp("ARCH_PKEY_BITS", ">", 3)`: an integer Kconfig symbol compared with a constant (unset reads as 0);
+- `Arch("x86")`: the architecture being built (exactly one holds; used by Kconfig facts);
+- `Opaque(text)`: anything else the preprocessor tests (a VM_* value, a macro from an arch header). The
+  reasoning layer treats opaque atoms as unknown, so a question that hinges on one is "unresolved".
+
+Formulas are immutable, hashable and simplified on construction (constants folded, nesting flattened).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+CMP_OPS: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sym:
+    name: str  # without the CONFIG_ prefix
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    name: str
+    op: str
+    value: int
+
+    def holds_for(self, actual: int) -> bool:
+        return CMP_OPS[self.op](actual, self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Arch:
+    name: str  # directory under arch/
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    arg: Formula
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    args: tuple[Formula, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    args: tuple[Formula, ...]
+
+
+Atom = Sym | Cmp | Arch | Opaque
+Formula = Const | Sym | Cmp | Arch | Opaque | Not | And | Or
+TRUE = Const(True)
+FALSE = Const(False)
+
+
+def neg(f: Formula) -> Formula:
+    if isinstance(f, Const):
+        return FALSE if f.value else TRUE
+    if isinstance(f, Not):
+        return f.arg
+    return Not(f)
+
+
+def _join(kind: type[And] | type[Or], parts: Iterable[Formula]) -> Formula:
+    absorbing, neutral = (FALSE, TRUE) if kind is And else (TRUE, FALSE)
+    out: list[Formula] = []
+    seen: set[Formula] = set()
+    for part in parts:
+        items = part.args if isinstance(part, kind) else (part,)
+        for item in items:
+            if item == absorbing:
+                return absorbing
+            if item == neutral or item in seen:
+                continue
+            if neg(item) in seen:
+                return absorbing
+            seen.add(item)
+            out.append(item)
+    if not out:
+        return neutral
+    return out[0] if len(out) == 1 else kind(tuple(out))
+
+
+def conj(*parts: Formula) -> Formula:
+    return _join(And, parts)
+
+
+def disj(*parts: Formula) -> Formula:
+    return _join(Or, parts)
+
+
+def implies_f(a: Formula, b: Formula) -> Formula:
+    return disj(neg(a), b)
+
+
+def iff_f(a: Formula, b: Formula) -> Formula:
+    return conj(implies_f(a, b), implies_f(b, a))
+
+
+def atoms(f: Formula) -> Iterator[Atom]:
+    if isinstance(f, Sym | Cmp | Arch | Opaque):
+        yield f
+    elif isinstance(f, Not):
+        yield from atoms(f.arg)
+    elif isinstance(f, And | Or):
+        for arg in f.args:
+            yield from atoms(arg)
+
+
+def substitute(f: Formula, mapping: Callable[[Atom], Formula | None]) -> Formula:
+    """Replace atoms for which `mapping` returns a formula (e.g. resolve `Opaque("VM_PKEY_BIT3")`)."""
+    if isinstance(f, Sym | Cmp | Arch | Opaque):
+        replacement = mapping(f)
+        return f if replacement is None else replacement
+    if isinstance(f, Not):
+        return neg(substitute(f.arg, mapping))
+    if isinstance(f, And):
+        return conj(*(substitute(a, mapping) for a in f.args))
+    if isinstance(f, Or):
+        return disj(*(substitute(a, mapping) for a in f.args))
+    return f
+
+
+def has_opaque(f: Formula) -> bool:
+    return any(isinstance(a, Opaque) for a in atoms(f))
+
+
+def render(f: Formula) -> str:
+    """C-preprocessor-like text, e.g. ``CONFIG_64BIT || CONFIG_PPC32``."""
+    return _render(f, 0)
+
+
+def _render(f: Formula, parent: int) -> str:
+    if isinstance(f, Const):
+        return "1" if f.value else "0"
+    if isinstance(f, Sym):
+        return f"CONFIG_{f.name}"
+    if isinstance(f, Cmp):
+        text = f"CONFIG_{f.name} {f.op} {f.value}"
+        return f"({text})" if parent else text
+    if isinstance(f, Arch):
+        return f"ARCH={f.name}"
+    if isinstance(f, Opaque):
+        return f.text if f.text.isidentifier() else f"[{f.text}]"
+    if isinstance(f, Not):
+        return "!" + _render(f.arg, 3)
+    level, sep = (2, " && ") if isinstance(f, And) else (1, " || ")
+    text = sep.join(_render(a, level) for a in f.args)
+    return f"({text})" if parent > level else text

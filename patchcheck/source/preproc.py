@@ -1,0 +1,364 @@
+"""The preprocessor view of a C file: the guard of every line, and every #define with its guard.
+
+Nothing is expanded here except conditions: `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else` become guard formulas
+(see guards.py). `defined(NAME)` of a non-CONFIG macro is resolved from the #defines seen earlier in the same
+file (that is how mm.h's `#ifndef VM_GROWSUP` fallback works); a macro the file never defines stays opaque.
+A leading include guard is recognised and costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from patchcheck.source.guards import FALSE, TRUE, Cmp, Formula, Opaque, Sym, conj, disj, neg
+
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(\w+)[ \t]*(.*)$")
+_DEFINE = re.compile(r"^([A-Za-z_]\w*)(\([^)]*\))?[ \t]*(.*)$", re.S)
+_PP_TOKEN = re.compile(
+    r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%<>!~&|^()?:,])"
+)
+_BINARY_PREC = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "<": 7, ">": 7, "<=": 7, ">=": 7,
+                "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10}
+
+
+@dataclass(frozen=True)
+class MacroDef:
+    name: str
+    params: tuple[str, ...] | None  # None for an object-like macro
+    body: str  # as written, continuation lines joined with "\n" (the backslashes removed)
+    guard: Formula
+    line: int  # line of the #define
+    body_line: int  # line where the body starts
+
+
+@dataclass(frozen=True)
+class Directive:
+    kind: str
+    text: str
+    line: int
+    end_line: int
+
+
+@dataclass
+class PreprocFile:
+    line_guards: list[Formula]  # index 0 unused; line_guards[n] is the guard of line n
+    defines: list[MacroDef]
+    directives: list[Directive]
+    masked: str  # comments and directives blanked out, offsets and line numbers preserved
+
+    def guard_at(self, line: int) -> Formula:
+        return self.line_guards[line] if 0 < line < len(self.line_guards) else TRUE
+
+    def macros(self) -> dict[str, list[MacroDef]]:
+        out: dict[str, list[MacroDef]] = {}
+        for d in self.defines:
+            out.setdefault(d.name, []).append(d)
+        return out
+
+
+def blank_comments(text: str) -> str:
+    """Replace comments with spaces (newlines kept), leaving string and char literals alone."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "/" and i + 1 < n and text[i + 1] == "*":
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:end]))
+            i = end
+        elif c == "/" and i + 1 < n and text[i + 1] == "/":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+        elif c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        else:
+            j = i
+            while j < n and text[j] not in "/\"'":
+                j += 1
+            if j == i:
+                j += 1
+            out.append(text[i:j])
+            i = j
+    return "".join(out)
+
+
+class _Frame:
+    def __init__(self, outer: Formula, cond: Formula) -> None:
+        self.outer = outer
+        self.taken = cond  # disjunction of the conditions of the branches so far
+        self.current = conj(outer, cond)
+
+
+def preprocess(text: str) -> PreprocFile:
+    clean = blank_comments(text)
+    lines = clean.split("\n")
+    guards: list[Formula] = [TRUE] * (len(lines) + 2)
+    masked = list(lines)
+    defines: list[MacroDef] = []
+    directives: list[Directive] = []
+    defined_so_far: dict[str, Formula] = {}
+    stack: list[_Frame] = []
+    include_guard = _include_guard(lines)
+    current: Formula = TRUE
+    index = 0
+    while index < len(lines):
+        start = index
+        m = _DIRECTIVE.match(lines[index])
+        if m is None:
+            guards[index + 1] = current
+            index += 1
+            continue
+        logical = [lines[index]]
+        while logical[-1].endswith("\\") and index + 1 < len(lines):
+            index += 1
+            logical.append(lines[index])
+        index += 1
+        for k in range(start, index):
+            guards[k + 1] = current
+            masked[k] = " " * len(lines[k])
+        full = "\n".join(part[:-1] if part.endswith("\\") else part for part in logical)
+        m = _DIRECTIVE.match(full.replace("\n", " ", 1)) or m
+        kind, rest = m.group(1), full.split(m.group(1), 1)[1].strip()
+        directives.append(Directive(kind, rest, start + 1, index))
+
+        def evaluate(expr: str) -> Formula:
+            return eval_condition(expr, defined_so_far)
+
+        if kind in ("if", "ifdef", "ifndef"):
+            if kind == "if":
+                cond = evaluate(rest)
+            else:
+                name = rest.split()[0] if rest.split() else ""
+                cond = _defined(name, defined_so_far)
+                if kind == "ifndef":
+                    cond = TRUE if start + 1 == include_guard else neg(cond)
+            stack.append(_Frame(current, cond))
+            current = stack[-1].current
+        elif kind in ("elif", "elifdef", "elifndef", "else") and stack:
+            frame = stack[-1]
+            if kind == "else":
+                cond = TRUE
+            elif kind == "elif":
+                cond = evaluate(rest)
+            else:
+                cond = _defined(rest.split()[0] if rest.split() else "", defined_so_far)
+                cond = neg(cond) if kind == "elifndef" else cond
+            frame.current = conj(frame.outer, neg(frame.taken), cond)
+            frame.taken = disj(frame.taken, cond)
+            current = frame.current
+        elif kind == "endif" and stack:
+            current = stack.pop().outer
+        elif kind == "define":
+            dm = _DEFINE.match(full.split("define", 1)[1].lstrip(" \t"))
+            if dm:
+                params = None
+                if dm.group(2) is not None:
+                    params = tuple(p.strip() for p in dm.group(2)[1:-1].split(",") if p.strip())
+                body = dm.group(3)
+                leading = body[: len(body) - len(body.lstrip())]
+                defines.append(MacroDef(dm.group(1), params, body.strip(), current, start + 1,
+                                        start + 1 + leading.count("\n")))
+                defined_so_far[dm.group(1)] = disj(defined_so_far.get(dm.group(1), FALSE), current)
+        elif kind == "undef":
+            name = rest.split()[0] if rest.split() else ""
+            if name in defined_so_far:
+                defined_so_far[name] = conj(defined_so_far[name], neg(current))
+    return PreprocFile(guards[: len(lines) + 1], defines, directives, "\n".join(masked))
+
+
+def _include_guard(lines: list[str]) -> int:
+    """Line number of an `#ifndef X` / `#define X` include guard opening the file, or 0."""
+    found: list[tuple[int, str, str]] = []
+    for n, line in enumerate(lines, 1):
+        m = _DIRECTIVE.match(line)
+        if m:
+            found.append((n, m.group(1), m.group(2).strip()))
+            if len(found) == 2:
+                break
+    if len(found) == 2 and found[0][1] == "ifndef" and found[1][1] == "define":
+        name = found[0][2].split()[0] if found[0][2] else ""
+        if name and found[1][2].split() and found[1][2].split()[0] == name:
+            return found[0][0]
+    return 0
+
+
+def _defined(name: str, defined_so_far: dict[str, Formula]) -> Formula:
+    if name.startswith("CONFIG_"):
+        return Sym(name[len("CONFIG_"):])
+    if name in defined_so_far:
+        return defined_so_far[name]
+    return Opaque(f"defined({name})")
+
+
+class _Unknown:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _Ident:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_Value = int | Formula | _Unknown | _Ident
+
+
+def eval_condition(expr: str, defined_so_far: dict[str, Formula] | None = None) -> Formula:
+    """The guard formula of an `#if` expression."""
+    tokens = [m.group(1) for m in _PP_TOKEN.finditer(expr)]
+    parser = _CondParser(tokens, defined_so_far or {}, expr)
+    try:
+        value = parser.expression(0)
+        if parser.pos != len(tokens):
+            return Opaque(" ".join(expr.split()))
+    except (IndexError, ValueError, ZeroDivisionError, RecursionError):
+        return Opaque(" ".join(expr.split()))
+    return _truth(value)
+
+
+def _truth(value: _Value) -> Formula:
+    if isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, int):
+        return TRUE if value else FALSE
+    if isinstance(value, _Ident):
+        if value.name.startswith("CONFIG_"):
+            return Sym(value.name[len("CONFIG_"):])
+        return Opaque(value.name)
+    if isinstance(value, _Unknown):
+        return Opaque(value.text)
+    return value
+
+
+class _CondParser:
+    def __init__(self, tokens: list[str], defined_so_far: dict[str, Formula], source: str) -> None:
+        self.tokens, self.pos, self.defined_so_far, self.source = tokens, 0, defined_so_far, source
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> str:
+        tok = self.tokens[self.pos]
+        if expected is not None and tok != expected:
+            raise ValueError(tok)
+        self.pos += 1
+        return tok
+
+    def expression(self, min_prec: int) -> _Value:
+        left = self.unary()
+        while True:
+            op = self._peek()
+            if op == "?" and min_prec == 0:
+                self._take()
+                yes = self.expression(0)
+                self._take(":")
+                no = self.expression(0)
+                left = self._ternary(left, yes, no)
+                continue
+            prec = _BINARY_PREC.get(op or "")
+            if prec is None or prec < min_prec:
+                return left
+            self._take()
+            right = self.expression(prec + 1)
+            left = self._binary(op or "", left, right)
+
+    def unary(self) -> _Value:
+        tok = self._take()
+        if tok == "(":
+            inner = self.expression(0)
+            self._take(")")
+            return inner
+        if tok == "!":
+            return neg(_truth(self.unary()))
+        if tok in ("-", "~", "+"):
+            operand = self.unary()
+            if isinstance(operand, int) and not isinstance(operand, bool):
+                return -operand if tok == "-" else (~operand if tok == "~" else operand)
+            return _Unknown(f"{tok}{_text(operand)}")
+        if tok == "defined":
+            paren = self._peek() == "("
+            if paren:
+                self._take()
+            name = self._take()
+            if paren:
+                self._take(")")
+            return _defined(name, self.defined_so_far)
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", tok):
+            return int(tok, 0)
+        if tok in ("IS_ENABLED", "IS_BUILTIN", "IS_REACHABLE", "IS_MODULE") and self._peek() == "(":
+            self._take("(")
+            name = self._take()
+            self._take(")")
+            if tok == "IS_MODULE":
+                return Opaque(f"IS_MODULE({name})")
+            return Sym(name[len("CONFIG_"):]) if name.startswith("CONFIG_") else Opaque(f"{tok}({name})")
+        if re.fullmatch(r"[A-Za-z_]\w*", tok):
+            if self._peek() == "(":  # a function-like macro in a condition: unknown to us
+                depth = 0
+                args = [tok]
+                while True:
+                    t = self._take()
+                    args.append(t)
+                    depth += {"(": 1, ")": -1}.get(t, 0)
+                    if depth == 0:
+                        break
+                return _Unknown("".join(args))
+            return _Ident(tok)
+        raise ValueError(tok)
+
+    def _binary(self, op: str, a: _Value, b: _Value) -> _Value:
+        if op == "&&":
+            return conj(_truth(a), _truth(b))
+        if op == "||":
+            return disj(_truth(a), _truth(b))
+        ai = a if isinstance(a, int) and not isinstance(a, bool) else None
+        bi = b if isinstance(b, int) and not isinstance(b, bool) else None
+        if ai is not None and bi is not None:
+            return _arith(op, ai, bi)
+        if op in ("==", "!=", "<", ">", "<=", ">="):
+            if isinstance(a, _Ident) and a.name.startswith("CONFIG_") and bi is not None:
+                return Cmp(a.name[len("CONFIG_"):], op, bi)
+            if isinstance(b, _Ident) and b.name.startswith("CONFIG_") and ai is not None:
+                flipped = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+                return Cmp(b.name[len("CONFIG_"):], flipped, ai)
+        return _Unknown(f"{_text(a)} {op} {_text(b)}")
+
+    def _ternary(self, cond: _Value, yes: _Value, no: _Value) -> _Value:
+        c = _truth(cond)
+        if c == TRUE:
+            return yes
+        if c == FALSE:
+            return no
+        return _Unknown(f"{_text(cond)} ? {_text(yes)} : {_text(no)}")
+
+
+def _arith(op: str, a: int, b: int) -> int | Formula:
+    ops = {
+        "|": a | b, "^": a ^ b, "&": a & b, "+": a + b, "-": a - b, "*": a * b,
+        "<<": a << b if 0 <= b < 128 else 0, ">>": a >> b if 0 <= b < 128 else 0,
+    }
+    if op in ops:
+        return ops[op]
+    if op in ("/", "%"):
+        return a // b if op == "/" else a % b
+    return TRUE if Cmp("", op, b).holds_for(a) else FALSE
+
+
+def _text(value: _Value) -> str:
+    from patchcheck.source.guards import render
+
+    if isinstance(value, _Ident):
+        return value.name
+    if isinstance(value, _Unknown):
+        return value.text
+    if isinstance(value, int):
+        return str(value)
+    return render(value)

@@ -1,0 +1,109 @@
+"""Deciding guard formulas with a SAT solver (python-sat, incremental with assumptions).
+
+Facts are added once as permanent clauses; every query is Tseitin-encoded into fresh definitional clauses
+and solved under an assumption, so one solver instance answers many questions cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
+
+
+@dataclass
+class SatState:
+    """Everything needed to rebuild a session: saved to disk so warm runs skip encoding the facts."""
+
+    top: int
+    atom_var: dict[Atom, int]
+    lit: dict[Formula, int]
+    clauses: list[list[int]]
+
+
+class SatSession:
+    def __init__(self, state: SatState | None = None) -> None:
+        from pysat.solvers import Solver  # imported on first use: a warm `flags` run may need none
+
+        self._solver = Solver(name="minisat22")
+        if state is not None:
+            self._atom_var, self._lit, self._top = dict(state.atom_var), dict(state.lit), state.top
+            self._clauses = list(state.clauses)
+            self._solver.append_formula(self._clauses)
+            self._true = 1
+            return
+        self._atom_var = {}
+        self._lit = {}
+        self._clauses = []
+        self._top = 0
+        self._true = self._fresh()
+        self._add([self._true])
+
+    def state(self) -> SatState:
+        return SatState(self._top, dict(self._atom_var), dict(self._lit), list(self._clauses))
+
+    def _add(self, clause: list[int]) -> None:
+        self._clauses.append(clause)
+        self._solver.add_clause(clause)
+
+    def _fresh(self) -> int:
+        self._top += 1
+        return self._top
+
+    def atom_var(self, atom: Atom) -> int:
+        var = self._atom_var.get(atom)
+        if var is None:
+            var = self._atom_var[atom] = self._fresh()
+        return var
+
+    def known_atoms(self) -> Iterable[Atom]:
+        return self._atom_var.keys()
+
+    def literal(self, f: Formula) -> int:
+        """A literal equivalent to `f` (Tseitin encoding, memoised)."""
+        cached = self._lit.get(f)
+        if cached is not None:
+            return cached
+        lit: int
+        if isinstance(f, Const):
+            lit = self._true if f.value else -self._true
+        elif isinstance(f, Sym | Cmp | Arch | Opaque):
+            lit = self.atom_var(f)
+        elif isinstance(f, Not):
+            lit = -self.literal(f.arg)
+        else:
+            parts = [self.literal(a) for a in f.args]
+            lit = self._fresh()
+            if isinstance(f, And):
+                for p in parts:
+                    self._add([-lit, p])
+                self._add([lit, *(-p for p in parts)])
+            else:
+                assert isinstance(f, Or)
+                for p in parts:
+                    self._add([lit, -p])
+                self._add([-lit, *parts])
+        self._lit[f] = lit
+        return lit
+
+    def assert_formula(self, f: Formula) -> None:
+        """Add `f` as a permanent fact."""
+        if isinstance(f, And):
+            for arg in f.args:
+                self.assert_formula(arg)
+        elif isinstance(f, Or):
+            self._add([self.literal(a) for a in f.args])
+        else:
+            self._add([self.literal(f)])
+
+    def solve(self, assumptions: list[int]) -> dict[Atom, bool] | None:
+        """A model of the facts under `assumptions` (restricted to atoms), or None when unsatisfiable."""
+        if not self._solver.solve(assumptions=assumptions):
+            return None
+        model = self._solver.get_model() or []
+        values = {abs(v): v > 0 for v in model}
+        return {atom: values.get(var, False) for atom, var in self._atom_var.items()}
+
+    def close(self) -> None:
+        self._solver.delete()

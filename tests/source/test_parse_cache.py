@@ -1,0 +1,137 @@
+"""A second run on an unchanged tree parses nothing; an edited file is parsed again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from patchcheck.model import load as model_load
+from patchcheck.model.load import load_flag_model
+from patchcheck.source import cparse, kconfig_tree
+from patchcheck.source.cache import DiskCache
+from patchcheck.source.kconfig_tree import load_kconfig
+from patchcheck.source.tree import DirectoryTree, OverlayTree
+
+
+def _refuse(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("parsed on a warm run")
+
+
+@pytest.fixture()
+def tree_copy(fixtures_dir: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "tree"
+    shutil.copytree(fixtures_dir / "trees" / "classic", dest)
+    return dest
+
+
+def test_second_run_parses_nothing(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    tree = DirectoryTree(tree_copy)
+    before = cparse.PARSE_COUNT
+    cold = load_flag_model(tree, cache)
+    assert before < cparse.PARSE_COUNT  # the cold run did parse (smaps table, trace pairs)
+    warm_start = cparse.PARSE_COUNT
+    monkeypatch.setattr(model_load, "preprocess", _refuse)
+    warm = load_flag_model(DirectoryTree(tree_copy), cache)
+    assert warm_start == cparse.PARSE_COUNT
+    assert warm.flags.keys() == cold.flags.keys()
+    assert warm.smaps == cold.smaps and warm.trace == cold.trace
+
+
+def test_edited_file_is_parsed_again(tree_copy: Path, tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    load_flag_model(DirectoryTree(tree_copy), cache)
+    task_mmu = tree_copy / "fs/proc/task_mmu.c"
+    task_mmu.write_text(task_mmu.read_text().replace('"mg"', '"mG"'))
+    before = cparse.PARSE_COUNT
+    model = load_flag_model(DirectoryTree(tree_copy), cache)
+    assert before < cparse.PARSE_COUNT
+    assert [e.mnemonic for e in model.smaps_for("VM_MERGEABLE")] == ["mG"]
+
+
+def test_overlay_is_keyed_by_content(tree_copy: Path, tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    base = DirectoryTree(tree_copy)
+    load_flag_model(base, cache)
+    mm_h = (tree_copy / "include/linux/mm.h").read_bytes()
+    patched = OverlayTree(base, {"include/linux/mm.h": mm_h.replace(b"_BITUL(63)", b"_BITUL(62)")})
+    assert load_flag_model(patched, cache).flags["VM_SEALED"].bits == (62,)
+    assert load_flag_model(base, cache).flags["VM_SEALED"].bits == (63,)
+
+
+def test_kconfig_warm_run_scans_nothing(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    cold = load_kconfig(DirectoryTree(tree_copy), cache)
+    monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
+    warm = load_kconfig(DirectoryTree(tree_copy), cache)
+    assert warm.symbols() == cold.symbols()
+    monkeypatch.undo()
+    kconfig = tree_copy / "mm/Kconfig"
+    kconfig.write_text(kconfig.read_text() + "\nconfig ADDED_LATER\n\tbool\n")
+    assert load_kconfig(DirectoryTree(tree_copy), cache).exists("ADDED_LATER")
+
+
+def test_cache_can_be_disabled(tree_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATCHCHECK_CACHE", "off")
+    cache = DiskCache()
+    assert cache.root is None
+    load_flag_model(DirectoryTree(tree_copy), cache)
+    before = cparse.PARSE_COUNT
+    load_flag_model(DirectoryTree(tree_copy), cache)
+    assert before < cparse.PARSE_COUNT
+
+
+def test_encoded_facts_are_restored_without_reading_kconfig(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patchcheck.source import facts as facts_module
+    from patchcheck.source.facts import Answer, ConfigFacts
+    from patchcheck.source.guards import Sym
+
+    cache = DiskCache(tmp_path / "cache")
+    cold = ConfigFacts.from_tree(DirectoryTree(tree_copy), cache)
+    assert cold.implies(Sym("PPC32"), Sym("64BIT")) is Answer.NO
+    cold.persist()
+    monkeypatch.setattr(facts_module, "load_kconfig", _refuse)
+    warm = ConfigFacts.from_tree(DirectoryTree(tree_copy), cache)
+    assert warm.implies(Sym("PPC32"), Sym("64BIT")) is Answer.NO  # answered from the saved encoding
+    with pytest.raises(AssertionError, match="warm run"):
+        warm.satisfiable(Sym("ARM64_MTE"))  # a symbol never encoded needs the database
+
+
+def test_patched_tree_without_kconfig_changes_shares_the_kconfig_cache(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    base = DirectoryTree(tree_copy)
+    load_kconfig(base, cache)
+    monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
+    patched = OverlayTree(base, {"include/linux/mm.h": b"/* replaced */\n"})
+    assert load_kconfig(patched, cache).exists("ARCH_USES_HIGH_VMA_FLAGS")
+    monkeypatch.undo()
+    with_kconfig = OverlayTree(base, {"mm/Kconfig": b"config ONLY_IN_PATCH\n\tbool\n"})
+    db = load_kconfig(with_kconfig, cache)
+    assert db.exists("ONLY_IN_PATCH") and not db.exists("ARCH_USES_HIGH_VMA_FLAGS")
+
+
+def test_git_revision_tree_is_stamped_by_blob(tree_copy: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from patchcheck.source.tree import GitRevisionTree
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tree_copy), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "toy")
+    cache = DiskCache(tmp_path / "cache")
+    cold = load_kconfig(GitRevisionTree(tree_copy, "HEAD"), cache)
+    monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
+    warm = load_kconfig(GitRevisionTree(tree_copy, "HEAD"), cache)
+    assert warm.symbols() == cold.symbols()

@@ -1,0 +1,95 @@
+"""Guards of lines and #defines: nested conditionals, defined() of earlier macros, integer tests."""
+
+from __future__ import annotations
+
+from patchcheck.source.guards import TRUE, Cmp, Opaque, Sym, conj, disj, neg, render
+from patchcheck.source.preproc import blank_comments, eval_condition, preprocess
+
+NESTED = """\
+#ifndef _GUARD_H
+#define _GUARD_H
+int always;
+#if defined(CONFIG_A)
+int a;
+#elif defined(CONFIG_B)
+# ifdef CONFIG_C
+int b_and_c;
+# else
+int b_not_c;
+# endif
+#else
+int neither;
+#endif
+/* #ifdef CONFIG_IN_COMMENT */
+int after;
+#endif
+"""
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.split("\n"), 1) if needle in line)
+
+
+def test_nested_if_elif_else_guards() -> None:
+    pre = preprocess(NESTED)
+    a, b, c = Sym("A"), Sym("B"), Sym("C")
+    assert pre.guard_at(line_of(NESTED, "int always")) == TRUE  # include guard costs nothing
+    assert pre.guard_at(line_of(NESTED, "int a;")) == a
+    assert pre.guard_at(line_of(NESTED, "b_and_c")) == conj(neg(a), b, c)
+    assert pre.guard_at(line_of(NESTED, "b_not_c")) == conj(neg(a), b, neg(c))
+    assert pre.guard_at(line_of(NESTED, "neither")) == conj(neg(disj(a, b)))
+    assert pre.guard_at(line_of(NESTED, "int after")) == TRUE
+
+
+def test_ifndef_fallback_is_resolved_from_earlier_defines() -> None:
+    text = """\
+#if defined(CONFIG_PARISC)
+# define VM_GROWSUP VM_ARCH_1
+#endif
+#ifndef VM_GROWSUP
+# define VM_GROWSUP VM_NONE
+#endif
+#ifdef VM_FROM_ELSEWHERE
+int x;
+#endif
+"""
+    pre = preprocess(text)
+    defs = pre.macros()["VM_GROWSUP"]
+    assert [d.guard for d in defs] == [Sym("PARISC"), neg(Sym("PARISC"))]
+    assert pre.guard_at(line_of(text, "int x")) == Opaque("defined(VM_FROM_ELSEWHERE)")
+
+
+def test_condition_expressions() -> None:
+    assert eval_condition("CONFIG_ARCH_PKEY_BITS > 3") == Cmp("ARCH_PKEY_BITS", ">", 3)
+    assert eval_condition("4 < CONFIG_ARCH_PKEY_BITS") == Cmp("ARCH_PKEY_BITS", ">", 4)
+    assert eval_condition("defined(CONFIG_64BIT) || defined CONFIG_PPC32") == disj(Sym("64BIT"), Sym("PPC32"))
+    assert eval_condition("IS_ENABLED(CONFIG_X) && !IS_ENABLED(CONFIG_Y)") == conj(Sym("X"), neg(Sym("Y")))
+    assert eval_condition("VM_PKEY_BIT3") == Opaque("VM_PKEY_BIT3")
+    assert eval_condition("1 + 1 == 2") == TRUE
+    assert eval_condition("0 && CONFIG_X") != TRUE
+    text = "(CONFIG_A || CONFIG_B) && !CONFIG_C"
+    assert render(eval_condition(text)) == text
+    assert isinstance(eval_condition("FOO(1"), Opaque)  # malformed: opaque, never an exception
+
+
+def test_multiline_directive_and_define_body_lines() -> None:
+    text = (
+        "#if defined(CONFIG_A) && \\\n    defined(CONFIG_B)\n"
+        '#define TABLE \\\n\t{1, "one"}, \\\n\t{2, "two"}\nint t;\n#endif\n'
+    )
+    pre = preprocess(text)
+    assert pre.guard_at(6) == conj(Sym("A"), Sym("B"))
+    table = pre.macros()["TABLE"][0]
+    assert table.body_line == 4
+    assert table.body.split("\n")[0].strip() == '{1, "one"},'
+    assert pre.masked.split("\n")[0].strip() == ""  # directives blanked, line count kept
+    assert len(pre.masked.split("\n")) == len(text.split("\n"))
+
+
+def test_blank_comments_keeps_offsets_and_strings() -> None:
+    text = 'a /* x\n y */ b // c\n"/* not a comment */"'
+    out = blank_comments(text)
+    assert len(out) == len(text)
+    assert out.count("\n") == 2
+    assert "x" not in out.split("\n")[0]
+    assert '"/* not a comment */"' in out
