@@ -41,6 +41,22 @@ static void show_smap_vma_flags(struct seq_file *m, struct vm_area_struct *vma)
 """
 
 
+FLAG_LINE = "#define VM_SHARED\t0x00000008\n"
+SHARED_MNEMONIC = '\t\t[ilog2(VM_SHARED)]\t= "sh",\n'
+
+
+def demo_flag(*, mnemonic: bool = True, comment: str = "") -> dict[str, str]:
+    """Files of a commit that adds VM_DEMO: with its smaps mnemonic it is complete (the registry rules find
+    nothing); without, VmFlags would show '??' for it (rule PC201, an error)."""
+    definition = "#define VM_DEMO\t\t0x00000010" + (f"\t/* {comment} */" if comment else "") + "\n"
+    files = {"include/linux/mm.h": MM_H.replace(FLAG_LINE, FLAG_LINE + definition)}
+    if mnemonic:
+        files["fs/proc/task_mmu.c"] = TASK_MMU_C.replace(
+            SHARED_MNEMONIC, SHARED_MNEMONIC + '\t\t[ilog2(VM_DEMO)]\t= "dm",\n'
+        )
+    return files
+
+
 @dataclass
 class Repo:
     path: Path

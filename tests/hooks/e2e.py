@@ -49,3 +49,19 @@ needs_verify = pytest.mark.skipif(
     "not __import__('tests.hooks.e2e', fromlist=['verify_ready']).verify_ready()",
     reason="patchcheck verify does not print the patchcheck-report JSON on this branch yet",
 )
+
+
+@functools.cache
+def has_rule(rule_id: str) -> bool:
+    out = subprocess.run(
+        [sys.executable, "-m", "patchcheck", "rules", rule_id], capture_output=True, text=True, check=False
+    )
+    return out.returncode == 0 and rule_id in out.stdout
+
+
+def needs_rule(rule_id: str) -> pytest.MarkDecorator:
+    """For tests that need a real finding: verify speaks the report JSON and runs the rule."""
+    return pytest.mark.skipif(
+        not (verify_ready() and has_rule(rule_id)),
+        reason=f"patchcheck verify does not print the report JSON or rule {rule_id} on this branch yet",
+    )

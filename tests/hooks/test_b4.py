@@ -11,19 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.hooks.conftest import MM_H, Repo
-from tests.hooks.e2e import needs_verify
-
-FLAG_LINE = "#define VM_SHARED\t0x00000008\n"
+from tests.hooks.conftest import MM_H, Repo, demo_flag
+from tests.hooks.e2e import needs_rule, needs_verify
 
 
-def prep_series(repo: Repo) -> None:
-    """A b4 prep branch with two patches on top of the base tree."""
+def prep_series(repo: Repo, *, mnemonic: bool = True) -> None:
+    """A b4 prep branch with two patches on top of the base tree (the first one incomplete without the
+    smaps mnemonic)."""
     repo.run("b4", "prep", "-n", "vm-demo")
-    repo.commit("mm: add VM_DEMO", {"include/linux/mm.h": MM_H.replace(
-        FLAG_LINE, FLAG_LINE + "#define VM_DEMO\t\t0x00000010\n")})
-    repo.commit("mm: explain VM_DEMO", {"include/linux/mm.h": MM_H.replace(
-        FLAG_LINE, FLAG_LINE + "#define VM_DEMO\t\t0x00000010\t/* demo mappings */\n")})
+    repo.commit("mm: add VM_DEMO", demo_flag(mnemonic=mnemonic))
+    repo.commit("mm: explain VM_DEMO", demo_flag(comment="demo mappings"))
 
 
 def conflicting_tree(tmp_path: Path) -> Path:
@@ -94,6 +91,17 @@ def test_b4_am_check_passes_the_first_patch_and_cannot_check_the_second_alone(
     assert "patchcheck: WARNING: not checked:" in log[first + 3]
 
 
+@needs_rule("PC201")
+def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
+    prep_series(repo, mnemonic=False)
+    repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4")
+    log = prep_check(repo).splitlines()
+    first = next(i for i, line in enumerate(log) if line.endswith(": mm: add VM_DEMO"))
+    assert "patchcheck: include/linux/mm.h:" in log[first + 1] and "ERROR:" in log[first + 1]
+    assert log[first + 1].endswith("[PC201]")
+    assert "Success: 1, Warning: 0, Error: 1" in log
+
+
 def message_of(repo: Repo, rev: str, outdir: Path, *extra: str) -> list[tuple[str, EmailMessage]]:
     out = []
     for path in repo.format_patch(rev, outdir, *extra):
@@ -159,6 +167,18 @@ def track_thread(repo: Repo, tmp_path: Path, base: str) -> Path:
     tracking = tmp_path / "tracking.json"
     tracking.write_text(json.dumps({"series": {"thread-blob": blob, "base-commit": base}}))
     return tracking
+
+
+@needs_rule("PC201")
+def test_b4_review_fails_a_patch_with_an_error(
+    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+) -> None:
+    prep_series(repo, mnemonic=False)
+    first = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")[0]
+    (entry,) = b4_checks.run_perpatch_checks([first], [REVIEW], str(repo.path))[first[0]]
+    assert entry["status"] == "fail" and entry["summary"] == "1 error"
+    (detail,) = json.loads(entry["details"])
+    assert detail["status"] == "fail" and detail["description"].endswith("[PC201]")
 
 
 @needs_verify

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hooks.conftest import MM_H, Repo, foreign
-from tests.hooks.e2e import needs_verify
+from tests.hooks.conftest import MM_H, Repo, demo_flag, foreign
+from tests.hooks.e2e import needs_rule, needs_verify
 
 
 def _has_send_email() -> bool:
@@ -23,9 +23,6 @@ pytestmark = pytest.mark.skipif(
     not _has_send_email(),
     reason="git send-email is not installed (Debian package git-email; .ci/run installs it)",
 )
-
-FLAG_LINE = "#define VM_SHARED\t0x00000008\n"
-
 
 def send(repo: Repo, *patches: Path) -> subprocess.CompletedProcess[str]:
     return repo.run(
@@ -43,10 +40,9 @@ def installed(repo: Repo) -> Repo:
     return repo
 
 
-def demo_series(repo: Repo, outdir: Path) -> tuple[str, list[Path]]:
+def demo_series(repo: Repo, outdir: Path, *, mnemonic: bool = True) -> tuple[str, list[Path]]:
     base = repo.head()
-    repo.commit("mm: add VM_DEMO", {"include/linux/mm.h": MM_H.replace(
-        FLAG_LINE, FLAG_LINE + "#define VM_DEMO\t\t0x00000010\n")})
+    repo.commit("mm: add VM_DEMO", demo_flag(mnemonic=mnemonic))
     patches = repo.format_patch(f"{base}..HEAD", outdir, "--cover-letter")
     cover = patches[0]
     text = cover.read_text().replace("*** SUBJECT HERE ***", "add VM_DEMO")
@@ -81,8 +77,12 @@ def test_a_patch_with_a_broken_hunk_is_blocked_by_the_hook_run_as_git_runs_it(
     _base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out")
     broken = tmp_path / "0001-broken.patch"
     # The hunk header promises two more lines than the hunk has: a truncated or mangled patch.
-    text, count = re.subn(r"@@ -(\d+),(\d+) \+(\d+),(\d+) @@",
-                          lambda m: f"@@ -{m[1]},{m[2]} +{m[3]},{int(m[4]) + 2} @@", patch.read_text())
+    text, count = re.subn(
+        r"@@ -(\d+),(\d+) \+(\d+),(\d+) @@",
+        lambda m: f"@@ -{m[1]},{m[2]} +{m[3]},{int(m[4]) + 2} @@",
+        patch.read_text(),
+        count=1,
+    )
     assert count == 1
     broken.write_text(text)
     env = {**repo.env, "GIT_DIR": str(repo.path / ".git")}
@@ -92,6 +92,27 @@ def test_a_patch_with_a_broken_hunk_is_blocked_by_the_hook_run_as_git_runs_it(
     )
     assert done.returncode == 2
     assert done.stderr.startswith(f"patchcheck: {broken.name}: not checked, so not sent:")
+
+
+@needs_rule("PC201")
+def test_a_patch_with_an_error_is_blocked_and_the_finding_shown(repo: Repo, tmp_path: Path) -> None:
+    _base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out", mnemonic=False)
+    done = send(repo, patch)
+    assert done.returncode != 0
+    lines = done.stderr.splitlines()
+    assert any(line.strip().startswith("include/linux/mm.h:") and "error:" in line and "[PC201]" in line
+               for line in lines), done.stderr
+    assert f"patchcheck: {patch.name}: 1 finding(s) at or above error; not sending" in lines
+    assert "rejected by sendemail-validate hook" in done.stderr
+
+
+@needs_rule("PC201")
+def test_the_configuration_applies_to_the_hook(repo: Repo, tmp_path: Path) -> None:
+    _base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out", mnemonic=False)
+    (repo.path / ".patchcheck.toml").write_text('disable = ["PC201"]\n')
+    done = send(repo, patch)
+    assert done.returncode == 0, done.stderr
+    assert "PC201" not in done.stderr
 
 
 @needs_verify
