@@ -70,12 +70,23 @@ def render_text(
             _write_finding(out, finding, painter, indent, explain)
     if quiet:
         return
-    for skipped in report.skipped:
-        out.write(painter.dim(f"skipped: {one_line(skipped)}") + "\n")
+    _write_skipped(out, report.skipped, painter, explain)
     for note in report.notes:
         out.write(f"note: {one_line(note)}\n")
     if findings or summary.lines or report.skipped:
         out.write(totals_line(report) + "\n")
+
+
+SKIPPED_SHOWN = 3  # more skipped checks than this are listed by id only, unless --explain
+
+
+def _write_skipped(out: TextIO, skipped: list[str], painter: Painter, explain: bool) -> None:
+    if explain or len(skipped) <= SKIPPED_SHOWN:
+        for entry in skipped:
+            out.write(painter.dim(f"skipped: {one_line(entry)}") + "\n")
+        return
+    ids = " ".join(entry.split(" ", 1)[0] for entry in skipped)
+    out.write(painter.dim(f"skipped {len(skipped)} checks ({ids}): --explain says why") + "\n")
 
 
 def _write_finding(out: TextIO, finding: Finding, painter: Painter, indent: str, explain: bool) -> None:

@@ -36,6 +36,16 @@ def test_text_groups_by_patch_in_order_with_summary_and_totals(
     assert "\x1b[" not in text
 
 
+def test_many_skipped_checks_are_one_line_unless_explained() -> None:
+    report = Report(skipped=[f"PC60{i} x-rule: needs mm/f{i}.c, absent from the tree" for i in range(5)])
+    assert rendered(report, "text").splitlines() == [
+        "skipped 5 checks (PC600 PC601 PC602 PC603 PC604): --explain says why",
+        "total: 0 errors, 0 warnings, 0 unresolved",
+    ]
+    explained = rendered(report, "text", explain=True).splitlines()
+    assert explained[0] == "skipped: PC600 x-rule: needs mm/f0.c, absent from the tree" and len(explained) == 6
+
+
 def test_text_explain_shows_evidence(report: Report, summary: SeriesSummary) -> None:
     text = rendered(report, "text", summary=summary, explain=True)
     assert "      evidence: definition: CONFIG_64BIT || CONFIG_PPC32" in text.splitlines()
