@@ -70,7 +70,7 @@ def _result(finding: Finding, rule_index: int, summary: SeriesSummary) -> dict[s
     level, kind = _RESULT_LEVEL_KIND[finding.severity]
     text = one_line(finding.message)
     if finding.hint:
-        text += f" Fix: {one_line(finding.hint)}"
+        text = f"{text.rstrip('.')}. Fix: {one_line(finding.hint)}"
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
