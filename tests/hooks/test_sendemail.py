@@ -71,6 +71,16 @@ def test_a_patch_that_does_not_apply_to_head_is_blocked(repo: Repo, tmp_path: Pa
     assert "Traceback" not in done.stderr
 
 
+def test_git_finds_the_hook_in_core_hooks_path(repo: Repo, tmp_path: Path) -> None:
+    repo.git("config", "core.hooksPath", "tools/hooks")
+    _base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out")
+    assert (repo.path / "tools" / "hooks" / "sendemail-validate").is_file()
+    patch.write_text(patch.read_text().replace(" #endif", " #endiff"))  # context no tree has
+    done = send(repo, patch)
+    assert done.returncode != 0 and "rejected by sendemail-validate hook" in done.stderr
+    assert f"patchcheck: {patch.name}: not checked, so not sent:" in done.stderr
+
+
 def test_a_patch_with_a_broken_hunk_is_blocked_by_the_hook_run_as_git_runs_it(
     repo: Repo, tmp_path: Path
 ) -> None:
