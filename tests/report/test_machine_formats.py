@@ -133,3 +133,13 @@ def test_b4_review_json_matches_what_b4_reads(report: Report) -> None:
     assert clean["status"] == "pass" and clean["details"] == ""
     only_warning = Report(findings=[Finding("PC301", Severity.WARNING, "w")])
     assert json.loads(rendered(only_warning, "b4-review"))[0]["status"] == "warn"
+
+
+def test_sarif_with_the_whole_rule_catalogue_is_valid(report: Report, summary: SeriesSummary) -> None:
+    catalogue = pytest.importorskip("patchcheck.rules.catalogue", reason="the rule catalogue is not here yet")
+    docs = catalogue.all_rule_docs()
+    log = to_sarif(report, summary=summary, catalogue=docs)
+    assert list(jsonschema.Draft4Validator(sarif_schema()).iter_errors(log)) == []
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules[: len(docs)]] == [d.id for d in docs]
+    assert all(r["help"]["text"] for r in rules[: len(docs)])
