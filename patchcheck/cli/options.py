@@ -47,6 +47,9 @@ ConfigOption = Annotated[
     typer.Option("--config", help="Settings file (default: .patchcheck.toml or pyproject.toml upward).",
                  metavar="FILE"),
 ]
+ExplainOption = Annotated[
+    bool, typer.Option("--explain", help="Show each finding's evidence and why checks were skipped.")
+]
 ColorOption = Annotated[
     str, typer.Option("--color", "--colour", help="Colour: auto (terminal, no NO_COLOR), always, never.",
                       metavar="WHEN")

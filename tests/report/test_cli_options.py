@@ -13,6 +13,7 @@ from patchcheck.cli.options import (
     ColorOption,
     ConfigOption,
     DisableOption,
+    ExplainOption,
     FailOnOption,
     FormatOption,
     QuietOption,
@@ -37,11 +38,12 @@ def app(report: Report, summary: SeriesSummary, catalogue: tuple[RuleDoc, ...]) 
         disable: DisableOption = None,
         config: ConfigOption = None,
         color: ColorOption = "auto",
+        explain: ExplainOption = False,
     ) -> None:
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
         )
-        raise typer.Exit(emit(report, opts, summary=summary, catalogue=catalogue))
+        raise typer.Exit(emit(report, opts, summary=summary, catalogue=catalogue, explain=explain))
 
     return app
 
@@ -71,6 +73,12 @@ def test_color_always_and_config_file(app: typer.Typer, tmp_path: Path) -> None:
     assert "[PC301]" not in out.output and "[PC999]" in out.output
     coloured = CliRunner().invoke(app, ["--color", "always", "-q"])
     assert "\x1b[1;31merror\x1b[0m" in coloured.output
+
+
+def test_explain_shows_evidence(app: typer.Typer) -> None:
+    explained = CliRunner().invoke(app, ["--explain"]).output
+    assert "evidence: definition: CONFIG_64BIT || CONFIG_PPC32" in explained
+    assert "evidence:" not in CliRunner().invoke(app, []).output
 
 
 def test_bad_values_are_input_errors(app: typer.Typer) -> None:
