@@ -37,3 +37,18 @@ def test_sendemail_validate_on_an_unreadable_file_is_one_line_and_blocks(repo: R
     )
     assert done.returncode == 2
     assert done.stderr == f"patchcheck: cannot read {tmp_path / 'gone.patch'}: No such file or directory\n"
+
+
+def test_a_bad_configuration_is_one_line_and_exit_2(repo: Repo, tmp_path: Path) -> None:
+    (repo.path / ".patchcheck.toml").write_text('fail-on = "sometimes"\n')
+    patch = tmp_path / "0001-x.patch"
+    patch.write_text("Subject: [PATCH] x\n\nno diff\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "patchcheck", "hook", "sendemail-validate", str(patch)],
+        cwd=repo.path, env=repo.env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"patchcheck: error: {repo.path / '.patchcheck.toml'}: "
+        "fail-on: 'sometimes' is not one of error, warning\n"
+    )
