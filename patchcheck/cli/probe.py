@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,12 +36,33 @@ def register(app: typer.Typer) -> None:
         simulate: Annotated[
             str | None, typer.Option("--simulate", hidden=True, envvar="PATCHCHECK_PROBE_SIMULATE")
         ] = None,
+        kernel: Annotated[
+            list[Path] | None,
+            typer.Option("--kernel", help="Probe this kernel in QEMU (bzImage, PVH vmlinux or .deb)."),
+        ] = None,
+        kernel_deb: Annotated[
+            list[Path] | None,
+            typer.Option("--kernel-deb", help="Probe the kernel image of this Debian package in QEMU."),
+        ] = None,
+        accel: Annotated[str, typer.Option("--accel", help="QEMU acceleration: tcg, kvm or auto.")] = "tcg",
+        matrix: Annotated[
+            bool, typer.Option("--matrix", help="One table, claim by kernel, over every kernel given.")
+        ] = False,
     ) -> None:
         """Probe MAP_DROPPABLE on the running kernel: pass / fail / unsupported / skipped per claim."""
         from patchcheck.probe.render import render_json, render_text
         from patchcheck.probe.run import ProbeOptions, probe_host
 
         options = ProbeOptions(pressure, coredump, compare, timeout, simulate)
+        if kernel or kernel_deb or matrix:
+            from patchcheck.probe.vm.command import probe_vm
+
+            text, code = probe_vm(
+                kernel or [], kernel_deb or [], accel=accel, matrix=matrix, options=options,
+                as_json=output_format is Format.json,
+            )  # fmt: skip
+            typer.echo(text, nl=False)
+            raise typer.Exit(code)
         report = probe_host(options)
         typer.echo(render_json(report) if output_format is Format.json else render_text(report), nl=False)
         raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_CLEAN)

@@ -1,0 +1,126 @@
+/* compare-lazyfree: MADV_FREE against MAP_DROPPABLE, side by side (only when asked). */
+#include "observer.h"
+
+/* ---------- MADV_FREE against MAP_DROPPABLE (only when asked) ---------- */
+
+enum { COMPARE_PAGES = 64 }; /* more than a per-CPU LRU batch holds */
+
+static int redirtied(long i) { return i % 8 == 0; }
+
+static unsigned char compare_pattern(long i)
+{
+	unsigned char b = (unsigned char)(((0x5a + i) & 0xff) ^ (redirtied(i) ? 0xff : 0));
+	return b ? b : 0x01;
+}
+
+struct compare_side {
+	unsigned char *addr;
+	int mmap_err, advise_err;
+	long kb_after_advise, kb_after_redirty;
+};
+
+static long lazyfree_kb(const void *addr)
+{
+	const struct vma *v;
+	read_smaps();
+	v = vma_containing(addr);
+	return v ? v->lazyfree_kb : 0;
+}
+
+static struct compare_side compare_prepare(int flags, int advise)
+{
+	size_t len = COMPARE_PAGES * (size_t)page_size;
+	struct compare_side side;
+
+	memset(&side, 0, sizeof(side));
+	side.addr = map(len, flags, &side.mmap_err);
+	if (!side.addr)
+		return side;
+	fill(side.addr, COMPARE_PAGES);
+	side.advise_err = advise ? errno_of(madvise(side.addr, len, P_FREE)) : 0;
+	side.kb_after_advise = lazyfree_kb(side.addr);
+	for (long i = 0; i < COMPARE_PAGES; i++)
+		if (redirtied(i))
+			memset(side.addr + i * page_size, compare_pattern(i), (size_t)page_size);
+	side.kb_after_redirty = lazyfree_kb(side.addr);
+	return side;
+}
+
+static struct census fork_census(const unsigned char *addr, const unsigned char *expected)
+{
+	struct census c = { 0, 0, 0 };
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		return c;
+	if (pid == 0) {
+		c = take_census(addr, COMPARE_PAGES, expected);
+		write_all(fds[1], &c, sizeof(c));
+		_exit(0);
+	}
+	close(fds[1]);
+	if (!read_all(fds[0], &c, sizeof(c)))
+		memset(&c, 0, sizeof(c));
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return c;
+}
+
+static void j_pages_where(struct rec *r, const char *k, const unsigned char *addr,
+			  const unsigned char *expected, int want_zero)
+{
+	key(r, k);
+	put(r, "[");
+	for (long i = 0, n = 0; i < COMPARE_PAGES; i++) {
+		struct census c = take_census(addr + i * page_size, 1, &expected[i]);
+		if (want_zero ? c.zero : c.kept)
+			put(r, n++ ? ",%ld" : "%ld", i);
+	}
+	put(r, "]");
+}
+
+static void compare_reclaim(struct rec *r, const char *k, const struct compare_side *side,
+			    const unsigned char *expected)
+{
+	const struct vma *v;
+
+	j_open(r, k);
+	j_int(r, "mmap_errno", side->mmap_err);
+	if (side->addr) {
+		j_int(r, "advise_errno", side->advise_err);
+		j_int(r, "lazyfree_kb_after_advise", side->kb_after_advise);
+		j_int(r, "lazyfree_kb_after_redirty", side->kb_after_redirty);
+		j_census(r, "fork_child_census", fork_census(side->addr, expected));
+		j_int(r, "pageout_errno",
+		      errno_of(madvise(side->addr, COMPARE_PAGES * (size_t)page_size, P_PAGEOUT)));
+		j_int(r, "pageout_attempts", 1);
+		j_pages_where(r, "surviving", side->addr, expected, 0);
+		j_pages_where(r, "zero", side->addr, expected, 1);
+		read_smaps();
+		v = vma_containing(side->addr);
+		j_int(r, "swap_kb", v ? v->swap_kb : 0);
+	}
+	j_close(r);
+}
+
+void obs_compare_lazyfree(struct rec *r)
+{
+	unsigned char expected[COMPARE_PAGES];
+	struct compare_side lazyfree, droppable;
+
+	for (long i = 0; i < COMPARE_PAGES; i++)
+		expected[i] = compare_pattern(i);
+	pin_cpu();
+	lazyfree = compare_prepare(MAP_ANONYMOUS | MAP_PRIVATE, 1);
+	droppable = compare_prepare(MAP_ANONYMOUS | P_DROPPABLE, 0);
+	j_int(r, "pages", COMPARE_PAGES);
+	key(r, "redirtied");
+	put(r, "[");
+	for (long i = 0, n = 0; i < COMPARE_PAGES; i++)
+		if (redirtied(i))
+			put(r, n++ ? ",%ld" : "%ld", i);
+	put(r, "]");
+	compare_reclaim(r, "lazyfree", &lazyfree, expected);
+	compare_reclaim(r, "droppable", &droppable, expected);
+}

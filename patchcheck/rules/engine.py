@@ -1,0 +1,234 @@
+"""Running checkers: `audit` (one tree) and the verify mode (the tree after each patch of a series).
+
+Verify reports only what a series introduced or changed: a finding present after the last patch and absent
+before the first, attributed to the patch from which on it stays. A finding that appears only in the middle
+of the series (fixed by a later patch) makes the series non-bisectable: one PC001 finding says after which
+patch it is consistent. Without --tree, only rules marked `diff_only` run, on trees made of the text the
+diffs show (hunk pre-images before, post-images after); the report lists the rules that were skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from patchcheck.report.finding import Finding, Report, Severity
+from patchcheck.rules.base import CheckContext, Checker, RuleDoc
+from patchcheck.rules.registry import registry_checkers
+from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
+
+NOT_BISECTABLE = RuleDoc(
+    id="PC001",
+    name="series-not-bisectable",
+    severity=Severity.WARNING,
+    summary="The series is consistent only after a later patch: intermediate commits break a rule",
+    what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
+    "later patch removes means the commits in between are inconsistent.",
+    why="Every commit of a series must build and behave (git bisect lands on any of them).",
+    example="patch 1 adds VM_X and its smaps entry, patch 3 adds the proc.rst line: patches 1-2 miss it",
+    fix="Move the fixing hunk into the patch that introduces the problem.",
+    scope=(),
+    diff_only=True,
+)
+
+
+def builtin_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
+    """The registry checkers plus the rule packs (when the packs layer is installed)."""
+    return [*registry_checkers(), *pack_checkers(pack_dirs)]
+
+
+def pack_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
+    """Hook into the rule packs layer (patchcheck.rules.packs.load_packs), absent in a partial install."""
+    try:
+        packs = importlib.import_module("patchcheck.rules.packs")
+    except ImportError:
+        return []
+    loaded: list[Checker] = packs.load_packs(list(pack_dirs))
+    return loaded
+
+
+def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: bool = False) -> Report:
+    """Run `checkers` on `ctx.tree`. A rule whose required files are absent is skipped (and listed), never
+    reported clean; with `diff_only` only rules that can decide from the diffs run."""
+    report = Report()
+    ctx.cache.setdefault("diff_only", diff_only)
+    for checker in checkers:
+        active: set[str] = set()
+        for rule in checker.rules:
+            if diff_only and not rule.diff_only:
+                report.skipped.append(f"{rule.id} {rule.name}: needs the tree (run with --tree)")
+                continue
+            missing = [p for p in rule.needs if ctx.tree.read_bytes(p) is None]
+            if missing and not diff_only:
+                report.skipped.append(
+                    f"{rule.id} {rule.name}: needs {', '.join(missing)}, absent from the tree"
+                )
+                continue
+            active.add(rule.id)
+        if checker.rules and not active:
+            continue
+        for found in checker.run(ctx):
+            if found.rule_id not in active:
+                continue
+            if ctx.flags is not None and found.flag is not None and found.flag not in ctx.flags:
+                continue
+            report.findings.append(found)
+    report.findings = sorted(set(report.findings), key=Finding.sort_key)
+    return report
+
+
+def audit(
+    tree: SourceTree, *, flags: frozenset[str] | None = None, checkers: Sequence[Checker] | None = None
+) -> Report:
+    ctx = CheckContext(tree=tree, flags=flags)
+    return run_checkers(registry_checkers() if checkers is None else checkers, ctx)
+
+
+def verify_states(
+    states: Sequence[SourceTree],
+    *,
+    diff_only: bool = False,
+    series: Any = None,
+    flags: frozenset[str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+) -> Report:
+    """`states[0]` is the tree before the series, `states[k]` the tree after patch k (1-based)."""
+    if len(states) < 2:
+        return Report()
+    chosen = list(builtin_checkers() if checkers is None else checkers)
+    runs: list[Report] = []
+    for index, tree in enumerate(states):
+        ctx = CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None)
+        runs.append(run_checkers(chosen, ctx, diff_only=diff_only))
+    keyed = [{_key(f, tree): f for f in run.findings} for run, tree in zip(runs, states, strict=True)]
+    before, after = keyed[0], keyed[-1]
+    last = len(states) - 1
+    report = Report(skipped=list(dict.fromkeys(runs[-1].skipped)))
+    for key, found in after.items():
+        if key in before:
+            continue
+        since = last
+        while since > 1 and key in keyed[since - 1]:
+            since -= 1
+        report.findings.append(_with_patch(found, since))
+    transient = [
+        (k, f)
+        for k in range(1, last)
+        for key, f in keyed[k].items()
+        if key not in before and key not in after
+    ]
+    if transient:
+        fixed_after = max(k for k, _ in transient) + 1
+        report.findings.append(
+            Finding(
+                NOT_BISECTABLE.id,
+                NOT_BISECTABLE.severity,
+                f"the series is consistent only after patch {fixed_after} of {last}",
+                None,
+                None,
+                NOT_BISECTABLE.fix,
+                tuple(
+                    f"after patch {k}: {f.rule_id} {f.message}"
+                    + (f" ({f.location.path}:{f.location.line})" if f.location else "")
+                    for k, f in transient
+                ),
+                patch=min(k for k, _ in transient),
+            )
+        )
+    report.findings.sort(key=Finding.sort_key)
+    return report
+
+
+def verify_series(
+    series: Any,
+    tree: SourceTree | None,
+    *,
+    ignore_whitespace: bool = False,
+    flags: frozenset[str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+) -> Report:
+    """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
+    alone. InputError when a patch does not apply."""
+    if tree is None:
+        return verify_states(
+            diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
+        )
+    from patchcheck.intake import apply_series
+
+    applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
+    report = verify_states(
+        [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
+    )
+    unchecked = sorted({path for state in applied for path in state.unchecked})
+    if unchecked:
+        report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
+    return report
+
+
+def diff_only_states(series: Any) -> list[SourceTree]:
+    """Trees made of what the diffs show: before the series, the hunks' pre-images; after patch k, the
+    post-images of every hunk of patches 1..k (a file's hunks joined in order, one blank line apart)."""
+    before: dict[str, bytes | None] = {}
+    shown: dict[str, list[str]] = {}
+    states: list[SourceTree] = []
+    for patch in series.patches:
+        for file in patch.files:
+            if file.binary:
+                continue
+            if file.old_path and file.old_path not in before:
+                before[file.old_path] = _join(h.preimage for h in file.hunks)
+            if file.new_path:
+                shown.setdefault(file.new_path, []).extend(_join_text(h.postimage) for h in file.hunks)
+        states.append(
+            OverlayTree(
+                EmptyTree(),
+                {p: "\n\n".join(parts).encode("utf-8", "surrogateescape") for p, parts in shown.items()},
+            )
+        )
+    return [OverlayTree(EmptyTree(), before), *states]
+
+
+def _join(parts: Iterable[list[str]]) -> bytes:
+    return "\n\n".join(_join_text(p) for p in parts).encode("utf-8", "surrogateescape")
+
+
+def _join_text(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None, str, str]:
+    """Identity of a finding across states: its rule, flag, file and the text of the line it points at (so
+    a finding that only moved is the same finding; one whose line changed is new)."""
+    loc = found.location
+    anchor = ""
+    if loc is not None and loc.line:
+        text = read_text(tree, loc.path)
+        lines = text.split("\n") if text is not None else []
+        if 0 < loc.line <= len(lines):
+            anchor = " ".join(lines[loc.line - 1].split())
+    return (found.rule_id, found.flag, loc.path if loc else None, anchor, found.message)
+
+
+def _with_patch(found: Finding, patch: int) -> Finding:
+    return Finding(
+        found.rule_id,
+        found.severity,
+        found.message,
+        found.location,
+        found.flag,
+        found.hint,
+        found.evidence,
+        patch,
+    )
+
+
+__all__ = [
+    "NOT_BISECTABLE",
+    "audit",
+    "builtin_checkers",
+    "diff_only_states",
+    "run_checkers",
+    "verify_series",
+    "verify_states",
+]

@@ -1,0 +1,210 @@
+"""What the pack rules need to know about a series: commit messages and the lines each patch adds.
+
+Built from the intake's series objects (duck-typed, see `view_of`) or straight from diff text, so the
+rules work the same with a tree, with a partial tree, and with no tree at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from unidiff import PatchSet  # type: ignore[attr-defined]
+from unidiff.errors import UnidiffParseError
+
+_KEYWORDS = {"if", "else", "while", "for", "switch", "return", "do", "sizeof", "case", "goto", "typeof"}
+# `static inline bool name(` / `vm_fault_t name(`: at least a type before the name, not a statement.
+_FUNC_DEF = re.compile(r"^(?:[A-Za-z_][\w]*[\s*]+)+?\**([A-Za-z_]\w*)\s*\([^;]*$")
+_SECTION_NAME = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
+_FLAG = re.compile(r"\bVM_[A-Z][A-Z0-9_]*\b")
+
+
+@dataclass(frozen=True)
+class AddedLine:
+    path: str
+    line: int  # in the file after this patch
+    text: str
+    function: str | None  # best guess of the enclosing function
+    after: tuple[str, ...] = ()  # earlier lines of the same hunk (context and added), nearest last
+    near: tuple[str, ...] = ()  # up to 3 lines either side in the same hunk (context and added)
+
+
+@dataclass
+class PatchView:
+    index: int  # 1-based position among the patches present (the intake's AppliedState.index + 1)
+    subject: str
+    message: str
+    label: str = ""  # "3/5" as the subject numbers it
+    added: list[AddedLine] = field(default_factory=list)
+    removed_text: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    # Per file, each hunk as (first pre-image line, line kinds " ", "+", "-"): to follow lines across patches.
+    hunks: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def carry(self, path: str, line: int) -> int | None:
+        """Where line `line` of `path` before this patch is after it (None: this patch removed it)."""
+        shift = 0
+        for old_start, kinds in self.hunks.get(path, ()):
+            if line < old_start:
+                break
+            old, new = old_start, old_start + shift
+            for kind in kinds:
+                if kind == "+":
+                    new += 1
+                    continue
+                if old == line:
+                    return None if kind == "-" else new
+                old += 1
+                if kind == " ":
+                    new += 1
+            shift = new - old
+        return line + shift
+
+    def defined_flags(self) -> set[str]:
+        added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
+        removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
+        return {f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")}
+
+
+@dataclass
+class SeriesView:
+    patches: list[PatchView]
+    total: int | None = None
+    missing: list[int] = field(default_factory=list)
+
+    def upto(self, index: int | None) -> list[PatchView]:
+        return [p for p in self.patches if index is None or p.index <= index]
+
+    def label(self, index: int) -> str:
+        found = next((p for p in self.patches if p.index == index), None)
+        return found.label if found is not None and found.label else str(index)
+
+    def defined_flags(self, index: int | None = None) -> set[str]:
+        return {f for p in self.upto(index) for f in p.defined_flags()}
+
+    def added_at(self, index: int | None = None) -> dict[tuple[str, int], int]:
+        """Lines the series added, as (path, line) in the tree after patch `index`, with the adding patch."""
+        patches = self.upto(index)
+        found: dict[tuple[str, int], int] = {}
+        for position, patch in enumerate(patches):
+            for added in patch.added:
+                line: int | None = added.line
+                for later in patches[position + 1:]:
+                    line = later.carry(added.path, line) if line is not None else None
+                if line is not None:
+                    found[(added.path, line)] = patch.index
+        return found
+
+    def incomplete_note(self) -> str | None:
+        if not self.missing:
+            return None
+        total = self.total or len(self.patches) + len(self.missing)
+        return f"{len(self.missing)} of {total} patches absent; the site may be in one of them"
+
+
+def _function_guess(line: str, current: str | None) -> str | None:
+    stripped = line.rstrip()
+    if not stripped or stripped.endswith(";") or stripped.startswith(("#", "}", "{", "/", "*")):
+        return current
+    match = _FUNC_DEF.match(stripped)
+    if match and match.group(1) not in _KEYWORDS and stripped.split()[0] not in _KEYWORDS:
+        return match.group(1)
+    return current
+
+
+def _add_hunk(
+    view: PatchView, path: str, section: str, starts: tuple[int, int], lines: Iterable[tuple[str, str]]
+) -> None:
+    """`lines` are (kind, text) with kind one of " ", "+", "-"; `starts` the hunk's (old, new) first lines."""
+    lines = list(lines)
+    old_start, new_start = starts
+    kinds = "".join(k for k, _ in lines)
+    # A hunk that only adds (-N,0) inserts after line N.
+    first = old_start + 1 if not set(kinds) & {" ", "-"} else old_start
+    view.hunks.setdefault(path, []).append((first, kinds))
+    names = _SECTION_NAME.findall(section or "")
+    current = names[0] if names else None
+    kept = [value for kind, value in lines if kind != "-"]
+    view.removed_text.extend(value for kind, value in lines if kind == "-")
+    number = new_start
+    position = 0
+    for kind, value in lines:
+        if kind == "-":
+            continue
+        current = _function_guess(value, current)
+        if kind == "+":
+            near = tuple(kept[max(0, position - 3):position + 4])
+            view.added.append(AddedLine(path, number, value, current, tuple(kept[:position]), near))
+        position += 1
+        number += 1
+
+
+def patch_view_from_diff(index: int, subject: str, message: str, diff: str) -> PatchView:
+    """From diff text (used by tests and by callers without the intake)."""
+    view = PatchView(index, subject, message)
+    try:
+        patchset = PatchSet(diff)
+    except UnidiffParseError:
+        return view
+    for patched in patchset:
+        path = patched.target_file[2:] if patched.target_file.startswith("b/") else patched.target_file
+        if path == "/dev/null":
+            continue
+        view.files.add(path)
+        for hunk in patched:
+            kinds = [(line.line_type, line.value.rstrip("\n")) for line in hunk if line.line_type in " +-"]
+            _add_hunk(view, path, hunk.section_header, (hunk.source_start, hunk.target_start), kinds)
+    return view
+
+
+def patch_view_from_files(index: int, subject: str, message: str, files: Iterable[Any]) -> PatchView:
+    """From the intake's FilePatch records (path / new_path, hunks with new_start, section, lines)."""
+    view = PatchView(index, subject, message)
+    for file in files:
+        if getattr(file, "new_path", "") is None:
+            continue  # deleted
+        path = str(file.path)
+        view.files.add(path)
+        for hunk in file.hunks:
+            lines = ((ln.kind, ln.text) for ln in hunk.lines)
+            _add_hunk(view, path, hunk.section, (hunk.old_start, hunk.new_start), lines)
+    return view
+
+
+def _attr(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def view_of(series: Any) -> SeriesView | None:
+    """Adapt the intake's series (or None) to a SeriesView."""
+    if series is None or isinstance(series, SeriesView):
+        return series
+    patches: list[PatchView] = []
+    raw_patches: Iterable[Any] = _attr(series, "patches", default=())
+    for position, patch in enumerate(raw_patches, start=1):
+        counter = _attr(patch, "counter", default=None)
+        expected = _attr(patch, "expected", default=None)
+        label = f"{counter}/{expected}" if counter and expected else ""
+        subject = str(_attr(patch, "title", "subject", default=""))
+        message = str(_attr(patch, "message", default=""))
+        diff = _attr(patch, "diff", default="")
+        if isinstance(diff, str):
+            view = patch_view_from_diff(position, subject, message, diff)
+        else:
+            view = patch_view_from_files(position, subject, message, getattr(diff, "files", ()))
+        view.label = label
+        patches.append(view)
+    missing = list(_attr(series, "missing", default=()))
+    total = _attr(series, "expected", "total", default=None)
+    return SeriesView(patches, int(total) if total else None, [int(m) for m in missing])
+
+
+def flags_in(text: str) -> set[str]:
+    return set(_FLAG.findall(text))

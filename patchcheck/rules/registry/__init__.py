@@ -1,0 +1,41 @@
+"""The registry rules (PC1xx-PC5xx): a flag's definition, smaps mnemonic, trace name, documentation and
+Kconfig symbols must agree in every configuration. One module per site family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from patchcheck.report.finding import Finding
+from patchcheck.rules.base import CheckContext, Checker, RuleDoc
+from patchcheck.rules.registry.common import registry
+from patchcheck.rules.registry.definition import DefinitionChecker, start_reference_search
+from patchcheck.rules.registry.docs import DocsChecker
+from patchcheck.rules.registry.kconfig import KconfigChecker
+from patchcheck.rules.registry.smaps import SmapsChecker
+from patchcheck.rules.registry.trace import TraceChecker
+
+
+def registry_checkers() -> list[Checker]:
+    # The definition rules run last: their search of the tree for flag uses starts with the first checker
+    # (see StartReferenceSearch) and runs in the background meanwhile.
+    return [
+        StartReferenceSearch(),
+        SmapsChecker(),
+        TraceChecker(),
+        DocsChecker(),
+        KconfigChecker(),
+        DefinitionChecker(),
+    ]
+
+
+class StartReferenceSearch:
+    """Owns no rule: starts the background search PC101 collects."""
+
+    rules: tuple[RuleDoc, ...] = ()
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        start_reference_search(ctx, registry(ctx))
+        return ()
+
+
+__all__ = ["registry_checkers"]

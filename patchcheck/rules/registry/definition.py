@@ -1,0 +1,364 @@
+"""PC1xx: the flag definitions in include/linux/mm.h (field guide R1-R5)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+
+from patchcheck.model import FlagDef
+from patchcheck.report.finding import Finding, Location, Severity
+from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.registry.common import (
+    ARCH_1,
+    KCONFIG,
+    MM_H,
+    Registry,
+    arch1_guard,
+    build_condition,
+    finding,
+    guard_text,
+    registry,
+    unresolved,
+)
+from patchcheck.source.facts import Answer
+from patchcheck.source.guards import TRUE, Formula, Sym, conj, disj, neg
+from patchcheck.source.preproc import preprocess
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, read_text
+
+UNDEFINED_USE = RuleDoc(
+    id="PC101",
+    name="flag-undefined-where-used",
+    severity=Severity.ERROR,
+    summary="A flag used by code that is compiled in a configuration where the flag is not defined",
+    what="For every flag that mm.h leaves undefined in some configuration (no VM_NONE fallback), looks at "
+    "each use in mm/, include/, fs/ and kernel/ and asks whether that use is compiled (its #if guards and "
+    "its Makefile line) in a configuration where the flag is undefined.",
+    why="An undefined VM_* macro is a build error, but only in the configurations that lack it: the patch "
+    "builds on the submitter's x86_64 and breaks a 32-bit or nommu build later.",
+    example="#ifdef CONFIG_64BIT\n#define VM_SEALED _BITUL(63)\n#endif\n...\n"
+    "static inline bool vma_is_sealed(...) { return vma->vm_flags & VM_SEALED; }  /* unguarded */",
+    fix="Give the flag a VM_NONE fallback (#else #define VM_X VM_NONE) or guard the use.",
+    scope=("R1",),
+    needs=(MM_H, KCONFIG),
+)
+COLLISION = RuleDoc(
+    id="PC102",
+    name="flag-bit-collision",
+    severity=Severity.ERROR,
+    summary="Two distinct flags resolve to the same bit in a configuration that can be built",
+    what="For every pair of flags that can share a bit, asks the Kconfig facts whether a configuration "
+    "exists in which both are that bit. Aliases of VM_ARCH_1 (checked by PC104), the VM_HIGH_ARCH_n "
+    "bits shared by pkeys, MTE and shadow stack on different architectures, and masks such as "
+    "VM_STACK are not collisions as long as no buildable configuration has both.",
+    why="Two flags on one bit make every test of one true for the other: smaps shows one mnemonic for "
+    "both, mprotect or fork semantics of one leak into the other.",
+    example="#define VM_UFFD_MINOR_BIT 38\n...\n#define VM_NEW_FLAG BIT(38)   /* both on x86_64 */",
+    fix="Pick a free bit, or make the two definitions exclusive by their Kconfig guards.",
+    scope=("R2",),
+    needs=(MM_H, KCONFIG),
+)
+WIDTH = RuleDoc(
+    id="PC103",
+    name="high-bit-without-64bit",
+    severity=Severity.ERROR,
+    summary="A flag uses a bit at or above 32 in a configuration that is not 64-bit",
+    what="For each definition of a flag as bit 32 or higher, asks whether its guard can hold without "
+    "CONFIG_64BIT (directly or through the Kconfig symbols that select it).",
+    why="vm_flags is an unsigned long: on a 32-bit kernel a high bit does not exist; BIT(38) overflows "
+    "and the smaps table index is out of range.",
+    example="#ifdef CONFIG_NEED_VM_X   /* selectable on 32-bit */\n#define VM_X VM_HIGH_ARCH_6\n#endif",
+    fix="Guard the definition with CONFIG_64BIT, or make the enabling symbol depend on 64BIT.",
+    scope=("R3",),
+    needs=(MM_H, KCONFIG),
+)
+ARCH1_ALIAS = RuleDoc(
+    id="PC104",
+    name="arch1-alias-conflict",
+    severity=Severity.ERROR,
+    summary="Two VM_ARCH_1 aliases live in one configuration, or an alias is cleared by VM_ARCH_CLEAR",
+    what="VM_ARCH_1 (bit 24) is lent to one architecture-specific flag per architecture. Checks that no "
+    "configuration has two aliases of it, and that an alias is not in a configuration where "
+    "VM_ARCH_CLEAR names a different alias (mprotect() clears VM_ARCH_CLEAR on every call).",
+    why="Two aliases on one arch are one flag; an alias under VM_ARCH_CLEAR silently disappears on the "
+    "next mprotect().",
+    example="#elif defined(CONFIG_ARM64)\n# define VM_ARM64_BTI VM_ARCH_1\n"
+    "# define VM_ARCH_CLEAR VM_ARM64_BTI\n"
+    "...\n#ifdef CONFIG_ARM64\n#define VM_NEW VM_ARCH_1\n#endif",
+    fix="Use VM_ARCH_1 only on an architecture that has no other alias and no VM_ARCH_CLEAR of it.",
+    scope=("R4", "R21"),
+    needs=(MM_H, KCONFIG),
+)
+
+REFERENCE_DIRS = ("mm", "include", "fs", "kernel")
+
+
+class DefinitionChecker:
+    rules = (UNDEFINED_USE, COLLISION, WIDTH, ARCH1_ALIAS)
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        reg = registry(ctx)
+        flags = reg.model.real_flags()
+        yield from self._undefined_uses(ctx, reg, flags)
+        yield from self._collisions(ctx, reg, flags)
+        yield from self._width(ctx, reg, flags)
+        yield from self._arch1(ctx, reg, flags)
+
+    # R1 ---------------------------------------------------------------------------------------------
+    def _undefined_uses(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        if reg.diff_only:
+            return
+        start_reference_search(ctx, reg)
+        names, search = ctx.cache["references"]
+        partial = {f.name: f for f in flags if f.name in names and reg.wanted(ctx, f.name)}
+        if not partial:
+            search.result()
+            return
+        words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
+        for path in search.result():
+            built = TRUE if path.endswith(".h") else build_condition(ctx, path)
+            text = read_text(ctx.tree, path)
+            if built is None or text is None:
+                continue
+            pre = preprocess(text)
+            for number, line in enumerate(pre.masked.split("\n"), start=1):
+                for name in dict.fromkeys(words.findall(line)):
+                    yield from self._use(
+                        reg, partial[name], path, number, conj(reg.model.resolve(pre.guard_at(number)), built)
+                    )
+
+    def _use(
+        self, reg: Registry, flag: FlagDef, path: str, number: int, compiled: Formula
+    ) -> Iterator[Finding]:
+        question = conj(compiled, neg(flag.defined_guard))
+        answer = reg.holds(question)
+        loc = Location(path, number)
+        if answer is Answer.YES:
+            yield finding(
+                UNDEFINED_USE,
+                f"{flag.name} is used here but is undefined where {guard_text(neg(flag.defined_guard))}",
+                loc,
+                flag.name,
+                (
+                    f"{MM_H}:{_line_of(flag)}: {flag.name} defined only where "
+                    f"{guard_text(flag.defined_guard)}",
+                    f"{path}:{number}: compiled where {guard_text(compiled)}",
+                    f"example configuration: {reg.example(question)}",
+                ),
+            )
+        elif answer is Answer.UNRESOLVED:
+            yield unresolved(
+                UNDEFINED_USE,
+                flag.name,
+                loc,
+                f"this use of {flag.name} is compiled where it is undefined",
+                question,
+            )
+
+    # R2 ---------------------------------------------------------------------------------------------
+    def _collisions(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        for i, a in enumerate(flags):
+            for b in flags[i + 1 :]:
+                if not (reg.wanted(ctx, a.name) or reg.wanted(ctx, b.name)):
+                    continue
+                shared = set(a.bits) & set(b.bits)
+                overlap = disj(*(conj(_own_bit(a, bit, b), _own_bit(b, bit, a)) for bit in sorted(shared)))
+                if overlap == disj():
+                    continue
+                answer = reg.holds(overlap)
+                loc = Location(MM_H, _line_of(b))
+                if answer is Answer.YES:
+                    bits = sorted(
+                        bit
+                        for bit in shared
+                        if reg.holds(conj(_own_bit(a, bit, b), _own_bit(b, bit, a))) is Answer.YES
+                    )
+                    yield finding(
+                        COLLISION,
+                        f"{a.name} and {b.name} are both bit {', '.join(map(str, bits))} "
+                        f"in some configuration",
+                        loc,
+                        b.name,
+                        (
+                            f"{MM_H}:{_line_of(a)}: {a.name} is bit {bits[0]} where "
+                            f"{guard_text(_own_bit(a, bits[0], b))}",
+                            f"{MM_H}:{_line_of(b)}: {b.name} is bit {bits[0]} where "
+                            f"{guard_text(_own_bit(b, bits[0], a))}",
+                            f"example configuration: {reg.example(overlap)}",
+                        ),
+                    )
+                elif answer is Answer.UNRESOLVED:
+                    yield unresolved(COLLISION, b.name, loc, f"{a.name} and {b.name} share a bit", overlap)
+
+    # R3 ---------------------------------------------------------------------------------------------
+    def _width(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        for flag in flags:
+            if not reg.wanted(ctx, flag.name):
+                continue
+            for variant in flag.variants:
+                if variant.value.kind != "bit" or (variant.value.bit or 0) < 32:
+                    continue
+                question = conj(variant.guard, neg(Sym("64BIT")))
+                answer = reg.holds(question)
+                loc = Location(MM_H, variant.line or _line_of(flag))
+                if answer is Answer.YES:
+                    yield finding(
+                        WIDTH,
+                        f"{flag.name} is bit {variant.value.bit} where {guard_text(variant.guard)}, "
+                        "which does not imply CONFIG_64BIT",
+                        loc,
+                        flag.name,
+                        (
+                            f"{MM_H}:{variant.line}: {flag.name} = {variant.raw}",
+                            f"example 32-bit configuration: {reg.example(question)}",
+                        ),
+                    )
+                elif answer is Answer.UNRESOLVED:
+                    yield unresolved(
+                        WIDTH, flag.name, loc, f"{flag.name}'s high bit needs CONFIG_64BIT", question
+                    )
+
+    # R4 ---------------------------------------------------------------------------------------------
+    def _arch1(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        aliases = [f for f in flags if f.name != ARCH_1 and arch1_guard(f) != disj()]
+        for i, a in enumerate(aliases):
+            for b in aliases[i + 1 :]:
+                if not (reg.wanted(ctx, a.name) or reg.wanted(ctx, b.name)):
+                    continue
+                both = conj(arch1_guard(a), arch1_guard(b))
+                answer = reg.holds(both)
+                loc = Location(MM_H, _line_of(b))
+                if answer is Answer.YES:
+                    yield finding(
+                        ARCH1_ALIAS,
+                        f"{a.name} and {b.name} are both aliases of VM_ARCH_1 in one configuration",
+                        loc,
+                        b.name,
+                        (
+                            f"{a.name} = VM_ARCH_1 where {guard_text(arch1_guard(a))}",
+                            f"{b.name} = VM_ARCH_1 where {guard_text(arch1_guard(b))}",
+                            f"example configuration: {reg.example(both)}",
+                        ),
+                    )
+                elif answer is Answer.UNRESOLVED:
+                    yield unresolved(
+                        ARCH1_ALIAS, b.name, loc, f"{a.name} and {b.name} alias VM_ARCH_1 together", both
+                    )
+        clear = reg.model.flags.get("VM_ARCH_CLEAR")
+        if clear is None:
+            return
+        for alias in aliases:
+            if not reg.wanted(ctx, alias.name):
+                continue
+            for variant in clear.variants:
+                via = variant.value.via
+                if variant.value.kind != "bit" or ARCH_1 not in via or alias.name in via:
+                    continue
+                both = conj(arch1_guard(alias), variant.guard)
+                if reg.holds(both) is Answer.YES:
+                    yield finding(
+                        ARCH1_ALIAS,
+                        f"{alias.name} is VM_ARCH_1 where VM_ARCH_CLEAR = {via[0]}: "
+                        "every mprotect() clears it",
+                        Location(MM_H, _line_of(alias)),
+                        alias.name,
+                        (
+                            f"{MM_H}:{variant.line}: VM_ARCH_CLEAR = {variant.raw} "
+                            f"where {guard_text(variant.guard)}",
+                            f"example configuration: {reg.example(both)}",
+                        ),
+                    )
+
+
+def _own_bit(flag: FlagDef, bit: int, other: FlagDef) -> Formula:
+    """Where `flag` is `bit` in its own right: a VM_ARCH_1 alias sharing bit 24 with VM_ARCH_1 itself or with
+    another alias is not a collision (PC104 checks aliases against each other)."""
+    parts = []
+    for v in flag.variants:
+        if v.value.kind != "bit" or v.value.bit != bit:
+            continue
+        via_arch1 = ARCH_1 in v.value.via or flag.name == ARCH_1
+        if via_arch1 and (other.name == ARCH_1 or any(ARCH_1 in w.value.via for w in other.variants)):
+            continue
+        parts.append(v.guard)
+    return disj(*parts)
+
+
+def _line_of(flag: FlagDef) -> int:
+    return flag.lines[0] if flag.lines else 0
+
+
+class ReferenceSearch:
+    """Files under `dirs` whose text contains any of `words`. On a directory (or a patched directory) the
+    search is one `grep` started at once and collected when needed, so it runs while other rules work."""
+
+    def __init__(self, tree: SourceTree, words: list[str], dirs: tuple[str, ...]) -> None:
+        self.tree, self.words, self.dirs = tree, words, dirs
+        self.changes: dict[str, bytes | None] = {}
+        base = tree
+        if isinstance(base, OverlayTree):
+            self.changes, base = dict(base.changes), base.base
+        self.process: subprocess.Popen[bytes] | None = None
+        self.prefix = ""
+        if isinstance(base, GitRevisionTree) and words:
+            # `git grep` on the revision: reading every blob one `git cat-file` at a time would take minutes.
+            patterns = [arg for word in words for arg in ("-e", word)]
+            self.prefix = f"{base.tree_id}:"
+            try:
+                self.process = subprocess.Popen(
+                    ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            except OSError:
+                self.process = None
+        elif isinstance(base, DirectoryTree) and words:
+            present = [d for d in dirs if (base.root / d).is_dir()]
+            patterns = [arg for word in words for arg in ("-e", word)]
+            if present:
+                try:
+                    self.process = subprocess.Popen(
+                        ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present],
+                        cwd=base.root,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                    )
+                except OSError:
+                    self.process = None
+            else:
+                self.changes = {p: d for p, d in self.changes.items() if p.startswith(dirs)}
+
+    def result(self) -> list[str]:
+        needles = [w.encode() for w in self.words]
+        if self.process is None:
+            return sorted(
+                path
+                for d in self.dirs
+                for path in self.tree.list_files(d)
+                if path.endswith((".c", ".h")) and _mentions(self.tree.read_bytes(path), needles)
+            )
+        out, _ = self.process.communicate()
+        listed = (p.removeprefix(self.prefix) for p in out.decode("utf-8", "surrogateescape").splitlines())
+        hits = {p for p in listed if p.endswith((".c", ".h")) and p not in self.changes}
+        hits |= {
+            p
+            for p, data in self.changes.items()
+            if p.startswith(tuple(f"{d}/" for d in self.dirs))
+            and p.endswith((".c", ".h"))
+            and _mentions(data, needles)
+        }
+        return sorted(hits)
+
+
+def _mentions(data: bytes | None, needles: list[bytes]) -> bool:
+    return data is not None and any(n in data for n in needles)
+
+
+def start_reference_search(ctx: CheckContext, reg: Registry) -> None:
+    """Start the R1 search for uses of the flags that some configuration leaves undefined."""
+    if reg.diff_only or "references" in ctx.cache:
+        return
+    partial = sorted(
+        f.name for f in reg.model.real_flags() if reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES
+    )
+    ctx.cache["references"] = (partial, ReferenceSearch(ctx.tree, partial, REFERENCE_DIRS))

@@ -1,0 +1,230 @@
+"""PC5xx: the Kconfig symbols behind flag guards (field guide R5, R15, R16, and helper symbols)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from patchcheck.model import FlagDef
+from patchcheck.report.finding import Finding, Location, Severity
+from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.registry.common import (
+    KCONFIG,
+    MM_H,
+    MMFLAGS,
+    TASK_MMU,
+    Registry,
+    finding,
+    guard_text,
+    registry,
+    unresolved,
+)
+from patchcheck.source.facts import Answer
+from patchcheck.source.guards import Cmp, Formula, Sym, atoms, conj, neg
+from patchcheck.source.kconfig import cond_formula
+
+UNKNOWN_SYMBOL = RuleDoc(
+    id="PC501",
+    name="guard-symbol-unknown",
+    severity=Severity.ERROR,
+    summary="A guard of a flag site uses a CONFIG_ symbol no Kconfig file defines",
+    what="Collects the CONFIG_ symbols in the guards of flag definitions (mm.h), smaps entries "
+    "(task_mmu.c) and trace entries (mmflags.h) and looks each up in the tree's Kconfig files.",
+    why="An undefined symbol is silently false: the flag, mnemonic or trace name never exists (e.g. "
+    "CONFIG_STACK_GROWS_UP for CONFIG_STACK_GROWSUP).",
+    example="#ifdef CONFIG_STACK_GROWS_UP\n#define VM_STACK VM_GROWSUP",
+    fix="Use the symbol's real name (grep the Kconfig files), or add the Kconfig entry.",
+    scope=("R5", "R15"),
+    needs=(MM_H, KCONFIG),
+)
+HIGH_POOL = RuleDoc(
+    id="PC502",
+    name="high-arch-pool-unselected",
+    severity=Severity.ERROR,
+    summary="A flag uses VM_HIGH_ARCH_n where CONFIG_ARCH_USES_HIGH_VMA_FLAGS may be unset",
+    what="The VM_HIGH_ARCH_n bits exist only under CONFIG_ARCH_USES_HIGH_VMA_FLAGS. For each flag defined "
+    "from the pool, asks whether its guard can hold without that symbol (the option enabling the flag "
+    "must `select ARCH_USES_HIGH_VMA_FLAGS`).",
+    why="Where the pool is undefined the flag is undefined: a build error in exactly the configurations "
+    "that enable the feature without the select.",
+    example='config ARM64_NEWFEAT\n\tbool "..."   # no select ARCH_USES_HIGH_VMA_FLAGS\n'
+    "...\n#ifdef CONFIG_ARM64_NEWFEAT\n#define VM_NEWFEAT VM_HIGH_ARCH_6",
+    fix="Add `select ARCH_USES_HIGH_VMA_FLAGS` to the Kconfig option that enables the flag.",
+    scope=("R16",),
+    needs=(MM_H, KCONFIG),
+)
+NEVER_SELECTED = RuleDoc(
+    id="PC503",
+    name="helper-symbol-never-selected",
+    severity=Severity.ERROR,
+    summary="A helper symbol gating a flag has no prompt, no default and nothing selects it",
+    what="For the Kconfig symbols in a flag's guard that only a `select` can set (no prompt, no default "
+    "y), checks that some Kconfig entry selects them. Without --tree only the files the series "
+    "shows are searched, and the message says so.",
+    why="The symbol is always n, so the flag is VM_NONE everywhere: the feature silently never exists.",
+    example="config NEED_VM_DROPPABLE\n\tselect ARCH_USES_HIGH_VMA_FLAGS\n\tbool\n"
+    "# and no `select NEED_VM_DROPPABLE` anywhere",
+    fix="Select the symbol from the architectures (or options) that support the flag.",
+    scope=("R16",),
+    needs=(MM_H, KCONFIG),
+    diff_only=True,
+)
+SELECTED_ON_32BIT = RuleDoc(
+    id="PC504",
+    name="helper-symbol-32bit-high-bit",
+    severity=Severity.ERROR,
+    summary="A helper symbol that enables a high (64-bit only) bit can be set on 32-bit",
+    what="For a select-only symbol in the guard of a flag defined as bit 32 or higher: with --tree, asks "
+    "whether a selector can set it without CONFIG_64BIT; without --tree, whether the symbol's own "
+    "definition restricts it to 64-bit (any architecture may select it later).",
+    why="A 32-bit architecture selecting it gets a flag that does not fit in vm_flags (build error in "
+    "task_mmu.c, or a silently truncated bit).",
+    example="config NEED_VM_DROPPABLE\n\tbool   # no `depends on 64BIT`\n"
+    "...\n#ifdef CONFIG_NEED_VM_DROPPABLE\n# define VM_DROPPABLE VM_HIGH_ARCH_6",
+    fix="Add `depends on 64BIT` to the symbol, or guard the definition with CONFIG_64BIT.",
+    scope=("R3", "R16"),
+    needs=(MM_H, KCONFIG),
+    diff_only=True,
+)
+
+_POOL = re.compile(r"VM_HIGH_ARCH_\d+")
+
+
+class KconfigChecker:
+    rules = (UNKNOWN_SYMBOL, HIGH_POOL, NEVER_SELECTED, SELECTED_ON_32BIT)
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        reg = registry(ctx)
+        flags = [f for f in reg.model.real_flags() if reg.wanted(ctx, f.name)]
+        if not reg.diff_only and reg.facts.has_kconfig:
+            yield from self._unknown_symbols(ctx, reg, flags)
+            yield from self._high_pool(reg, flags)
+        if reg.facts.has_kconfig:
+            yield from self._helpers(reg, flags)
+
+    def _unknown_symbols(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        sites: list[tuple[str, int, Formula, str | None]] = []
+        for definition in flags:
+            sites += [(MM_H, v.line, v.guard, definition.name) for v in definition.variants]
+        sites += [
+            (TASK_MMU, e.line, e.local_guard, e.flag)
+            for e in reg.model.smaps or []
+            if reg.wanted(ctx, e.flag)
+        ]
+        sites += [
+            (MMFLAGS, e.line, e.guard, e.flag) for e in reg.model.trace or [] if reg.wanted(ctx, e.flag)
+        ]
+        reported: set[tuple[str, str]] = set()
+        for path, line, guard, flag in sites:
+            for atom in atoms(guard):
+                if not isinstance(atom, Sym | Cmp) or atom.name.startswith("@"):
+                    continue
+                if reg.facts.symbol_exists(atom.name) or (path, atom.name) in reported:
+                    continue
+                reported.add((path, atom.name))
+                yield finding(
+                    UNKNOWN_SYMBOL,
+                    f"CONFIG_{atom.name} is not defined in any Kconfig file: the guard is always false",
+                    Location(path, line),
+                    flag,
+                    (f"{path}:{line}: guard {guard_text(guard)}",),
+                )
+
+    def _high_pool(self, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        for flag in flags:
+            for v in flag.variants:
+                if v.value.kind != "undefined" or not _POOL.fullmatch(v.value.text):
+                    continue
+                answer = reg.holds(v.guard)
+                loc = Location(MM_H, v.line)
+                if answer is Answer.YES:
+                    yield finding(
+                        HIGH_POOL,
+                        f"{flag.name} uses {v.value.text}, which is undefined where {guard_text(v.guard)}",
+                        loc,
+                        flag.name,
+                        (
+                            f"{MM_H}:{v.line}: {flag.name} = {v.raw}",
+                            f"{v.value.text} exists only under CONFIG_ARCH_USES_HIGH_VMA_FLAGS",
+                            f"example configuration: {reg.example(v.guard)}",
+                        ),
+                    )
+                elif answer is Answer.UNRESOLVED:
+                    yield unresolved(
+                        HIGH_POOL,
+                        flag.name,
+                        loc,
+                        f"{v.value.text} is defined wherever {flag.name} uses it",
+                        v.guard,
+                    )
+
+    def _helpers(self, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        db = reg.facts.db
+        reported: set[tuple[str, str]] = set()
+        for flag in flags:
+            for v in flag.variants:
+                if v.value.kind != "bit":
+                    continue
+                for atom in atoms(v.guard):
+                    if not isinstance(atom, Sym) or (atom.name, flag.name) in reported:
+                        continue
+                    defs = db.definitions_of(atom.name)
+                    if not defs or any(d.prompt or d.kind not in ("bool", "tristate") for d in defs):
+                        continue
+                    if any(value.strip() not in ("n", "") for d in defs for value, _ in d.defaults):
+                        continue  # a default may set it
+                    reported.add((atom.name, flag.name))
+                    d = defs[0]
+                    loc = Location(d.path, d.line)
+                    selectors = db.selectors_of(atom.name)
+                    scope = " by the files the series shows" if reg.diff_only else ""
+                    if not selectors:
+                        yield finding(
+                            NEVER_SELECTED,
+                            f"CONFIG_{atom.name} gates {flag.name} but nothing selects "
+                            f"it{scope}: {flag.name} never exists",
+                            loc,
+                            flag.name,
+                            (
+                                f"{d.path}:{d.line}: config {atom.name} (no prompt, no default)",
+                                f"{MM_H}:{v.line}: {flag.name} = {v.raw} where {guard_text(v.guard)}",
+                            ),
+                        )
+                    if (v.value.bit or 0) >= 32:
+                        yield from self._on_32bit(reg, flag, v.line, v.raw, atom.name, loc)
+
+    def _on_32bit(
+        self, reg: Registry, flag: FlagDef, line: int, raw: str, name: str, loc: Location
+    ) -> Iterator[Finding]:
+        db = reg.facts.db
+        not64 = neg(Sym("64BIT"))
+        evidence = [f"{MM_H}:{line}: {flag.name} = {raw} (a bit above 31) under CONFIG_{name}"]
+        if reg.diff_only and not db.selectors_of(name):
+            # Nothing visible selects it: any architecture may, so only its own definition can restrict it.
+            defs = db.definitions_of(name)
+            if all(reg.holds(conj(d.depends_formula(), not64)) is not Answer.NO for d in defs):
+                evidence += [f"{d.path}:{d.line}: config {name} has no dependency on 64BIT" for d in defs]
+                yield finding(
+                    SELECTED_ON_32BIT,
+                    f"CONFIG_{name} enables the high bit of {flag.name} but is not restricted to 64-bit",
+                    loc,
+                    flag.name,
+                    evidence,
+                )
+            return
+        risky = []
+        for selector, cond in db.selectors_of(name):
+            question = conj(Sym(selector.name), cond_formula(cond), not64)
+            if reg.holds(question) is Answer.YES:
+                risky.append(
+                    f"{selector.path}:{selector.line}: {selector.name} selects it, e.g. "
+                    f"{reg.example(question)}"
+                )
+        if risky:
+            yield finding(
+                SELECTED_ON_32BIT,
+                f"CONFIG_{name} enables the high bit of {flag.name} and can be selected on 32-bit",
+                loc,
+                flag.name,
+                evidence + risky,
+            )

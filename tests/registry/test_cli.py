@@ -1,0 +1,111 @@
+"""`patchcheck audit` and `patchcheck rules` as hooks and people use them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.registry.conftest import REGISTRY
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "patchcheck", *args], capture_output=True, text=True)
+
+
+def make_tree(tmp_path: Path, scenario: str | None = None) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(REGISTRY / "base", root)
+    if scenario:
+        shutil.copytree(REGISTRY / scenario, root, dirs_exist_ok=True)
+    return root
+
+
+def test_audit_clean_tree_is_quiet_and_exits_zero(tmp_path: Path) -> None:
+    out = run("audit", "--tree", str(make_tree(tmp_path)))
+    assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
+
+
+def test_audit_reports_file_line_rule_and_exits_one(tmp_path: Path) -> None:
+    out = run("audit", "--tree", str(make_tree(tmp_path, "pc202-ppc32-guard-mismatch")), "--explain")
+    assert out.returncode == 1
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("fs/proc/task_mmu.c:44: error: VM_DROPPABLE has no mnemonic")
+    assert first.endswith("[PC202]")
+    assert "    fix: " in out.stdout
+
+
+def test_audit_json(tmp_path: Path) -> None:
+    out = run("audit", "--tree", str(make_tree(tmp_path, "pc304-arch1-alias-shadowed")), "--format", "json")
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    (finding,) = data["findings"]
+    assert finding["rule"] == "PC304" and finding["flag"] == "VM_DROPPABLE"
+    assert finding["path"] == "include/trace/events/mmflags.h" and finding["line"] > 0
+    assert finding["evidence"] and finding["hint"]
+
+
+def test_audit_flag_filter(tmp_path: Path) -> None:
+    tree = str(make_tree(tmp_path, "pc102-collision"))
+    assert run("audit", "--tree", tree, "--flag", "VM_SEALED").returncode == 0
+    out = run("audit", "--tree", tree, "--flag", "VM_COPYBIT", "--format", "json")
+    assert {f["flag"] for f in json.loads(out.stdout)["findings"]} == {"VM_COPYBIT"}
+
+
+def test_audit_bad_input_is_one_line_exit_two(tmp_path: Path) -> None:
+    for args in (
+        ["--tree", str(tmp_path)],
+        ["--tree", str(tmp_path / "nope")],
+        ["--tree", str(make_tree(tmp_path)), "--flag", "READ"],
+        ["--tree", str(make_tree(tmp_path / "b")), "--flag", "VM_NO_SUCH_FLAG"],
+        ["--tree", str(make_tree(tmp_path / "c")), "--format", "xml"],
+    ):
+        out = run("audit", *args)
+        assert out.returncode == 2, args
+        assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1, out.stderr
+
+
+def test_rules_lists_every_rule_ruff_style() -> None:
+    out = run("rules")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    ids = [line.split()[0] for line in lines]
+    assert {"PC001", "PC101", "PC202", "PC304", "PC401", "PC504"} <= set(ids)
+    assert ids == sorted(ids)
+    row = next(line for line in lines if line.startswith("PC202"))
+    assert "smaps-guard-mismatch" in row and "error" in row
+
+
+def test_rules_explains_one_rule_by_id_or_name() -> None:
+    by_id = run("rules", "PC202")
+    by_name = run("rules", "smaps-guard-mismatch")
+    assert by_id.returncode == by_name.returncode == 0
+    assert by_id.stdout == by_name.stdout
+    for heading in ("## What it does", "## Why it matters", "## Example", "## Fix", "## Field guide"):
+        assert heading in by_id.stdout
+    assert "R6, R17" in by_id.stdout
+
+
+def test_rules_unknown_id_is_exit_two() -> None:
+    out = run("rules", "PC999")
+    assert out.returncode == 2 and "PC999" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_rules_json() -> None:
+    data = json.loads(run("rules", "--format", "json").stdout)
+    assert all({"id", "name", "severity", "what", "why", "example", "scope"} <= set(d) for d in data)
+
+
+def test_audit_at_a_git_revision(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, "pc101-undefined-use")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "scenario"], check=True)
+    (root / "mm" / "seal_user.c").unlink()  # the work tree differs; the revision still has the bad use
+    out = run("audit", "--tree", str(root), "--rev", "HEAD")
+    assert out.returncode == 1
+    assert "mm/seal_user.c:6: error: VM_SEALED is used here" in out.stdout
+    assert run("audit", "--tree", str(root), "--rev", "no-such-rev").returncode == 2

@@ -1,0 +1,169 @@
+"""Every registry rule fires on the scenario written for it, and is silent on the base tree.
+
+The expected sets are exact: a scenario that also trips a neighbouring rule says so (e.g. a collision also
+has no mnemonic), so a rule that starts firing where it should not is caught here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from patchcheck.report.finding import Severity
+from patchcheck.rules.catalogue import builtin_rule_docs
+from patchcheck.rules.engine import audit
+from patchcheck.source.tree import EmptyTree
+from tests.registry.conftest import scenario_tree, scenarios
+
+EXPECTED: dict[str, set[str]] = {
+    "pc101-undefined-use": {"PC101"},
+    "pc102-collision": {"PC102", "PC201", "PC303"},
+    "pc103-high-bit-on-32bit": {"PC103", "PC201", "PC303"},
+    "pc104-arch1-alias": {"PC104"},
+    "pc201-mnemonic-missing": {"PC201", "PC303"},
+    "pc202-ppc32-guard-mismatch": {"PC202"},
+    "pc202-entry-where-none": {"PC202"},
+    "pc203-duplicate-code": {"PC203", "PC402"},
+    "pc204-duplicate-index": {"PC102", "PC204"},
+    "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
+    "pc205-value-test": {"PC205"},
+    "pc301-unwrapped-trace-entry": {"PC301"},
+    "pc301-trace-guard-too-narrow": {"PC301"},
+    "pc302-trace-value-test": {"PC302", "PC301"},
+    "pc303-trace-name-missing": {"PC303"},
+    "pc304-arch1-alias-shadowed": {"PC304"},
+    "pc401-mnemonic-undocumented": {"PC401"},
+    "pc402-documented-but-gone": {"PC402"},
+    "pc403-narrow-border": {"PC403"},
+    "pc501-unknown-symbol": {"PC501", "PC202", "PC301"},
+    "pc502-high-pool-unselected": {"PC502", "PC202", "PC101"},
+    "pc503-helper-never-selected": {"PC503"},
+    "pc504-helper-selected-on-32bit": {"PC504", "PC103"},
+    "pc504-silent-selected-on-64bit-only": set(),
+}
+
+
+def test_every_scenario_is_listed() -> None:
+    assert sorted(EXPECTED) == scenarios()
+
+
+def test_every_rule_has_a_firing_scenario() -> None:
+    registry_rules = {d.id for d in builtin_rule_docs() if d.id != "PC001"}
+    fired = set().union(*EXPECTED.values())
+    assert registry_rules <= fired
+    for rule in registry_rules:
+        assert any(name.startswith(rule.lower()) for name in EXPECTED), f"{rule} has no scenario of its own"
+
+
+def test_base_tree_is_silent() -> None:
+    report = audit(scenario_tree("base"))
+    assert report.findings == []
+    assert report.skipped == []
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scenario_fires_exactly(name: str) -> None:
+    report = audit(scenario_tree(name))
+    assert {f.rule_id for f in report.findings} == EXPECTED[name]
+    for f in report.findings:
+        assert f.location is not None and f.location.path
+        assert f.evidence, f"{f.rule_id} without evidence"
+        assert f.hint
+
+
+def _only(name: str, rule: str) -> list[tuple[str, int | None, str | None, str]]:
+    report = audit(scenario_tree(name))
+    return [
+        (f.location.path, f.location.line, f.flag, f.message)
+        for f in report.findings
+        if f.rule_id == rule and f.location is not None
+    ]
+
+
+def test_ppc32_elif_against_64bit_smaps_guard() -> None:
+    ((path, line, flag, message),) = _only("pc202-ppc32-guard-mismatch", "PC202")
+    assert (path, line, flag) == ("fs/proc/task_mmu.c", 44, "VM_DROPPABLE")
+    assert "alias of VM_ARCH_1" in message and "'ar'" in message
+    finding = next(f for f in audit(scenario_tree("pc202-ppc32-guard-mismatch")).findings)
+    assert any("ARCH=powerpc" in e and "CONFIG_PPC32=y" in e for e in finding.evidence)
+    assert finding.severity is Severity.ERROR
+
+
+def test_entry_where_flag_is_none_clobbers_rd() -> None:
+    ((path, line, flag, message),) = _only("pc202-entry-where-none", "PC202")
+    assert (path, line, flag) == ("fs/proc/task_mmu.c", 22, "VM_SOFTDIRTY")
+    assert 'overwrites "rd"' in message
+
+
+def test_not_collisions_pkeys_mte_shadow_stack_and_aliases() -> None:
+    """The base shares bit 36 (pkey bit 4 on powerpc, MTE on arm64), bit 37 (shadow stack on x86, MTE_ALLOWED
+    on arm64) and VM_ARCH_1 (PAT, SAO, BTI, DROPPABLE on PPC32), and has VM_STACK/VM_STACK_EARLY aliases."""
+    rules = {f.rule_id for f in audit(scenario_tree("base")).findings}
+    assert not rules & {"PC102", "PC104", "PC204"}
+
+
+def test_collision_names_both_flags_and_the_bit() -> None:
+    ((path, _line, flag, message),) = _only("pc102-collision", "PC102")
+    assert path == "include/linux/mm.h" and flag == "VM_COPYBIT"
+    assert "VM_DROPPABLE" in message and "bit 40" in message
+
+
+def test_gcs_against_mte_allowed_is_a_duplicate_slot() -> None:
+    ((path, _line, _flag, message),) = _only("pc204-duplicate-index", "PC204")
+    assert path == "fs/proc/task_mmu.c" and "slot 37" in message and "VM_MTE_ALLOWED" in message
+
+
+def test_undefined_use_points_at_the_use() -> None:
+    ((path, line, flag, _),) = _only("pc101-undefined-use", "PC101")
+    assert (path, line, flag) == ("mm/seal_user.c", 6, "VM_SEALED")
+
+
+def test_helper_selected_by_a_32bit_arch_names_the_selector() -> None:
+    report = audit(scenario_tree("pc504-helper-selected-on-32bit"))
+    finding = next(f for f in report.findings if f.rule_id == "PC504")
+    assert finding.location is not None and finding.location.path == "mm/Kconfig"
+    assert any("SUPERH selects it" in e for e in finding.evidence)
+
+
+def test_flag_filter_keeps_only_that_flag() -> None:
+    tree = scenario_tree("pc102-collision")
+    report = audit(tree, flags=frozenset({"VM_SEALED"}))
+    assert report.findings == []
+    report = audit(tree, flags=frozenset({"VM_COPYBIT"}))
+    assert {f.flag for f in report.findings} == {"VM_COPYBIT"}
+
+
+def test_absent_registry_file_is_skipped_not_clean() -> None:
+    from patchcheck.source.tree import OverlayTree
+
+    tree = OverlayTree(
+        scenario_tree("pc401-mnemonic-undocumented"), {"Documentation/filesystems/proc.rst": None}
+    )
+    report = audit(tree)
+    assert not any(f.rule_id.startswith("PC40") for f in report.findings)
+    assert any(s.startswith("PC402 ") and "proc.rst" in s for s in report.skipped)
+
+
+def test_field_guide_r1_to_r17_each_have_a_rule() -> None:
+    covered = {r for d in builtin_rule_docs() for r in d.scope}
+    assert {f"R{n}" for n in range(1, 18)} <= covered
+
+
+def test_partial_tree_without_kconfig_skips_the_rules_that_need_it() -> None:
+    from patchcheck.source.tree import OverlayTree
+
+    files = ["include/linux/mm.h", "fs/proc/task_mmu.c", "include/trace/events/mmflags.h",
+             "Documentation/filesystems/proc.rst"]
+    full = scenario_tree("pc202-ppc32-guard-mismatch")
+    partial = OverlayTree(EmptyTree(), {p: full.read_bytes(p) for p in files})
+    report = audit(partial)
+    assert report.findings == []
+    skipped = {s.split()[0] for s in report.skipped}
+    assert {"PC102", "PC202", "PC301", "PC501"} <= skipped
+    assert not skipped & {"PC205", "PC401", "PC402"}
+
+
+def test_trace_entry_narrower_than_the_flag_is_a_warning() -> None:
+    (finding,) = audit(scenario_tree("pc301-trace-guard-too-narrow")).findings
+    assert finding.severity is Severity.WARNING and finding.flag == "VM_SOFTDIRTY"
+    assert "no trace name in some configurations" in finding.message
+    assert any("ARCH=" in e and "CONFIG_X86=n" in e for e in finding.evidence)
