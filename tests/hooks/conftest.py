@@ -57,6 +57,15 @@ def demo_flag(*, mnemonic: bool = True, comment: str = "") -> dict[str, str]:
     return files
 
 
+# The registry rules read Kconfig to know the configurations; one symbol is enough for a demo flag.
+KCONFIG = """\
+mainmenu "Demo kernel"
+
+config 64BIT
+\tbool "64-bit kernel"
+"""
+
+
 @dataclass
 class Repo:
     path: Path
@@ -130,7 +139,10 @@ def repo(tmp_path: Path, home: Path) -> Iterator[Repo]:
     r.git("init", "-q", "-b", "master")
     r.git("config", "user.name", "Dev Eloper")
     r.git("config", "user.email", "dev@example.invalid")
-    r.commit("Initial kernel-shaped tree", {"include/linux/mm.h": MM_H, "fs/proc/task_mmu.c": TASK_MMU_C})
+    r.commit(
+        "Initial kernel-shaped tree",
+        {"Kconfig": KCONFIG, "include/linux/mm.h": MM_H, "fs/proc/task_mmu.c": TASK_MMU_C},
+    )
     yield r
 
 
