@@ -12,7 +12,7 @@ import typer
 from patchcheck.cli.options import ConfigOption, DisableOption, FailOnOption, output_options
 from patchcheck.errors import EXIT_CLEAN, EXIT_USAGE
 from patchcheck.hooks import install as installer
-from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, check_message
+from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, check_message, verify_settings
 from patchcheck.report.b4 import review_entry, review_error_entry
 from patchcheck.report.policy import exit_status, failing
 from patchcheck.report.style import Painter, colour_enabled
@@ -72,7 +72,9 @@ def sendemail_validate(
     except OSError as exc:
         typer.echo(f"patchcheck: cannot read {patch}: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    outcome = check_message(message, tree=tree, disable=opts.disable, source=patch.resolve())
+    outcome = check_message(
+        message, tree=tree, settings=verify_settings(disable, config), source=patch.resolve()
+    )
     if outcome is None:
         raise typer.Exit(EXIT_CLEAN)
     if outcome.report is None:
@@ -100,7 +102,7 @@ def b4_check(
     """For b4.prep-perpatch-check-cmd / b4.am-perpatch-check-cmd: one patch on standard input; prints
     nothing when clean, one line per finding (ERROR: in the lines that fail) otherwise."""
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
-    outcome = check_message(sys.stdin.buffer.read(), tree=tree, disable=opts.disable)
+    outcome = check_message(sys.stdin.buffer.read(), tree=tree, settings=verify_settings(disable, config))
     if outcome is None:
         raise typer.Exit(EXIT_CLEAN)
     if outcome.report is None:
@@ -122,11 +124,11 @@ def b4_review(
     """For b4.review-perpatch-check-cmd and (with --series) b4.review-series-check-cmd: prints b4's review
     JSON (tool, status pass/warn/fail, summary, url, details)."""
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
-    message = sys.stdin.buffer.read()
+    message, settings = sys.stdin.buffer.read(), verify_settings(disable, config)
     if series:
-        outcome = check_b4_series(message, tree=tree, disable=opts.disable)
+        outcome = check_b4_series(message, tree=tree, settings=settings)
     else:
-        outcome = check_b4_review_patch(message, tree=tree, disable=opts.disable)
+        outcome = check_b4_review_patch(message, tree=tree, settings=settings)
     if outcome is None:
         entry = review_error_entry("nothing to check: no diff in this message", status="pass")
     elif outcome.report is None:

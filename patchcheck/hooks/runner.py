@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +30,11 @@ class VerifyOutcome:
         return self.report is not None
 
 
-def verify_command(source: str, *, tree: Path, rev: str | None) -> list[str]:
+def verify_command(source: str, *, tree: Path, rev: str | None, settings: Sequence[str] = ()) -> list[str]:
     command = [sys.executable, "-m", "patchcheck", "verify", source, "--tree", str(tree)]
     if rev is not None:
         command += ["--rev", rev]
-    return [*command, "--format", "json"]
+    return [*command, *settings, "--format", "json"]
 
 
 def _complaint(stderr: bytes, returncode: int) -> str:
@@ -48,13 +49,18 @@ def _complaint(stderr: bytes, returncode: int) -> str:
 
 
 def run_verify(
-    message: bytes | Path, *, tree: Path, rev: str | None, cwd: Path | None = None
+    message: bytes | Path,
+    *,
+    tree: Path,
+    rev: str | None,
+    settings: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> VerifyOutcome:
     source = str(message) if isinstance(message, Path) else "-"
     stdin = None if isinstance(message, Path) else message
     try:
         done = subprocess.run(
-            verify_command(source, tree=tree, rev=rev),
+            verify_command(source, tree=tree, rev=rev, settings=settings),
             input=stdin, capture_output=True, cwd=cwd, env=clean_env(), check=False,
         )
     except OSError as exc:

@@ -102,6 +102,13 @@ def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
     assert "Success: 1, Warning: 0, Error: 1" in log
 
 
+@needs_rule("PC201")
+def test_b4_check_command_takes_verify_settings(repo: Repo) -> None:
+    prep_series(repo, mnemonic=False)
+    repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4 --disable smaps-mnemonic-missing")
+    assert "Success: 2, Warning: 0, Error: 0" in prep_check(repo)
+
+
 def message_of(repo: Repo, rev: str, outdir: Path, *extra: str) -> list[tuple[str, EmailMessage]]:
     out = []
     for path in repo.format_patch(rev, outdir, *extra):

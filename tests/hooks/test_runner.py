@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from patchcheck.hooks.checks import verify_settings
 from patchcheck.hooks.runner import _complaint, verify_command
 from tests.hooks.conftest import Repo
 
@@ -24,9 +25,11 @@ def test_a_usage_error_box_gives_its_message() -> None:
     assert _complaint(b"", 3) == "patchcheck verify exited with status 3"
 
 
-def test_verify_is_asked_for_json_at_a_revision(tmp_path: Path) -> None:
-    assert verify_command("-", tree=tmp_path, rev="abc^")[3:] == [
-        "verify", "-", "--tree", str(tmp_path), "--rev", "abc^", "--format", "json"
+def test_verify_is_asked_for_json_at_a_revision_with_the_hooks_settings(tmp_path: Path) -> None:
+    settings = verify_settings(["PC201", "proc-doc"], tmp_path / "pc.toml")
+    assert settings == ("--disable", "PC201", "--disable", "proc-doc", "--config", str(tmp_path / "pc.toml"))
+    assert verify_command("-", tree=tmp_path, rev="abc^", settings=settings)[3:] == [
+        "verify", "-", "--tree", str(tmp_path), "--rev", "abc^", *settings, "--format", "json"
     ]
 
 
