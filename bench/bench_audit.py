@@ -1,5 +1,6 @@
-"""`patchcheck audit` on the real 6.12 tree, cold and warm, against `grep -rn 'VM_' mm include fs` on the same
-tree in the same run. Goal: warm within 3x of the grep, cold within 15x.
+"""`patchcheck audit` (registry rules and rule packs) on the real 6.12 tree, cold and warm, against
+`grep -rn 'VM_' mm include fs` on the same tree in the same run. Goal: warm within 3x of the grep,
+cold within 15x.
 
     python bench/bench_audit.py [TREE]        (default: $PATCHCHECK_LINUX_TREE or ~/.cache/patchcheck/...)
 

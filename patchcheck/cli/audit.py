@@ -1,4 +1,5 @@
-"""`patchcheck audit --tree DIR [--flag VM_X] [--format text|json]`: the registry rules on one tree."""
+"""`patchcheck audit --tree DIR [--flag VM_X] [--format text|json]`: every built-in rule (registry rules and
+rule packs) on one tree."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
         explain: Annotated[bool, typer.Option("--explain", help="Show each finding's evidence.")] = False,
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
-        symbols agree in every configuration."""
+        symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
         flag = flag or []
         if fmt not in ("text", "json"):
             raise InputError(f"--format: unknown format {fmt!r} (choose from text, json)")

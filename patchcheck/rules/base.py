@@ -47,6 +47,10 @@ class CheckContext:
     # resulting tree this is.
     series: Any = None
     patch_index: int | None = None
+    # Shared by every state of one verify run (the engine passes the same dict): artefacts keyed by what
+    # they were built from (e.g. the flag model by the content of its files), so states that did not
+    # change those files share them.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 class Checker(Protocol):
@@ -56,3 +60,11 @@ class Checker(Protocol):
     def rules(self) -> tuple[RuleDoc, ...]: ...
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]: ...
+
+
+class TreeChecker(Checker, Protocol):
+    """A checker whose findings depend only on `ctx.flags` and on the tree files `reads` accepts (never
+    on the series): verify reuses its findings for a state whose changes from the state before touch
+    none of those files."""
+
+    def reads(self, path: str) -> bool: ...

@@ -34,8 +34,10 @@ NOT_BISECTABLE = RuleDoc(
 
 
 def builtin_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
-    """The registry checkers plus the rule packs (when the packs layer is installed)."""
-    return [*registry_checkers(), *pack_checkers(pack_dirs)]
+    """The registry checkers plus the rule packs (when the packs layer is installed). Checkers that
+    collect a background search (`collects_search`) run last, so the search overlaps all the others."""
+    checkers = [*registry_checkers(), *pack_checkers(pack_dirs)]
+    return sorted(checkers, key=lambda c: bool(getattr(c, "collects_search", False)))
 
 
 def pack_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
@@ -48,9 +50,16 @@ def pack_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
     return loaded
 
 
-def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: bool = False) -> Report:
+def run_checkers(
+    checkers: Iterable[Checker],
+    ctx: CheckContext,
+    *,
+    diff_only: bool = False,
+    reuse: StateReuse | None = None,
+) -> Report:
     """Run `checkers` on `ctx.tree`. A rule whose required files are absent is skipped (and listed), never
-    reported clean; with `diff_only` only rules that can decide from the diffs run."""
+    reported clean; with `diff_only` only rules that can decide from the diffs run. With `reuse`, a
+    TreeChecker none of whose files changed since the state before gives that state's findings again."""
     report = Report()
     ctx.cache.setdefault("diff_only", diff_only)
     for checker in checkers:
@@ -68,7 +77,8 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
             active.add(rule.id)
         if checker.rules and not active:
             continue
-        for found in checker.run(ctx):
+        found_all = reuse.findings(checker, ctx) if reuse is not None else checker.run(ctx)
+        for found in found_all:
             if found.rule_id not in active:
                 continue
             if ctx.flags is not None and found.flag is not None and found.flag not in ctx.flags:
@@ -78,11 +88,50 @@ def run_checkers(checkers: Iterable[Checker], ctx: CheckContext, *, diff_only: b
     return report
 
 
+class StateReuse:
+    """Carries TreeChecker findings from one state of a series to the next (see `changed_paths`)."""
+
+    def __init__(self) -> None:
+        self.previous: SourceTree | None = None
+        self.changed: frozenset[str] | None = None
+        self.last: dict[int, list[Finding]] = {}
+
+    def advance(self, tree: SourceTree) -> None:
+        self.changed = None if self.previous is None else changed_paths(self.previous, tree)
+        self.previous = tree
+
+    def findings(self, checker: Checker, ctx: CheckContext) -> list[Finding]:
+        reads = getattr(checker, "reads", None)
+        if not callable(reads):
+            return list(checker.run(ctx))
+        key = id(checker)
+        kept = self.last.get(key)
+        if kept is not None and self.changed is not None and not any(reads(p) for p in self.changed):
+            return kept
+        self.last[key] = found = list(checker.run(ctx))
+        return found
+
+
+def changed_paths(before: SourceTree, after: SourceTree) -> frozenset[str] | None:
+    """The files whose content differs between two states of one series (None: unknown). States are the
+    user's tree and overlays of it, as the intake builds them."""
+    missing = object()
+    if isinstance(after, OverlayTree) and after.base is before:
+        return frozenset(after.changes)
+    if isinstance(before, OverlayTree) and isinstance(after, OverlayTree) and before.base is after.base:
+        paths = before.changes.keys() | after.changes.keys()
+        return frozenset(
+            p for p in paths if before.changes.get(p, missing) != after.changes.get(p, missing)
+        )
+    return None
+
+
 def audit(
     tree: SourceTree, *, flags: frozenset[str] | None = None, checkers: Sequence[Checker] | None = None
 ) -> Report:
+    """Every built-in checker (registry rules and rule packs) on one tree."""
     ctx = CheckContext(tree=tree, flags=flags)
-    return run_checkers(registry_checkers() if checkers is None else checkers, ctx)
+    return run_checkers(builtin_checkers() if checkers is None else checkers, ctx)
 
 
 def verify_states(
@@ -97,10 +146,26 @@ def verify_states(
     if len(states) < 2:
         return Report()
     chosen = list(builtin_checkers() if checkers is None else checkers)
+    # Checkers that collect a background search run after every state's other checkers: the search of
+    # the user's tree then overlaps the whole run.
+    late = [c for c in chosen if getattr(c, "collects_search", False)]
+    early = [c for c in chosen if c not in late]
+    memo: dict[Any, Any] = {}
+    contexts = [
+        CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None, memo=memo)
+        for index, tree in enumerate(states)
+    ]
     runs: list[Report] = []
-    for index, tree in enumerate(states):
-        ctx = CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None)
-        runs.append(run_checkers(chosen, ctx, diff_only=diff_only))
+    for group in (early, late):
+        reuse = StateReuse()
+        for index, ctx in enumerate(contexts):
+            reuse.advance(ctx.tree)
+            run = run_checkers(group, ctx, diff_only=diff_only, reuse=reuse)
+            if index == len(runs):
+                runs.append(run)
+            else:
+                runs[index].findings = sorted({*runs[index].findings, *run.findings}, key=Finding.sort_key)
+                runs[index].skipped += run.skipped
     keyed = [{_key(f, tree): f for f in run.findings} for run, tree in zip(runs, states, strict=True)]
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
@@ -168,33 +233,45 @@ def verify_series(
 
 def diff_only_states(series: Any) -> list[SourceTree]:
     """Trees made of what the diffs show: before the series, the hunks' pre-images; after patch k, the
-    post-images of every hunk of patches 1..k (a file's hunks joined in order, one blank line apart)."""
-    before: dict[str, bytes | None] = {}
-    shown: dict[str, list[str]] = {}
+    post-images of every hunk of patches 1..k. Each line sits at its line number in the file (from the hunk
+    headers; lines a later patch moved are moved with them), the lines no hunk shows are blank, so a
+    finding's line is the line in the patched file."""
+    before: dict[str, dict[int, str]] = {}
+    shown: dict[str, dict[int, str]] = {}
     states: list[SourceTree] = []
     for patch in series.patches:
         for file in patch.files:
             if file.binary:
                 continue
-            if file.old_path and file.old_path not in before:
-                before[file.old_path] = _join(h.preimage for h in file.hunks)
+            if file.old_path and file.old_path not in before and file.old_path not in shown:
+                before[file.old_path] = {
+                    hunk.old_start + i: text for hunk in file.hunks for i, text in enumerate(hunk.preimage)
+                }
+            known = shown.pop(file.old_path, {}) if file.old_path else {}
             if file.new_path:
-                shown.setdefault(file.new_path, []).extend(_join_text(h.postimage) for h in file.hunks)
-        states.append(
-            OverlayTree(
-                EmptyTree(),
-                {p: "\n\n".join(parts).encode("utf-8", "surrogateescape") for p, parts in shown.items()},
-            )
-        )
-    return [OverlayTree(EmptyTree(), before), *states]
+                shown[file.new_path] = _after_hunks(known, file.hunks)
+        states.append(OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in shown.items()}))
+    return [OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in before.items()}), *states]
 
 
-def _join(parts: Iterable[list[str]]) -> bytes:
-    return "\n\n".join(_join_text(p) for p in parts).encode("utf-8", "surrogateescape")
+def _after_hunks(known: dict[int, str], hunks: Sequence[Any]) -> dict[int, str]:
+    """The lines known of a file (line number -> text) after one patch's hunks: lines a hunk replaces are
+    gone, lines below a hunk move by its size change, the hunks' post-images are known."""
+    regions = [(h.old_start, h.old_start + h.old_count if h.old_count else h.old_start + 1, h) for h in hunks]
+    after: dict[int, str] = {}
+    for number, text in known.items():
+        if any(start <= number < end and h.old_count for start, end, h in regions):
+            continue
+        shift = sum(h.new_count - h.old_count for _, end, h in regions if number >= end)
+        after[number + shift] = text
+    for h in hunks:
+        after.update({h.new_start + i: text for i, text in enumerate(h.postimage)})
+    return after
 
 
-def _join_text(lines: list[str]) -> str:
-    return "\n".join(lines)
+def _sparse_text(lines: dict[int, str]) -> bytes:
+    last = max(lines, default=0)
+    return "\n".join(lines.get(n, "") for n in range(1, last + 1)).encode("utf-8", "surrogateescape")
 
 
 def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None, str, str]:
@@ -225,8 +302,10 @@ def _with_patch(found: Finding, patch: int) -> Finding:
 
 __all__ = [
     "NOT_BISECTABLE",
+    "StateReuse",
     "audit",
     "builtin_checkers",
+    "changed_paths",
     "diff_only_states",
     "run_checkers",
     "verify_series",

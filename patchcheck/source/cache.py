@@ -58,7 +58,7 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
     """
     if isinstance(tree, DirectoryTree):
         try:
-            st = (tree.root / path).stat()
+            st = os.stat(f"{tree.root}/{path}")
         except OSError:
             return None
         return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"

@@ -41,7 +41,12 @@ from patchcheck.source.guards import (
     substitute,
 )
 from patchcheck.source.kconfig import Definition, as_formula, cond_formula, parse_expr
-from patchcheck.source.kconfig_tree import KconfigDB, cached_kconfig_key, load_kconfig, load_kconfig_keyed
+from patchcheck.source.kconfig_tree import (
+    KconfigDB,
+    cached_kconfig_key,
+    load_kconfig,
+    load_kconfig_keyed,
+)
 from patchcheck.source.sat import SatSession, SatState
 from patchcheck.source.tree import SourceTree
 
@@ -94,9 +99,9 @@ class ConfigFacts:
     @classmethod
     def from_tree(cls, tree: SourceTree, cache: DiskCache | None = None) -> ConfigFacts:
         cache = cache or DiskCache()
-        key = cached_kconfig_key(tree, cache)
-        if key is not None:
-            return cls(lambda: load_kconfig(tree, cache), cache, key)
+        known = cached_kconfig_key(tree, cache)
+        if known is not None:
+            return cls(lambda: load_kconfig(tree, cache, key=known), cache, known)
         key, db = load_kconfig_keyed(tree, cache)
         return cls(db, cache, key)
 
@@ -124,7 +129,7 @@ class ConfigFacts:
         """YES: some configuration makes `f` true whatever the opaque atoms are; NO: no configuration can,
         whatever they are; UNRESOLVED: it depends on them."""
         self._ensure(atoms(f))
-        if self._sat.solve([self._sat.literal(f)]) is None:
+        if not self._sat.satisfiable([self._sat.literal(f)]):
             return Answer.NO
         opaque = sorted({a for a in atoms(f) if isinstance(a, Opaque)}, key=lambda a: a.text)
         if not opaque:
@@ -134,7 +139,7 @@ class ConfigFacts:
         # is there a configuration in which f holds for every value of the opaque atoms?
         every_value = conj(*(_assign(f, dict(zip(opaque, values, strict=True)))
                              for values in itertools.product((False, True), repeat=len(opaque))))
-        found = self._sat.solve([self._sat.literal(every_value)]) is not None
+        found = self._sat.satisfiable([self._sat.literal(every_value)])
         return Answer.YES if found else Answer.UNRESOLVED
 
     def implies(self, a: Formula, b: Formula) -> Answer:

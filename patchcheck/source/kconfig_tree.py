@@ -59,7 +59,9 @@ class KconfigDB:
     def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
         """(definition that selects NAME, its `if` condition or "")."""
         packed = self.packed_selectors.get(name)
-        return [] if packed is None else [(Definition(*d), cond) for d, cond in pickle.loads(packed)]
+        if packed is None:
+            return []
+        return [(self.definitions_of(by)[index], cond) for by, index, cond in pickle.loads(packed)]
 
     def choice_members(self, definition: Definition) -> list[str]:
         if not definition.choice:
@@ -116,7 +118,8 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
             for target, target_arch in _expand(pattern, arches):
                 queue.append((target, path, site.conds, target_arch))
     definitions: dict[str, list[tuple[object, ...]]] = defaultdict(list)
-    selected_by: dict[str, list[tuple[tuple[object, ...], str]]] = defaultdict(list)
+    # target -> (selecting symbol, which of its definitions, `if` condition): definitions are stored once
+    selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     choices: dict[tuple[str, int], list[str]] = defaultdict(list)
     for scanned in files.values():
         for d in scanned.definitions:
@@ -124,7 +127,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
             if d.choice:
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
-                selected_by[target].append((tuple(d), cond))
+                selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))
     db.packed_definitions = {name: pickle.dumps(defs) for name, defs in definitions.items()}
     db.packed_selectors = {name: pickle.dumps(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)
@@ -169,5 +172,11 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
     return db_key, db
 
 
-def load_kconfig(tree: SourceTree, cache: DiskCache | None = None) -> KconfigDB:
+def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str | None = None) -> KconfigDB:
+    """The database of `tree`; `key`: what `cached_kconfig_key` just returned (its stat check is not
+    repeated)."""
+    if key is not None and cache is not None:
+        db = cache.get("kconfig-db", key)
+        if isinstance(db, KconfigDB):
+            return db
     return load_kconfig_keyed(tree, cache)[1]

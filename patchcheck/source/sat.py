@@ -97,6 +97,10 @@ class SatSession:
         else:
             self._add([self.literal(f)])
 
+    def satisfiable(self, assumptions: list[int]) -> bool:
+        """Whether the facts hold together with `assumptions` (no model built: the common question)."""
+        return bool(self._solver.solve(assumptions=assumptions))
+
     def solve(self, assumptions: list[int]) -> dict[Atom, bool] | None:
         """A model of the facts under `assumptions` (restricted to atoms), or None when unsatisfiable."""
         if not self._solver.solve(assumptions=assumptions):

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import pytest
 
-from patchcheck.report.finding import Severity
+from patchcheck.report.finding import Report, Severity
+from patchcheck.rules import engine
 from patchcheck.rules.catalogue import builtin_rule_docs
-from patchcheck.rules.engine import audit
-from patchcheck.source.tree import EmptyTree
+from patchcheck.rules.registry import registry_checkers
+from patchcheck.source.tree import EmptyTree, SourceTree
 from tests.registry.conftest import scenario_tree, scenarios
+
+
+def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
+    """The registry rules alone: the fixture trees are registry files, not whole kernels for the packs."""
+    return engine.audit(tree, flags=flags, checkers=registry_checkers())
 
 EXPECTED: dict[str, set[str]] = {
     "pc101-undefined-use": {"PC101"},

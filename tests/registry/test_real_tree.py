@@ -1,4 +1,5 @@
-"""`audit` on Debian's linux-source-6.12: every finding, each confirmed by reading the tree.
+"""`audit` on Debian's linux-source-6.12 (registry rules and rule packs): every finding, each confirmed by
+reading the tree.
 
 Read in the tree (6.12.y, fs/proc/task_mmu.c show_smap_vma_flags, include/trace/events/mmflags.h,
 Documentation/filesystems/proc.rst, include/linux/mm.h):
@@ -13,6 +14,9 @@ Documentation/filesystems/proc.rst, include/linux/mm.h):
   (only PPC64 gets "sao"), so "droppable" is never printed.
 - PC401 x3: "lf", "ui" and "dp" are printed but absent from the VmFlags table; PC402: "dw" is documented but
   VM_DENYWRITE's mnemonic is long gone.
+- PC612 (rule pack): vma_can_userfault() in include/linux/userfaultfd_k.h does `vm_flags &= __VM_UFFD_FLAGS;`
+  and then tests `vm_flags & VM_DROPPABLE`: __VM_UFFD_FLAGS is VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR,
+  so the test is always false and droppable VMAs are not refused there (mainline later tests vma->vm_flags).
 Not reported, and rightly: VM_SEALED's users are all 64-bit only (mm/vma.h under CONFIG_64BIT, mseal.o built
 `ifdef CONFIG_64BIT`), the pkey / MTE / shadow-stack sharing of VM_HIGH_ARCH_4/5, the VM_ARCH_1 aliases.
 """
@@ -42,6 +46,7 @@ EXPECTED = {
     ("PC401", "fs/proc/task_mmu.c", "VM_UFFD_MINOR"),
     ("PC401", "fs/proc/task_mmu.c", "VM_DROPPABLE"),
     ("PC402", "Documentation/filesystems/proc.rst", None),
+    ("PC612", "include/linux/userfaultfd_k.h", "VM_DROPPABLE"),
 }
 
 
@@ -69,6 +74,8 @@ def test_each_finding_points_at_the_line_read(report: Report, real_tree: Path) -
             assert line.split()[0] == "dw"
         elif f.rule_id in ("PC301", "PC304"):
             assert f.flag in line
+        elif f.rule_id == "PC612":
+            assert line.strip() == f"if (vm_flags & {f.flag})"
         else:
             assert f"#define {f.flag}" in " ".join(line.split()) or f"# define {f.flag}" in line
 
@@ -85,7 +92,7 @@ def test_droppable_ppc32_evidence(report: Report) -> None:
 
 def test_flag_filter_on_the_real_tree(real_tree: Path) -> None:
     report = audit(DirectoryTree(real_tree), flags=frozenset({"VM_DROPPABLE"}))
-    assert {f.rule_id for f in report.findings} == {"PC304", "PC401"}
+    assert {f.rule_id for f in report.findings} == {"PC304", "PC401", "PC612"}
 
 
 def test_verify_on_the_real_tree_reports_only_what_a_series_changes(real_tree: Path) -> None:

@@ -19,6 +19,7 @@ from patchcheck.rules.packs import csrc
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in
 from patchcheck.rules.packs.spec import PackRule
+from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.tree import decode_source
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*((?:[^\n\\]|\\\n)*)", re.M)
@@ -310,16 +311,38 @@ def _mirror_defines(rule: PackRule, cache: SourceCache, view: SeriesView | None,
         data = cache.data(source)
         if data is None:
             continue
+        for name, line in unconditional_uses(data, prefix):
+            if name not in known:
+                message = f"{name} is used here but not defined in {mirror}"
+                yield _finding(rule, source, line, message, flag=name)
+
+
+_UNCONDITIONAL_USES: dict[str, list[tuple[str, int]]] = {}
+_UNCONDITIONAL_VERSION = "mirror-uses-1"  # bump when unconditional_uses() changes what it finds
+
+
+def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
+    """(name, line) of the first use of each `prefix` name outside every #if block, calls aside
+    (VM_BUG_ON() and friends are function-like, not flags). Depends on the content alone: kept in memory
+    and on disk, so neither a warm run nor a state of a series that did not change the file parses it."""
+    key = digest(_UNCONDITIONAL_VERSION, prefix, data)
+    found = _UNCONDITIONAL_USES.get(key)
+    if found is None:
+        found = DiskCache().get("packs-mirror-uses", key)
+    if not isinstance(found, list):
+        found = []
         reported: set[str] = set()
         for ident in csrc.identifiers(csrc.parse(data)):
             name = csrc.text(ident)
-            if not name.startswith(prefix) or name in known or name in reported:
+            if not name.startswith(prefix) or name in reported:
                 continue
             parent = ident.parent
             if parent is not None and parent.type == "call_expression" and parent.child_by_field_name(
                     "function") == ident:
-                continue  # VM_BUG_ON() and friends: function-like, not flags
+                continue
             if _unconditional(ident):
                 reported.add(name)
-                yield _finding(rule, source, csrc.line_of(ident),
-                               f"{name} is used here but not defined in {mirror}", flag=name)
+                found.append((name, csrc.line_of(ident)))
+        DiskCache().put("packs-mirror-uses", key, found)
+    _UNCONDITIONAL_USES[key] = found
+    return found

@@ -7,17 +7,18 @@ from collections.abc import Iterable
 
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
-from patchcheck.rules.registry.common import registry
-from patchcheck.rules.registry.definition import DefinitionChecker, start_reference_search
+from patchcheck.rules.registry.common import registry, registry_reads
+from patchcheck.rules.registry.definition import DefinitionChecker
 from patchcheck.rules.registry.docs import DocsChecker
 from patchcheck.rules.registry.kconfig import KconfigChecker
 from patchcheck.rules.registry.smaps import SmapsChecker
 from patchcheck.rules.registry.trace import TraceChecker
+from patchcheck.rules.registry.uses import UndefinedUseChecker, reads_references, start_reference_search
 
 
 def registry_checkers() -> list[Checker]:
-    # The definition rules run last: their search of the tree for flag uses starts with the first checker
-    # (see StartReferenceSearch) and runs in the background meanwhile.
+    # The use rule (PC101) runs last (the engine runs `collects_search` checkers after all others): its search
+    # of the tree for flag uses starts with the first checker and runs in the background meanwhile.
     return [
         StartReferenceSearch(),
         SmapsChecker(),
@@ -25,6 +26,7 @@ def registry_checkers() -> list[Checker]:
         DocsChecker(),
         KconfigChecker(),
         DefinitionChecker(),
+        UndefinedUseChecker(),
     ]
 
 
@@ -32,6 +34,9 @@ class StartReferenceSearch:
     """Owns no rule: starts the background search PC101 collects."""
 
     rules: tuple[RuleDoc, ...] = ()
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path) or reads_references(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         start_reference_search(ctx, registry(ctx))

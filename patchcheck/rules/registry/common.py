@@ -3,16 +3,19 @@ kept in `CheckContext.cache`), the three-valued answers turned into findings, an
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from patchcheck.model import FlagDef, FlagModel, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.source.facts import Answer, ConfigFacts
 from patchcheck.source.guards import FALSE, TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
-from patchcheck.source.tree import read_text
+from patchcheck.source.kconfig_tree import kconfig_view
+from patchcheck.source.tree import OverlayTree, read_text
 
 MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
@@ -33,6 +36,9 @@ class Registry:
     facts: ConfigFacts
     diff_only: bool  # verify without --tree: only the diffs' text is known
     answers: dict[Formula, Answer] = field(default_factory=dict)
+    # Products of single files that depend on this model and these facts (PC101's per-file uses), keyed
+    # by what else they read, so a verify run re-reads only the files a patch changed.
+    per_file: dict[Any, Any] = field(default_factory=dict)
 
     def wanted(self, ctx: CheckContext, flag: str) -> bool:
         return ctx.flags is None or flag in ctx.flags
@@ -60,17 +66,49 @@ class Registry:
         return ", ".join(parts)
 
 
+MODEL_FILES = (MM_H, TASK_MMU, MMFLAGS, PROC_RST)
+
+
+def registry_reads(path: str) -> bool:
+    """The files a registry rule may read: the flag model's, Kconfig (facts) and Kbuild (where a file is
+    built)."""
+    return path in MODEL_FILES or _is_kconfig(path) or posixpath.basename(path) in ("Makefile", "Kbuild")
+
+
+def _is_kconfig(path: str) -> bool:
+    return posixpath.basename(path).startswith("Kconfig")
+
+
 def registry(ctx: CheckContext) -> Registry:
+    """The registry of `ctx.tree`, shared (through `ctx.memo`) by the states of a verify run whose model
+    files and Kconfig files are the same."""
     cached = ctx.cache.get("registry")
     if isinstance(cached, Registry):
         return cached
-    reg = Registry(
-        load_flag_model(ctx.tree),
-        ConfigFacts.from_tree(ctx.tree),
-        bool(ctx.cache.get("diff_only", False)),
-    )
+    diff_only = bool(ctx.cache.get("diff_only", False))
+    facts = _config_facts(ctx)
+    key = ("registry", facts, diff_only, tuple(ctx.tree.read_bytes(path) for path in MODEL_FILES))
+    reg = ctx.memo.get(key)
+    if not isinstance(reg, Registry):
+        reg = ctx.memo[key] = Registry(load_flag_model(ctx.tree), facts, diff_only)
     ctx.cache["registry"] = reg
     return reg
+
+
+def _config_facts(ctx: CheckContext) -> ConfigFacts:
+    """One ConfigFacts per set of Kconfig files: a patched tree that changes none shares its base's."""
+    view = kconfig_view(ctx.tree)
+    if isinstance(view, OverlayTree):
+        edits = tuple(sorted((p, d) for p, d in view.changes.items() if _is_kconfig(p)))
+        key: tuple[Any, ...] = ("facts", id(view.base), edits)
+    else:
+        key = ("facts", id(view))
+    known = ctx.memo.get(key)
+    if isinstance(known, tuple) and isinstance(known[0], ConfigFacts):
+        return known[0]
+    facts = ConfigFacts.from_tree(ctx.tree)
+    ctx.memo[key] = (facts, view)  # the view stays alive, so its id is not reused within the run
+    return facts
 
 
 def arch1_guard(flag: FlagDef) -> Formula:

@@ -1,9 +1,7 @@
-"""PC1xx: the flag definitions in include/linux/mm.h (field guide R1-R5)."""
+"""PC102-PC104: the flag definitions in include/linux/mm.h (field guide R2-R5; R1 is in uses.py)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
 from collections.abc import Iterable, Iterator
 
 from patchcheck.model import FlagDef
@@ -15,33 +13,15 @@ from patchcheck.rules.registry.common import (
     MM_H,
     Registry,
     arch1_guard,
-    build_condition,
     finding,
     guard_text,
     registry,
+    registry_reads,
     unresolved,
 )
 from patchcheck.source.facts import Answer
-from patchcheck.source.guards import TRUE, Formula, Sym, conj, disj, neg
-from patchcheck.source.preproc import preprocess
-from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, read_text
+from patchcheck.source.guards import Formula, Sym, conj, disj, neg
 
-UNDEFINED_USE = RuleDoc(
-    id="PC101",
-    name="flag-undefined-where-used",
-    severity=Severity.ERROR,
-    summary="A flag used by code that is compiled in a configuration where the flag is not defined",
-    what="For every flag that mm.h leaves undefined in some configuration (no VM_NONE fallback), looks at "
-    "each use in mm/, include/, fs/ and kernel/ and asks whether that use is compiled (its #if guards and "
-    "its Makefile line) in a configuration where the flag is undefined.",
-    why="An undefined VM_* macro is a build error, but only in the configurations that lack it: the patch "
-    "builds on the submitter's x86_64 and breaks a 32-bit or nommu build later.",
-    example="#ifdef CONFIG_64BIT\n#define VM_SEALED _BITUL(63)\n#endif\n...\n"
-    "static inline bool vma_is_sealed(...) { return vma->vm_flags & VM_SEALED; }  /* unguarded */",
-    fix="Give the flag a VM_NONE fallback (#else #define VM_X VM_NONE) or guard the use.",
-    scope=("R1",),
-    needs=(MM_H, KCONFIG),
-)
 COLLISION = RuleDoc(
     id="PC102",
     name="flag-bit-collision",
@@ -90,70 +70,18 @@ ARCH1_ALIAS = RuleDoc(
     needs=(MM_H, KCONFIG),
 )
 
-REFERENCE_DIRS = ("mm", "include", "fs", "kernel")
-
-
 class DefinitionChecker:
-    rules = (UNDEFINED_USE, COLLISION, WIDTH, ARCH1_ALIAS)
+    rules = (COLLISION, WIDTH, ARCH1_ALIAS)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
         flags = reg.model.real_flags()
-        yield from self._undefined_uses(ctx, reg, flags)
         yield from self._collisions(ctx, reg, flags)
         yield from self._width(ctx, reg, flags)
         yield from self._arch1(ctx, reg, flags)
-
-    # R1 ---------------------------------------------------------------------------------------------
-    def _undefined_uses(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
-        if reg.diff_only:
-            return
-        start_reference_search(ctx, reg)
-        names, search = ctx.cache["references"]
-        partial = {f.name: f for f in flags if f.name in names and reg.wanted(ctx, f.name)}
-        if not partial:
-            search.result()
-            return
-        words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
-        for path in search.result():
-            built = TRUE if path.endswith(".h") else build_condition(ctx, path)
-            text = read_text(ctx.tree, path)
-            if built is None or text is None:
-                continue
-            pre = preprocess(text)
-            for number, line in enumerate(pre.masked.split("\n"), start=1):
-                for name in dict.fromkeys(words.findall(line)):
-                    yield from self._use(
-                        reg, partial[name], path, number, conj(reg.model.resolve(pre.guard_at(number)), built)
-                    )
-
-    def _use(
-        self, reg: Registry, flag: FlagDef, path: str, number: int, compiled: Formula
-    ) -> Iterator[Finding]:
-        question = conj(compiled, neg(flag.defined_guard))
-        answer = reg.holds(question)
-        loc = Location(path, number)
-        if answer is Answer.YES:
-            yield finding(
-                UNDEFINED_USE,
-                f"{flag.name} is used here but is undefined where {guard_text(neg(flag.defined_guard))}",
-                loc,
-                flag.name,
-                (
-                    f"{MM_H}:{_line_of(flag)}: {flag.name} defined only where "
-                    f"{guard_text(flag.defined_guard)}",
-                    f"{path}:{number}: compiled where {guard_text(compiled)}",
-                    f"example configuration: {reg.example(question)}",
-                ),
-            )
-        elif answer is Answer.UNRESOLVED:
-            yield unresolved(
-                UNDEFINED_USE,
-                flag.name,
-                loc,
-                f"this use of {flag.name} is compiled where it is undefined",
-                question,
-            )
 
     # R2 ---------------------------------------------------------------------------------------------
     def _collisions(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
@@ -166,7 +94,7 @@ class DefinitionChecker:
                 if overlap == disj():
                     continue
                 answer = reg.holds(overlap)
-                loc = Location(MM_H, _line_of(b))
+                loc = Location(MM_H, line_of(b))
                 if answer is Answer.YES:
                     bits = sorted(
                         bit
@@ -180,9 +108,9 @@ class DefinitionChecker:
                         loc,
                         b.name,
                         (
-                            f"{MM_H}:{_line_of(a)}: {a.name} is bit {bits[0]} where "
+                            f"{MM_H}:{line_of(a)}: {a.name} is bit {bits[0]} where "
                             f"{guard_text(_own_bit(a, bits[0], b))}",
-                            f"{MM_H}:{_line_of(b)}: {b.name} is bit {bits[0]} where "
+                            f"{MM_H}:{line_of(b)}: {b.name} is bit {bits[0]} where "
                             f"{guard_text(_own_bit(b, bits[0], a))}",
                             f"example configuration: {reg.example(overlap)}",
                         ),
@@ -200,7 +128,7 @@ class DefinitionChecker:
                     continue
                 question = conj(variant.guard, neg(Sym("64BIT")))
                 answer = reg.holds(question)
-                loc = Location(MM_H, variant.line or _line_of(flag))
+                loc = Location(MM_H, variant.line or line_of(flag))
                 if answer is Answer.YES:
                     yield finding(
                         WIDTH,
@@ -227,7 +155,7 @@ class DefinitionChecker:
                     continue
                 both = conj(arch1_guard(a), arch1_guard(b))
                 answer = reg.holds(both)
-                loc = Location(MM_H, _line_of(b))
+                loc = Location(MM_H, line_of(b))
                 if answer is Answer.YES:
                     yield finding(
                         ARCH1_ALIAS,
@@ -260,7 +188,7 @@ class DefinitionChecker:
                         ARCH1_ALIAS,
                         f"{alias.name} is VM_ARCH_1 where VM_ARCH_CLEAR = {via[0]}: "
                         "every mprotect() clears it",
-                        Location(MM_H, _line_of(alias)),
+                        Location(MM_H, line_of(alias)),
                         alias.name,
                         (
                             f"{MM_H}:{variant.line}: VM_ARCH_CLEAR = {variant.raw} "
@@ -284,81 +212,5 @@ def _own_bit(flag: FlagDef, bit: int, other: FlagDef) -> Formula:
     return disj(*parts)
 
 
-def _line_of(flag: FlagDef) -> int:
+def line_of(flag: FlagDef) -> int:
     return flag.lines[0] if flag.lines else 0
-
-
-class ReferenceSearch:
-    """Files under `dirs` whose text contains any of `words`. On a directory (or a patched directory) the
-    search is one `grep` started at once and collected when needed, so it runs while other rules work."""
-
-    def __init__(self, tree: SourceTree, words: list[str], dirs: tuple[str, ...]) -> None:
-        self.tree, self.words, self.dirs = tree, words, dirs
-        self.changes: dict[str, bytes | None] = {}
-        base = tree
-        if isinstance(base, OverlayTree):
-            self.changes, base = dict(base.changes), base.base
-        self.process: subprocess.Popen[bytes] | None = None
-        self.prefix = ""
-        if isinstance(base, GitRevisionTree) and words:
-            # `git grep` on the revision: reading every blob one `git cat-file` at a time would take minutes.
-            patterns = [arg for word in words for arg in ("-e", word)]
-            self.prefix = f"{base.tree_id}:"
-            try:
-                self.process = subprocess.Popen(
-                    ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                )
-            except OSError:
-                self.process = None
-        elif isinstance(base, DirectoryTree) and words:
-            present = [d for d in dirs if (base.root / d).is_dir()]
-            patterns = [arg for word in words for arg in ("-e", word)]
-            if present:
-                try:
-                    self.process = subprocess.Popen(
-                        ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present],
-                        cwd=base.root,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                    )
-                except OSError:
-                    self.process = None
-            else:
-                self.changes = {p: d for p, d in self.changes.items() if p.startswith(dirs)}
-
-    def result(self) -> list[str]:
-        needles = [w.encode() for w in self.words]
-        if self.process is None:
-            return sorted(
-                path
-                for d in self.dirs
-                for path in self.tree.list_files(d)
-                if path.endswith((".c", ".h")) and _mentions(self.tree.read_bytes(path), needles)
-            )
-        out, _ = self.process.communicate()
-        listed = (p.removeprefix(self.prefix) for p in out.decode("utf-8", "surrogateescape").splitlines())
-        hits = {p for p in listed if p.endswith((".c", ".h")) and p not in self.changes}
-        hits |= {
-            p
-            for p, data in self.changes.items()
-            if p.startswith(tuple(f"{d}/" for d in self.dirs))
-            and p.endswith((".c", ".h"))
-            and _mentions(data, needles)
-        }
-        return sorted(hits)
-
-
-def _mentions(data: bytes | None, needles: list[bytes]) -> bool:
-    return data is not None and any(n in data for n in needles)
-
-
-def start_reference_search(ctx: CheckContext, reg: Registry) -> None:
-    """Start the R1 search for uses of the flags that some configuration leaves undefined."""
-    if reg.diff_only or "references" in ctx.cache:
-        return
-    partial = sorted(
-        f.name for f in reg.model.real_flags() if reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES
-    )
-    ctx.cache["references"] = (partial, ReferenceSearch(ctx.tree, partial, REFERENCE_DIRS))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
-from patchcheck.rules.registry.common import PROC_RST, TASK_MMU, finding, registry
+from patchcheck.rules.registry.common import PROC_RST, TASK_MMU, finding, registry, registry_reads
 from patchcheck.rules.registry.smaps import smaps_entries
 
 UNDOCUMENTED = RuleDoc(
@@ -54,6 +54,9 @@ NARROW_BORDER = RuleDoc(
 
 class DocsChecker:
     rules = (UNDOCUMENTED, STALE, NARROW_BORDER)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)

@@ -17,6 +17,7 @@ from patchcheck.rules.registry.common import (
     finding,
     guard_text,
     registry,
+    registry_reads,
     unresolved,
 )
 from patchcheck.source.facts import Answer
@@ -92,6 +93,9 @@ _POOL = re.compile(r"VM_HIGH_ARCH_\d+")
 
 class KconfigChecker:
     rules = (UNKNOWN_SYMBOL, HIGH_POOL, NEVER_SELECTED, SELECTED_ON_32BIT)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)

@@ -20,14 +20,16 @@ from patchcheck.rules.registry.common import (
     finding,
     guard_text,
     registry,
+    registry_reads,
     unresolved,
     where_undefined,
     where_zero,
 )
+from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import FALSE, TRUE, Formula, conj, disj, neg
-from patchcheck.source.preproc import preprocess
-from patchcheck.source.tree import read_text
+from patchcheck.source.preproc import Directive, preprocess
+from patchcheck.source.tree import decode_source, read_text
 
 MISSING = RuleDoc(
     id="PC201",
@@ -114,6 +116,9 @@ _VM_NAME = re.compile(r"\bVM_[A-Z0-9_]+\b")
 
 class SmapsChecker:
     rules = (MISSING, GUARD_MISMATCH, BAD_MNEMONIC, DUPLICATE_INDEX, VALUE_TEST)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
@@ -285,10 +290,10 @@ def value_test_findings(
     ctx: CheckContext, rule: RuleDoc, path: str, first: int, last: int
 ) -> Iterator[Finding]:
     """Conditions between lines `first` and `last` of `path` that test VM_* macros."""
-    text = read_text(ctx.tree, path)
-    if text is None:
+    data = ctx.tree.read_bytes(path)
+    if data is None:
         return
-    for d in preprocess(text).directives:
+    for d in _directives(path, data):
         if d.kind not in ("if", "elif", "ifdef", "ifndef") or not first <= d.line <= last:
             continue
         names = sorted(set(_VM_NAME.findall(d.text)))
@@ -300,6 +305,18 @@ def value_test_findings(
                 names[0],
                 (f"{path}:{d.line}: #{d.kind} {d.text.strip()}",),
             )
+
+
+def _directives(path: str, data: bytes) -> list[Directive]:
+    """The preprocessor directives of a file, cached by its content (a warm run preprocesses nothing)."""
+    key = digest("directives", path, data)
+    cache = DiskCache()
+    found = cache.get("directives", key)
+    if isinstance(found, list):
+        return found
+    directives = preprocess(decode_source(data)).directives
+    cache.put("directives", key, directives)
+    return directives
 
 
 _ENTRY = re.compile(r'\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]\s*=\s*"([^"]*)"')

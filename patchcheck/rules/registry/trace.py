@@ -17,6 +17,7 @@ from patchcheck.rules.registry.common import (
     finding,
     guard_text,
     registry,
+    registry_reads,
     unresolved,
     where_undefined,
     where_zero,
@@ -90,6 +91,9 @@ ARCH1_SHADOWED = RuleDoc(
 
 class TraceChecker:
     rules = (GUARD_MISMATCH, VALUE_TEST, NO_NAME, ARCH1_SHADOWED)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)

@@ -1,0 +1,243 @@
+"""PC101: uses of a flag where mm.h leaves it undefined (field guide R1).
+
+The uses are found by one search of mm/, include/, fs/ and kernel/ for the flags some configuration leaves
+undefined. On a patched tree the search of the user's tree is shared by every state of the series, and a
+file's uses are judged once per content: a verify run re-reads only the files its patches changed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from patchcheck.model import FlagDef
+from patchcheck.report.finding import Finding, Location, Severity
+from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.registry.common import (
+    KCONFIG,
+    MM_H,
+    Registry,
+    build_condition,
+    finding,
+    guard_text,
+    registry,
+    registry_reads,
+    unresolved,
+)
+from patchcheck.rules.registry.definition import line_of
+from patchcheck.rules.registry.never_defined import never_defined_uses
+from patchcheck.source.cache import DiskCache, digest
+from patchcheck.source.facts import Answer
+from patchcheck.source.guards import TRUE, Formula, conj, neg
+from patchcheck.source.preproc import preprocess
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, decode_source
+
+UNDEFINED_USE = RuleDoc(
+    id="PC101",
+    name="flag-undefined-where-used",
+    severity=Severity.ERROR,
+    summary="A flag used by code that is compiled in a configuration where the flag is not defined",
+    what="For every flag that mm.h leaves undefined in some configuration (no VM_NONE fallback), looks at "
+    "each use in mm/, include/, fs/ and kernel/ and asks whether that use is compiled (its #if guards and "
+    "its Makefile line) in a configuration where the flag is undefined. On a patched tree, also a flag a "
+    "patched file newly uses that nothing defines in any configuration (no #define in mm.h or elsewhere).",
+    why="An undefined VM_* macro is a build error, but only in the configurations that lack it: the patch "
+    "builds on the submitter's x86_64 and breaks a 32-bit or nommu build later.",
+    example="#ifdef CONFIG_64BIT\n#define VM_SEALED _BITUL(63)\n#endif\n...\n"
+    "static inline bool vma_is_sealed(...) { return vma->vm_flags & VM_SEALED; }  /* unguarded */",
+    fix="Give the flag a VM_NONE fallback (#else #define VM_X VM_NONE) or guard the use.",
+    scope=("R1",),
+    needs=(MM_H, KCONFIG),
+)
+
+REFERENCE_DIRS = ("mm", "include", "fs", "kernel")
+_SOURCES = (".c", ".h")
+
+
+def reads_references(path: str) -> bool:
+    return path.endswith(_SOURCES) and path.startswith(tuple(f"{d}/" for d in REFERENCE_DIRS))
+
+
+class UndefinedUseChecker:
+    rules = (UNDEFINED_USE,)
+    collects_search = True  # the engine runs it after the other checkers (see StartReferenceSearch)
+
+    def reads(self, path: str) -> bool:
+        return registry_reads(path) or reads_references(path)
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        reg = registry(ctx)
+        if reg.diff_only:
+            return
+        start_reference_search(ctx, reg)
+        names, search = ctx.cache["references"]
+        partial = {
+            f.name: f for f in reg.model.real_flags() if f.name in names and reg.wanted(ctx, f.name)
+        }
+        yield from never_defined_uses(ctx, reg, UNDEFINED_USE, reads_references)
+        if not partial:
+            search.result()
+            return
+        words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
+        for path in search.result():
+            built = TRUE if path.endswith(".h") else build_condition(ctx, path)
+            data = ctx.tree.read_bytes(path)
+            if built is None or data is None:
+                continue
+            key = ("uses", path, data, built, words.pattern)
+            found = reg.per_file.get(key)
+            if found is None:
+                found = reg.per_file[key] = [
+                    use
+                    for number, name, guard in occurrences(ctx.memo, path, data, words)
+                    for use in _use(reg, partial[name], path, number, conj(reg.model.resolve(guard), built))
+                ]
+            yield from found
+
+
+_OCCURRENCES_VERSION = "occurrences-1"
+
+
+def occurrences(
+    memo: dict[Any, Any], path: str, data: bytes, words: re.Pattern[str]
+) -> tuple[tuple[int, str, Formula], ...]:
+    """(line, name, #if guard) of each use of a name `words` matches in the file: its own content is all
+    this depends on, so it is kept for the run (`memo`) and on disk."""
+    key = digest(_OCCURRENCES_VERSION, path, data, words.pattern)
+    found = memo.get(("occurrences", key))
+    if found is None:
+        found = DiskCache().get("uses", key)
+    if not isinstance(found, tuple):
+        pre = preprocess(decode_source(data))
+        found = tuple(
+            (number, name, pre.guard_at(number))
+            for number, line in enumerate(pre.masked.split("\n"), start=1)
+            for name in dict.fromkeys(words.findall(line))
+        )
+        DiskCache().put("uses", key, found)
+    memo[("occurrences", key)] = found
+    return found
+
+
+def _use(reg: Registry, flag: FlagDef, path: str, number: int, compiled: Formula) -> Iterator[Finding]:
+    question = conj(compiled, neg(flag.defined_guard))
+    answer = reg.holds(question)
+    loc = Location(path, number)
+    if answer is Answer.YES:
+        yield finding(
+            UNDEFINED_USE,
+            f"{flag.name} is used here but is undefined where {guard_text(neg(flag.defined_guard))}",
+            loc,
+            flag.name,
+            (
+                f"{MM_H}:{line_of(flag)}: {flag.name} defined only where {guard_text(flag.defined_guard)}",
+                f"{path}:{number}: compiled where {guard_text(compiled)}",
+                f"example configuration: {reg.example(question)}",
+            ),
+        )
+    elif answer is Answer.UNRESOLVED:
+        question_text = f"this use of {flag.name} is compiled where it is undefined"
+        yield unresolved(UNDEFINED_USE, flag.name, loc, question_text, question)
+
+
+class BaseSearch:
+    """The files of a directory or git revision under `dirs` that mention any of `words`: one `grep` started
+    at once and collected when needed, so it runs while other rules work. None: the tree cannot be grepped."""
+
+    def __init__(self, base: SourceTree, words: list[str], dirs: tuple[str, ...]) -> None:
+        self.base = base
+        self.process: subprocess.Popen[bytes] | None = None
+        self.prefix = ""
+        self._listed: set[str] | None = None
+        patterns = [arg for word in words for arg in ("-e", word)]
+        command: list[str] | None = None
+        cwd = None
+        if isinstance(base, GitRevisionTree) and words:
+            # `git grep` on the revision: reading every blob one `git cat-file` at a time would take minutes.
+            self.prefix = f"{base.tree_id}:"
+            command = ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs]
+        elif isinstance(base, DirectoryTree) and words:
+            present = [d for d in dirs if (base.root / d).is_dir()]
+            if present:
+                command = ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present]
+                cwd = base.root
+            else:
+                self._listed = set()
+        if command is not None:
+            try:
+                self.process = subprocess.Popen(
+                    command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                )
+            except OSError:
+                self.process = None
+
+    @property
+    def searchable(self) -> bool:
+        return self.process is not None or self._listed is not None
+
+    def listed(self) -> set[str]:
+        if self._listed is None:
+            out = b""
+            if self.process is not None:
+                out, _ = self.process.communicate()
+            text = out.decode("utf-8", "surrogateescape")
+            self._listed = {p.removeprefix(self.prefix) for p in text.splitlines() if p.endswith(_SOURCES)}
+        return self._listed
+
+
+class ReferenceSearch:
+    """Files under `dirs` whose text contains any of `words`, in `tree`: a search of the user's tree
+    (shared through `memo`) corrected by the files a series changed."""
+
+    def __init__(
+        self, tree: SourceTree, words: list[str], dirs: tuple[str, ...], memo: dict[Any, Any]
+    ) -> None:
+        self.tree, self.words, self.dirs = tree, words, dirs
+        self.changes: dict[str, bytes | None] = {}
+        base = tree
+        if isinstance(base, OverlayTree):
+            self.changes, base = dict(base.changes), base.base
+        key = ("reference-search", id(base), tuple(words), dirs)
+        shared = memo.get(key)
+        if not isinstance(shared, BaseSearch):
+            shared = memo[key] = BaseSearch(base, words, dirs)
+        self.shared = shared
+
+    def result(self) -> list[str]:
+        needles = [w.encode() for w in self.words]
+        if not self.shared.searchable:
+            return sorted(
+                path
+                for d in self.dirs
+                for path in self.tree.list_files(d)
+                if path.endswith(_SOURCES) and _mentions(self.tree.read_bytes(path), needles)
+            )
+        hits = {p for p in self.shared.listed() if p not in self.changes}
+        hits |= {
+            p
+            for p, data in self.changes.items()
+            if p.startswith(tuple(f"{d}/" for d in self.dirs))
+            and p.endswith(_SOURCES)
+            and _mentions(data, needles)
+        }
+        return sorted(hits)
+
+
+def _mentions(data: bytes | None, needles: list[bytes]) -> bool:
+    return data is not None and any(n in data for n in needles)
+
+
+def start_reference_search(ctx: CheckContext, reg: Registry) -> None:
+    """Start the R1 search for uses of the flags that some configuration leaves undefined."""
+    if reg.diff_only or "references" in ctx.cache:
+        return
+    partial = reg.per_file.get("partial")
+    if not isinstance(partial, list):
+        partial = reg.per_file["partial"] = sorted(
+            f.name
+            for f in reg.model.real_flags()
+            if reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES
+        )
+    ctx.cache["references"] = (partial, ReferenceSearch(ctx.tree, partial, REFERENCE_DIRS, ctx.memo))
