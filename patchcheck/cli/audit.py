@@ -38,12 +38,12 @@ def register(app: typer.Typer) -> None:
         source: SourceTree = GitRevisionTree(tree, rev) if rev else DirectoryTree(tree)
         if source.read_bytes("include/linux/mm.h") is None:
             raise InputError(f"{source.label} has no include/linux/mm.h: not a kernel tree")
-        report = run_audit(source, flags=frozenset(flag) if flag else None)
-        if flag:
+        if flag:  # before the audit runs: a typo costs no whole-tree run
             known = _known_flags(source)
             unknown = [f for f in flag if f not in known]
             if unknown:
                 raise InputError(f"--flag: {', '.join(unknown)} is not defined in include/linux/mm.h")
+        report = run_audit(source, flags=frozenset(flag) if flag else None)
         if fmt == "json":
             typer.echo(json.dumps(report_json(report), indent=2))
         else:

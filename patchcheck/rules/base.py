@@ -32,6 +32,10 @@ class RuleDoc:
     # True when the rule can decide from the diffs alone (verify without --tree).
     diff_only: bool = False
     origin: str = "builtin"  # "builtin" or the rule pack file it came from
+    # False for rules about a flag's behaviour (semantic sites, promises): a series may wire them up over
+    # several patches, and until the flag can be set an intermediate commit is not broken by the gap.
+    # Verify's PC001 (not bisectable) counts only intermediate findings of rules where this is True.
+    bisect: bool = True
 
 
 @dataclass

@@ -9,14 +9,19 @@ diffs show (hunk pre-images before, post-images after); the report lists the rul
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from patchcheck.report.finding import Finding, Report, Severity
+from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
+
+if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
+    from patchcheck.intake import Series
+    from patchcheck.intake.diff import Hunk
 
 NOT_BISECTABLE = RuleDoc(
     id="PC001",
@@ -24,7 +29,9 @@ NOT_BISECTABLE = RuleDoc(
     severity=Severity.WARNING,
     summary="The series is consistent only after a later patch: intermediate commits break a rule",
     what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
-    "later patch removes means the commits in between are inconsistent.",
+    "later patch removes means the commits in between are inconsistent. Gaps in a flag's semantic sites "
+    "and promises (rule-pack families, PC701, PC702) do not count: a series may wire those up over several "
+    "patches.",
     why="Every commit of a series must build and behave (git bisect lands on any of them).",
     example="patch 1 adds VM_X and its smaps entry, patch 3 adds the proc.rst line: patches 1-2 miss it",
     fix="Move the fixing hunk into the patch that introduces the problem.",
@@ -138,7 +145,7 @@ def verify_states(
     states: Sequence[SourceTree],
     *,
     diff_only: bool = False,
-    series: Any = None,
+    series: Series | None = None,
     flags: frozenset[str] | None = None,
     checkers: Sequence[Checker] | None = None,
 ) -> Report:
@@ -177,11 +184,12 @@ def verify_states(
         while since > 1 and key in keyed[since - 1]:
             since -= 1
         report.findings.append(_with_patch(found, since))
+    bisect = {doc.id for checker in chosen for doc in checker.rules if doc.bisect}
     transient = [
         (k, f)
         for k in range(1, last)
         for key, f in keyed[k].items()
-        if key not in before and key not in after
+        if key not in before and key not in after and f.rule_id in bisect
     ]
     if transient:
         fixed_after = max(k for k, _ in transient) + 1
@@ -195,7 +203,7 @@ def verify_states(
                 NOT_BISECTABLE.fix,
                 tuple(
                     f"after patch {k}: {f.rule_id} {f.message}"
-                    + (f" ({f.location.path}:{f.location.line})" if f.location else "")
+                    + (f" ({_where(f.location)})" if f.location else "")
                     for k, f in transient
                 ),
                 patch=min(k for k, _ in transient),
@@ -206,7 +214,7 @@ def verify_states(
 
 
 def verify_series(
-    series: Any,
+    series: Series,
     tree: SourceTree | None,
     *,
     ignore_whitespace: bool = False,
@@ -216,22 +224,30 @@ def verify_series(
     """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
     alone. InputError when a patch does not apply."""
     if tree is None:
-        return verify_states(
+        report = verify_states(
             diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
         )
-    from patchcheck.intake import apply_series
+        unread = [(patch, f"{u.what}: {u.reason}") for patch in series.patches for u in patch.diff.unusable]
+        unread += [
+            (patch, f"{f.path}: binary patch") for patch in series.patches for f in patch.files if f.binary
+        ]
+    else:
+        from patchcheck.intake import apply_series
 
-    applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
-    report = verify_states(
-        [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
-    )
-    unchecked = sorted({path for state in applied for path in state.unchecked})
-    if unchecked:
-        report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
+        applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
+        report = verify_states(
+            [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
+        )
+        unchecked = sorted({path for state in applied for path in state.unchecked})
+        if unchecked:
+            report.notes.append(f"not in the tree, so not checked: {', '.join(unchecked)}")
+        unread = [(state.patch, reason) for state in applied for reason in state.skipped]
+    # A diff part that could not be read (malformed, binary) was not checked: never a silent clean report.
+    report.notes += [f"{patch.describe()}: not checked: {reason}" for patch, reason in unread]
     return report
 
 
-def diff_only_states(series: Any) -> list[SourceTree]:
+def diff_only_states(series: Series) -> list[SourceTree]:
     """Trees made of what the diffs show: before the series, the hunks' pre-images; after patch k, the
     post-images of every hunk of patches 1..k. Each line sits at its line number in the file (from the hunk
     headers; lines a later patch moved are moved with them), the lines no hunk shows are blank, so a
@@ -254,7 +270,7 @@ def diff_only_states(series: Any) -> list[SourceTree]:
     return [OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in before.items()}), *states]
 
 
-def _after_hunks(known: dict[int, str], hunks: Sequence[Any]) -> dict[int, str]:
+def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
     """The lines known of a file (line number -> text) after one patch's hunks: lines a hunk replaces are
     gone, lines below a hunk move by its size change, the hunks' post-images are known."""
     regions = [(h.old_start, h.old_start + h.old_count if h.old_count else h.old_start + 1, h) for h in hunks]
@@ -287,17 +303,12 @@ def _key(found: Finding, tree: SourceTree) -> tuple[str, str | None, str | None,
     return (found.rule_id, found.flag, loc.path if loc else None, anchor, found.message)
 
 
+def _where(location: Location) -> str:
+    return f"{location.path}:{location.line}" if location.line else location.path
+
+
 def _with_patch(found: Finding, patch: int) -> Finding:
-    return Finding(
-        found.rule_id,
-        found.severity,
-        found.message,
-        found.location,
-        found.flag,
-        found.hint,
-        found.evidence,
-        patch,
-    )
+    return dataclasses.replace(found, patch=patch)
 
 
 __all__ = [

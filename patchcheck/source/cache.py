@@ -36,10 +36,15 @@ def code_digest() -> str:
     product built by older code."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
-        package = Path(__file__).resolve().parents[1]
-        sources = sorted((package / "source").glob("*.py")) + sorted((package / "model").glob("*.py"))
-        _CODE_DIGEST = digest(str(CACHE_VERSION), *(p.read_bytes() for p in sources))
+        _CODE_DIGEST = digest(str(CACHE_VERSION), *(p.read_bytes() for p in code_files()))
     return _CODE_DIGEST
+
+
+def code_files() -> list[Path]:
+    """The modules whose code builds cached products: the source model, the flag model and the rules
+    (which cache per-file products of their own, e.g. uses of names and function indexes)."""
+    package = Path(__file__).resolve().parents[1]
+    return sorted(p for layer in ("source", "model", "rules") for p in (package / layer).rglob("*.py"))
 
 
 def digest(*parts: bytes | str) -> str:
@@ -90,7 +95,7 @@ class DiskCache:
         try:
             with path.open("rb") as fh:
                 return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        except Exception:  # a damaged entry can raise almost anything (ValueError, IndexError, ...): a miss
             return None
 
     def put(self, namespace: str, key: str, value: Any) -> None:

@@ -141,10 +141,6 @@ def substitute(f: Formula, mapping: Callable[[Atom], Formula | None]) -> Formula
     return f
 
 
-def has_opaque(f: Formula) -> bool:
-    return any(isinstance(a, Opaque) for a in atoms(f))
-
-
 def render(f: Formula) -> str:
     """C-preprocessor-like text, e.g. ``CONFIG_64BIT || CONFIG_PPC32``."""
     return _render(f, 0)

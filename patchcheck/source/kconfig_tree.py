@@ -85,6 +85,15 @@ def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None
     return out
 
 
+def _inside_tree(path: str) -> str | None:
+    """`path` normalised, or None when a `source` line names something outside the tree (absolute, `..`):
+    Linux never does, and a hostile tree must not stop the audit nor make it read outside."""
+    normal = posixpath.normpath(path)
+    if not normal or "\0" in normal or normal.startswith(("/", "../")) or normal in (".", ".."):
+        return None
+    return normal
+
+
 def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[str, str | None]]]:
     arches = tuple(a for a in KNOWN_ARCHES if tree.read_bytes(f"arch/{a}/Kconfig") is not None)
     db = KconfigDB(arches)
@@ -116,7 +125,9 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
         for site in scanned.sources:
             pattern = posixpath.join(posixpath.dirname(path), site.pattern) if site.relative else site.pattern
             for target, target_arch in _expand(pattern, arches):
-                queue.append((target, path, site.conds, target_arch))
+                inside = _inside_tree(target)
+                if inside is not None:
+                    queue.append((inside, path, site.conds, target_arch))
     definitions: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     # target -> (selecting symbol, which of its definitions, `if` condition): definitions are stored once
     selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)

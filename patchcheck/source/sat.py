@@ -6,7 +6,6 @@ and solved under an assumption, so one solver instance answers many questions ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
@@ -56,9 +55,6 @@ class SatSession:
         if var is None:
             var = self._atom_var[atom] = self._fresh()
         return var
-
-    def known_atoms(self) -> Iterable[Atom]:
-        return self._atom_var.keys()
 
     def literal(self, f: Formula) -> int:
         """A literal equivalent to `f` (Tseitin encoding, memoised)."""

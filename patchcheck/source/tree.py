@@ -93,26 +93,36 @@ class GitRevisionTree:
     def __init__(self, root: Path, rev: str) -> None:
         self.root = root.resolve()
         self.rev = rev
-        try:
-            out = subprocess.run(
-                ["git", "-C", str(self.root), "rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}"],
-                capture_output=True, check=False, text=True,
-            )
-        except OSError as exc:
-            raise InputError(f"cannot run git: {exc}") from exc
-        if out.returncode != 0:
+        # --end-of-options: a revision such as '--output=x' is a name to look up, never an option.
+        commit = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{tree}}")
+        if commit is None:
             raise InputError(f"{rev!r} is not a revision of the git repository {str(root)!r}")
-        self.tree_id = out.stdout.strip()
+        # --tree may name a directory inside the repository: read that directory of the revision.
+        prefix = (self._git("rev-parse", "--show-prefix") or "").strip().rstrip("/")
+        subtree = (self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}:{prefix}")
+                   if prefix else commit)
+        if subtree is None or self._git("cat-file", "-t", subtree.strip()) != "tree\n":
+            raise InputError(f"{prefix!r} is not a directory of the git repository at {rev!r}")
+        self.tree_id = subtree.strip()
         self._files: dict[str, str] | None = None  # path -> blob id
 
     @property
     def label(self) -> str:
         return f"{self.root} at {self.rev}"
 
+    def _git(self, *args: str) -> str | None:
+        """git's output in the tree's directory, or None when it fails."""
+        try:
+            out = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, check=False,
+                                 text=True)
+        except OSError as exc:
+            raise InputError(f"cannot run git: {exc}") from exc
+        return out.stdout if out.returncode == 0 else None
+
     def _all_files(self) -> dict[str, str]:
         if self._files is None:
             out = subprocess.run(
-                ["git", "-C", str(self.root), "ls-tree", "-r", "-z", self.tree_id],
+                ["git", "-C", str(self.root), "ls-tree", "--full-tree", "-r", "-z", self.tree_id],
                 capture_output=True, check=True,
             )
             files: dict[str, str] = {}

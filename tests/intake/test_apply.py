@@ -222,3 +222,22 @@ def test_path_traversal_fixture_is_refused_before_anything_is_applied() -> None:
     assert part.hostile and "'..'" in part.reason
     with pytest.raises(InputError, match=r"patch 1/1 'mm: tidy a comment': refusing path with '\.\.'"):
         apply_series(series, DirectoryTree(EXAMPLE_TREE))
+
+
+@needs_git
+def test_git_revision_tree_of_a_subdirectory_reads_that_directory(tmp_path: Path) -> None:
+    """--tree may name a kernel tree inside a larger repository: the revision is read from there."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    root = _copy_tree(repo)
+    (repo / "top.txt").write_text("outside the kernel tree\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    tree = GitRevisionTree(root, "HEAD")
+    assert tree.read_bytes("include/linux/mm.h") == (root / "include/linux/mm.h").read_bytes()
+    assert "include/linux/mm.h" in set(tree.list_files()) and "top.txt" not in set(tree.list_files())
+    (root / "empty").mkdir()
+    with pytest.raises(InputError, match="not a directory of the git repository"):
+        GitRevisionTree(root / "empty", "HEAD")

@@ -112,6 +112,11 @@ def test_breaking_one_site_fires_its_rule(name: str) -> None:
     assert hit.hint
 
 
+def test_read_after_fault_names_the_field_and_both_fault_calls() -> None:
+    (hit,) = run(broken_tree(BREAKAGES["vma-after-fault"]))
+    assert "reads vma->vm_flags after __handle_mm_fault() or hugetlb_fault()" in hit.message
+
+
 def test_every_pack_rule_has_a_firing_fixture() -> None:
     fired = {r for b in BREAKAGES.values() for r in b.rules}
     pack_ids = {d.id for d in load_packs()[0].rules if d.id.startswith("PC6")}

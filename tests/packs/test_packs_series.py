@@ -84,6 +84,9 @@ def test_seed_mlock_promise_is_reported_with_its_line(seed_findings: list[Findin
 def test_seed_reads_the_vma_after_the_fault(seed_findings: list[Finding]) -> None:
     uaf = [f for f in seed_findings if f.rule_id == "PC613"]
     assert [(f.location.path, f.location.line) for f in uaf if f.location] == [("mm/memory.c", 5693)]
+    # Names what is read and the call that may free the VMA, not just the landmark the context shows.
+    assert "reads vma->vm_flags after lru_gen_exit_fault()" in uaf[0].message
+    assert "__handle_mm_fault()" in uaf[0].message
 
 
 def test_seed_implemented_promises_are_not_reported(seed_findings: list[Finding]) -> None:
@@ -139,3 +142,36 @@ def test_seed_through_the_engine_without_a_tree() -> None:
     # The smaps code without a proc.rst line is reported once, by the registry's docs rule, not by a pack.
     proc = [f for f in report.findings if "proc.rst" in f.message]
     assert len(proc) == 1 and not proc[0].rule_id.startswith(("PC6", "PC7"))
+
+
+def test_semantic_sites_wired_up_by_a_later_patch_do_not_make_the_series_unbisectable() -> None:
+    """Patch 1 adds VM_SCRATCH (nothing sets it yet), patch 2 excludes it from mlock, KSM and userfaultfd:
+    the usual way to build such a series. No commit in between is broken, so no PC001."""
+    from patchcheck.rules.engine import verify_series
+
+    report = verify_series(load_series(str(SERIES / "new-flag-complete.mbox")), None)
+    assert report.findings == []
+
+
+def test_not_bisectable_evidence_names_places_without_a_line_cleanly() -> None:
+    from collections.abc import Iterator
+
+    from patchcheck.report.finding import Location
+    from patchcheck.rules.base import RuleDoc
+    from patchcheck.rules.engine import verify_states
+    from patchcheck.source.tree import OverlayTree
+
+    doc = RuleDoc("PC999", "only-in-the-middle", Severity.WARNING, "s", "w", "y", "e", diff_only=True)
+
+    class MiddleOnly:
+        rules = (doc,)
+
+        def run(self, ctx: CheckContext) -> Iterator[Finding]:
+            if ctx.tree.read_bytes("state") == b"1":
+                yield Finding("PC999", Severity.WARNING, "gap", Location("mm/ksm.c"))
+
+    states = [OverlayTree(EmptyTree(), {"state": str(k).encode()}) for k in range(3)]
+    report = verify_states(states, checkers=[MiddleOnly()])
+    (pc001,) = report.findings
+    assert pc001.rule_id == "PC001"
+    assert pc001.evidence == ("after patch 1: PC999 gap (mm/ksm.c)",)

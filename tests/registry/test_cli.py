@@ -118,3 +118,31 @@ def test_audit_at_a_git_revision(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "mm/seal_user.c:6: error: VM_SEALED is used here" in out.stdout
     assert run("audit", "--tree", str(root), "--rev", "no-such-rev").returncode == 2
+
+
+def _one_line_error(out: subprocess.CompletedProcess[str]) -> str:
+    assert out.returncode == 2 and out.stdout == "", (out.returncode, out.stdout)
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("patchcheck: error: ") and "Traceback" not in out.stderr
+    return lines[0]
+
+
+def test_unusable_trees_are_one_line_and_exit_two(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "file").write_text("x\n")
+    broken = make_tree(tmp_path)
+    (broken / "include/linux/mm.h").unlink()
+    (broken / "include/linux/mm.h").symlink_to("nowhere")
+    for command in ("audit", "flags"):
+        for where in (tmp_path / "missing", tmp_path / "file", tmp_path / "empty", broken):
+            _one_line_error(run(command, "--tree", str(where)))
+    typo = run("audit", "--tree", str(make_tree(tmp_path / "t")), "--flag", "VM_NOPE")
+    assert "VM_NOPE" in _one_line_error(typo)
+
+
+def test_kconfig_sourcing_outside_the_tree_does_not_stop_audit(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path)
+    with (tree / "Kconfig").open("a") as kconfig:
+        kconfig.write('source "../../../etc/passwd"\nsource "/etc/passwd"\n')
+    out = run("audit", "--tree", str(tree), "--format", "json")
+    assert out.returncode == 0 and out.stderr == "", out.stderr

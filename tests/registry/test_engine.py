@@ -3,11 +3,14 @@ without a tree, the diffs alone."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from patchcheck.report.finding import Severity
 from patchcheck.rules.base import CheckContext
 from patchcheck.rules.engine import diff_only_states, run_checkers, verify_states
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import OverlayTree
+from tests.conftest import REPO
 from tests.intake.helpers import seed_mail
 from tests.registry.conftest import REGISTRY, scenario_tree
 
@@ -81,6 +84,14 @@ def test_seed_mail_without_tree() -> None:
     }
     pc503 = next(f for f in report.findings if f.rule_id == "PC503")
     assert "NEED_VM_DROPPABLE" in pc503.message and "series shows" in pc503.message
+    # 4 of the 5 patches are absent: one of them may select the symbol, so this is no error.
+    assert pc503.severity is Severity.WARNING and "unless a missing patch does" in pc503.message
+    assert any("4 of 5 patches absent" in e for e in pc503.evidence)
+    # Without a tree proc.rst is unknown: the series adds "dp" and none of its patches present documents it.
+    pc401 = next(f for f in report.findings if f.rule_id == "PC401")
+    assert pc401.message == 'mnemonic "dp" of VM_DROPPABLE is added without a proc.rst line'
+    assert '"dp": none of the patches present changes proc.rst' in pc401.evidence
+    assert pc401.hint is not None and "`    dp    <description>`" in pc401.hint
 
 
 def test_verify_series_without_a_tree_is_the_diff_only_mode() -> None:
@@ -91,3 +102,23 @@ def test_verify_series_without_a_tree_is_the_diff_only_mode() -> None:
     report = verify_series(series, None, checkers=registry_checkers())
     assert {f.rule_id for f in report.findings} == {"PC401", "PC503", "PC504"}
     assert any(s.startswith("PC202 ") for s in report.skipped)
+
+
+def test_diff_parts_that_could_not_be_read_are_noted_not_silently_clean(tmp_path: Path) -> None:
+    """A hunk shorter than its header says is not checked: the report says so, with and without a tree."""
+    from patchcheck.intake import load_series
+    from patchcheck.rules.engine import verify_series
+    from patchcheck.source.tree import DirectoryTree
+
+    mail = tmp_path / "short-hunk.patch"
+    mail.write_text(
+        "From: A <a@example.org>\nSubject: [PATCH] mm: short hunk\n\nbody\n---\n"
+        "diff --git a/include/linux/mm.h b/include/linux/mm.h\n--- a/include/linux/mm.h\n"
+        "+++ b/include/linux/mm.h\n@@ -20,3 +20,4 @@\n+#define VM_X 0x1\n"
+    )
+    series = load_series(str(mail))
+    for tree in (None, DirectoryTree(REPO / "fixtures" / "example" / "tree")):
+        report = verify_series(series, tree)
+        assert report.findings == []
+        assert any("mm: short hunk" in n and "not checked" in n and "include/linux/mm.h" in n
+                   for n in report.notes), report.notes

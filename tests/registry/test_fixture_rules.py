@@ -173,3 +173,34 @@ def test_trace_entry_narrower_than_the_flag_is_a_warning() -> None:
     assert finding.severity is Severity.WARNING and finding.flag == "VM_SOFTDIRTY"
     assert "no trace name in some configurations" in finding.message
     assert any("ARCH=" in e and "CONFIG_X86=n" in e for e in finding.evidence)
+
+
+def test_never_selected_with_the_whole_tree_is_an_error() -> None:
+    findings = audit(scenario_tree("pc503-helper-never-selected")).findings
+    (pc503,) = [f for f in findings if f.rule_id == "PC503"]
+    assert pc503.severity is Severity.ERROR and "missing patch" not in pc503.message
+
+
+def test_description_past_the_last_border_is_cosmetic() -> None:
+    """RST's rightmost column is unbounded (docutils renders it): a nit (R14), not a warning that fails a
+    hook."""
+    (pc403,) = audit(scenario_tree("pc403-narrow-border")).findings
+    assert pc403.severity is Severity.INFO and "cosmetic" in pc403.message
+
+
+def test_code_wider_than_its_column_breaks_the_table() -> None:
+    from patchcheck.source.tree import OverlayTree
+
+    base = scenario_tree("pc403-narrow-border")
+    rst = base.read_bytes("Documentation/filesystems/proc.rst")
+    assert rst is not None
+    narrow = rst.replace(b"\n    ==    ", b"\n    =     ")
+    tree = OverlayTree(base, {"Documentation/filesystems/proc.rst": narrow})
+    (pc403,) = [f for f in audit(tree).findings if f.rule_id == "PC403"]
+    assert pc403.severity is Severity.WARNING and "break the table" in pc403.message
+
+
+def test_trace_entry_where_the_flag_is_zero_says_why_it_misprints() -> None:
+    ((path, _, flag, message),) = _only("pc301-unwrapped-trace-entry", "PC301")
+    assert (path, flag) == ("include/trace/events/mmflags.h", "VM_SOFTDIRTY")
+    assert message.endswith('a zero mask matches any flags, so every VMA is printed as "softdirty"')

@@ -121,3 +121,12 @@ def test_verify_on_the_real_tree_reports_only_what_a_series_changes(real_tree: P
         if f.rule_id.startswith(("PC1", "PC2", "PC3", "PC4"))
     ]
     assert got == [("PC202", "VM_DROPPABLE", 2)]
+
+
+@pytest.mark.realtree
+def test_value_test_hint_names_the_flags_own_condition(report: Report) -> None:
+    """The fix for `#if VM_PKEY_BIT4` is its own condition (> 4), not the generic example (> 3)."""
+    hints = {f.flag: f.hint or "" for f in report.findings if f.rule_id == "PC205"}
+    assert "CONFIG_ARCH_PKEY_BITS > 3" in hints["VM_PKEY_BIT3"]
+    assert "CONFIG_ARCH_PKEY_BITS > 4" in hints["VM_PKEY_BIT4"]
+    assert "> 3" not in hints["VM_PKEY_BIT4"]

@@ -10,6 +10,7 @@ from patchcheck.source.cache import DiskCache
 from patchcheck.source.facts import Answer, ConfigFacts
 from patchcheck.source.guards import Arch, Cmp, Opaque, Sym, conj, disj, neg
 from patchcheck.source.kconfig import parse_expr, scan_kconfig
+from patchcheck.source.kconfig_tree import load_kconfig
 from patchcheck.source.tree import DirectoryTree
 
 YES, NO, UNRESOLVED = Answer.YES, Answer.NO, Answer.UNRESOLVED
@@ -141,3 +142,14 @@ def test_tree_without_kconfig_knows_nothing(tmp_path: Path) -> None:
     assert not bare.has_kconfig
     assert bare.satisfiable(Sym("64BIT")) is YES and bare.satisfiable(neg(Sym("64BIT"))) is YES
     assert bare.overlap(Sym("X86"), Sym("ARM64")) is YES  # no architectures known to exclude
+
+
+def test_source_lines_leaving_the_tree_are_ignored(tmp_path: Path) -> None:
+    (tmp_path / "mm").mkdir()
+    (tmp_path / "Kconfig").write_text('source "mm/Kconfig"\nsource "../../etc/passwd"\nsource "/etc/passwd"\n'
+                                      'source "mm/../mm/Kconfig.more"\nsource "mm/\\0x"\n')
+    (tmp_path / "mm" / "Kconfig").write_text('config INSIDE\n\tbool "inside"\n')
+    (tmp_path / "mm" / "Kconfig.more").write_text('config MORE\n\tbool "more"\n')
+    db = load_kconfig(DirectoryTree(tmp_path), DiskCache(tmp_path / "cache"))
+    assert db.exists("INSIDE") and db.exists("MORE")
+    assert set(db.sourced_from) == {"Kconfig", "mm/Kconfig", "mm/Kconfig.more"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 
@@ -135,3 +136,29 @@ def test_git_revision_tree_is_stamped_by_blob(tree_copy: Path, tmp_path: Path,
     monkeypatch.setattr(kconfig_tree, "scan_kconfig", _refuse)
     warm = load_kconfig(GitRevisionTree(tree_copy, "HEAD"), cache)
     assert warm.symbols() == cold.symbols()
+
+
+_GOOD_ENTRY = pickle.dumps({"a": 1}, protocol=5)
+
+
+@pytest.mark.parametrize("damage", [
+    _GOOD_ENTRY.replace(b"\x8c\x01a", b"\x8c\x01\x81"),  # a key that is not UTF-8: UnicodeDecodeError
+    b"\x80\x74",  # an unsupported protocol: ValueError
+    b"",
+])
+def test_damaged_cache_entry_is_a_miss(tmp_path: Path, damage: bytes) -> None:
+    cache = DiskCache(tmp_path)
+    cache.put("ns", "key", {"value": 1})
+    (entry,) = [p for p in (tmp_path / "ns").rglob("*") if p.is_file()]
+    entry.write_bytes(damage)
+    assert cache.get("ns", "key") is None
+
+
+def test_every_module_that_caches_a_product_is_part_of_the_code_digest() -> None:
+    """Editing the code that builds a cached product must never serve the product the old code built."""
+    from patchcheck.source.cache import code_files
+
+    package = Path(cparse.__file__).resolve().parents[1]
+    covered = {p.relative_to(package).as_posix() for p in code_files()}
+    assert {"source/cparse.py", "model/load.py", "rules/registry/uses.py", "rules/packs/csrc.py",
+            "rules/packs/special.py", "rules/registry/smaps.py"} <= covered

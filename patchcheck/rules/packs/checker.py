@@ -47,7 +47,7 @@ def rule_doc(rule: PackRule) -> RuleDoc:
         id=rule.id, name=rule.name, severity=rule.severity, summary=rule.title, what=rule.doc,
         why=rule.why or rule.doc, example=rule.example, fix=rule.fix, scope=rule.scope,
         needs=rule.needs or tuple(dict.fromkeys(m.site.file for m in rule.members)),
-        diff_only=rule.kind in _DIFF_KINDS, origin=rule.origin,
+        diff_only=rule.kind in _DIFF_KINDS, origin=rule.origin, bisect=rule.kind != "family",
     )
 
 

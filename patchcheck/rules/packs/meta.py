@@ -25,7 +25,7 @@ META_RULES: tuple[RuleDoc, ...] = (
                 "patch touches mm/rmap.c and mm/memory.c but neither mlock_fixup() nor the mmap-time "
                 "VM_LOCKED site",
         fix="implement the promise at one of the named sites, or drop the sentence",
-        scope=("R19", "R23"), diff_only=True, origin="builtin (rule packs)",
+        scope=("R19", "R23"), diff_only=True, origin="builtin (rule packs)", bisect=False,
     ),
     RuleDoc(
         id=PC_COVERAGE, name="family-not-covered", severity=Severity.WARNING,
@@ -38,7 +38,7 @@ META_RULES: tuple[RuleDoc, ...] = (
         example="a series adds VM_FOO to folio_add_new_anon_rmap() (not swap-backed, so contents may "
                 "vanish) but never excludes it in vma_ksm_compatible()",
         fix="handle the flag at the family's members, or say in the pack why the family does not apply",
-        scope=("R22", "R25"), diff_only=True, origin="builtin (rule packs)",
+        scope=("R22", "R25"), diff_only=True, origin="builtin (rule packs)", bisect=False,
     ),
     RuleDoc(
         id=PC_UNREVIEWED, name="unreviewed-site", severity=Severity.WARNING,

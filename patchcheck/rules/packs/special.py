@@ -155,10 +155,10 @@ def _read_after_call(rule: PackRule, cache: SourceCache, view: SeriesView | None
             arg, op = node.child_by_field_name("argument"), node.child_by_field_name("operator")
             if arg is not None and csrc.text(arg) == obj and op is not None and op.type == "->":
                 flags = flags_in(csrc.text(node.parent or node))
-                callee = csrc.text(fatal[0].child_by_field_name("function") or fatal[0])
+                callees = sorted({csrc.text(c.child_by_field_name("function") or c) for c in fatal})
                 yield _finding(
                     rule, path, csrc.line_of(node),
-                    f"{function}() reads {csrc.text(node)} after {callee}(), "
+                    f"{function}() reads {csrc.text(node)} after {_either(callees)}, "
                     f"which may have dropped the lock and freed {obj}",
                     flag=min(flags) if flags else None,
                 )
@@ -169,22 +169,33 @@ def _read_after_call_in_diff(rule: PackRule, view: SeriesView | None, upto: int 
     if view is None:
         return
     path, function, obj = rule.params["file"], rule.params["function"], rule.params["object"]
-    landmarks = set(rule.params["calls"]) | set(rule.params.get("landmarks", ()))
+    calls = sorted(rule.params["calls"])
+    landmarks = set(calls) | set(rule.params.get("landmarks", ()))
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(landmarks))) + r")\s*\(")
+    member = re.compile(re.escape(obj) + r"\s*->\s*(\w+)")
     for patch in view.upto(upto):
         for added in patch.added:
-            if added.path != path or added.function != function or f"{obj}->" not in added.text:
+            read = member.search(added.text)
+            if added.path != path or added.function != function or read is None:
                 continue
             marks = [m.group(1) for line in added.after if (m := pattern.search(line))]
             if marks:
                 flags = flags_in(added.text)
+                where = (f"after {marks[-1]}()" if marks[-1] in calls
+                         else f"after {marks[-1]}(), which follows {_either(calls)}")
                 yield _finding(
                     rule, path, added.line,
-                    f"{function}() reads {obj}-> after {marks[-1]}() (seen in the patch context); "
-                    f"{obj} may be freed by then",
+                    f"{function}() reads {obj}->{read.group(1)} {where} (seen in the patch context): "
+                    f"the fault handler may have dropped the lock and freed {obj}",
                     flag=min(flags) if flags else None,
                     evidence=(f"added line: {added.text.strip()}",),
                 )
+
+
+def _either(names: list[str]) -> str:
+    """`a()`, `a() or b()`, `a(), b() or c()`."""
+    calls = [f"{name}()" for name in names]
+    return calls[0] if len(calls) == 1 else f"{', '.join(calls[:-1])} or {calls[-1]}"
 
 
 # ---- R28 --------------------------------------------------------------------------------------------

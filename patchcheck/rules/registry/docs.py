@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from patchcheck.model import DocTable
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import PROC_RST, TASK_MMU, finding, registry, registry_reads
@@ -43,8 +44,11 @@ NARROW_BORDER = RuleDoc(
     severity=Severity.WARNING,
     summary="The VmFlags table's border is narrower than a cell",
     what="In an RST simple table the `==` borders must be at least as wide as the longest entry of their "
-    "column; checks both columns of the VmFlags table.",
-    why="A cell wider than its border breaks the table when the documentation is built.",
+    "column; checks both columns of the VmFlags table. A code wider than its column is a warning; a "
+    "description past the last border is reported as info (cosmetic, R14).",
+    why="A code wider than its border breaks the table when the documentation is built; a description "
+    "past the last border renders (the rightmost column is unbounded) but reviewers ask for the border "
+    "to cover it.",
     example="    ==    ====================\n    gu    maybe contains guard regions\n",
     fix="Widen the border lines (top and bottom) to the longest cell.",
     scope=("R14",),
@@ -71,13 +75,20 @@ class DocsChecker:
                 continue
             seen.add(e.mnemonic)
             if reg.wanted(ctx, e.flag):
-                where = "proc.rst is not changed by the series" if doc is None else f"absent from {PROC_RST}"
+                if doc is None:  # without a tree: only the diffs are known, and none changes proc.rst
+                    where = "none of the patches present changes proc.rst"
+                    message = f'mnemonic "{e.mnemonic}" of {e.flag} is added without a proc.rst line'
+                else:
+                    where = f"absent from {PROC_RST}"
+                    message = f'mnemonic "{e.mnemonic}" of {e.flag} is not documented in proc.rst'
                 yield finding(
                     UNDOCUMENTED,
-                    f'mnemonic "{e.mnemonic}" of {e.flag} is not documented in proc.rst',
+                    message,
                     Location(TASK_MMU, e.line),
                     e.flag,
-                    (f'{TASK_MMU}:{e.line}: [{e.index}] = "{e.mnemonic}"', f'"{e.mnemonic}" {where}'),
+                    (f'{TASK_MMU}:{e.line}: [{e.index}] = "{e.mnemonic}"', f'"{e.mnemonic}": {where}'),
+                    hint=f"Add a line `    {e.mnemonic}    <description>` to the VmFlags table in "
+                    f"{PROC_RST}.",
                 )
         if doc is None:
             return
@@ -96,22 +107,36 @@ class DocsChecker:
                     ),
                 )
         if doc.border_widths and ctx.flags is None:
-            code_width, text_width = doc.border_widths
-            wide = [c for c in doc.codes if len(c.code) > code_width or len(c.description) > text_width]
-            if wide:
-                longest = max(len(c.description) for c in doc.codes)
-                yield finding(
-                    NARROW_BORDER,
-                    f"VmFlags table border ({code_width}/{text_width} wide) is narrower "
-                    f"than {len(wide)} row(s); the longest description is {longest}",
-                    Location(PROC_RST, doc.border_line),
-                    None,
-                    (
-                        f"{PROC_RST}:{doc.border_line}: border widths {code_width} and {text_width}",
-                        *(
-                            f"{PROC_RST}:{c.line}: {c.code!r} ({len(c.code)}), {c.description!r} "
-                            f"({len(c.description)})"
-                            for c in wide
-                        ),
-                    ),
-                )
+            yield from _narrow_border(doc)
+
+
+def _narrow_border(doc: DocTable) -> Iterator[Finding]:
+    """A code wider than its column breaks the table ("Text in column margin"); a description past the
+    last column's border still renders (RST's rightmost column is unbounded), so that one is cosmetic."""
+    code_width, text_width = doc.border_widths
+    wide_codes = [c for c in doc.codes if len(c.code) > code_width]
+    wide_texts = [c for c in doc.codes if len(c.description) > text_width]
+    if not wide_codes and not wide_texts:
+        return
+    if wide_codes:
+        message = (f"VmFlags table: {len(wide_codes)} code(s) wider than the {code_width}-column border "
+                   "break the table")
+    else:
+        longest = max(wide_texts, key=lambda c: len(c.description))
+        message = (f"VmFlags table border ({text_width} wide) is shorter than {len(wide_texts)} "
+                   f"description(s), the longest {len(longest.description)} ({longest.code!r}); "
+                   "cosmetic: the table still renders")
+    yield finding(
+        NARROW_BORDER,
+        message,
+        Location(PROC_RST, doc.border_line),
+        None,
+        (
+            f"{PROC_RST}:{doc.border_line}: border widths {code_width} and {text_width}",
+            *(
+                f"{PROC_RST}:{c.line}: {c.code!r} ({len(c.code)}), {c.description!r} ({len(c.description)})"
+                for c in [*wide_codes, *(c for c in wide_texts if c not in wide_codes)]
+            ),
+        ),
+        severity=None if wide_codes else Severity.INFO,
+    )

@@ -104,7 +104,7 @@ class KconfigChecker:
             yield from self._unknown_symbols(ctx, reg, flags)
             yield from self._high_pool(reg, flags)
         if reg.facts.has_kconfig:
-            yield from self._helpers(reg, flags)
+            yield from self._helpers(reg, flags, _absent_patches(ctx) if reg.diff_only else None)
 
     def _unknown_symbols(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
         sites: list[tuple[str, int, Formula, str | None]] = []
@@ -162,7 +162,8 @@ class KconfigChecker:
                         v.guard,
                     )
 
-    def _helpers(self, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+    def _helpers(self, reg: Registry, flags: list[FlagDef], absent: str | None) -> Iterator[Finding]:
+        """`absent`: without a tree, which patches of the series are missing (a `select` may be there)."""
         db = reg.facts.db
         reported: set[tuple[str, str]] = set()
         for flag in flags:
@@ -181,18 +182,22 @@ class KconfigChecker:
                     d = defs[0]
                     loc = Location(d.path, d.line)
                     selectors = db.selectors_of(atom.name)
-                    scope = " by the files the series shows" if reg.diff_only else ""
+                    scope = " in the files the series shows" if reg.diff_only else ""
+                    outcome = f"{flag.name} never exists"
+                    if absent:
+                        outcome += " unless a missing patch does"
                     if not selectors:
                         yield finding(
                             NEVER_SELECTED,
-                            f"CONFIG_{atom.name} gates {flag.name} but nothing selects "
-                            f"it{scope}: {flag.name} never exists",
+                            f"CONFIG_{atom.name} gates {flag.name} but nothing{scope} selects it: {outcome}",
                             loc,
                             flag.name,
                             (
                                 f"{d.path}:{d.line}: config {atom.name} (no prompt, no default)",
                                 f"{MM_H}:{v.line}: {flag.name} = {v.raw} where {guard_text(v.guard)}",
+                                *([f"{absent}; a `select` may be in one of them"] if absent else []),
                             ),
+                            severity=Severity.WARNING if absent else None,
                         )
                     if (v.value.bit or 0) >= 32:
                         yield from self._on_32bit(reg, flag, v.line, v.raw, atom.name, loc)
@@ -232,3 +237,12 @@ class KconfigChecker:
                 flag.name,
                 evidence + risky,
             )
+
+
+def _absent_patches(ctx: CheckContext) -> str | None:
+    """"2 of 5 patches absent" when the series being verified lacks some of its patches."""
+    missing = list(getattr(ctx.series, "missing", None) or ())
+    if not missing:
+        return None
+    total = getattr(ctx.series, "expected", None) or len(missing)
+    return f"{len(missing)} of {total} patches absent"

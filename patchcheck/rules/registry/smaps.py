@@ -304,7 +304,16 @@ def value_test_findings(
                 Location(path, d.line),
                 names[0],
                 (f"{path}:{d.line}: #{d.kind} {d.text.strip()}",),
+                hint=_kconfig_test_hint(registry(ctx), names[0]),
             )
+
+
+def _kconfig_test_hint(reg: Registry, name: str) -> str | None:
+    """The condition to test instead, from the flag's own definitions (None: the rule's generic fix)."""
+    nonzero = reg.model.nonzero(name)
+    if nonzero is None or nonzero in (TRUE, FALSE):
+        return None
+    return f"Test the Kconfig condition under which {name} is non-zero instead: `#if {guard_text(nonzero)}`."
 
 
 def _directives(path: str, data: bytes) -> list[Directive]:

@@ -129,7 +129,7 @@ class TraceChecker:
                 answer = reg.holds(question)
                 if answer is Answer.YES:
                     consequence = (
-                        'so the entry matches every VMA and names it "' + e.name + '"'
+                        f'a zero mask matches any flags, so every VMA is printed as "{e.name}"'
                         if message == "is 0"
                         else "a build error"
                     )
