@@ -1,14 +1,143 @@
-"""`patchcheck hook`: not built yet (see the issue that owns it)."""
+"""`patchcheck hook`: install the git send-email hook, and the commands git and b4 call on each patch."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from patchcheck.errors import InputError
+from patchcheck.cli.options import ConfigOption, DisableOption, FailOnOption, output_options
+from patchcheck.errors import EXIT_CLEAN, EXIT_USAGE
+from patchcheck.hooks import install as installer
+from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, check_message, verify_settings
+from patchcheck.report.b4 import review_entry, review_error_entry
+from patchcheck.report.policy import exit_status, failing
+from patchcheck.report.style import Painter, colour_enabled
+from patchcheck.report.text import render_b4_check, render_text
+
+hook_app = typer.Typer(
+    name="hook",
+    help="Pre-submit hooks: git send-email's sendemail-validate, and b4's check commands.",
+    no_args_is_help=True,
+)
+
+TreeOption = Annotated[
+    Path | None,
+    typer.Option("--tree", help="Check against this tree as it stands, not the repository's own history.",
+                 metavar="DIR"),
+]
+
+
+@hook_app.command("install")
+def install_(
+    tree: TreeOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a foreign hook.")] = False,
+    chain: Annotated[bool, typer.Option("--chain", help="Keep an existing hook and run it first.")] = False,
+) -> None:
+    """Install a sendemail-validate hook in this repository (core.hooksPath respected)."""
+    result = installer.install(tree=tree, force=force, chain=chain)
+    typer.echo(f"installed {result.path}")
+    if result.chained:
+        typer.echo(f"chained to the existing hook, now {result.chained}")
+    if result.replaced_foreign:
+        typer.echo("replaced a hook that patchcheck had not installed", err=True)
+    raise typer.Exit(EXIT_CLEAN)
+
+
+@hook_app.command("uninstall")
+def uninstall_() -> None:
+    """Remove the hook patchcheck installed (putting back a chained one); leave any other hook alone."""
+    removed = installer.uninstall()
+    typer.echo(f"removed {removed}" if removed else "no sendemail-validate hook installed")
+    raise typer.Exit(EXIT_CLEAN)
+
+
+@hook_app.command("sendemail-validate")
+def sendemail_validate(
+    patch: Annotated[Path, typer.Argument(help="The message git send-email is about to send.")],
+    extra: Annotated[list[str] | None, typer.Argument(help="Ignored: the SMTP headers file (git >= 2.42).")]
+    = None,
+    tree: TreeOption = None,
+    fail_on: FailOnOption = None,
+    disable: DisableOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """What the installed hook runs: exit 0 lets git send the patch, anything else stops it."""
+    opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
+    try:
+        message = patch.read_bytes()
+    except OSError as exc:
+        typer.echo(f"patchcheck: cannot read {patch}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    outcome = check_message(
+        message, tree=tree, settings=verify_settings(disable, config), source=patch.resolve()
+    )
+    if outcome is None:
+        raise typer.Exit(EXIT_CLEAN)
+    if outcome.report is None:
+        typer.echo(f"patchcheck: {patch.name}: not checked, so not sent: {outcome.error}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    painter = Painter(colour_enabled(sys.stderr, opts.color))
+    render_text(outcome.report, sys.stderr, summary=outcome.summary, painter=painter, quiet=True)
+    status = exit_status(outcome.report, opts.fail_on)
+    if status:
+        count = failing(outcome.report, opts.fail_on)
+        typer.echo(
+            f"patchcheck: {patch.name}: {count} finding(s) at or above {opts.fail_on.value}; not sending",
+            err=True,
+        )
+    raise typer.Exit(status)
+
+
+@hook_app.command("b4")
+def b4_check(
+    tree: TreeOption = None,
+    fail_on: FailOnOption = None,
+    disable: DisableOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """For b4.prep-perpatch-check-cmd / b4.am-perpatch-check-cmd: one patch on standard input; prints
+    nothing when clean, one line per finding (ERROR: in the lines that fail) otherwise."""
+    opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
+    outcome = check_message(sys.stdin.buffer.read(), tree=tree, settings=verify_settings(disable, config))
+    if outcome is None:
+        raise typer.Exit(EXIT_CLEAN)
+    if outcome.report is None:
+        # Not a finding about the patch (b4 am runs checks wherever HEAD is): a warning, not a failure.
+        typer.echo(f"WARNING: not checked: {outcome.error}")
+        raise typer.Exit(EXIT_CLEAN)
+    render_b4_check(outcome.report, sys.stdout, fail_on=opts.fail_on)
+    raise typer.Exit(exit_status(outcome.report, opts.fail_on))
+
+
+@hook_app.command("b4-review")
+def b4_review(
+    series: Annotated[bool, typer.Option("--series", help="For b4.review-series-check-cmd.")] = False,
+    tree: TreeOption = None,
+    fail_on: FailOnOption = None,
+    disable: DisableOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """For b4.review-perpatch-check-cmd and (with --series) b4.review-series-check-cmd: prints b4's review
+    JSON (tool, status pass/warn/fail, summary, url, details)."""
+    opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
+    message, settings = sys.stdin.buffer.read(), verify_settings(disable, config)
+    if series:
+        outcome = check_b4_series(message, tree=tree, settings=settings)
+    else:
+        outcome = check_b4_review_patch(message, tree=tree, settings=settings)
+    if outcome is None:
+        entry = review_error_entry("nothing to check: no diff in this message", status="pass")
+    elif outcome.report is None:
+        entry = review_error_entry(f"not checked: {outcome.error}", status="warn")
+    else:
+        entry = review_entry(outcome.report, fail_on=opts.fail_on)
+    typer.echo(json.dumps([entry]))
+    raise typer.Exit(EXIT_CLEAN)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("hook")
-    def hook_() -> None:
-        """Not implemented yet."""
-        raise InputError("'hook' is not implemented yet")
+    app.add_typer(hook_app, name="hook")
