@@ -1,45 +1,44 @@
-"""`patchcheck verify SERIES`: read a patch series, apply it in memory to a tree, report what it changes."""
+"""`patchcheck verify SERIES [--tree DIR]`: read a series, apply it in memory, report every flag site it
+leaves inconsistent, with the patch that did."""
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from patchcheck.errors import EXIT_CLEAN, InputError
-from patchcheck.intake.apply import apply_series
-from patchcheck.intake.assemble import load_series
+from patchcheck.cli.options import (
+    ColorOption,
+    ConfigOption,
+    DisableOption,
+    ExplainOption,
+    FailOnOption,
+    FormatOption,
+    QuietOption,
+    emit,
+    output_options,
+)
+from patchcheck.cli.trees import open_tree, require_kernel_tree
+from patchcheck.errors import InputError
+from patchcheck.intake import AppliedState, Series, apply_series, load_series
 from patchcheck.intake.summary import render_text, summarize
-from patchcheck.source.tree import DirectoryTree, EmptyTree, GitRevisionTree, SourceTree
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-def open_tree(tree: Path | None, rev: str | None) -> SourceTree:
-    """The tree to apply to: none, a directory, or a git revision of a repository (default: here)."""
-    if rev is not None:
-        return GitRevisionTree(tree or Path("."), rev)
-    if tree is None:
-        return EmptyTree()
-    if not tree.exists():
-        raise InputError(f"tree {str(tree)!r} does not exist")
-    return DirectoryTree(tree)
-
+from patchcheck.report.finding import Report
+from patchcheck.report.summary import PatchRef, SeriesSummary
+from patchcheck.rules.catalogue import all_rule_docs
+from patchcheck.rules.engine import builtin_checkers, verify_series
+from patchcheck.source.tree import EmptyTree
 
 SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of .patch files, or - (stdin)")]
 TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
 RevOpt = Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision, no checkout.")]
-VersionOpt = Annotated[int | None, typer.Option(
-    "--version", min=1, help="Series version (default: newest complete)."
-)]
+VersionOpt = Annotated[int | None, typer.Option("--version", min=1, help="Series version (default: newest).")]
 WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore whitespace in context.")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="text or json")]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="An incomplete or mixed-version series is an error (hook mode)."
+)]
+RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -50,16 +49,59 @@ def register(app: typer.Typer) -> None:
         rev: RevOpt = None,
         version: VersionOpt = None,
         ignore_whitespace: WhitespaceOpt = False,
-        output: FormatOpt = OutputFormat.text,
+        strict: StrictOpt = False,
+        rules: RulesOpt = None,
+        format: FormatOption = None,
+        quiet: QuietOption = False,
+        fail_on: FailOnOption = None,
+        disable: DisableOption = None,
+        config: ConfigOption = None,
+        color: ColorOption = "auto",
+        explain: ExplainOption = False,
     ) -> None:
-        """Read a patch series, apply it in memory and summarise it."""
+        """Apply a patch series in memory and report every VM_* flag site it leaves inconsistent."""
+        opts = output_options(
+            format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
+        )
         loaded = load_series(series, version=version)
-        source_tree = open_tree(tree, rev)
+        if strict and (problems := loaded.strict_problems()):
+            raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
+        source_tree = open_tree(tree or opts.default_tree, rev)
+        require_kernel_tree(source_tree, loaded.files)
         states = apply_series(loaded, source_tree, ignore_whitespace=ignore_whitespace)
-        label = None if isinstance(source_tree, EmptyTree) else source_tree.label
-        summary = summarize(loaded, states, label)
-        if output is OutputFormat.json:
-            typer.echo(json.dumps(summary, indent=2))
-        else:
-            typer.echo(render_text(summary))
-        raise typer.Exit(EXIT_CLEAN)
+        pack_dirs = [*opts.config.rules, *(rules or [])]
+        report = verify_series(
+            loaded,
+            None if isinstance(source_tree, EmptyTree) else source_tree,
+            ignore_whitespace=ignore_whitespace,
+            checkers=builtin_checkers(pack_dirs),
+            applied=states,
+        )
+        summary = series_summary(loaded, states, series, source_tree)
+        report = by_subject_number(report, loaded)
+        raise typer.Exit(
+            emit(report, opts, summary=summary, catalogue=all_rule_docs(pack_dirs), explain=explain)
+        )
+
+
+def series_summary(series: Series, states: list[AppliedState], source: str, tree: object) -> SeriesSummary:
+    label = None if isinstance(tree, EmptyTree) else getattr(tree, "label", None)
+    data = summarize(series, states, label)
+    return SeriesSummary(
+        lines=tuple(render_text(data).splitlines()),
+        patches=tuple(PatchRef(p.counter, p.title, p.message_id) for p in series.patches),
+        source=source,
+        total=series.expected,
+        data=data,
+    )
+
+
+def by_subject_number(report: Report, series: Series) -> Report:
+    """The engine numbers patches by position among those present; people know them by [PATCH k/n]."""
+    counters = [p.counter for p in series.patches]
+
+    def renumber(position: int | None) -> int | None:
+        return counters[position - 1] if position and 0 < position <= len(counters) else position
+
+    report.findings = [dataclasses.replace(f, patch=renumber(f.patch)) for f in report.findings]
+    return report

@@ -20,7 +20,7 @@ from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
 
 if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
-    from patchcheck.intake import Series
+    from patchcheck.intake import AppliedState, Series
     from patchcheck.intake.diff import Hunk
 
 NOT_BISECTABLE = RuleDoc(
@@ -220,9 +220,11 @@ def verify_series(
     ignore_whitespace: bool = False,
     flags: frozenset[str] | None = None,
     checkers: Sequence[Checker] | None = None,
+    applied: Sequence[AppliedState] | None = None,
 ) -> Report:
     """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
-    alone. InputError when a patch does not apply."""
+    alone. InputError when a patch does not apply. `applied` is the series already applied to `tree`
+    (apply_series), when the caller has it."""
     if tree is None:
         report = verify_states(
             diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
@@ -234,7 +236,8 @@ def verify_series(
     else:
         from patchcheck.intake import apply_series
 
-        applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
+        if applied is None:
+            applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
         report = verify_states(
             [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
         )

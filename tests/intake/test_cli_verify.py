@@ -28,7 +28,9 @@ def test_readme_example_command() -> None:
 def test_json_format_and_stdin() -> None:
     out = run("verify", "-", "--format", "json", stdin=EXAMPLE_SERIES.read_bytes())
     assert out.returncode == 0, out.stderr
-    summary = json.loads(out.stdout)
+    report = json.loads(out.stdout)
+    assert report["format"] == "patchcheck-report"
+    summary = report["series"]
     assert summary["version"] == 2 and summary["complete"] and summary["tree"] is None
     assert summary["diffstat"] == {"files": 5, "insertions": 24, "deletions": 1}
     assert summary["vm_flags"] == {"VM_SCRATCH": "added", "VM_SCRATCH_BIT": "added"}
@@ -37,7 +39,7 @@ def test_json_format_and_stdin() -> None:
 
 def test_version_option_on_a_thread() -> None:
     out = run("verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "1", "--format", "json")
-    summary = json.loads(out.stdout)
+    summary = json.loads(out.stdout)["series"]
     assert summary["version"] == 1 and summary["version_choice"] == "as requested"
 
 

@@ -1,0 +1,37 @@
+"""Opening the tree a command reads: a directory, a git revision of one, or none at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from patchcheck.errors import InputError
+from patchcheck.source.tree import DirectoryTree, EmptyTree, GitRevisionTree, SourceTree
+
+# A tree holding none of these and none of the files a series touches is not a kernel tree.
+KERNEL_MARKERS = ("Kconfig", "include/linux/mm.h", "MAINTAINERS")
+
+
+def open_tree(tree: Path | None, rev: str | None) -> SourceTree:
+    """The tree to read: none, a directory, or a git revision of a repository (default: here)."""
+    if rev is not None:
+        return GitRevisionTree(tree or Path("."), rev)
+    if tree is None:
+        return EmptyTree()
+    tree = tree.expanduser()
+    if not tree.exists():
+        raise InputError(f"tree {str(tree)!r} does not exist")
+    return DirectoryTree(tree)
+
+
+def require_kernel_tree(tree: SourceTree, touched: Iterable[str] = ()) -> None:
+    """Refuse a tree that cannot be the kernel the user meant. A partial tree is fine as long as it holds
+    a kernel marker or one of the files the series touches."""
+    if isinstance(tree, EmptyTree):
+        return
+    if any(tree.read_bytes(path) is not None for path in (*KERNEL_MARKERS, *touched)):
+        return
+    raise InputError(
+        f"{tree.label} is not a kernel tree: it has no {', '.join(KERNEL_MARKERS)}"
+        + (" and none of the files the series touches" if touched else "")
+    )
