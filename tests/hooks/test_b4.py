@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.hooks.conftest import MM_H, Repo, demo_flag
-from tests.hooks.e2e import needs_rule, needs_verify
 
 
 def prep_series(repo: Repo, *, mnemonic: bool = True) -> None:
@@ -49,7 +48,6 @@ def test_b4_prep_check_shows_our_lines(repo: Repo, tmp_path: Path) -> None:
     assert "Success: 0, Warning: 2, Error: 0" in log
 
 
-@needs_verify
 def test_b4_prep_check_passes_a_clean_series_configured_in_b4_config(repo: Repo) -> None:
     prep_series(repo)
     (repo.path / ".b4-config").write_text("[b4]\n    prep-perpatch-check-cmd = patchcheck hook b4\n")
@@ -77,7 +75,6 @@ def test_b4_am_check_shows_our_lines(repo: Repo, tmp_path: Path) -> None:
     assert len([ln for ln in log.splitlines() if "patchcheck: WARNING: not checked:" in ln]) == 2, log
 
 
-@needs_verify
 def test_b4_am_check_passes_the_first_patch_and_cannot_check_the_second_alone(
     repo: Repo, tmp_path: Path
 ) -> None:
@@ -91,7 +88,6 @@ def test_b4_am_check_passes_the_first_patch_and_cannot_check_the_second_alone(
     assert "patchcheck: WARNING: not checked:" in log[first + 3]
 
 
-@needs_rule("PC201")
 def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
     prep_series(repo, mnemonic=False)
     repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4")
@@ -102,7 +98,6 @@ def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
     assert "Success: 1, Warning: 0, Error: 1" in log
 
 
-@needs_rule("PC201")
 def test_b4_check_command_takes_verify_settings(repo: Repo) -> None:
     prep_series(repo, mnemonic=False)
     repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4 --disable smaps-mnemonic-missing")
@@ -156,7 +151,6 @@ def test_b4_review_series_without_a_thread_checks_the_cover_letter_alone(
     }
 
 
-@needs_verify
 def test_b4_review_passes_a_clean_patch(
     repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
 ) -> None:
@@ -176,7 +170,6 @@ def track_thread(repo: Repo, tmp_path: Path, base: str) -> Path:
     return tracking
 
 
-@needs_rule("PC201")
 def test_b4_review_fails_a_patch_with_an_error(
     repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
 ) -> None:
@@ -188,7 +181,6 @@ def test_b4_review_fails_a_patch_with_an_error(
     assert detail["status"] == "fail" and detail["description"].endswith("[PC201]")
 
 
-@needs_verify
 def test_b4_review_checks_a_later_patch_on_top_of_the_earlier_ones(
     repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
@@ -204,7 +196,6 @@ def test_b4_review_checks_a_later_patch_on_top_of_the_earlier_ones(
     assert tracked["status"] == "pass", tracked
 
 
-@needs_verify
 def test_b4_review_series_checks_the_thread_b4_tracks(
     repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.hooks.conftest import MM_H, Repo, demo_flag, foreign
-from tests.hooks.e2e import needs_rule, needs_verify
 
 
 def _has_send_email() -> bool:
@@ -104,7 +103,6 @@ def test_a_patch_with_a_broken_hunk_is_blocked_by_the_hook_run_as_git_runs_it(
     assert done.stderr.startswith(f"patchcheck: {broken.name}: not checked, so not sent:")
 
 
-@needs_rule("PC201")
 def test_a_patch_with_an_error_is_blocked_and_the_finding_shown(repo: Repo, tmp_path: Path) -> None:
     _base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out", mnemonic=False)
     done = send(repo, patch)
@@ -116,7 +114,6 @@ def test_a_patch_with_an_error_is_blocked_and_the_finding_shown(repo: Repo, tmp_
     assert "rejected by sendemail-validate hook" in done.stderr
 
 
-@needs_rule("PC201")
 def test_the_configuration_applies_to_the_hook(repo: Repo, tmp_path: Path) -> None:
     _base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out", mnemonic=False)
     (repo.path / ".patchcheck.toml").write_text('disable = ["PC201"]\n')
@@ -125,7 +122,6 @@ def test_the_configuration_applies_to_the_hook(repo: Repo, tmp_path: Path) -> No
     assert "PC201" not in done.stderr
 
 
-@needs_verify
 def test_a_good_patch_already_committed_passes(repo: Repo, tmp_path: Path) -> None:
     _base, patches = demo_series(installed(repo), tmp_path / "out")
     done = send(repo, *patches)
@@ -133,7 +129,6 @@ def test_a_good_patch_already_committed_passes(repo: Repo, tmp_path: Path) -> No
     assert done.stdout.count("Dry-OK") == 2
 
 
-@needs_verify
 def test_a_good_patch_passes_against_head_before_it_is_committed(repo: Repo, tmp_path: Path) -> None:
     base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out")
     repo.git("reset", "-q", "--hard", base)
@@ -142,7 +137,6 @@ def test_a_good_patch_passes_against_head_before_it_is_committed(repo: Repo, tmp
     assert done.stdout.count("Dry-OK") == 1
 
 
-@needs_verify
 def test_tree_option_reads_another_repository_not_the_hooks_git_dir(
     repo: Repo, tmp_path: Path
 ) -> None:
