@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from patchcheck.model import DocTable
@@ -9,6 +10,7 @@ from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import PROC_RST, TASK_MMU, finding, registry, registry_reads
 from patchcheck.rules.registry.smaps import smaps_entries
+from patchcheck.source.tree import read_text
 
 UNDOCUMENTED = RuleDoc(
     id="PC401",
@@ -69,14 +71,16 @@ class DocsChecker:
         documented = {c.code for c in doc.codes} if doc is not None else set()
         if doc is None and not reg.diff_only:
             return  # proc.rst absent (or without the table): the engine reports the rule as skipped
+        if doc is None:  # without a tree the hunks show table rows but not the table's borders
+            documented = _codes_in_hunks(read_text(ctx.tree, PROC_RST) or "")
         seen: set[str] = set()
         for e in entries:
             if not e.mnemonic or e.mnemonic in documented or e.mnemonic in seen:
                 continue
             seen.add(e.mnemonic)
             if reg.wanted(ctx, e.flag):
-                if doc is None:  # without a tree: only the diffs are known, and none changes proc.rst
-                    where = "none of the patches present changes proc.rst"
+                if doc is None:  # without a tree: only the diffs are known, and none adds the code
+                    where = "no patch present adds it to proc.rst"
                     message = f'mnemonic "{e.mnemonic}" of {e.flag} is added without a proc.rst line'
                 else:
                     where = f"absent from {PROC_RST}"
@@ -108,6 +112,15 @@ class DocsChecker:
                 )
         if doc.border_widths and ctx.flags is None:
             yield from _narrow_border(doc)
+
+
+# A row of the VmFlags table as a hunk shows it: indented two-letter code, then its description.
+_TABLE_ROW = re.compile(r"^\s+([a-z?]{2})\s{2,}\S")
+
+
+def _codes_in_hunks(text: str) -> set[str]:
+    """The codes of the VmFlags rows that the diffs show (context or added) in proc.rst."""
+    return {m.group(1) for line in text.splitlines() if (m := _TABLE_ROW.match(line))}
 
 
 def _narrow_border(doc: DocTable) -> Iterator[Finding]:
