@@ -90,7 +90,7 @@ def test_seed_mail_without_tree() -> None:
     # Without a tree proc.rst is unknown: the series adds "dp" and none of its patches present documents it.
     pc401 = next(f for f in report.findings if f.rule_id == "PC401")
     assert pc401.message == 'mnemonic "dp" of VM_DROPPABLE is added without a proc.rst line'
-    assert '"dp": none of the patches present changes proc.rst' in pc401.evidence
+    assert '"dp": no patch present adds it to proc.rst' in pc401.evidence
     assert pc401.hint is not None and "`    dp    <description>`" in pc401.hint
 
 
