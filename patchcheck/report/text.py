@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from itertools import groupby
 from typing import TextIO
@@ -17,12 +18,22 @@ def where(finding: Finding) -> str:
     loc = finding.location
     if loc is None:
         return "-"
-    return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
+    path = printable(loc.path)
+    return f"{path}:{loc.line}" if loc.line is not None else path
+
+
+# C0 and C1 control characters (escape sequences among them) and DEL; tab and newline are folded by one_line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Mail and trees are hostile: a mnemonic or subject may carry terminal escapes. Show them as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def one_line(text: str) -> str:
     """Findings are one line each in every line-oriented format, whatever a rule put in its message."""
-    return " ".join(text.split())
+    return printable(" ".join(text.split()))
 
 
 def sorted_findings(report: Report) -> list[Finding]:
@@ -58,11 +69,11 @@ def render_text(
     summary = summary or SeriesSummary()
     if not quiet:
         for line in summary.lines:
-            out.write(line + "\n")
+            out.write(printable(line) + "\n")
     findings = sorted_findings(report)
     for patch, group in groupby(findings, key=lambda f: f.patch):
         if patch is not None:
-            out.write("\n" + painter.bold(summary.patch_label(patch)) + "\n")
+            out.write("\n" + painter.bold(one_line(summary.patch_label(patch))) + "\n")
         elif summary.patches:
             out.write("\n" + painter.bold("series") + "\n")
         indent = "  " if (patch is not None or summary.patches) else ""

@@ -87,3 +87,18 @@ def test_text_names_the_flag_when_the_message_does_not() -> None:
     finding = Finding("PC1", Severity.ERROR, "bit 37 needs 64BIT", Location("a.h", 2), "VM_X")
     report = Report(findings=[finding])
     assert rendered(report, "text", quiet=True) == "a.h:2: error: VM_X: bit 37 needs 64BIT [PC1]\n"
+
+
+def test_control_characters_from_hostile_input_are_escaped() -> None:
+    """A mnemonic or path taken from a mail must not drive the reader's terminal."""
+    from io import StringIO
+
+    from patchcheck.report.finding import Finding, Location, Report, Severity
+    from patchcheck.report.text import render_terse
+
+    evil = Finding("PC401", Severity.WARNING, 'mnemonic "\x1b[2J\x07" is odd', Location("fs/\x1bx.c", 3))
+    out = StringIO()
+    render_terse(Report(findings=[evil]), out)
+    line = out.getvalue()
+    assert "\x1b" not in line and "\x07" not in line
+    assert line == 'fs/\\x1bx.c:3: WARNING: mnemonic "\\x1b[2J\\x07" is odd [PC401]\n'
