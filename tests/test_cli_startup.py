@@ -8,8 +8,10 @@ import sys
 from patchcheck.cli.options import FORMAT_NAMES
 from patchcheck.report.render import OutputFormat
 
-HEAVY = ("patchcheck.rules.engine", "patchcheck.intake", "patchcheck.report.render", "patchcheck.hooks.checks",
-         "patchcheck.model.load", "tree_sitter", "pydantic")
+HEAVY = (
+    "patchcheck.rules.engine", "patchcheck.intake", "patchcheck.report.render", "patchcheck.hooks.checks",
+    "patchcheck.model.load", "tree_sitter", "pydantic",
+)
 
 
 def loaded_after(code: str) -> set[str]:
@@ -28,4 +30,4 @@ def test_version_loads_no_layer_below_the_cli() -> None:
 
 
 def test_format_names_in_help_are_the_renderers_formats() -> None:
-    assert FORMAT_NAMES == tuple(f.value for f in OutputFormat)
+    assert tuple(f.value for f in OutputFormat) == FORMAT_NAMES
