@@ -1,12 +1,13 @@
 """The command line: a thin layer that parses options, calls the library and picks an exit status.
 
 Exit statuses, fit for hooks: 0 clean, 1 findings (or a failed probe claim), 2 bad input or usage.
+Each command module imports the layers it uses inside the command body, so that `--version`, `--help`
+and every command load only what they use.
 """
 
 from __future__ import annotations
 
 import sys
-import traceback
 
 import typer
 
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, prog_name="patchcheck")
     except InputError as exc:
         if STATE.debug:
+            import traceback  # only here: it costs a startup's worth of imports
+
             traceback.print_exc()
         print(f"patchcheck: error: {exc.message}", file=sys.stderr)
         for line in exc.details:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,12 +20,10 @@ from patchcheck.cli.options import (
     emit,
     output_options,
 )
-from patchcheck.cli.trees import open_tree
 from patchcheck.errors import InputError
-from patchcheck.rules.catalogue import all_rule_docs
-from patchcheck.rules.engine import audit as run_audit
-from patchcheck.rules.engine import builtin_checkers
-from patchcheck.source.tree import SourceTree
+
+if TYPE_CHECKING:
+    from patchcheck.source.tree import SourceTree
 
 _FLAG = re.compile(r"VM_[A-Z0-9_]+")
 
@@ -47,6 +45,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
+        from patchcheck.cli.trees import open_tree
+        from patchcheck.rules.catalogue import all_rule_docs
+        from patchcheck.rules.engine import audit as run_audit
+        from patchcheck.rules.engine import builtin_checkers
+
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
         )

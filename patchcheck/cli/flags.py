@@ -9,10 +9,6 @@ from typing import Annotated
 import typer
 
 from patchcheck.errors import InputError
-from patchcheck.model.load import MM_H, load_flag_model
-from patchcheck.model.table import flag_rows, render_text
-from patchcheck.source.facts import ConfigFacts
-from patchcheck.source.tree import DirectoryTree
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +19,11 @@ def register(app: typer.Typer) -> None:
         flag: Annotated[list[str] | None, typer.Option("--flag", help="Only these flags.")] = None,
     ) -> None:
         """Print the VM_* flag table: bit and guard per configuration, smaps mnemonic, trace name, docs."""
+        from patchcheck.model.load import MM_H, load_flag_model
+        from patchcheck.model.table import flag_rows, render_text
+        from patchcheck.source.facts import ConfigFacts
+        from patchcheck.source.tree import DirectoryTree
+
         if output_format not in ("text", "json"):
             raise InputError(f"unknown format {output_format!r} (use text or json)")
         source = DirectoryTree(tree)

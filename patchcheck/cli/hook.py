@@ -11,12 +11,8 @@ import typer
 
 from patchcheck.cli.options import ConfigOption, DisableOption, FailOnOption, output_options
 from patchcheck.errors import EXIT_CLEAN, EXIT_USAGE
-from patchcheck.hooks import install as installer
-from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, check_message, verify_settings
-from patchcheck.report.b4 import review_entry, review_error_entry
-from patchcheck.report.policy import exit_status, failing
-from patchcheck.report.style import Painter, colour_enabled
-from patchcheck.report.text import render_b4_check, render_text
+
+# The hook machinery and the reporters load inside each command: other commands and --help skip them.
 
 hook_app = typer.Typer(
     name="hook",
@@ -38,6 +34,8 @@ def install_(
     chain: Annotated[bool, typer.Option("--chain", help="Keep an existing hook and run it first.")] = False,
 ) -> None:
     """Install a sendemail-validate hook in this repository (core.hooksPath respected)."""
+    from patchcheck.hooks import install as installer
+
     result = installer.install(tree=tree, force=force, chain=chain)
     typer.echo(f"installed {result.path}")
     if result.chained:
@@ -50,6 +48,8 @@ def install_(
 @hook_app.command("uninstall")
 def uninstall_() -> None:
     """Remove the hook patchcheck installed (putting back a chained one); leave any other hook alone."""
+    from patchcheck.hooks import install as installer
+
     removed = installer.uninstall()
     typer.echo(f"removed {removed}" if removed else "no sendemail-validate hook installed")
     raise typer.Exit(EXIT_CLEAN)
@@ -66,6 +66,11 @@ def sendemail_validate(
     config: ConfigOption = None,
 ) -> None:
     """What the installed hook runs: exit 0 lets git send the patch, anything else stops it."""
+    from patchcheck.hooks.checks import check_message, verify_settings
+    from patchcheck.report.policy import exit_status, failing
+    from patchcheck.report.style import Painter, colour_enabled
+    from patchcheck.report.text import render_text
+
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     try:
         message = patch.read_bytes()
@@ -101,6 +106,10 @@ def b4_check(
 ) -> None:
     """For b4.prep-perpatch-check-cmd / b4.am-perpatch-check-cmd: one patch on standard input; prints
     nothing when clean, one line per finding (ERROR: in the lines that fail) otherwise."""
+    from patchcheck.hooks.checks import check_message, verify_settings
+    from patchcheck.report.policy import exit_status
+    from patchcheck.report.text import render_b4_check
+
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     outcome = check_message(sys.stdin.buffer.read(), tree=tree, settings=verify_settings(disable, config))
     if outcome is None:
@@ -123,6 +132,9 @@ def b4_review(
 ) -> None:
     """For b4.review-perpatch-check-cmd and (with --series) b4.review-series-check-cmd: prints b4's review
     JSON (tool, status pass/warn/fail, summary, url, details)."""
+    from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, verify_settings
+    from patchcheck.report.b4 import review_entry, review_error_entry
+
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     message, settings = sys.stdin.buffer.read(), verify_settings(disable, config)
     if series:

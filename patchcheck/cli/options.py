@@ -13,20 +13,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from patchcheck.config import Config, load_config
 from patchcheck.errors import InputError
-from patchcheck.report.finding import Report
-from patchcheck.report.policy import FailOn, exit_status, parse_fail_on, resolve_disabled, without_disabled
-from patchcheck.report.progress import set_progress_enabled
-from patchcheck.report.render import OutputFormat, parse_format, render
-from patchcheck.report.style import ColorMode, Painter, colour_enabled
-from patchcheck.report.summary import Catalogue, SeriesSummary
 
-FORMAT_HELP = "Output format: " + ", ".join(f.value for f in OutputFormat) + " (default text)."
+if TYPE_CHECKING:  # the reporting layer loads when a command runs, not for --help or --version
+    from patchcheck.config import Config
+    from patchcheck.report.finding import Report
+    from patchcheck.report.policy import FailOn
+    from patchcheck.report.render import OutputFormat
+    from patchcheck.report.style import ColorMode
+    from patchcheck.report.summary import Catalogue, SeriesSummary
+
+# Spelled out so that building the command line does not load the renderers; a test keeps it in step.
+FORMAT_NAMES = ("text", "terse", "json", "sarif", "b4", "b4-review")
+FORMAT_HELP = "Output format: " + ", ".join(FORMAT_NAMES) + " (default text)."
 
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=FORMAT_HELP, metavar="FORMAT")]
 QuietOption = Annotated[
@@ -71,6 +74,8 @@ class OutputOptions:
 
 
 def parse_color(value: str) -> ColorMode:
+    from patchcheck.report.style import ColorMode
+
     try:
         return ColorMode(value.strip().lower())
     except ValueError:
@@ -87,6 +92,11 @@ def output_options(
     color: str = "auto",
 ) -> OutputOptions:
     """Command-line values win over the settings file; `--disable` adds to the file's list."""
+    from patchcheck.config import load_config
+    from patchcheck.report.policy import FailOn, parse_fail_on
+    from patchcheck.report.progress import set_progress_enabled
+    from patchcheck.report.render import OutputFormat, parse_format
+
     settings = load_config(config)
     if quiet:
         set_progress_enabled(False)
@@ -110,6 +120,10 @@ def emit(
     out: TextIO | None = None,
 ) -> int:
     """Drop disabled rules, render in the chosen format, and return the exit status (0 clean, 1 findings)."""
+    from patchcheck.report.policy import exit_status, resolve_disabled, without_disabled
+    from patchcheck.report.render import render
+    from patchcheck.report.style import Painter, colour_enabled
+
     stream = out if out is not None else sys.stdout
     report = without_disabled(report, resolve_disabled(opts.disable, catalogue))
     render(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from patchcheck.errors import InputError
-from patchcheck.rules.base import RuleDoc
-from patchcheck.rules.catalogue import all_rule_docs, lookup
+
+if TYPE_CHECKING:
+    from patchcheck.rules.base import RuleDoc
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +28,8 @@ def register(app: typer.Typer) -> None:
         """List the rules, or print one rule's documentation."""
         if fmt not in ("text", "json"):
             raise InputError(f"--format: unknown format {fmt!r} (choose from text, json)")
+        from patchcheck.rules.catalogue import all_rule_docs, lookup
+
         dirs = rules_dir or []
         docs = [lookup(rule, dirs)] if rule else list(all_rule_docs(dirs))
         if fmt == "json":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,15 +20,12 @@ from patchcheck.cli.options import (
     emit,
     output_options,
 )
-from patchcheck.cli.trees import open_tree, require_kernel_tree
 from patchcheck.errors import InputError
-from patchcheck.intake import AppliedState, Series, apply_series, load_series
-from patchcheck.intake.summary import render_text, summarize
-from patchcheck.report.finding import Report
-from patchcheck.report.summary import PatchRef, SeriesSummary
-from patchcheck.rules.catalogue import all_rule_docs
-from patchcheck.rules.engine import builtin_checkers, verify_series
-from patchcheck.source.tree import EmptyTree
+
+if TYPE_CHECKING:  # the layers below load when the command runs, not for --help or other commands
+    from patchcheck.intake import AppliedState, Series
+    from patchcheck.report.finding import Report
+    from patchcheck.report.summary import SeriesSummary
 
 SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of .patch files, or - (stdin)")]
 TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
@@ -60,6 +57,12 @@ def register(app: typer.Typer) -> None:
         explain: ExplainOption = False,
     ) -> None:
         """Apply a patch series in memory and report every VM_* flag site it leaves inconsistent."""
+        from patchcheck.cli.trees import open_tree, require_kernel_tree
+        from patchcheck.intake import apply_series, load_series
+        from patchcheck.rules.catalogue import all_rule_docs
+        from patchcheck.rules.engine import builtin_checkers, verify_series
+        from patchcheck.source.tree import EmptyTree
+
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
         )
@@ -85,6 +88,10 @@ def register(app: typer.Typer) -> None:
 
 
 def series_summary(series: Series, states: list[AppliedState], source: str, tree: object) -> SeriesSummary:
+    from patchcheck.intake.summary import render_text, summarize
+    from patchcheck.report.summary import PatchRef, SeriesSummary
+    from patchcheck.source.tree import EmptyTree
+
     label = None if isinstance(tree, EmptyTree) else getattr(tree, "label", None)
     data = summarize(series, states, label)
     return SeriesSummary(
