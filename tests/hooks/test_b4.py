@@ -187,7 +187,11 @@ def test_b4_review_checks_a_later_patch_on_top_of_the_earlier_ones(
     base = repo.head()
     prep_series(repo)
     tracking = track_thread(repo, tmp_path, base)
-    second = message_of(repo, "HEAD~2..HEAD", tmp_path / "out", "--thread")[1]
+    # The very message b4 tracks (format-patch run again could stamp other Message-IDs a second later).
+    path = sorted((tmp_path / "tracked").glob("0002-*.patch"))[0]
+    second_msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(second_msg, EmailMessage)
+    second = (path.name, second_msg)
     repo.git("checkout", "-q", "--detach", base)  # HEAD lacks patch 1, which patch 2 needs
     (alone,) = b4_checks.run_perpatch_checks([second], [REVIEW], str(repo.path))[second[0]]
     assert alone["status"] == "warn" and "does not apply" in alone["summary"]
