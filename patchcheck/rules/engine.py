@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding, Location, Report, Severity
+from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
@@ -163,16 +164,19 @@ def verify_states(
         for index, tree in enumerate(states)
     ]
     runs: list[Report] = []
-    for group in (early, late):
-        reuse = StateReuse()
-        for index, ctx in enumerate(contexts):
-            reuse.advance(ctx.tree)
-            run = run_checkers(group, ctx, diff_only=diff_only, reuse=reuse)
-            if index == len(runs):
-                runs.append(run)
-            else:
-                runs[index].findings = sorted({*runs[index].findings, *run.findings}, key=Finding.sort_key)
-                runs[index].skipped += run.skipped
+    with progress("checking the tree before and after each patch", total=2 * len(contexts)) as shown:
+        for group in (early, late):
+            reuse = StateReuse()
+            for index, ctx in enumerate(contexts):
+                reuse.advance(ctx.tree)
+                run = run_checkers(group, ctx, diff_only=diff_only, reuse=reuse)
+                shown.advance()
+                if index == len(runs):
+                    runs.append(run)
+                else:
+                    merged = {*runs[index].findings, *run.findings}
+                    runs[index].findings = sorted(merged, key=Finding.sort_key)
+                    runs[index].skipped += run.skipped
     keyed = [{_key(f, tree): f for f in run.findings} for run, tree in zip(runs, states, strict=True)]
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
