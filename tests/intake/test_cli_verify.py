@@ -82,3 +82,20 @@ def test_reconstructed_quote_is_said_so() -> None:
     text = out.stdout.decode()
     assert "[reconstructed from a quote; whitespace ignored]" in text
     assert "1 of 2 patches absent: 1/2" in text
+
+
+def test_tree_that_is_not_a_kernel_tree_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = run("verify", str(EXAMPLE_SERIES), "--tree", str(empty))
+    assert out.returncode == 2
+    assert b"is not a kernel tree" in out.stderr and b"Traceback" not in out.stderr
+
+
+def test_partial_tree_with_a_touched_file_is_accepted(tmp_path: Path) -> None:
+    partial = tmp_path / "partial"
+    (partial / "include/linux").mkdir(parents=True)
+    (partial / "include/linux/mm.h").write_bytes((EXAMPLE_TREE / "include/linux/mm.h").read_bytes())
+    out = run("verify", str(EXAMPLE_SERIES), "--tree", str(partial))
+    assert out.returncode == 0, out.stderr
+    assert b"not checked (absent from the tree): fs/proc/task_mmu.c" in out.stdout
