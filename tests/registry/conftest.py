@@ -1,5 +1,5 @@
-"""Registry fixture trees: `fixtures/registry/base` is silent for every rule; each sibling directory holds
-only the files of one scenario, laid over the base."""
+"""Registry fixture trees: `fixtures/registry/base` is silent for every rule; each `NAME.patch` beside it
+is one scenario, a patch to the base as a reviewer would see it, applied in memory by patchcheck's intake."""
 
 from __future__ import annotations
 
@@ -7,23 +7,29 @@ from pathlib import Path
 
 import pytest
 
+from patchcheck.intake import apply_series, load_series
 from patchcheck.source.tree import DirectoryTree, OverlayTree, SourceTree
 
 REGISTRY = Path(__file__).resolve().parents[2] / "fixtures" / "registry"
 
 
+def scenario_changes(name: str) -> dict[str, bytes | None]:
+    """The files the scenario's patch changes, as they are after it (None: deleted)."""
+    patch = REGISTRY / f"{name}.patch"
+    assert patch.is_file(), name
+    (state,) = apply_series(load_series(str(patch)), DirectoryTree(REGISTRY / "base"))
+    tree = state.tree
+    assert isinstance(tree, OverlayTree)
+    return tree.changes
+
+
 def scenario_tree(name: str) -> SourceTree:
     base = DirectoryTree(REGISTRY / "base")
-    if name == "base":
-        return base
-    root = REGISTRY / name
-    assert root.is_dir(), name
-    changes = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-    return OverlayTree(base, changes)
+    return base if name == "base" else OverlayTree(base, scenario_changes(name))
 
 
 def scenarios() -> list[str]:
-    return sorted(p.name for p in REGISTRY.iterdir() if p.is_dir() and p.name != "base")
+    return sorted(p.stem for p in REGISTRY.glob("*.patch"))
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.registry.conftest import REGISTRY
+from tests.registry.conftest import REGISTRY, scenario_changes
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -18,8 +18,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def make_tree(tmp_path: Path, scenario: str | None = None) -> Path:
     root = tmp_path / "tree"
     shutil.copytree(REGISTRY / "base", root)
-    if scenario:
-        shutil.copytree(REGISTRY / scenario, root, dirs_exist_ok=True)
+    for path, data in (scenario_changes(scenario) if scenario else {}).items():
+        target = root / path
+        if data is None:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
     return root
 
 
