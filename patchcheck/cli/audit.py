@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
-        from patchcheck.cli.trees import open_tree
+        from patchcheck.cli.trees import open_flag_tree
         from patchcheck.rules.catalogue import all_rule_docs
         from patchcheck.rules.engine import audit as run_audit
         from patchcheck.rules.engine import builtin_checkers
@@ -60,9 +60,7 @@ def register(app: typer.Typer) -> None:
         tree = tree or opts.default_tree
         if tree is None:
             raise InputError("audit needs a tree: --tree DIR (or `tree` in .patchcheck.toml)")
-        source = open_tree(tree, rev)
-        if source.read_bytes("include/linux/mm.h") is None:
-            raise InputError(f"{source.label} has no include/linux/mm.h: not a kernel tree")
+        source = open_flag_tree(tree, rev)
         if flag:  # before the audit runs: a typo costs no whole-tree run
             known = _known_flags(source)
             unknown = [f for f in flag if f not in known]

@@ -19,16 +19,14 @@ def register(app: typer.Typer) -> None:
         flag: Annotated[list[str] | None, typer.Option("--flag", help="Only these flags.")] = None,
     ) -> None:
         """Print the VM_* flag table: bit and guard per configuration, smaps mnemonic, trace name, docs."""
+        from patchcheck.cli.trees import open_flag_tree
         from patchcheck.model.load import MM_H, load_flag_model
         from patchcheck.model.table import flag_rows, render_text
         from patchcheck.source.facts import ConfigFacts
-        from patchcheck.source.tree import DirectoryTree
 
         if output_format not in ("text", "json"):
             raise InputError(f"unknown format {output_format!r} (use text or json)")
-        source = DirectoryTree(tree)
-        if source.read_bytes(MM_H) is None:
-            raise InputError(f"{tree} has no {MM_H}: not a kernel tree")
+        source = open_flag_tree(tree)
         model = load_flag_model(source)
         facts = ConfigFacts.from_tree(source)
         wanted = set(flag or ())

@@ -9,7 +9,8 @@ from patchcheck.errors import InputError
 from patchcheck.source.tree import DirectoryTree, EmptyTree, GitRevisionTree, SourceTree
 
 # A tree holding none of these and none of the files a series touches is not a kernel tree.
-KERNEL_MARKERS = ("Kconfig", "include/linux/mm.h", "MAINTAINERS")
+FLAG_HEADER = "include/linux/mm.h"
+KERNEL_MARKERS = ("Kconfig", FLAG_HEADER, "MAINTAINERS")
 
 
 def open_tree(tree: Path | None, rev: str | None) -> SourceTree:
@@ -22,6 +23,14 @@ def open_tree(tree: Path | None, rev: str | None) -> SourceTree:
     if not tree.exists():
         raise InputError(f"tree {str(tree)!r} does not exist")
     return DirectoryTree(tree)
+
+
+def open_flag_tree(tree: Path, rev: str | None = None) -> SourceTree:
+    """A tree whose flags are read whole (audit, flags): it must hold include/linux/mm.h."""
+    source = open_tree(tree, rev)
+    if source.read_bytes(FLAG_HEADER) is None:
+        raise InputError(f"{source.label} has no {FLAG_HEADER}: not a kernel tree")
+    return source
 
 
 def require_kernel_tree(tree: SourceTree, touched: Iterable[str] = ()) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the layers below load when the command runs, not for --help
     from patchcheck.intake import AppliedState, Series
     from patchcheck.report.finding import Report
     from patchcheck.report.summary import SeriesSummary
+    from patchcheck.source.tree import SourceTree
 
 SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of .patch files, or - (stdin)")]
 TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
@@ -87,12 +88,14 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def series_summary(series: Series, states: list[AppliedState], source: str, tree: object) -> SeriesSummary:
+def series_summary(
+    series: Series, states: list[AppliedState], source: str, tree: SourceTree
+) -> SeriesSummary:
     from patchcheck.intake.summary import render_text, summarize
     from patchcheck.report.summary import PatchRef, SeriesSummary
     from patchcheck.source.tree import EmptyTree
 
-    label = None if isinstance(tree, EmptyTree) else getattr(tree, "label", None)
+    label = None if isinstance(tree, EmptyTree) else tree.label
     data = summarize(series, states, label)
     return SeriesSummary(
         lines=tuple(render_text(data).splitlines()),
