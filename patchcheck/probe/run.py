@@ -44,6 +44,11 @@ class ProbeReport:
     def failed(self) -> bool:
         return any(verdict.status is Status.FAIL for verdict in self.verdicts)
 
+    @property
+    def partial(self) -> bool:
+        """Some claim's key condition was not exercised (a failure only under --strict)."""
+        return any(verdict.status is Status.PARTIAL for verdict in self.verdicts)
+
     def record(self, obs_id: str) -> Mapping[str, Any] | None:
         return index_records(self.records).get(obs_id)
 

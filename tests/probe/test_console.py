@@ -23,7 +23,7 @@ def recorded(name: str) -> bytes:
 def test_debian_612_boot_yields_every_record_in_order() -> None:
     out = console.parse(recorded("debian-6.12-cloud.raw"))
     assert out.began and out.complete
-    assert out.header == {"observer": 1, "release": "6.12.117+deb12-cloud-amd64", "pid1": True, "proc": True}
+    assert out.header == {"observer": 1, "release": "6.12.118+deb12-cloud-amd64", "pid1": True, "proc": True}
     assert [record["obs"] for record in out.records] == OBSERVATIONS
     assert out.end_count == len(OBSERVATIONS)
     droppable = out.records[1]

@@ -76,8 +76,9 @@ def test_61_answers_unsupported_and_never_fails(matrix: dict[str, dict[str, str]
     assert matrix["6.1"] == {claim.id: "unsupported" for claim in CLAIMS}
 
 
-def test_612_passes_every_claim(matrix: dict[str, dict[str, str]]) -> None:
-    assert matrix["6.12"] == {claim.id: "pass" for claim in CLAIMS}
+def test_612_passes_every_claim_it_could_observe(matrix: dict[str, dict[str, str]]) -> None:
+    partial = {"reclaim-drops": "partial", "not-dumped": "partial"}
+    assert matrix["6.12"] == {claim.id: "pass" for claim in CLAIMS} | partial
 
 
 def test_single_kernel_report_has_the_live_probes_form(packages: dict[str, Path]) -> None:
@@ -87,6 +88,6 @@ def test_single_kernel_report_has_the_live_probes_form(packages: dict[str, Path]
     assert lines[0].startswith("patchcheck probe: kernel 6.12.")
     assert "QEMU TCG guest booting bzImage linux-image-6.12." in lines[0]
     assert lines[1].split()[:2] == ["creation", "PASS"]
-    assert "16 claims: 15 pass, 1 skipped" in lines
+    assert "16 claims: 13 pass, 2 partial, 1 skipped" in lines
     assert any(line.startswith("MADV_FREE vs MAP_DROPPABLE") for line in lines)
     assert "\x1b" not in done.stdout and "\r" not in done.stdout
