@@ -169,6 +169,14 @@ def judge_reclaim(obs: Observations) -> Judgement:
     if control["census"]["kept"] != pages:
         return Status.FAIL, f"{text}; the control lost data"
     swap_total = int(rec["swap_total_kb"])
+    setup = obs.get("swap") or {}
+    if not swap_total and setup.get("outcome") == "unsupported":
+        return (
+            Status.UNSUPPORTED,
+            f"{text}; {setup.get('detail')}: 'never written to swap' cannot be observed",
+        )
+    if not swap_total and setup.get("outcome") == "error":
+        return Status.PARTIAL, f"{text}; {setup.get('detail')}: 'never written to swap' not observed"
     if not swap_total:
         return Status.PARTIAL, f"{text}; no swap configured: 'never written to swap' not observed"
     if rec.get("smaps_missing"):
@@ -281,6 +289,8 @@ def judge_not_dumped(obs: Observations) -> Judgement:
             Status.PARTIAL,
             f"'dd' set; no core dump taken: {reason}; absence from a real core dump not observed",
         )
+    if core.get("outcome") == "unsupported":
+        return Status.UNSUPPORTED, f"'dd' set; {core.get('detail')}: no real core dump can be taken"
     if core.get("outcome") != "ok":
         return (
             Status.FAIL,
@@ -288,12 +298,13 @@ def judge_not_dumped(obs: Observations) -> Judgement:
         )
     _require_droppable(core)
     text = (
-        f"'dd' set; core dump: droppable segment p_filesz={core['droppable_filesz']}, "
-        f"private control p_filesz={core['control_filesz']}"
+        f"'dd' set; core dump of {int(core['core_bytes']) >> 10} KiB: droppable segment "
+        f"p_filesz={core['droppable_filesz']}, private control p_filesz={core['control_filesz']}, "
+        f"droppable bytes {'found' if core['droppable_bytes_found'] else 'nowhere'} in the file"
     )
     if not core["core_found"]:
         return Status.FAIL, "'dd' set; no core file was written"
-    if int(core["droppable_filesz"]):
+    if int(core["droppable_filesz"]) or core["droppable_bytes_found"]:
         return Status.FAIL, f"{text}; the droppable range was dumped"
     if not int(core["control_filesz"]):
         return Status.FAIL, f"{text}; the control is missing too, so the check proves nothing"

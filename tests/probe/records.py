@@ -98,6 +98,8 @@ _HEALTHY: list[dict[str, Any]] = [
         "droppable_segment": True,
         "droppable_filesz": 0,
         "control_filesz": 4 * PAGE,
+        "core_bytes": 6 << 20,
+        "droppable_bytes_found": False,
     },
     {"obs": "pressure", "outcome": "skipped", "detail": "memory pressure not requested (--pressure)"},
     {

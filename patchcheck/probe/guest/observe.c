@@ -247,10 +247,3 @@ void obs_madvise_refusals(struct rec *r)
 	j_int(r, "control_keeponfork_errno", errno_of(madvise(control, len, P_KEEPONFORK)));
 	j_int(r, "control_dodump_errno", errno_of(madvise(control, len, P_DODUMP)));
 }
-
-void obs_coredump(struct rec *r)
-{
-	rec_outcome(r, "coredump", "skipped",
-		    want_coredump ? "a real core dump is checked by the host observer only"
-				  : "real core dump not requested (--coredump)");
-}

@@ -117,6 +117,7 @@ void obs_fork(struct rec *r);
 void obs_mlock(struct rec *r);
 void obs_madvise_refusals(struct rec *r);
 void obs_coredump(struct rec *r);
+void obs_swap(struct rec *r);
 void obs_pressure(struct rec *r);
 void obs_vdso_getrandom(struct rec *r);
 void obs_compare_lazyfree(struct rec *r);
