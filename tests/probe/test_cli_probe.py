@@ -74,6 +74,13 @@ def test_compare_table_is_printed_side_by_side() -> None:
         "MAP_DROPPABLE",
     ]
     assert any(row.startswith("pages kept after MADV_PAGEOUT") for row in table)
+    mlock = next(row for row in table if row.startswith("mlock() of all 64 pages"))
+    assert "VmLck +256 kB" in mlock and mlock.endswith("VmLck +0 kB")  # MADV_FREE'd pages are locked
+    assert next(row for row in table if row.startswith("a MAP_GROWSDOWN mapping")).split()[-3:] == [
+        "mmap",
+        "->",
+        "EINVAL",
+    ]
 
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="the seccomp filter is written for x86-64")

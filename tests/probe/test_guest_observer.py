@@ -110,7 +110,7 @@ def test_measurements_agree_where_they_are_deterministic(
     for key in ("size_of_opaque_state", "mmap_prot", "mmap_flags", "state_zero_after_pageout"):
         assert c["vdso-getrandom"][key] == py["vdso-getrandom"][key], key
     for side in ("lazyfree", "droppable"):
-        for key in ("fork_child_census", "surviving", "zero"):
+        for key in ("fork_child_census", "surviving", "zero", "vmlck_delta_kb", "refusals"):
             assert c["compare-lazyfree"][side][key] == py["compare-lazyfree"][side][key], (side, key)
 
 

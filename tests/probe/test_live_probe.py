@@ -129,6 +129,16 @@ def test_compare_lazyfree_measures_both_sides() -> None:
     assert drop["fork_child_census"]["zero"] == PAGES
     assert lazy["lazyfree_kb_after_advise"] > 0
     assert drop["lazyfree_kb_after_advise"] == 0
+    assert (lazy["vmlck_delta_kb"], drop["vmlck_delta_kb"]) == (PAGES * 4, 0)  # MADV_FREE'd pages lock
+    assert {name: r["mmap_errno"] for name, r in drop["refusals"].items()} == {
+        "MAP_LOCKED": errno.EINVAL,
+        "MAP_HUGETLB": errno.EINVAL,
+        "MAP_GROWSDOWN": errno.EINVAL,
+    }
+    assert lazy["refusals"]["MAP_LOCKED"] == {"mmap_errno": 0, "advise_errno": errno.EINVAL}
+    assert lazy["refusals"]["MAP_GROWSDOWN"] == {"mmap_errno": 0, "advise_errno": 0}
+    if record["swap_total_kb"] == 0:
+        assert lazy["swap_kb"] == drop["swap_kb"] == 0
 
 
 def _unsupported_everywhere(report: ProbeReport) -> None:
