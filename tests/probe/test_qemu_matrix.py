@@ -115,4 +115,8 @@ def test_single_kernel_report_has_the_live_probes_form(packages: dict[str, Path]
     assert lines[1].split()[:2] == ["creation", "PASS"]
     assert "16 claims: 14 pass, 1 partial, 1 skipped" in lines  # no --coredump: not-dumped is partial
     assert any(line.startswith("MADV_FREE vs MAP_DROPPABLE") for line in lines)
+    # With the guest's swap: re-dirtied MADV_FREE pages go to swap, droppable pages never do.
+    swap_row = next(line for line in lines if line.startswith("Swap: after MADV_PAGEOUT"))
+    assert "kB swap)" in swap_row and swap_row.split()[-4:] == ["32", "kB", "0", "kB"]
+    assert next(line for line in lines if line.startswith("mlock() of all")).endswith("VmLck +0 kB")
     assert "\x1b" not in done.stdout and "\r" not in done.stdout
