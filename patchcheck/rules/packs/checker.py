@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from patchcheck.model.load import MM_H, FlagModel, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packs import special
@@ -17,6 +18,7 @@ from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, com
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
+from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
 
 COMMIT_MSG = "COMMIT_MSG"
@@ -116,7 +118,25 @@ class Run:
                     entry.add(implied, f"implied by {prop}", independent=prop in entry.independent)
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
+        in_tree = self._defined_in_tree()
+        if in_tree is not None:  # a flag the tree's mm.h does not define has no sites to check
+            facts = {k: v for k, v in facts.items() if k in in_tree}
         return facts
+
+    def _defined_in_tree(self) -> set[str] | None:
+        """The flags the tree's mm.h defines as a nonzero value somewhere; None when it cannot tell (no
+        mm.h, or verify without a tree)."""
+        if self.diff_only or self.cache.data(MM_H) is None:
+            return None
+        known = self.ctx.cache.get("pack_defined_flags")
+        if isinstance(known, set):
+            return known
+        model = self.ctx.cache.get("flag_model")
+        if not isinstance(model, FlagModel):
+            model = self.ctx.cache["flag_model"] = load_flag_model(self.ctx.tree)
+        defined = {name for name, flag in model.flags.items() if flag.guard_where("bit", "mask") != FALSE}
+        self.ctx.cache["pack_defined_flags"] = defined
+        return defined
 
     def _infer_from_members(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
         """Adding a flag to one member of a family gives it the family's properties."""
@@ -170,7 +190,14 @@ class Run:
         changed = None
         if self.view is not None:  # in verify, findings must be on the series' lines anyway
             changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
-        produced.extend(unreviewed_sites(self.families, self.cache, changed))
+        # Discovery looks for sites of the families whose flags exist in the tree (pack or series flags).
+        defined = self._defined_in_tree()
+        props = {p for facts in self.facts.values() for p in facts.sources}
+        for name, spec in self.packs.flags().items():
+            if defined is None or name in defined:
+                props |= self.packs.closure(set(spec.properties))
+        applying = [r for r in self.families if props & set(r.applies_to)]
+        produced.extend(unreviewed_sites(applying, self.cache, changed))
         for rule in self.packs.rules:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
