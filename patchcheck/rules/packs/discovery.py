@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from patchcheck.report.finding import Finding, Location, Severity
-from patchcheck.rules.packs import csrc
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.meta import PC_UNREVIEWED
 from patchcheck.rules.packs.spec import PackRule
+from patchcheck.source import csrc
 
 
 def unreviewed_sites(

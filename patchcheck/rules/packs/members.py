@@ -8,9 +8,9 @@ from enum import Enum
 
 from tree_sitter import Node
 
-from patchcheck.rules.packs import csrc
 from patchcheck.rules.packs.seriesview import AddedLine, SeriesView
 from patchcheck.rules.packs.spec import Member, Site
+from patchcheck.source import csrc
 from patchcheck.source.tree import SourceTree
 
 _MACRO = re.compile(r"\b[A-Z_][A-Z0-9_]*\b")
