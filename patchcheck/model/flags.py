@@ -213,7 +213,8 @@ class _Evaluator:
         if defs and text != "VM_NONE":
             undefined = neg(disj(*(d.guard for d in defs)))
             if undefined != FALSE:
-                out.append((undefined, FlagValue("undefined", text=text)))
+                # An enumerator stands for its flag's bit: VMA_HIGH_ARCH_4_BIT undefined is VM_HIGH_ARCH_4's.
+                out.append((undefined, FlagValue("undefined", text=_link_name(text))))
         return out
 
 
