@@ -155,8 +155,11 @@ class ConfigFacts:
         """Can both hold in one configuration?"""
         return self.satisfiable(conj(a, b))
 
-    def witness(self, f: Formula) -> dict[str, str | bool] | None:
-        """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence."""
+    def witness(self, f: Formula, reasons: list[str] | None = None) -> dict[str, str | bool] | None:
+        """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence.
+
+        Symbols set there by a conditional `select` are shown with the symbols of the condition, and, given
+        `reasons`, each such selection is appended to it ("CONFIG_A=y: selected by B if C")."""
         self._ensure(atoms(f))
         model = self._sat.solve([self._sat.literal(f)])
         if model is None:
@@ -168,7 +171,29 @@ class ConfigFacts:
         for atom in atoms(f):
             if isinstance(atom, Sym) and not _internal(atom):
                 shown[f"CONFIG_{atom.name}"] = model.get(atom, False)
+        for atom in atoms(f):
+            if isinstance(atom, Sym) and not _internal(atom) and model.get(atom, False) and self.has_kconfig:
+                self._selected_by(atom.name, model, shown, reasons)
         return shown
+
+    def _selected_by(self, name: str, model: dict[Atom, bool], shown: dict[str, str | bool],
+                     reasons: list[str] | None) -> None:
+        """The conditional selects that set `name` in `model`: their symbols join the example."""
+        for definition, cond in self.db.selectors_of(name):
+            by = Sym(definition.name)
+            if not cond or not model.get(by, False):
+                continue
+            condition = cond_formula(cond)
+            if _assign_all(condition, model) != TRUE:
+                continue
+            shown.setdefault(f"CONFIG_{definition.name}", True)
+            for atom in atoms(condition):
+                if isinstance(atom, Sym) and not _internal(atom):
+                    shown.setdefault(f"CONFIG_{atom.name}", model.get(atom, False))
+            if reasons is not None:
+                reasons.append(f"CONFIG_{name}=y: selected by {definition.name} if {cond} "
+                               f"({definition.path})")
+            return
 
     @property
     def has_kconfig(self) -> bool:
@@ -269,6 +294,11 @@ def _assign(f: Formula, values: dict[Opaque, bool]) -> Formula:
         return None
 
     return substitute(f, mapping)
+
+
+def _assign_all(f: Formula, model: dict[Atom, bool]) -> Formula:
+    """`f` with every atom the model decides replaced by its value."""
+    return substitute(f, lambda atom: (TRUE if model[atom] else FALSE) if atom in model else None)
 
 
 def _internal(atom: Atom) -> bool:

@@ -27,8 +27,9 @@ _GUARD = re.compile(r"[!(\s]*CONFIG_\w+(?:[\s()&|!]+CONFIG_\w+)*\)*")
 
 def answers(tree: SourceTree) -> list[tuple[str, str, str | None, str, int | None, str]]:
     report = engine.audit(tree, checkers=registry_checkers())
-    return sorted(_answer(f) for f in report.findings) + [("skipped", s, None, "", None, "")
-                                                          for s in report.skipped]
+    return sorted(_answer(f) for f in report.findings) + [
+        ("skipped", s, None, "", None, "") for s in report.skipped
+    ]
 
 
 def _answer(f: Finding) -> tuple[str, str, str | None, str, int | None, str]:

@@ -59,7 +59,9 @@ def test_a_body_with_directives_parses_and_each_line_keeps_its_guard() -> None:
     tests = csrc.flag_tests(fn.body, "VM_DROPPABLE") + csrc.flag_tests(fn.body, "VM_SAO")
     assert sorted(csrc.line_of(t) for t in tests) == [22, 24]
     assert {csrc.line_of(t): render(src.guard_of(t)) for t in tests} == {
-        22: render(Sym("PPC32")), 24: render(neg(Sym("PPC32")))}
+        22: render(Sym("PPC32")),
+        24: render(neg(Sym("PPC32"))),
+    }
     assert src.guard_at(26) == TRUE
 
 

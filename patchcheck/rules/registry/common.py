@@ -52,9 +52,10 @@ class Registry:
             answer = self.answers[f] = self.facts.satisfiable(f)
         return answer
 
-    def example(self, f: Formula) -> str:
-        """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ...")."""
-        model = self.facts.witness(f)
+    def example(self, f: Formula, reasons: list[str] | None = None) -> str:
+        """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ..."); the
+        conditional selects that make it so are appended to `reasons` when given."""
+        model = self.facts.witness(f, reasons)
         if not model:
             return "no example configuration found"
         parts: list[str] = []
