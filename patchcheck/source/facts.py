@@ -243,9 +243,17 @@ class ConfigFacts:
         selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
                      for s, cond in self.db.selectors_of(name)]
         facts = [implies_f(sel, sym) for sel in selectors]
+        # `imply`: a weak select. It sets a prompt-less symbol where the symbol is visible; a symbol with a
+        # prompt stays the user's choice (the implier only changes its default).
+        impliers = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
+                    for s, cond in self.db.impliers_of(name)]
         ways: list[Formula] = []
         for d in defs:
             visible = self._visible(d)
+            if not d.prompt and d.kind not in ("int", "hex", "string"):
+                for implier in impliers:
+                    ways.append(conj(implier, visible))
+                    facts.append(implies_f(conj(implier, visible), sym))
             for other in self.db.choice_members(d):
                 facts.append(disj(neg(sym), neg(Sym(other))))
             if d.kind in ("int", "hex", "string"):
