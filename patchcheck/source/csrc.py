@@ -12,6 +12,7 @@ function bodies. `source(data)` memoises CSource objects by content.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -234,8 +235,36 @@ def is_flag_test(ident: Node) -> bool:
     return parent.type == "assignment_expression" and _operator(parent) == "&="
 
 
+def bit_name(flag: str) -> str:
+    """The enumerator of a flag's bit number (style B): VM_DROPPABLE -> VMA_DROPPABLE_BIT."""
+    return f"VMA_{flag[3:]}_BIT" if flag.startswith("VM_") else flag
+
+
+_BIT_MASKS = {"BIT", "BIT_ULL", "_BITUL", "INIT_VM_FLAG"}
+_WRITERS = re.compile(r"set|clear|mod|assign|copy|init", re.I)
+
+
+def is_bit_test(ident: Node) -> bool:
+    """`VMA_X_BIT` read by a bitmap helper (`vma_flags_test(&f, VMA_X_BIT)`, `test_bit(VMA_X_BIT, ..)`), or
+    made a mask that is tested (`flags & BIT(VMA_X_BIT)`); not when a helper sets or clears it."""
+    parent = ident.parent
+    call = parent.parent if parent is not None and parent.type == "argument_list" else None
+    if call is None or call.type != "call_expression":
+        return False
+    fn = call.child_by_field_name("function")
+    name = text(fn) if fn is not None else ""
+    if name in _BIT_MASKS:
+        return is_flag_test(call)
+    return not _WRITERS.search(name)
+
+
 def flag_tests(scope: Node, flag: str) -> list[Node]:
-    return [ident for ident in identifiers(scope, {flag}) if is_flag_test(ident)]
+    """Tests of `flag` in `scope`: `x & VM_X` (in any OR-mask), or its bit number with a bitmap helper."""
+    found = [ident for ident in identifiers(scope, {flag}) if is_flag_test(ident)]
+    bit = bit_name(flag)
+    if bit != flag:
+        found += [ident for ident in identifiers(scope, {bit}) if is_bit_test(ident)]
+    return sorted(found, key=lambda n: n.start_byte)
 
 
 def mask_members(node: Node) -> set[str]:
@@ -263,7 +292,7 @@ def called_names(scope: Node) -> set[str]:
     return names
 
 
-def _conditions_over(node: Node, stop: Node) -> Iterator[Node]:
+def conditions_over(node: Node, stop: Node) -> Iterator[Node]:
     """Conditions of the if statements / ternaries / && chains that decide whether `node` runs."""
     child = node
     current = node.parent
@@ -281,7 +310,7 @@ def _conditions_over(node: Node, stop: Node) -> Iterator[Node]:
 
 
 def guarded_by_flag(node: Node, flag: str, stop: Node) -> bool:
-    return any(flag_tests(cond, flag) for cond in _conditions_over(node, stop))
+    return any(flag_tests(cond, flag) for cond in conditions_over(node, stop))
 
 
 def condition_tests_with_call(scope: Node, flag: str, call_names: set[str]) -> bool:

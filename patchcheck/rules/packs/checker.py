@@ -79,6 +79,7 @@ class Run:
         self.diff_only = bool(ctx.cache.get("diff_only"))
         self.cache = SourceCache(EmptyTree() if self.diff_only else ctx.tree)
         self.judge = MemberJudge(self.cache)
+        self.moved: dict[Member, tuple[Site, Site]] = {}  # member -> (its gone site, where it lives now)
         self.families = [r for r in packs.rules if r.kind == "family"]
         self.facts = self._flag_facts()
         self.added = self.view.added_at(self.upto) if self.view else {}
@@ -287,6 +288,8 @@ class Run:
     ) -> tuple[str, Site, int | None, str, list[str]]:
         """("ok" | "missing" | "stale" | "untouched" | "unknown", site, line, detail, evidence)."""
         verdict = self.judge.judge(member, flag, companions, refuses)
+        if verdict.moved is not None:
+            self.moved[member] = (verdict.moved, verdict.site)
         if verdict.status is Status.OK:
             return "ok", verdict.site, None, "", verdict.evidence
         if verdict.status is Status.MISSING:
@@ -321,6 +324,16 @@ class Run:
             ))
             return
         seen = "family members: " + "; ".join(f"{v[1]} {_STATUS_WORDS[v[0]]}" for _, v in verdicts)
+        for member, _ in verdicts:
+            if member in self.moved:
+                gone, now = self.moved[member]
+                yield _Pending(set(), Finding(
+                    rule_id=PC_STALE, severity=Severity.UNRESOLVED,
+                    message=f"rule {rule.id} member {gone}: {gone.function}() not found in {gone.file}; "
+                            f"its pattern lives now in {now}, checked there; the pack may need updating",
+                    location=Location(gone.file), flag=flag, hint="update the member in the rule pack",
+                    evidence=(f"pack entry {rule.origin}", f"found by what the member does: {now}"),
+                ))
         for member, (status, site, line, detail, evidence) in verdicts:
             if status == "missing" or status == "untouched":
                 partial = note if status == "untouched" else None
