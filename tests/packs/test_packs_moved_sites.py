@@ -132,3 +132,17 @@ def test_a_renamed_member_is_found_by_what_it_does() -> None:
     assert "lives now in mm/ksm.c: ksm_vma_ok()" in pc704.message
     broken = ksm_c.replace(" | VM_DROPPABLE))", "))")
     assert {f.rule_id for f in run({"mm/ksm.c": broken})} == {"PC704"}  # no function tests it: not found
+
+
+@pytest.mark.parametrize(("guard", "reported"), [
+    ("", True),
+    ("\tif (!(vma->vm_flags & VM_DROPPABLE))\n\t", False),
+    ("\tif (!vma_flags_test(&vma->flags, VMA_DROPPABLE_BIT))\n\t", False),
+    ("\tif (!(vma->vm_flags & VM_LOCKED))\n\t", True),
+])
+def test_a_new_site_that_already_tests_the_flag_is_no_unreviewed_site(guard: str, reported: bool) -> None:
+    rmap = (TREE / "mm" / "rmap.c").read_text().replace(
+        "static void rmap_walk_helper",
+        "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
+        f"{{\n{guard}\tfolio_set_swapbacked(folio);\n}}\n\nstatic void rmap_walk_helper")
+    assert [f.rule_id for f in run({"mm/rmap.c": rmap})] == (["PC703"] if reported else [])

@@ -198,7 +198,10 @@ class Run:
             if defined is None or name in defined:
                 props |= self.packs.closure(set(spec.properties))
         applying = [r for r in self.families if props & set(r.applies_to)]
-        produced.extend(unreviewed_sites(applying, self.cache, changed))
+        flag_props = {name: set(f.sources) for name, f in self.facts.items()}
+        for name, spec in self.packs.flags().items():
+            flag_props.setdefault(name, self.packs.closure(set(spec.properties)))
+        produced.extend(unreviewed_sites(applying, self.cache, changed, flag_props))
         for rule in self.packs.rules:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
