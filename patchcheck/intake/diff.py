@@ -29,6 +29,7 @@ _GIT_HEADER_PREFIXES = (
 )
 _BINARY_DATA = re.compile(r"^(?:(?:literal|delta) \d+|[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*|)$")
 _DIFF_START = re.compile(r"^(?:diff --git \S|--- \S)")
+_INDEX = re.compile(r"^([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class FilePatch:
     binary: bool = False
     old_mode: str | None = None
     new_mode: str | None = None
+    # The blob ids of git's `index OLD..NEW` line (abbreviated as the diff has them), when it has one.
+    old_blob: str | None = None
+    new_blob: str | None = None
 
     @property
     def path(self) -> str:
@@ -297,14 +301,20 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
         binary=bool(getattr(patched, "is_binary_file", False)),
         old_mode=headers.get("old mode") or headers.get("deleted file mode"),
         new_mode=headers.get("new mode") or headers.get("new file mode"),
+        old_blob=_blob(headers, 1), new_blob=_blob(headers, 2),
     )
+
+
+def _blob(headers: dict[str, str], group: int) -> str | None:
+    match = _INDEX.match(headers.get("index", ""))
+    return match.group(group) if match and set(match.group(group)) != {"0"} else None
 
 
 def _extended_headers(info: str) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in info.splitlines():
         for name in ("old mode", "new mode", "deleted file mode", "new file mode",
-                     "rename from", "rename to", "copy from", "copy to"):
+                     "rename from", "rename to", "copy from", "copy to", "index"):
             if line.startswith(name + " "):
                 headers[name] = line[len(name) + 1:].strip()
     return headers
