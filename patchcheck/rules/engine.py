@@ -93,6 +93,7 @@ def run_checkers(
                 continue
             report.findings.append(found)
     report.findings = sorted(set(report.findings), key=Finding.sort_key)
+    report.notes += [n for n in dict.fromkeys(ctx.notes) if n not in report.notes]
     return report
 
 
@@ -181,6 +182,7 @@ def verify_states(
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
     report = Report(skipped=list(dict.fromkeys(runs[-1].skipped)))
+    report.notes = list(dict.fromkeys(contexts[-1].notes))
     for key, found in after.items():
         if key in before:
             continue
