@@ -145,14 +145,18 @@ class Run:
 
     def _infer_from_claims(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
         """A promise in a commit message gives the flag it speaks of the promised property."""
+        declared = {name: self.packs.closure(set(spec.properties))
+                    for name, spec in self.packs.flags().items()}
         for patch in view.upto(self.upto):
             lines = patch.message.splitlines()
-            candidates = self._claim_targets(patch.message)
-            for claim in find_claims(patch.message, self.packs.claims, patch.index):
+            candidates = self._claim_targets(patch.subject + "\n" + patch.message)
+            found = find_claims(patch.message, self.packs.claims, patch.index, patch.subject, declared)
+            for claim in found:
                 for flag in _promised_flags(claim, lines, candidates):
                     entry = facts.setdefault(flag, FlagFacts(flag))
                     entry.claims.append(claim)
-                    promise = f'patch {view.label(claim.patch)} promises "{claim.sentence}"'
+                    like = f" (like {claim.via})" if claim.via else ""
+                    promise = f'patch {view.label(claim.patch)} promises "{claim.sentence}"{like}'
                     entry.add(claim.property, promise, independent=False, series=True)
 
     def _handles(self, member: Member, flag: str) -> bool:
@@ -358,11 +362,13 @@ class Run:
             seen.add((claim.property, claim.sentence))
             expected = [_describe(m) for r in self.families if claim.property in r.applies_to
                         for m in r.members if not m.must_not_clear]
+            where_said = " in its subject" if claim.line == 0 else ""
+            like = f", like {claim.via}" if claim.via else ""
             yield Finding(
                 rule_id=PC_CLAIM, severity=Severity.WARNING if note else Severity.ERROR,
-                message=f'patch {self._label(claim.patch)} promises "{claim.sentence}" ({claim.property}) '
-                        f"but no site {where} makes {facts.name} {claim.property}",
-                location=Location(COMMIT_MSG, claim.line), flag=facts.name,
+                message=f'patch {self._label(claim.patch)} promises{where_said} "{claim.sentence}" '
+                        f"({claim.property}{like}) but no site {where} makes {facts.name} {claim.property}",
+                location=Location(COMMIT_MSG, claim.line or None), flag=facts.name,
                 hint="implement it at: " + "; ".join(expected) if expected else None,
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
@@ -377,7 +383,10 @@ def _either(a: bool | None, b: bool | None) -> bool | None:
 
 
 def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set[str]:
-    """The flags a promise speaks of: those it names, else those named last before it; none if none was."""
+    """The flags a promise speaks of: those it names, else those named last before it (for the subject:
+    the one flag the series is about); none if that does not decide. The flag of an analogy ("like
+    VM_X") is what the promise is compared to, never what it speaks of."""
+    candidates = candidates - {claim.via} if claim.via else candidates
     named = flags_in(claim.sentence) & candidates
     if named:
         return named
@@ -385,7 +394,7 @@ def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set
         named = flags_in(text) & candidates
         if named:
             return named
-    return set()
+    return set(candidates) if claim.line == 0 and len(candidates) == 1 else set()
 
 
 _BaseKey = tuple[str, str | None, str, str]
