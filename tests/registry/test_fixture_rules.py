@@ -30,6 +30,8 @@ EXPECTED: dict[str, set[str]] = {
     "pc201-mnemonic-missing": {"PC201", "PC303"},
     "pc202-ppc32-guard-mismatch": {"PC202"},
     "pc202-entry-where-none": {"PC202"},
+    "pc202-new-flag-guards-differ": {"PC202", "PC401", "PC303"},
+    "pc202-new-arch-flag-guards-differ": {"PC202", "PC401", "PC103"},
     "pc203-duplicate-code": {"PC203", "PC402"},
     "pc204-duplicate-index": {"PC102", "PC204"},
     "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
