@@ -37,18 +37,19 @@ def has_diff(message: bytes) -> bool:
 def malformed_diff(message: bytes) -> str | None:
     """Why the message's diff cannot be read whole, or None. verify reports an unreadable part and goes on
     with the rest; a hook must not let such a patch through as checked."""
+    from patchcheck.intake.mail import decode_part
+
     parsed = email.message_from_bytes(message, policy=email.policy.default)
     for part in parsed.walk():
-        payload = part.get_payload(decode=True)
-        if part.is_multipart() or not isinstance(payload, bytes):
+        if part.is_multipart():
             continue
-        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        text = decode_part(part, [])
         start = _DIFF_TEXT.search(text)
         if start is None:
             continue
         try:
             PatchSet(text[start.start():])
-        except UnidiffParseError as exc:
+        except (UnidiffParseError, ValueError, IndexError) as exc:
             return f"malformed diff: {exc}"
     return None
 
