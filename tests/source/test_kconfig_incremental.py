@@ -116,9 +116,16 @@ def test_facts_of_a_patched_tree_follow_its_kconfig(tmp_path: Path) -> None:
     assert base.satisfiable(conj(Sym("FOO"), Sym("ARCH_HAS_FOO"))) is Answer.YES
     path, old, new = EDITS["select dropped"]
     patched = OverlayTree(tree, {path: FILES[path].replace(old, new).encode()})
-    after = ConfigFacts.from_tree(patched, cache)
+    assert base.satisfiable(conj(Sym("EXTRA"), neg(Sym("HELPER")))) is Answer.NO
+    after = ConfigFacts.from_tree(patched, cache, base=base)
+    # what the patch did not touch is taken over; what it did is encoded again
+    assert Sym("EXTRA") in after._inherited and Sym("FOO") in after._inherited
+    assert Sym("ARCH_HAS_FOO") not in after._inherited
     assert after.satisfiable(Sym("FOO")) is Answer.NO  # nothing selects ARCH_HAS_FOO any more
     assert after.satisfiable(conj(Sym("EXTRA"), neg(Sym("HELPER")))) is Answer.NO
+    fresh = ConfigFacts.from_tree(patched, DiskCache(tmp_path / "fresh"))
+    for question in (Sym("FOO"), Sym("BAR"), conj(Sym("X86"), Sym("HELPER")), Sym("MODE_A")):
+        assert after.satisfiable(question) is fresh.satisfiable(question)
 
 
 def test_verify_of_a_series_that_changes_kconfig_rescans_only_what_it_changed(
