@@ -185,7 +185,9 @@ def _config_facts(ctx: CheckContext) -> ConfigFacts:
     known = ctx.memo.get(key)
     if isinstance(known, tuple) and isinstance(known[0], ConfigFacts):
         return known[0]
-    facts = ConfigFacts.from_tree(ctx.tree)
+    base = ctx.memo.get(("facts", id(view.base))) if isinstance(view, OverlayTree) else None
+    base_facts = base[0] if isinstance(base, tuple) and isinstance(base[0], ConfigFacts) else None
+    facts = ConfigFacts.from_tree(ctx.tree, base=base_facts)
     ctx.memo[key] = (facts, view)  # the view stays alive, so its id is not reused within the run
     return facts
 
