@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 [ -d .venv ] && export PATH="$PWD/.venv/bin:$PATH"
 args=()
 while read -r deb; do args+=(--kernel-deb "$deb"); done < <(scripts/fetch-vm-kernels.sh)
-exec patchcheck probe --matrix --pressure --coredump "${args[@]}" "$@"
+exec patchcheck probe --matrix --pressure "${args[@]}" "$@"

@@ -45,7 +45,7 @@ def test_healthy_kernel_exits_zero(kernel: Path, tmp_path: Path, monkeypatch: py
         "patchcheck probe: kernel 6.12.118+deb12-cloud-amd64 (x86_64), QEMU TCG"
     )
     assert f"-kernel {kernel} " in log.read_text()
-    assert log.read_text().rstrip().endswith("rdinit=/init -- timeout=20")
+    assert log.read_text().rstrip().endswith("rdinit=/init -- coredump timeout=20")  # a core dump always
 
 
 def test_observation_options_reach_the_guest(
@@ -53,7 +53,7 @@ def test_observation_options_reach_the_guest(
 ) -> None:
     log = fakeqemu.install(tmp_path, monkeypatch, tcg="boot")
     invoke("--kernel", str(kernel), "--pressure", "--compare", "lazyfree", "--timeout", "45")
-    assert log.read_text().rstrip().endswith("-- pressure compare-lazyfree timeout=45")
+    assert log.read_text().rstrip().endswith("-- pressure coredump compare-lazyfree timeout=45")
 
 
 def test_regressed_kernel_exits_one(kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
