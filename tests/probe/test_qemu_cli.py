@@ -77,6 +77,35 @@ def test_matrix_json_has_one_document_per_kernel(
     assert kernels[0]["vm"]["accel"] == "tcg" and kernels[0]["vm"]["kind"] == "bzImage"
 
 
+def test_the_qemu_command_line_attaches_a_swap_disk(
+    kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fakeqemu.install(tmp_path, monkeypatch, tcg="boot")
+    invoke("--kernel", str(kernel))
+    argv = log.read_text().split()
+    drive = argv[argv.index("-drive") + 1]
+    assert drive.startswith("file=") and drive.endswith("/swap.img,if=virtio,format=raw,cache=unsafe")
+    assert not Path(drive[5:].split(",")[0]).exists()  # a scratch file, gone after the boot
+
+
+def test_partial_claims_exit_1_only_under_strict_and_sarif_has_a_run_per_kernel(
+    kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Booted without the swap disk and without a core dump: one claim unsupported, one partial.
+    raw = (SERIAL / "debian-6.12-cloud-nographic.raw").read_bytes()
+    fakeqemu.install(tmp_path, monkeypatch, serial=raw, tcg="boot")
+    assert invoke("--kernel", str(kernel))[0] == 0
+    assert invoke("--kernel", str(kernel), "--strict")[0] == 1
+    code, out = invoke("--kernel", str(kernel), "--kernel", str(kernel), "--format", "sarif")
+    assert code == 0
+    runs = json.loads(out)["runs"]
+    assert len(runs) == 2
+    kinds = {r["ruleId"]: r["kind"] for r in runs[0]["results"]}
+    assert (kinds["probe/reclaim-drops"], kinds["probe/not-dumped"]) == ("notApplicable", "open")
+    notes = [n["message"]["text"] for n in runs[0]["invocations"][0]["toolExecutionNotifications"]]
+    assert notes[0].startswith("no swap in the guest: no swap disk (/dev/vda)")
+
+
 def test_auto_accel_reports_the_fallback(
     kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
