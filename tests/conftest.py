@@ -1,8 +1,8 @@
 """Shared test fixtures.
 
 The real kernel trees (Debian's linux-source-6.12 and linux-source-6.1) are fetched by
-scripts/fetch-linux-source.sh [VERSION] into a cache outside the repository. Locally, tests that need it are skipped when it is absent; under CI (CI=true) its
-absence is a failure, so those tests always run there.
+scripts/fetch-linux-source.sh [VERSION] into a cache outside the repository. Locally, tests that need one
+are skipped when it is absent; under CI (CI=true) its absence is a failure, so those tests always run there.
 """
 
 from __future__ import annotations
