@@ -261,8 +261,13 @@ def _link_name(name: str) -> str:
     return m.group(1) if m else name
 
 
-def read_flags(path: str, pre: PreprocFile) -> dict[str, FlagDef]:
+def read_flags(
+    path: str, pre: PreprocFile, fallback: dict[str, list[MacroDef]] | None = None
+) -> dict[str, FlagDef]:
+    """`fallback`: definitions of names the text does not define (the core facts, without a tree)."""
     macros = pre.macros()
+    for name, defs in (fallback or {}).items():
+        macros.setdefault(name, defs)
     enums = enum_constants(pre, macros)
     for const in enums:
         macros.setdefault(const.name, []).append(const)

@@ -83,6 +83,9 @@ class ConfigFacts:
         self._cache, self._key = cache, key
         self._dirty = False
         self._done: set[Atom] = set()
+        # Each atom's facts as encoded here, and those taken over from another tree's facts (`inherit`).
+        self._atom_facts: dict[Atom, list[Formula]] = {}
+        self._inherited: dict[Atom, list[Formula]] = {}
         saved = cache.get("facts", key) if cache is not None and key is not None else None
         if isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState):
             self._sat, self._done = SatSession(saved[0]), set(saved[1])
@@ -97,13 +100,47 @@ class ConfigFacts:
         self._mark_dirty()
 
     @classmethod
-    def from_tree(cls, tree: SourceTree, cache: DiskCache | None = None) -> ConfigFacts:
+    def from_tree(
+        cls, tree: SourceTree, cache: DiskCache | None = None, *, base: ConfigFacts | None = None
+    ) -> ConfigFacts:
+        """The facts of `tree`; `base`: the facts of a tree it was patched from, whose encoded facts are
+        taken over for every atom whose Kconfig inputs the patches did not change."""
         cache = cache or DiskCache()
         known = cached_kconfig_key(tree, cache)
         if known is not None:
-            return cls(lambda: load_kconfig(tree, cache, key=known), cache, known)
-        key, db = load_kconfig_keyed(tree, cache)
-        return cls(db, cache, key)
+            facts = cls(lambda: load_kconfig(tree, cache, key=known), cache, known)
+        else:
+            key, db = load_kconfig_keyed(tree, cache)
+            facts = cls(db, cache, key)
+        if base is not None and base._atom_facts and not facts._done:
+            facts.inherit(base)
+        return facts
+
+    def inherit(self, base: ConfigFacts) -> None:
+        """Reuse `base`'s facts of each atom whose inputs are the same here: a symbol's definitions, its
+        selectors and its choice group; a file's `source` sites."""
+        mine, theirs = self.db, base.db
+        regrouped = {
+            name
+            for group in mine.choices.keys() | theirs.choices.keys()
+            if mine.choices.get(group) != theirs.choices.get(group)
+            for name in (*mine.choices.get(group, ()), *theirs.choices.get(group, ()))
+        }
+
+        def same(atom: Atom) -> bool:
+            if isinstance(atom, Sym) and atom.name.startswith("@"):
+                path = atom.name[1:]
+                return mine.sourced_from.get(path) == theirs.sourced_from.get(path)
+            if isinstance(atom, Sym | Cmp):
+                name = atom.name
+                return (
+                    name not in regrouped
+                    and mine.packed_definitions.get(name) == theirs.packed_definitions.get(name)
+                    and mine.packed_selectors.get(name) == theirs.packed_selectors.get(name)
+                )
+            return True
+
+        self._inherited = {atom: facts for atom, facts in base._atom_facts.items() if same(atom)}
 
     @property
     def db(self) -> KconfigDB:
@@ -217,6 +254,13 @@ class ConfigFacts:
                 work.extend(a for a in atoms(fact) if a not in self._done)
 
     def _facts(self, atom: Atom) -> list[Formula]:
+        facts = self._inherited.get(atom)
+        if facts is None:
+            facts = self._new_facts(atom)
+        self._atom_facts[atom] = facts
+        return facts
+
+    def _new_facts(self, atom: Atom) -> list[Formula]:
         if isinstance(atom, Sym) and atom.name.startswith("@"):
             return [self._file_fact(atom.name[1:])]
         if isinstance(atom, Sym):

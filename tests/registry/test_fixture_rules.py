@@ -31,6 +31,8 @@ EXPECTED: dict[str, set[str]] = {
     "pc201-mnemonic-missing": {"PC201", "PC303"},
     "pc202-ppc32-guard-mismatch": {"PC202"},
     "pc202-entry-where-none": {"PC202"},
+    "pc202-new-flag-guards-differ": {"PC202", "PC401", "PC303"},
+    "pc202-new-arch-flag-guards-differ": {"PC202", "PC401", "PC103"},
     "pc203-duplicate-code": {"PC203", "PC402"},
     "pc204-duplicate-index": {"PC102", "PC204"},
     "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
@@ -83,6 +85,7 @@ def test_scenario_fires_exactly(name: str) -> None:
         assert f.location is not None and f.location.path
         assert f.evidence, f"{f.rule_id} without evidence"
         assert f.hint
+        assert f.flag is None or f.flag in f.hint, f"{f.rule_id}'s hint does not name {f.flag}: {f.hint}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STYLE_B))
@@ -108,6 +111,21 @@ def test_ppc32_elif_against_64bit_smaps_guard() -> None:
     finding = next(f for f in audit(scenario_tree("pc202-ppc32-guard-mismatch")).findings)
     assert any("ARCH=powerpc" in e and "CONFIG_PPC32=y" in e for e in finding.evidence)
     assert finding.severity is Severity.ERROR
+
+
+def test_guard_hint_quotes_the_flag_under_review_and_its_own_guard() -> None:
+    """PC202's hint is the guard of the flag it is about, for any flag (not VM_DROPPABLE's for all)."""
+    hints = {
+        f.flag: f.hint
+        for name in ("pc202-ppc32-guard-mismatch", "pc202-entry-where-none")
+        for f in audit(scenario_tree(name)).findings
+        if f.rule_id == "PC202"
+    }
+    assert hints["VM_DROPPABLE"] is not None and hints["VM_SOFTDIRTY"] is not None
+    assert "`#if defined(CONFIG_64BIT) || " in hints["VM_DROPPABLE"]
+    assert "defined(CONFIG_PPC32)" in hints["VM_DROPPABLE"]
+    assert "`#if defined(CONFIG_MEM_SOFT_DIRTY)`" in hints["VM_SOFTDIRTY"]
+    assert "PPC32" not in hints["VM_SOFTDIRTY"]
 
 
 def test_entry_where_flag_is_none_clobbers_rd() -> None:
