@@ -198,8 +198,8 @@ def test_flags_command_reports_every_flag(real_tree: Path) -> None:
     assert by_name["VM_SEALED"]["trace"] == [] and by_name["VM_SEALED"]["documented"] is True
 
 
-# The hard flags' rows, read by hand from 6.12's mm.h (lines 345-433), task_mmu.c, mmflags.h and proc.rst:
-# (value, bit, guard) per definition, smaps mnemonics, trace names, documented (None: no mnemonic to document).
+# The hard flags' rows, read by hand from 6.12's mm.h (lines 345-433), task_mmu.c, mmflags.h and
+# proc.rst: (value, bit, guard) per definition, smaps mnemonics, trace names, documented (None: no mnemonic to document).
 HARD_FLAGS_6_12 = {
     "VM_DROPPABLE": ([("bit", 40, "CONFIG_64BIT"), ("bit", 24, "!CONFIG_64BIT && CONFIG_PPC32"),
                       ("none", None, "!(CONFIG_64BIT || CONFIG_PPC32)")], ["dp"], ["droppable"], False),
@@ -212,10 +212,12 @@ HARD_FLAGS_6_12 = {
                 ("none", None, "!CONFIG_ARM64_MTE")], ["mt"], [], True),
     "VM_PKEY_BIT4": ([("bit", 36, "CONFIG_ARCH_HAS_PKEYS && (CONFIG_ARCH_PKEY_BITS > 4) && "
                                   "CONFIG_ARCH_USES_HIGH_VMA_FLAGS"),
-                      ("zero", None, "CONFIG_ARCH_HAS_PKEYS && !(CONFIG_ARCH_PKEY_BITS > 4)")], [""], [], None),
+                      ("zero", None, "CONFIG_ARCH_HAS_PKEYS && !(CONFIG_ARCH_PKEY_BITS > 4)")],
+                     [""], [], None),
     "VM_SAO": ([("bit", 24, "!CONFIG_X86 && CONFIG_PPC64")], [], ["sao"], None),
     "VM_GROWSUP": ([("bit", 24, "!(CONFIG_X86 || CONFIG_PPC64) && CONFIG_PARISC"),
-                    ("none", None, "!(!(CONFIG_X86 || CONFIG_PPC64) && CONFIG_PARISC)")], [], ["growsup"], None),
+                    ("none", None, "!(!(CONFIG_X86 || CONFIG_PPC64) && CONFIG_PARISC)")],
+                   [], ["growsup"], None),
 }
 
 
