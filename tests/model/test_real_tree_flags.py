@@ -199,7 +199,8 @@ def test_flags_command_reports_every_flag(real_tree: Path) -> None:
 
 
 # The hard flags' rows, read by hand from 6.12's mm.h (lines 345-433), task_mmu.c, mmflags.h and
-# proc.rst: (value, bit, guard) per definition, smaps mnemonics, trace names, documented (None: no mnemonic to document).
+# proc.rst: (value, bit, guard) per definition, smaps mnemonics, trace names, documented (None: no
+# mnemonic to document).
 HARD_FLAGS_6_12 = {
     "VM_DROPPABLE": ([("bit", 40, "CONFIG_64BIT"), ("bit", 24, "!CONFIG_64BIT && CONFIG_PPC32"),
                       ("none", None, "!(CONFIG_64BIT || CONFIG_PPC32)")], ["dp"], ["droppable"], False),
