@@ -76,6 +76,7 @@ class FlagDef:
     definitions: tuple[Definition, ...] = ()  # every #define of it, with its guard
     # Style B: the enum entries declaring VMA_<X>_BIT (DECLARE_VMA_BIT / _ALIAS), each with its guard.
     enumerators: tuple[Definition, ...] = ()
+    undefs: tuple[Definition, ...] = ()  # every `#undef` of it (body empty), with its guard
 
     @property
     def defined_guard(self) -> Formula:
@@ -286,8 +287,10 @@ def read_flags(
             variants.append(Variant(absorb(guard), value, d.line if d else 0, d.body if d else ""))
         own = tuple(Definition(d.line, d.body, d.guard) for d in macros[name] if d.params is None)
         enumerators = tuple(Definition(e.line, e.body, e.guard) for e in enums if _link_name(e.name) == name)
+        undefs = tuple(Definition(u.line, "", pre.guard_at(u.line)) for u in pre.directives
+                       if u.kind == "undef" and u.text.split()[:1] == [name])
         flags[name] = FlagDef(name, _classify(name, variants), path, tuple(variants),
-                              tuple(d.line for d in own), own, enumerators)
+                              tuple(d.line for d in own), own, enumerators, undefs)
     return flags
 
 
