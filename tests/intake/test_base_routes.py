@@ -147,7 +147,7 @@ def test_route_b_applies_to_the_blobs_when_no_commit_has_them_all(repo: Path, tm
     before = snapshot(repo)
     got = summary(verify(repo, out, "--format", "json"))
     assert got["route"] == "index-blobs"
-    assert "with the pre-image blobs of the patches' index lines for 2 files" in str(got["base"])
+    assert "merged in 3-way from the pre-image blobs of its index lines (2 files)" in str(got["base"])
     assert snapshot(repo) == before
 
 
