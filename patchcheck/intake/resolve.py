@@ -85,6 +85,7 @@ class _Search:
         self.series, self.repo, self.worktree = series, repo, worktree
         self.ignore_whitespace, self.fuzz = ignore_whitespace, fuzz
         self.tried: list[str] = []
+        self.stored: dict[str, str] = {}  # pre-image blob ids the object store has (set by index_commit)
 
     def run(self) -> Resolved:
         for route in (self.already_applied, self.base_commit, self.index_commit, self.index_blobs):
@@ -188,6 +189,14 @@ class _Search:
         if not wanted:
             self.tried.append("no index lines")
             return None
+        self.stored = self.repo.blobs(wanted.values())
+        missing = [path for path, blob in wanted.items() if blob not in self.stored]
+        if missing:  # no commit can have a blob the object store lacks: no history walk
+            self.tried.append(
+                f"{len(wanted) - len(missing)} of {len(wanted)} pre-image blobs of the index lines in the "
+                f"object store (missing: {', '.join(missing[:3])})"
+            )
+            return None
         paths = sorted(wanted)
 
         def matches(state: dict[str, str]) -> bool:
@@ -220,16 +229,9 @@ class _Search:
 
     def index_blobs(self) -> Resolved | None:
         wanted = self.preimage_blobs()
-        if not wanted:
+        if not wanted or len(self.stored) < len(set(wanted.values())):
             return None
-        found = self.repo.blobs(wanted.values())
-        missing = [path for path, blob in wanted.items() if blob not in found]
-        if missing:
-            self.tried.append(
-                f"{len(wanted) - len(missing)} of {len(wanted)} pre-image blobs in the object "
-                f"store (missing: {', '.join(missing[:3])})"
-            )
-            return None
+        found = self.stored
         contents: dict[str, bytes] = {}
         for path, blob in wanted.items():
             data = self.repo.read_blob(found[blob])
