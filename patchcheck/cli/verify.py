@@ -32,7 +32,9 @@ if TYPE_CHECKING:  # the layers below load when the command runs, not for --help
 SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of .patch files, or - (stdin)")]
 TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
 RevOpt = Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision, no checkout.")]
-VersionOpt = Annotated[int | None, typer.Option("--version", min=1, help="Series version (default: newest).")]
+RerollOpt = Annotated[int | None, typer.Option(
+    "--reroll-count", "-v", min=1, help="Series version, as git format-patch -v N (default: newest)."
+)]
 WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore whitespace in context.")]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="An incomplete or mixed-version series is an error (hook mode)."
@@ -50,7 +52,7 @@ def register(app: typer.Typer) -> None:
         series: SeriesArg,
         tree: TreeOpt = None,
         rev: RevOpt = None,
-        version: VersionOpt = None,
+        reroll_count: RerollOpt = None,
         ignore_whitespace: WhitespaceOpt = False,
         strict: StrictOpt = False,
         fuzz: FuzzOpt = 0,
@@ -74,7 +76,7 @@ def register(app: typer.Typer) -> None:
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
         )
-        loaded = load_series(series, version=version)
+        loaded = load_series(series, version=reroll_count)
         if strict and (problems := loaded.strict_problems()):
             raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
         source_tree = open_tree(tree or opts.default_tree, rev)
