@@ -69,8 +69,6 @@ def _repository(tree: SourceTree) -> GitRepo | None:
 
 def _given(series: Series, tree: SourceTree, ignore_whitespace: bool, fuzz: int) -> Resolved:
     how = "the revision asked for" if isinstance(tree, GitRevisionTree) else "the directory as it stands"
-    if fuzz and isinstance(tree, GitRevisionTree):
-        fuzz = 0  # an exact revision is the base: fuzz is for a work tree that drifted
     try:
         states = apply_series(series, tree, ignore_whitespace=ignore_whitespace, fuzz=fuzz)
     except InputError as exc:
@@ -187,7 +185,7 @@ class _Search:
     def index_commit(self) -> Resolved | None:
         wanted = self.preimage_blobs()
         if not wanted:
-            self.tried.append("no index lines")
+            self.tried.append("no pre-image blob in index lines")
             return None
         self.stored = self.repo.blobs(wanted.values())
         missing = [path for path, blob in wanted.items() if blob not in self.stored]
@@ -274,11 +272,7 @@ def _failure(
 def _what_would_help(
     series: Series, tree: SourceTree, ignore_whitespace: bool, fuzz: int, repo: GitRepo | None
 ) -> str:
-    if (
-        not isinstance(tree, GitRevisionTree)
-        and fuzz < SUGGESTED_FUZZ
-        and _applies(series, tree, ignore_whitespace, SUGGESTED_FUZZ)
-    ):
+    if fuzz < SUGGESTED_FUZZ and _applies(series, tree, ignore_whitespace, SUGGESTED_FUZZ):
         return f"--fuzz {SUGGESTED_FUZZ} applies it (check the fuzzed hunks by hand)"
     if not ignore_whitespace and _applies(series, tree, True, fuzz):
         return "--ignore-whitespace applies it"

@@ -167,7 +167,8 @@ def test_route_c_work_tree_with_fuzz(repo: Path, tmp_path: Path) -> None:
     first = refused.stderr.splitlines()[0]
     assert "patch 1/2 'mm: add VM_DEMO' does not apply: include/linux/mm.h: hunk #1" in first
     tried = (
-        "bases tried: HEAD (the series is not already applied there); no base-commit trailer; no index lines"
+        "bases tried: HEAD (the series is not already applied there); no base-commit trailer; "
+        "no pre-image blob in index lines"
     )
     assert tried in first
     assert "the work tree" in first and first.endswith("--fuzz 3 applies it (check the fuzzed hunks by hand)")
