@@ -11,6 +11,7 @@ from patchcheck.rules.registry.common import registry, registry_reads
 from patchcheck.rules.registry.definition import DefinitionChecker
 from patchcheck.rules.registry.docs import DocsChecker
 from patchcheck.rules.registry.kconfig import KconfigChecker
+from patchcheck.rules.registry.series import SeriesChecker
 from patchcheck.rules.registry.smaps import SmapsChecker
 from patchcheck.rules.registry.trace import TraceChecker
 from patchcheck.rules.registry.uses import UndefinedUseChecker, reads_references, start_reference_search
@@ -26,6 +27,7 @@ def registry_checkers() -> list[Checker]:
         DocsChecker(),
         KconfigChecker(),
         DefinitionChecker(),
+        SeriesChecker(),
         UndefinedUseChecker(),
     ]
 
