@@ -157,20 +157,16 @@ def free_symbols(f: Formula) -> list[str]:
 
 
 def introduced_flags(ctx: CheckContext) -> set[str]:
-    """Flags the series defines that no context or removed line shows defined before it."""
-    added: set[str] = set()
-    before: set[str] = set(CORE_BITS)
-    for patch in getattr(ctx.series, "patches", ()) or ():
-        for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
-            for hunk in file.hunks:
-                for line in hunk.lines:
-                    m = _DEFINE_VM.match(line.text)
-                    if m:
-                        (added if line.kind == "+" else before).add(m.group(1))
-    return added - before
+    """Flags the patches read so far define that no context or removed line shows defined before them."""
+    from patchcheck.rules.registry.serieslines import defined_names, series_lines
+
+    lines = series_lines(ctx)
+    if lines is None:
+        return set()
+    before = [*lines.removed_in(MM_H), *(c for c in lines.context if c.path == MM_H)]
+    return defined_names(lines.added_in(MM_H)) - defined_names(before) - set(CORE_BITS)
 
 
-_DEFINE_VM = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
 
 
 def _config_facts(ctx: CheckContext) -> ConfigFacts:

@@ -10,7 +10,15 @@ from collections.abc import Iterable, Iterator
 from patchcheck.model.core import ARCH_1, CORE_BITS, RELEASE, fixed_flag_at
 from patchcheck.report.finding import Finding, Location
 from patchcheck.rules.base import CheckContext
-from patchcheck.rules.registry.common import MM_H, MMFLAGS, PROC_RST, TASK_MMU, finding, registry
+from patchcheck.rules.registry.common import (
+    MM_H,
+    MMFLAGS,
+    PROC_RST,
+    TASK_MMU,
+    finding,
+    introduced_flags,
+    registry,
+)
 from patchcheck.rules.registry.seriesdocs import (
     ALIAS_OF_CORE,
     ENOTSUPP,
@@ -44,8 +52,7 @@ class SeriesChecker:
         if lines is None or not (lines.added or lines.removed):
             return
         mm_added = lines.added_in(MM_H)
-        before = defined_names([*lines.removed_in(MM_H), *(c for c in lines.context if c.path == MM_H)])
-        introduced = defined_names(mm_added) - before - set(CORE_BITS)
+        introduced = introduced_flags(ctx)
         wanted = {f for f in introduced if ctx.flags is None or f in ctx.flags}
         yield from _aliases(mm_added, wanted)
         yield from _fixed_bits(mm_added, wanted, bool(ctx.cache.get("diff_only")))
