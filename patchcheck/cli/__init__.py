@@ -1,6 +1,7 @@
 """The command line: a thin layer that parses options, calls the library and picks an exit status.
 
-Exit statuses, fit for hooks: 0 clean, 1 findings (or a failed probe claim), 2 bad input or usage.
+Exit statuses, fit for hooks: 0 clean, 1 findings (or a failed probe claim), 2 bad input or usage,
+3 internal error (see patchcheck.cli.contract).
 Each command module imports the layers it uses inside the command body, so that `--version`, `--help`
 and every command load only what they use.
 """
@@ -47,24 +48,43 @@ for module in (verify, audit, flags, rules, probe, hook):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app and turn every error into one line and exit status 2.
-
-    Commands end with `raise typer.Exit(code)`; typer itself reports usage errors with status 2.
-    """
+    """Entry point: run the app and keep the exit contract (patchcheck.cli.contract, docs/hardening.md):
+    0 clean, 1 findings, 2 bad input or usage, 3 internal error, each failure one line on standard error.
+    Commands end with `raise typer.Exit(code)`."""
     args = sys.argv[1:] if argv is None else argv
     STATE.debug = "--debug" in args
-    try:
-        app(args=args, prog_name="patchcheck")
-    except InputError as exc:
-        if STATE.debug:
-            import traceback  # only here: it costs a startup's worth of imports
+    sys.exit(run(args))
 
-            traceback.print_exc()
-        print(f"patchcheck: error: {exc.message}", file=sys.stderr)
-        for line in exc.details:
-            print(f"  {line}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+
+def run(args: list[str]) -> int:
+    from patchcheck.cli import contract
+
+    contract.guard_stdout()
+    try:
+        code = app(args=args, prog_name="patchcheck", standalone_mode=False)
+    except InputError as exc:
+        _traceback()
+        status = contract.finish(EXIT_USAGE, exc.message)
+        for line in exc.details if status == EXIT_USAGE else ():
+            contract.say(f"  {line}")
+        return status
+    except contract.OutputError as exc:
+        _traceback()
+        return contract.finish(EXIT_USAGE, str(exc))
     except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(1)
+        return contract.finish(130)
+    except Exception as exc:  # typer's usage errors; anything else is a bug in patchcheck, said in one line
+        if (usage := contract.usage_error(exc)) is not None:
+            return contract.finish(EXIT_USAGE, usage)
+        _traceback()
+        if isinstance(exc, OSError) and (problem := contract.write_error(exc)) is not None:
+            return contract.finish(EXIT_USAGE, problem)
+        return contract.finish(contract.EXIT_INTERNAL, contract.internal_error(exc), internal=True)
+    return contract.finish(code if isinstance(code, int) else 0)
+
+
+def _traceback() -> None:
+    if STATE.debug:
+        import traceback  # only here: it costs a startup's worth of imports
+
+        traceback.print_exc()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.report.progress import progress
-from patchcheck.rules.base import CheckContext, Checker, RuleDoc
+from patchcheck.rules.base import CheckContext, Checker, RuleDoc, quote_flag
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import DiffTree, OverlayTree, SourceTree, read_text
 
@@ -91,7 +91,7 @@ def run_checkers(
                 continue
             if ctx.flags is not None and found.flag is not None and found.flag not in ctx.flags:
                 continue
-            report.findings.append(found)
+            report.findings.append(quote_flag(found))
     report.findings = sorted(set(report.findings), key=Finding.sort_key)
     report.notes += [n for n in dict.fromkeys(ctx.notes) if n not in report.notes]
     return report

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from patchcheck.model.load import MM_H, FlagModel, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packs import special
@@ -17,6 +18,7 @@ from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, com
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
+from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
 
 COMMIT_MSG = "COMMIT_MSG"
@@ -85,6 +87,7 @@ class Run:
         self.diff_only = bool(ctx.cache.get("diff_only"))
         self.cache = SourceCache(EmptyTree() if self.diff_only else ctx.tree)
         self.judge = MemberJudge(self.cache)
+        self.moved: dict[Member, tuple[Site, Site]] = {}  # member -> (its gone site, where it lives now)
         self.families = [r for r in packs.rules if r.kind == "family"]
         self.facts = self._flag_facts()
         self.added = self.view.added_at(self.upto) if self.view else {}
@@ -127,7 +130,25 @@ class Run:
                               series=prop in entry.from_series)
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
+        in_tree = self._defined_in_tree()
+        if in_tree is not None:  # a flag the tree's mm.h does not define has no sites to check
+            facts = {k: v for k, v in facts.items() if k in in_tree}
         return facts
+
+    def _defined_in_tree(self) -> set[str] | None:
+        """The flags the tree's mm.h defines as a nonzero value somewhere; None when it cannot tell (no
+        mm.h, or verify without a tree)."""
+        if self.diff_only or self.cache.data(MM_H) is None:
+            return None
+        known = self.ctx.cache.get("pack_defined_flags")
+        if isinstance(known, set):
+            return known
+        model = self.ctx.cache.get("flag_model")
+        if not isinstance(model, FlagModel):
+            model = self.ctx.cache["flag_model"] = load_flag_model(self.ctx.tree)
+        defined = {name for name, flag in model.flags.items() if flag.guard_where("bit", "mask") != FALSE}
+        self.ctx.cache["pack_defined_flags"] = defined
+        return defined
 
     def _infer_from_members(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
         """Adding a flag to one member of a family gives it the family's properties."""
@@ -185,7 +206,17 @@ class Run:
         changed = None
         if self.view is not None:  # in verify, findings must be on the series' lines anyway
             changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
-        produced.extend(unreviewed_sites(self.families, self.cache, changed))
+        # Discovery looks for sites of the families whose flags exist in the tree (pack or series flags).
+        defined = self._defined_in_tree()
+        props = {p for facts in self.facts.values() for p in facts.sources}
+        for name, spec in self.packs.flags().items():
+            if defined is None or name in defined:
+                props |= self.packs.closure(set(spec.properties))
+        applying = [r for r in self.families if props & set(r.applies_to)]
+        flag_props = {name: set(f.sources) for name, f in self.facts.items()}
+        for name, spec in self.packs.flags().items():
+            flag_props.setdefault(name, self.packs.closure(set(spec.properties)))
+        produced.extend(unreviewed_sites(applying, self.cache, changed, flag_props))
         for rule in self.packs.rules:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
@@ -292,6 +323,8 @@ class Run:
     ) -> tuple[str, Site, int | None, str, list[str]]:
         """("ok" | "missing" | "stale" | "untouched" | "unknown", site, line, detail, evidence)."""
         verdict = self.judge.judge(member, flag, companions, refuses)
+        if verdict.moved is not None:
+            self.moved[member] = (verdict.moved, verdict.site)
         if verdict.status is Status.OK:
             return "ok", verdict.site, None, "", verdict.evidence
         if verdict.status is Status.MISSING:
@@ -332,6 +365,16 @@ class Run:
             ))
             return
         seen = "family members: " + "; ".join(f"{v[1]} {_STATUS_WORDS[v[0]]}" for _, v in verdicts)
+        for member, _ in verdicts:
+            if member in self.moved:
+                gone, now = self.moved[member]
+                yield _Pending(set(), Finding(
+                    rule_id=PC_STALE, severity=Severity.UNRESOLVED,
+                    message=f"rule {rule.id} member {gone}: {gone.function}() not found in {gone.file}; "
+                            f"its pattern lives now in {now}, checked there; the pack may need updating",
+                    location=Location(gone.file), flag=flag, hint="update the member in the rule pack",
+                    evidence=(f"pack entry {rule.origin}", f"found by what the member does: {now}"),
+                ))
         for member, (status, site, line, detail, evidence) in verdicts:
             if status == "missing" or status == "untouched":
                 partial = note if status == "untouched" else None

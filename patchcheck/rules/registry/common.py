@@ -59,9 +59,10 @@ class Registry:
             answer = self.answers[f] = self.facts.satisfiable(f)
         return answer
 
-    def example(self, f: Formula) -> str:
-        """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ...")."""
-        model = self.facts.witness(f)
+    def example(self, f: Formula, reasons: list[str] | None = None) -> str:
+        """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ..."); the
+        conditional selects that make it so are appended to `reasons` when given."""
+        model = self.facts.witness(f, reasons)
         if not model:
             return "no example configuration found"
         parts: list[str] = []
@@ -180,7 +181,9 @@ def _config_facts(ctx: CheckContext) -> ConfigFacts:
     known = ctx.memo.get(key)
     if isinstance(known, tuple) and isinstance(known[0], ConfigFacts):
         return known[0]
-    facts = ConfigFacts.from_tree(ctx.tree)
+    base = ctx.memo.get(("facts", id(view.base))) if isinstance(view, OverlayTree) else None
+    base_facts = base[0] if isinstance(base, tuple) and isinstance(base[0], ConfigFacts) else None
+    facts = ConfigFacts.from_tree(ctx.tree, base=base_facts)
     ctx.memo[key] = (facts, view)  # the view stays alive, so its id is not reused within the run
     return facts
 

@@ -30,7 +30,7 @@ from patchcheck.rules.registry.common import (
 )
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
-from patchcheck.source.guards import FALSE, TRUE, Formula, conj, disj, neg
+from patchcheck.source.guards import FALSE, TRUE, Formula, absorb, conj, disj, neg, render_c
 from patchcheck.source.preproc import Directive, preprocess
 from patchcheck.source.tree import decode_source, read_text
 
@@ -225,6 +225,11 @@ class SmapsChecker:
                 "has a mnemonic where it is undefined: a build error",
             ),
         )
+        wanted = real if alias_needed != FALSE else own_bit
+        hint = (
+            f"Guard the smaps entry of {flag.name} exactly where it is a bit to show: "
+            f"`#if {render_c(absorb(wanted))}`."
+        )
         for question, message in checks:
             answer = reg.holds(question)
             if answer is Answer.YES:
@@ -236,6 +241,7 @@ class SmapsChecker:
                     loc,
                     flag.name,
                     (definition, *sites, f"example configuration: {example}", *free),
+                    hint=hint,
                 )
             elif answer is Answer.UNRESOLVED:
                 yield unresolved(
