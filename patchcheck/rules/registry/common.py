@@ -148,6 +148,25 @@ def decided_smaps(text: str | None) -> list[SmapsEntry]:
     return found
 
 
+# The line shapes of the registry tables: a series that adds or removes such a line edits the table.
+TABLE_LINES = {
+    TASK_MMU: _SMAPS_ENTRY,
+    MMFLAGS: re.compile(r'\{\s*VM_\w+\s*,\s*"|IF_HAVE_\w+\s*\(\s*VM_\w+\s*,\s*"'),
+    PROC_RST: re.compile(r"^\s{2,}[a-z0-9]{2}\s{2,}\S"),
+}
+
+
+def edits_table(path: str, before: SourceTree, after: SourceTree) -> bool:
+    """Does going from `before` to `after` add or remove a line of the table in `path`?"""
+    shape = TABLE_LINES.get(path)
+    old, new = read_text(before, path), read_text(after, path)
+    if shape is None or old == new or new is None:
+        return False
+    lines_old = [line for line in (old or "").split("\n") if shape.search(line)]
+    lines_new = [line for line in new.split("\n") if shape.search(line)]
+    return sorted(lines_old) != sorted(lines_new)
+
+
 def free_facts() -> ConfigFacts:
     """No Kconfig at all: every symbol is a free variable."""
     return ConfigFacts(KconfigDB(arches=()))
