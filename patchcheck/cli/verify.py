@@ -36,6 +36,9 @@ WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="An incomplete or mixed-version series is an error (hook mode)."
 )]
+MaxInputOpt = Annotated[str | None, typer.Option(
+    "--max-input-size", metavar="SIZE", help="Read at most this much mail (default 64M; e.g. 200M, 1G)."
+)]
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
 
 
@@ -56,10 +59,12 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
         color: ColorOption = "auto",
         explain: ExplainOption = False,
+        max_input_size: MaxInputOpt = None,
     ) -> None:
         """Apply a patch series in memory and report every VM_* flag site it leaves inconsistent."""
         from patchcheck.cli.trees import open_tree, require_kernel_tree
         from patchcheck.intake import apply_series, load_series
+        from patchcheck.intake.limits import set_max_input
         from patchcheck.rules.catalogue import all_rule_docs
         from patchcheck.rules.engine import builtin_checkers, verify_series
         from patchcheck.source.tree import EmptyTree
@@ -67,6 +72,8 @@ def register(app: typer.Typer) -> None:
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
         )
+        if max_input_size is not None:
+            set_max_input(max_input_size)
         loaded = load_series(series, version=version)
         if strict and (problems := loaded.strict_problems()):
             raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])

@@ -23,7 +23,8 @@ from patchcheck.intake.trailers import Trailer, message_trailers, reply_trailers
 
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.MULTILINE)
 _DIFFSTAT = re.compile(
-    r"^\s*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?\s*$", re.MULTILINE)
+    r"^\s*(\d{1,9}) files? changed(?:, (\d{1,9}) insertions?\(\+\))?(?:, (\d{1,9}) deletions?\(-\))?\s*$",
+    re.MULTILINE)
 
 
 @dataclass

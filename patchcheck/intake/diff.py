@@ -21,7 +21,8 @@ from patchcheck.source.tree import safe_relpath
 HunkLineKind = Literal[" ", "-", "+"]
 FileStatus = Literal["modified", "added", "deleted", "renamed", "copied"]
 
-HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+# Line numbers and counts have at most 9 digits: a longer number is not a hunk header (nor a crash in int()).
+HUNK_HEADER = re.compile(r"^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@ ?(.*)$")
 _GIT_HEADER_PREFIXES = (
     "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
     "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ",

@@ -47,7 +47,7 @@ from patchcheck.source.kconfig_tree import (
     load_kconfig,
     load_kconfig_keyed,
 )
-from patchcheck.source.sat import SatSession, SatState
+from patchcheck.source.sat import SatLimit, SatSession, SatState
 from patchcheck.source.tree import SourceTree
 
 _MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
@@ -119,6 +119,8 @@ class ConfigFacts:
 
     def persist(self) -> None:
         """Save the encoded facts (done automatically at exit when something new was encoded)."""
+        if self._sat.exhausted:
+            return  # incomplete facts are never saved
         if self._dirty and self._cache is not None and self._key is not None:
             self._cache.put("facts", self._key, (self._sat.state(), frozenset(self._done)))
             self._dirty = False
@@ -127,7 +129,13 @@ class ConfigFacts:
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:
         """YES: some configuration makes `f` true whatever the opaque atoms are; NO: no configuration can,
-        whatever they are; UNRESOLVED: it depends on them."""
+        whatever they are; UNRESOLVED: it depends on them, or the solver reached a bound (sat.SatLimit)."""
+        try:
+            return self._satisfiable(f)
+        except SatLimit:
+            return Answer.UNRESOLVED
+
+    def _satisfiable(self, f: Formula) -> Answer:
         self._ensure(atoms(f))
         if not self._sat.satisfiable([self._sat.literal(f)]):
             return Answer.NO
@@ -157,8 +165,11 @@ class ConfigFacts:
 
     def witness(self, f: Formula) -> dict[str, str | bool] | None:
         """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence."""
-        self._ensure(atoms(f))
-        model = self._sat.solve([self._sat.literal(f)])
+        try:
+            self._ensure(atoms(f))
+            model = self._sat.solve([self._sat.literal(f)])
+        except SatLimit:
+            return None
         if model is None:
             return None
         shown: dict[str, str | bool] = {}

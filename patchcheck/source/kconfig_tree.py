@@ -44,6 +44,8 @@ class KconfigDB:
     packed_definitions: dict[str, bytes] = field(default_factory=dict)
     packed_selectors: dict[str, bytes] = field(default_factory=dict)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
+    unexpanded: list[str] = field(default_factory=list)
 
     def exists(self, name: str) -> bool:
         return name in self.packed_definitions
@@ -70,17 +72,30 @@ class KconfigDB:
         return [name for name in members if name != definition.name]
 
 
-def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]]:
-    """Expand $(SRCARCH)-like variables: (path, the architecture it implies or None)."""
+# A `source` line expands to at most this many paths ($(SRCARCH) once gives one per architecture); a line
+# nesting the variables further is not expanded, and what depends on the files it names is not decided.
+MAX_EXPANSIONS = 256
+
+
+def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]] | None:
+    """Expand $(SRCARCH)-like variables: (path, the architecture it implies or None); None when the pattern
+    would expand to more than MAX_EXPANSIONS paths."""
+    found = re.findall(r"\$\((\w+)\)", pattern)
+    if any(name not in _ARCH_VARS + _OTHER_ARCH_VARS for name in found):
+        return []
+    if len(arches) ** len(found) > MAX_EXPANSIONS:
+        return None
+    return _expand_all(pattern, arches)
+
+
+def _expand_all(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]]:
     var = re.search(r"\$\((\w+)\)", pattern)
     if var is None:
         return [(pattern, None)]
     name = var.group(1)
-    if name not in _ARCH_VARS + _OTHER_ARCH_VARS:
-        return []
     out: list[tuple[str, str | None]] = []
     for arch in arches:
-        for path, inner in _expand(pattern[: var.start()] + arch + pattern[var.end():], arches):
+        for path, inner in _expand_all(pattern[: var.start()] + arch + pattern[var.end():], arches):
             out.append((path, arch if name in _ARCH_VARS else inner))
     return out
 
@@ -124,7 +139,12 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
         scanned = files[path]
         for site in scanned.sources:
             pattern = posixpath.join(posixpath.dirname(path), site.pattern) if site.relative else site.pattern
-            for target, target_arch in _expand(pattern, arches):
+            expanded = _expand(pattern, arches)
+            if expanded is None:
+                shown = site.pattern if len(site.pattern) <= 60 else site.pattern[:57] + "..."
+                db.unexpanded.append(f"{path}:{site.line}: source \"{shown}\"")
+                continue
+            for target, target_arch in expanded:
                 inside = _inside_tree(target)
                 if inside is not None:
                     queue.append((inside, path, site.conds, target_arch))
