@@ -69,7 +69,7 @@ def explain(doc: RuleDoc) -> str:
     if doc.fix:
         parts += ["## Fix", para(doc.fix), ""]
     if doc.scope:
-        parts += ["## Field guide", f"Covers {', '.join(doc.scope)} of vm-flag-sites.md.", ""]
+        parts += ["## Field guide", f"Covers field-guide rules {', '.join(doc.scope)}.", ""]
     if doc.needs:
         parts += ["## Needs", ", ".join(doc.needs) + " (skipped, never reported clean, when absent)", ""]
     if doc.origin != "builtin":

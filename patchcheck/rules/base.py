@@ -6,8 +6,9 @@ A *checker* owns one or more rules (each with a stable id and documentation, ruf
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from patchcheck.report.finding import Finding, Severity
@@ -55,6 +56,8 @@ class CheckContext:
     # they were built from (e.g. the flag model by the content of its files), so states that did not
     # change those files share them.
     memo: dict[Any, Any] = field(default_factory=dict)
+    # What a checker wants said once in the text report (not a finding), e.g. which reminders it held back.
+    notes: list[str] = field(default_factory=list)
 
 
 class Checker(Protocol):
@@ -72,3 +75,22 @@ class TreeChecker(Checker, Protocol):
     none of those files."""
 
     def reads(self, path: str) -> bool: ...
+
+
+_PLACEHOLDER = re.compile(r"\bVM_X\b|\bthe flag's\b|\bthe flag\b")
+
+
+def quote_flag(found: Finding) -> Finding:
+    """The finding with a fix hint that names its flag: a rule's generic fix says `VM_X` or "the flag";
+    the hint under review says `VM_SCRATCH`."""
+    flag, hint = found.flag, found.hint
+    if not flag or not hint or flag in hint:
+        return found
+
+    def name(match: re.Match[str]) -> str:
+        return f"{flag}'s" if match.group(0).endswith("'s") else flag
+
+    quoted = _PLACEHOLDER.sub(name, hint, count=1)
+    if quoted == hint:
+        quoted = f"{flag}: {hint[:1].lower()}{hint[1:]}"
+    return replace(found, hint=quoted)

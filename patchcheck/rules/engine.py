@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.report.progress import progress
-from patchcheck.rules.base import CheckContext, Checker, RuleDoc
+from patchcheck.rules.base import CheckContext, Checker, RuleDoc, quote_flag
 from patchcheck.rules.registry import registry_checkers
-from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
+from patchcheck.source.tree import DiffTree, OverlayTree, SourceTree, read_text
 
 if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
     from patchcheck.intake import AppliedState, Series
@@ -93,8 +93,9 @@ def run_checkers(
                 continue
             if ctx.flags is not None and found.flag is not None and found.flag not in ctx.flags:
                 continue
-            report.findings.append(found)
+            report.findings.append(quote_flag(found))
     report.findings = sorted(set(report.findings), key=Finding.sort_key)
+    report.notes += [n for n in dict.fromkeys(ctx.notes) if n not in report.notes]
     return report
 
 
@@ -183,6 +184,7 @@ def verify_states(
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
     report = Report(skipped=list(dict.fromkeys(runs[-1].skipped)))
+    report.notes = list(dict.fromkeys(contexts[-1].notes))
     for key, found in after.items():
         if key in before:
             continue
@@ -264,8 +266,6 @@ def diff_only_states(series: Series) -> list[SourceTree]:
     before: dict[str, dict[int, str]] = {}
     shown: dict[str, dict[int, str]] = {}
     states: list[SourceTree] = []
-    # One empty base for every state: what is built per base (Kconfig facts, a SAT solver) is built once.
-    empty = EmptyTree()
     for patch in series.patches:
         for file in patch.files:
             if file.binary:
@@ -277,8 +277,8 @@ def diff_only_states(series: Series) -> list[SourceTree]:
             known = shown.pop(file.old_path, {}) if file.old_path else {}
             if file.new_path:
                 shown[file.new_path] = _after_hunks(known, file.hunks)
-        states.append(OverlayTree(empty, {p: _sparse_text(lines) for p, lines in shown.items()}))
-    return [OverlayTree(empty, {p: _sparse_text(lines) for p, lines in before.items()}), *states]
+        states.append(_diff_tree(shown))
+    return [_diff_tree(before), *states]
 
 
 def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
@@ -304,6 +304,11 @@ def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]
     for h in hunks:
         after.update({h.new_start + i: text for i, text in enumerate(h.postimage)})
     return after
+
+
+def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
+    return DiffTree({p: _sparse_text(lines) for p, lines in files.items()},
+                    {p: frozenset(lines) for p, lines in files.items()})
 
 
 # Lines past this number are left out of the trees built from diffs alone: a hunk header may claim any line

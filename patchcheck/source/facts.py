@@ -83,6 +83,9 @@ class ConfigFacts:
         self._cache, self._key = cache, key
         self._dirty = False
         self._done: set[Atom] = set()
+        # Each atom's facts as encoded here, and those taken over from another tree's facts (`inherit`).
+        self._atom_facts: dict[Atom, list[Formula]] = {}
+        self._inherited: dict[Atom, list[Formula]] = {}
         saved = cache.get("facts", key) if cache is not None and key is not None else None
         if isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState):
             self._sat, self._done = SatSession(saved[0]), set(saved[1])
@@ -97,13 +100,47 @@ class ConfigFacts:
         self._mark_dirty()
 
     @classmethod
-    def from_tree(cls, tree: SourceTree, cache: DiskCache | None = None) -> ConfigFacts:
+    def from_tree(
+        cls, tree: SourceTree, cache: DiskCache | None = None, *, base: ConfigFacts | None = None
+    ) -> ConfigFacts:
+        """The facts of `tree`; `base`: the facts of a tree it was patched from, whose encoded facts are
+        taken over for every atom whose Kconfig inputs the patches did not change."""
         cache = cache or DiskCache()
         known = cached_kconfig_key(tree, cache)
         if known is not None:
-            return cls(lambda: load_kconfig(tree, cache, key=known), cache, known)
-        key, db = load_kconfig_keyed(tree, cache)
-        return cls(db, cache, key)
+            facts = cls(lambda: load_kconfig(tree, cache, key=known), cache, known)
+        else:
+            key, db = load_kconfig_keyed(tree, cache)
+            facts = cls(db, cache, key)
+        if base is not None and base._atom_facts and not facts._done:
+            facts.inherit(base)
+        return facts
+
+    def inherit(self, base: ConfigFacts) -> None:
+        """Reuse `base`'s facts of each atom whose inputs are the same here: a symbol's definitions, its
+        selectors and its choice group; a file's `source` sites."""
+        mine, theirs = self.db, base.db
+        regrouped = {
+            name
+            for group in mine.choices.keys() | theirs.choices.keys()
+            if mine.choices.get(group) != theirs.choices.get(group)
+            for name in (*mine.choices.get(group, ()), *theirs.choices.get(group, ()))
+        }
+
+        def same(atom: Atom) -> bool:
+            if isinstance(atom, Sym) and atom.name.startswith("@"):
+                path = atom.name[1:]
+                return mine.sourced_from.get(path) == theirs.sourced_from.get(path)
+            if isinstance(atom, Sym | Cmp):
+                name = atom.name
+                return (
+                    name not in regrouped
+                    and mine.packed_definitions.get(name) == theirs.packed_definitions.get(name)
+                    and mine.packed_selectors.get(name) == theirs.packed_selectors.get(name)
+                )
+            return True
+
+        self._inherited = {atom: facts for atom, facts in base._atom_facts.items() if same(atom)}
 
     @property
     def db(self) -> KconfigDB:
@@ -163,8 +200,12 @@ class ConfigFacts:
         """Can both hold in one configuration?"""
         return self.satisfiable(conj(a, b))
 
-    def witness(self, f: Formula) -> dict[str, str | bool] | None:
-        """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence."""
+    def witness(self, f: Formula, reasons: list[str] | None = None) -> dict[str, str | bool] | None:
+        """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence.
+
+        Symbols set there by a conditional `select` are shown with the symbols of the condition, and, given
+        `reasons`, each such selection is appended to it ("CONFIG_A=y: selected by B if C"). None when no
+        configuration does, or the solver reached a bound."""
         try:
             self._ensure(atoms(f))
             model = self._sat.solve([self._sat.literal(f)])
@@ -179,7 +220,29 @@ class ConfigFacts:
         for atom in atoms(f):
             if isinstance(atom, Sym) and not _internal(atom):
                 shown[f"CONFIG_{atom.name}"] = model.get(atom, False)
+        for atom in atoms(f):
+            if isinstance(atom, Sym) and not _internal(atom) and model.get(atom, False) and self.has_kconfig:
+                self._selected_by(atom.name, model, shown, reasons)
         return shown
+
+    def _selected_by(self, name: str, model: dict[Atom, bool], shown: dict[str, str | bool],
+                     reasons: list[str] | None) -> None:
+        """The conditional selects that set `name` in `model`: their symbols join the example."""
+        for definition, cond in self.db.selectors_of(name):
+            by = Sym(definition.name)
+            if not cond or not model.get(by, False):
+                continue
+            condition = cond_formula(cond)
+            if _assign_all(condition, model) != TRUE:
+                continue
+            shown.setdefault(f"CONFIG_{definition.name}", True)
+            for atom in atoms(condition):
+                if isinstance(atom, Sym) and not _internal(atom):
+                    shown.setdefault(f"CONFIG_{atom.name}", model.get(atom, False))
+            if reasons is not None:
+                reasons.append(f"CONFIG_{name}=y: selected by {definition.name} if {cond} "
+                               f"({definition.path})")
+            return
 
     @property
     def has_kconfig(self) -> bool:
@@ -203,6 +266,13 @@ class ConfigFacts:
                 work.extend(a for a in atoms(fact) if a not in self._done)
 
     def _facts(self, atom: Atom) -> list[Formula]:
+        facts = self._inherited.get(atom)
+        if facts is None:
+            facts = self._new_facts(atom)
+        self._atom_facts[atom] = facts
+        return facts
+
+    def _new_facts(self, atom: Atom) -> list[Formula]:
         if isinstance(atom, Sym) and atom.name.startswith("@"):
             return [self._file_fact(atom.name[1:])]
         if isinstance(atom, Sym):
@@ -229,9 +299,17 @@ class ConfigFacts:
         selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
                      for s, cond in self.db.selectors_of(name)]
         facts = [implies_f(sel, sym) for sel in selectors]
+        # `imply`: a weak select. It sets a prompt-less symbol where the symbol is visible; a symbol with a
+        # prompt stays the user's choice (the implier only changes its default).
+        impliers = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
+                    for s, cond in self.db.impliers_of(name)]
         ways: list[Formula] = []
         for d in defs:
             visible = self._visible(d)
+            if not d.prompt and d.kind not in ("int", "hex", "string"):
+                for implier in impliers:
+                    ways.append(conj(implier, visible))
+                    facts.append(implies_f(conj(implier, visible), sym))
             for other in self.db.choice_members(d):
                 facts.append(disj(neg(sym), neg(Sym(other))))
             if d.kind in ("int", "hex", "string"):
@@ -280,6 +358,11 @@ def _assign(f: Formula, values: dict[Opaque, bool]) -> Formula:
         return None
 
     return substitute(f, mapping)
+
+
+def _assign_all(f: Formula, model: dict[Atom, bool]) -> Formula:
+    """`f` with every atom the model decides replaced by its value."""
+    return substitute(f, lambda atom: (TRUE if model[atom] else FALSE) if atom in model else None)
 
 
 def _internal(atom: Atom) -> bool:

@@ -163,3 +163,40 @@ def _render(f: Formula, parent: int) -> str:
     level, sep = (2, " && ") if isinstance(f, And) else (1, " || ")
     text = sep.join(_render(a, level) for a in f.args)
     return f"({text})" if parent > level else text
+
+
+def render_c(f: Formula) -> str:
+    """The condition as a C preprocessor expression, e.g. ``defined(CONFIG_64BIT) || defined(CONFIG_PPC32)``
+    (an architecture is its CONFIG_ symbol; an opaque atom is written as it was read)."""
+    return _render_c(f, 0)
+
+
+def _render_c(f: Formula, parent: int) -> str:
+    if isinstance(f, Const):
+        return "1" if f.value else "0"
+    if isinstance(f, Sym):
+        return f"defined(CONFIG_{f.name})"
+    if isinstance(f, Arch):
+        return f"defined(CONFIG_{f.name.upper()})"
+    if isinstance(f, Cmp | Opaque):
+        return _render(f, parent)
+    if isinstance(f, Not):
+        return "!" + _render_c(f.arg, 3)
+    level, sep = (2, " && ") if isinstance(f, And) else (1, " || ")
+    text = sep.join(_render_c(a, level) for a in f.args)
+    return f"({text})" if parent > level else text
+
+
+def absorb(f: Formula) -> Formula:
+    """`a || (!a && b)` as `a || b`: in a disjunction, a conjunct that negates another disjunct is dropped."""
+    if not isinstance(f, Or):
+        return f
+    parts: list[Formula] = []
+    for arg in f.args:
+        if isinstance(arg, And):
+            others = [o for o in f.args if o is not arg]
+            arg = conj(*(c for c in arg.args if not (isinstance(c, Not) and c.arg in others)))
+        elif isinstance(arg, Not) and arg.arg in f.args:
+            return TRUE
+        parts.append(arg)
+    return disj(*parts)

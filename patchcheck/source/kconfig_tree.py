@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
@@ -64,6 +65,10 @@ class KconfigDB:
         if packed is None:
             return []
         return [(self.definitions_of(by)[index], cond) for by, index, cond in pickle.loads(packed)]
+
+    def impliers_of(self, name: str) -> list[tuple[Definition, str]]:
+        """(definition that has `imply NAME`, its `if` condition or "")."""
+        return self.selectors_of("?" + name)
 
     def choice_members(self, definition: Definition) -> list[str]:
         if not definition.choice:
@@ -148,7 +153,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 inside = _inside_tree(target)
                 if inside is not None:
                     queue.append((inside, path, site.conds, target_arch))
-    definitions: dict[str, list[tuple[object, ...]]] = defaultdict(list)
+    definitions: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     # target -> (selecting symbol, which of its definitions, `if` condition): definitions are stored once
     selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     choices: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -158,7 +163,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
             if d.choice:
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
-                selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))
+                selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
     db.packed_definitions = {name: pickle.dumps(defs) for name, defs in definitions.items()}
     db.packed_selectors = {name: pickle.dumps(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)
@@ -188,19 +193,111 @@ def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
 
 
 def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tuple[str, KconfigDB]:
-    """(key, database) of `tree`; unchanged trees are served from the cache without reading files."""
+    """(key, database) of `tree`; unchanged trees are served from the cache without reading files, and a
+    patched tree's database is its base's with the changed Kconfig files rescanned (`_derive`)."""
     cache = cache or DiskCache()
     tree = kconfig_view(tree)
     db_key = cached_kconfig_key(tree, cache)
-    if db_key is not None:
-        db = cache.get("kconfig-db", db_key)
-        if isinstance(db, KconfigDB):
-            return db_key, db
-    db, stamps = _discover(tree, cache)
-    db_key = digest("kconfig-db", repr(stamps))
-    cache.put("kconfig-db", db_key, db)
-    cache.put("kconfig-index", digest("kconfig-index", tree.label), (stamps, db_key))
+    known = _loaded.get(id(tree))
+    if known is not None and known[0] is tree and known[1] == db_key:
+        return known[1], known[2]
+    db = cache.get("kconfig-db", db_key) if db_key is not None else None
+    if db_key is None or not isinstance(db, KconfigDB):
+        derived = _derive(tree, cache) if isinstance(tree, OverlayTree) else None
+        db, stamps = derived if derived is not None else _discover(tree, cache)
+        db_key = digest("kconfig-db", repr(stamps))
+        cache.put("kconfig-db", db_key, db)
+        cache.put("kconfig-index", digest("kconfig-index", tree.label), (stamps, db_key))
+    _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
+
+
+# Databases this process has loaded, by tree (still checked by stat): the states of a series share their
+# base's.
+_loaded: dict[int, tuple[SourceTree, str, KconfigDB]] = {}
+
+
+def _is_kconfig(path: str) -> bool:
+    return posixpath.basename(path).startswith("Kconfig")
+
+
+def _sourcing(scanned: KconfigFile) -> list[tuple[str, tuple[str, ...], bool]]:
+    return [(s.pattern, s.conds, s.relative) for s in scanned.sources]
+
+
+def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[str, str | None]]] | None:
+    """The database of a patched tree from its base's: only the Kconfig files the patches change are
+    scanned (before and after), and only the symbols they define or select are rebuilt. None when the change
+    reaches further (a `source` line, a Kconfig file added or removed, an architecture): then the whole tree
+    is scanned again."""
+    base_key, base_db = load_kconfig_keyed(view.base, cache)
+    index = cache.get("kconfig-index", digest("kconfig-index", kconfig_view(view.base).label))
+    if not (isinstance(index, tuple) and len(index) == 2 and index[1] == base_key):
+        return None
+    changed = sorted(p for p in view.changes if _is_kconfig(p))
+    old_scans: dict[str, KconfigFile] = {}
+    new_scans: dict[str, KconfigFile] = {}
+    for path in changed:
+        new = view.changes[path]
+        old = view.base.read_bytes(path)
+        if path not in base_db.sourced_from:
+            if old is not None or new is None:
+                continue  # a file no `source` line reaches (and no changed one: see below)
+            return None  # a new file may be what an unchanged `source` line was missing
+        if old is None or new is None:
+            return None
+        old_scans[path] = scan_kconfig(path, old.decode("utf-8", "surrogateescape"))
+        new_scans[path] = scan_kconfig(path, new.decode("utf-8", "surrogateescape"))
+        if _sourcing(old_scans[path]) != _sourcing(new_scans[path]):
+            return None
+    db = KconfigDB(base_db.arches, base_db.sourced_from, dict(base_db.packed_definitions),
+                   dict(base_db.packed_selectors), dict(base_db.choices))
+    db.unexpanded = list(base_db.unexpanded)  # the same `source` lines: the same ones left unexpanded
+    names = {d.name for scans in (old_scans, new_scans) for f in scans.values() for d in f.definitions}
+    new_by_path = {path: [d for d in f.definitions] for path, f in new_scans.items()}
+    old_lists: dict[str, list[tuple[Any, ...]]] = {}
+    new_lists: dict[str, list[tuple[Any, ...]]] = {}
+    for name in sorted(names):
+        packed = base_db.packed_definitions.get(name)
+        before: list[tuple[Any, ...]] = pickle.loads(packed) if packed is not None else []
+        after: list[tuple[Any, ...]] = []
+        placed: set[str] = set()
+        for d in before:
+            path = str(d[1])
+            if path not in new_scans:
+                after.append(d)
+            elif path not in placed:  # the file's new definitions where its old ones were
+                placed.add(path)
+                after.extend(tuple(n) for n in new_by_path[path] if n.name == name)
+        for path in changed:
+            if path in new_scans and path not in placed:
+                after.extend(tuple(n) for n in new_by_path[path] if n.name == name)
+        old_lists[name], new_lists[name] = before, after
+        if after:
+            db.packed_definitions[name] = pickle.dumps(after)
+        else:
+            db.packed_definitions.pop(name, None)
+    # Selector entries point at a definition by index: every entry of a rebuilt symbol is redone.
+    targets = {str(target) for lists in (old_lists, new_lists) for defs in lists.values() for d in defs
+               for target, _ in d[7]}
+    for target in sorted(targets):
+        packed = base_db.packed_selectors.get(target)
+        entries = [e for e in (pickle.loads(packed) if packed is not None else []) if e[0] not in names]
+        for name in sorted(names):
+            for i, d in enumerate(new_lists[name]):
+                entries.extend((name, i, cond) for sel, cond in d[7] if sel == target)
+        if entries:
+            db.packed_selectors[target] = pickle.dumps(entries)
+        else:
+            db.packed_selectors.pop(target, None)
+    db.choices = {k: v for k, v in db.choices.items() if k[0] not in new_scans}
+    for f in new_scans.values():
+        for d in f.definitions:
+            if d.choice:
+                db.choices.setdefault((d.path, d.choice), []).append(d.name)
+    stamps = index[0]
+    fresh = {path: file_stamp(view, path) for path in changed}
+    return db, [(p, fresh.get(p, s)) for p, s in stamps]
 
 
 def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str | None = None) -> KconfigDB:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -104,7 +106,8 @@ class GitRevisionTree:
         if subtree is None or self._git("cat-file", "-t", subtree.strip()) != "tree\n":
             raise InputError(f"{prefix!r} is not a directory of the git repository at {rev!r}")
         self.tree_id = subtree.strip()
-        self._files: dict[str, str] | None = None  # path -> blob id
+        self._files: dict[str, str] | None = None  # path -> blob id, from one `git ls-tree`
+        self._reader: CatFile | None = None  # one `git cat-file --batch` for every blob read
 
     @property
     def label(self) -> str:
@@ -138,18 +141,58 @@ class GitRevisionTree:
         return self._all_files().get(safe_relpath(path))
 
     def read_bytes(self, path: str) -> bytes | None:
-        path = safe_relpath(path)
-        if path not in self._all_files():
+        blob = self._all_files().get(safe_relpath(path))
+        if blob is None:
             return None
-        out = subprocess.run(
-            ["git", "-C", str(self.root), "cat-file", "blob", f"{self.tree_id}:{path}"],
-            capture_output=True, check=False,
-        )
-        return out.stdout if out.returncode == 0 else None
+        if self._reader is None:
+            self._reader = CatFile(self.root)
+        return self._reader.read(blob)
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         head = safe_relpath(prefix) + "/" if prefix else ""
         return (p for p in self._all_files() if p.startswith(head))
+
+
+class CatFile:
+    """One `git cat-file --batch` process answering every object read of a run (instead of a process per
+    file). Thread-safe; the process ends with the object or at exit."""
+
+    def __init__(self, root: Path) -> None:
+        try:
+            self._proc = subprocess.Popen(
+                ["git", "-C", str(root), "cat-file", "--batch"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            raise InputError(f"cannot run git: {exc}") from exc
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close, self._proc)
+
+    def read(self, object_id: str) -> bytes | None:
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        with self._lock:
+            try:
+                proc.stdin.write(object_id.encode("ascii") + b"\n")
+                proc.stdin.flush()
+                header = proc.stdout.readline().split()
+                if len(header) != 3 or header[1] != b"blob":
+                    return None  # "<id> missing", or not a file
+                size = int(header[2])
+                data = proc.stdout.read(size)
+                proc.stdout.read(1)  # the newline after the content
+            except (OSError, ValueError):
+                return None
+        return data if len(data) == size else None
+
+
+def _close(proc: subprocess.Popen[bytes]) -> None:
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 class EmptyTree:
@@ -162,6 +205,9 @@ class EmptyTree:
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         return iter(())
+
+
+NO_TREE = EmptyTree()
 
 
 class OverlayTree:
@@ -189,3 +235,13 @@ class OverlayTree:
         for path, data in self.changes.items():
             if data is not None and path.startswith(head):
                 yield path
+
+
+class DiffTree(OverlayTree):
+    """What diffs show of each file (verify without a tree): the text with unshown lines blank, and per
+    file the numbers of the lines the hunks show (a blank line may be shown or unknown)."""
+
+    def __init__(self, changes: Mapping[str, bytes | None], shown: Mapping[str, frozenset[int]]) -> None:
+        # One empty base for every diff tree: what is built per base (Kconfig facts, a SAT solver) once.
+        super().__init__(NO_TREE, changes)
+        self.shown = dict(shown)

@@ -38,9 +38,14 @@ def test_json_format_and_stdin() -> None:
 
 
 def test_version_option_on_a_thread() -> None:
-    out = run("verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "1", "--format", "json")
+    out = run("verify", str(MAIL / "thread-v1-v2.mbox"), "--reroll-count", "1", "--format", "json")
     summary = json.loads(out.stdout)["series"]
     assert summary["version"] == 1 and summary["version_choice"] == "as requested"
+    short = run("verify", str(MAIL / "thread-v1-v2.mbox"), "-v", "1", "--format", "json")
+    assert json.loads(short.stdout)["series"] == summary
+    # --version is the program's version, not a series version (as in git format-patch and b4)
+    clash = run("verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "1")
+    assert clash.returncode == 2 and b"Traceback" not in clash.stderr
 
 
 def test_ignore_whitespace_option(tmp_path: Path) -> None:
@@ -68,7 +73,7 @@ def test_patch_that_does_not_apply_exits_2_without_traceback() -> None:
 def test_bad_inputs_exit_2_with_one_line() -> None:
     for args in (["verify", "/nonexistent.mbox"], ["verify", str(EXAMPLE_SERIES), "--tree", "/nonexistent"],
                  ["verify", str(MAIL / "path-traversal.patch")],
-                 ["verify", str(MAIL / "thread-v1-v2.mbox"), "--version", "7"],
+                 ["verify", str(MAIL / "thread-v1-v2.mbox"), "-v", "7"],
                  ["verify", str(EXAMPLE_SERIES), "--format", "xml"],
                  ["verify", str(EXAMPLE_SERIES), "--tree", str(EXAMPLE_TREE), "--rev", "no-such-rev"]):
         out = run(*args)

@@ -79,6 +79,18 @@ EDITS: tuple[Edit, ...] = (
          "PC610", "vma_can_userfault"),
 )
 
+# The same series, with VM_SCRATCH behind a Kconfig helper symbol of its own (as VM_DROPPABLE is behind
+# CONFIG_NEED_VM_DROPPABLE in later kernels): patch 1 also changes mm/Kconfig. For the benchmark.
+KCONFIG_EDITS: tuple[Edit, ...] = (
+    Edit("kconfig-helper", 1, "mm/Kconfig",
+         r"(\nconfig ARCH_USES_HIGH_VMA_FLAGS\n\tbool\n)",
+         "\\1\nconfig NEED_VM_SCRATCH\n\tdef_bool 64BIT\n"),
+    *(Edit(e.name, e.patch, e.path, e.pattern,
+           e.replacement.replace("#ifdef CONFIG_64BIT\n#define VM_SCRATCH_BIT",
+                                 "#ifdef CONFIG_NEED_VM_SCRATCH\n#define VM_SCRATCH_BIT"), e.rule, e.names)
+      for e in EDITS),
+)
+
 SUBJECTS = {
     1: "mm: add VM_SCRATCH for mappings whose contents may be dropped",
     2: "mm/mlock: VM_SCRATCH VMAs cannot be locked",
@@ -109,13 +121,15 @@ def _apply(text: str, edit: Edit) -> str:
     return new
 
 
-def build_series(tree: Path, *, leave_out: str | None = None) -> tuple[str, dict[str, bytes]]:
+def build_series(
+    tree: Path, *, leave_out: str | None = None, edits: tuple[Edit, ...] = EDITS
+) -> tuple[str, dict[str, bytes]]:
     """(mbox text, final content of every changed file), leaving out the named edit."""
     current: dict[str, str] = {}
     mails: list[str] = []
     for number in range(1, 6):
         before = dict(current)
-        for edit in EDITS:
+        for edit in edits:
             if edit.patch != number or edit.name == leave_out:
                 continue
             text = current.get(edit.path)

@@ -133,12 +133,11 @@ def test_missing_pack_dir_and_non_mapping(tmp_path: Path) -> None:
     assert "unsupported YAML tag" in _error("pack: !!python/name:os.system x\nrules: []\n")
 
 
-def test_readme_example_pack_works(tmp_path: Path) -> None:
+def test_documented_example_pack_works(tmp_path: Path) -> None:
     from patchcheck.rules.base import CheckContext
     from patchcheck.source.tree import DirectoryTree
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("## Rule packs"):]
+    section = (Path(__file__).resolve().parents[2] / "docs" / "packs.md").read_text()
     example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml"))]
     (tmp_path / "my.yaml").write_text(example)
     checker = load_packs([tmp_path])[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,10 @@ from patchcheck.rules.packs import load_packs
 from patchcheck.rules.packs.claims import find_claims, sentences
 from patchcheck.rules.packs.loader import load_pack_set
 from patchcheck.source.tree import EmptyTree
+from tests.intake.helpers import seed_mail
 
 REPO = Path(__file__).resolve().parents[2]
 SERIES = REPO / "fixtures" / "packs" / "series"
-
-
-def seed_mail() -> Path:
-    """The seed review mail is in shared/ beside the checkout (not copied: it quotes a kernel patch)."""
-    for shared in (REPO.parent / "shared", REPO.parent.parent / "shared"):
-        path = shared / "seed" / "vm-droppable-v16-1of5-review.txt"
-        if path.is_file():
-            return path
-    if os.environ.get("CI"):
-        pytest.fail("the seed mail is missing beside the repository")
-    pytest.skip("the seed mail is not beside this checkout")
 
 
 def verify(path: Path, upto: int | None = None) -> list[Finding]:

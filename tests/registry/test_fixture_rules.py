@@ -13,7 +13,7 @@ from patchcheck.rules import engine
 from patchcheck.rules.catalogue import builtin_rule_docs
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, SourceTree
-from tests.registry.conftest import scenario_tree, scenarios
+from tests.registry.conftest import scenario_tree, scenarios, style_b_only
 
 
 def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
@@ -23,11 +23,15 @@ def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
 EXPECTED: dict[str, set[str]] = {
     "pc101-undefined-use": {"PC101"},
     "pc102-collision": {"PC102", "PC201", "PC303"},
+    "pc102-split-pool-conditional-select": {"PC102", "PC204"},
     "pc103-high-bit-on-32bit": {"PC103", "PC201", "PC303"},
     "pc104-arch1-alias": {"PC104"},
+    "pc107-defined-twice": {"PC107"},
     "pc201-mnemonic-missing": {"PC201", "PC303"},
     "pc202-ppc32-guard-mismatch": {"PC202"},
     "pc202-entry-where-none": {"PC202"},
+    "pc202-new-flag-guards-differ": {"PC202", "PC401", "PC303"},
+    "pc202-new-arch-flag-guards-differ": {"PC202", "PC401", "PC103"},
     "pc203-duplicate-code": {"PC203", "PC402"},
     "pc204-duplicate-index": {"PC102", "PC204"},
     "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
@@ -46,18 +50,24 @@ EXPECTED: dict[str, set[str]] = {
     "pc504-helper-selected-on-32bit": {"PC504", "PC103"},
     "pc504-silent-selected-on-64bit-only": set(),
 }
+# Scenarios of what only the bit-number style has (fixtures/registry/style-b/ only).
+EXPECTED_STYLE_B: dict[str, set[str]] = {
+    "pc108-mask-without-enumerator": {"PC108", "PC201"},
+}
 
 
 def test_every_scenario_is_listed() -> None:
     assert sorted(EXPECTED) == scenarios()
+    assert sorted(EXPECTED_STYLE_B) == style_b_only()
 
 
 def test_every_rule_has_a_firing_scenario() -> None:
     registry_rules = {d.id for d in builtin_rule_docs() if d.id != "PC001"}
-    fired = set().union(*EXPECTED.values())
+    fired = set().union(*EXPECTED.values(), *EXPECTED_STYLE_B.values())
     assert registry_rules <= fired
     for rule in registry_rules:
-        assert any(name.startswith(rule.lower()) for name in EXPECTED), f"{rule} has no scenario of its own"
+        assert any(name.startswith(rule.lower()) for name in [*EXPECTED, *EXPECTED_STYLE_B]), \
+            f"{rule} has no scenario of its own"
 
 
 def test_base_tree_is_silent() -> None:
@@ -74,6 +84,14 @@ def test_scenario_fires_exactly(name: str) -> None:
         assert f.location is not None and f.location.path
         assert f.evidence, f"{f.rule_id} without evidence"
         assert f.hint
+        assert f.flag is None or f.flag in f.hint, f"{f.rule_id}'s hint does not name {f.flag}: {f.hint}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_STYLE_B))
+def test_style_b_scenario_fires_exactly(name: str) -> None:
+    report = audit(scenario_tree(name, "B"))
+    assert {f.rule_id for f in report.findings} == EXPECTED_STYLE_B[name]
+    assert all(f.evidence and f.hint for f in report.findings)
 
 
 def _only(name: str, rule: str) -> list[tuple[str, int | None, str | None, str]]:
@@ -92,6 +110,21 @@ def test_ppc32_elif_against_64bit_smaps_guard() -> None:
     finding = next(f for f in audit(scenario_tree("pc202-ppc32-guard-mismatch")).findings)
     assert any("ARCH=powerpc" in e and "CONFIG_PPC32=y" in e for e in finding.evidence)
     assert finding.severity is Severity.ERROR
+
+
+def test_guard_hint_quotes_the_flag_under_review_and_its_own_guard() -> None:
+    """PC202's hint is the guard of the flag it is about, for any flag (not VM_DROPPABLE's for all)."""
+    hints = {
+        f.flag: f.hint
+        for name in ("pc202-ppc32-guard-mismatch", "pc202-entry-where-none")
+        for f in audit(scenario_tree(name)).findings
+        if f.rule_id == "PC202"
+    }
+    assert hints["VM_DROPPABLE"] is not None and hints["VM_SOFTDIRTY"] is not None
+    assert "`#if defined(CONFIG_64BIT) || " in hints["VM_DROPPABLE"]
+    assert "defined(CONFIG_PPC32)" in hints["VM_DROPPABLE"]
+    assert "`#if defined(CONFIG_MEM_SOFT_DIRTY)`" in hints["VM_SOFTDIRTY"]
+    assert "PPC32" not in hints["VM_SOFTDIRTY"]
 
 
 def test_entry_where_flag_is_none_clobbers_rd() -> None:

@@ -1,0 +1,151 @@
+"""A patched tree's Kconfig database is its base's with only the changed files rescanned, and equal to a
+database built from scratch."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from patchcheck.source import kconfig_tree
+from patchcheck.source.cache import DiskCache
+from patchcheck.source.facts import Answer, ConfigFacts
+from patchcheck.source.guards import Sym, conj, neg
+from patchcheck.source.kconfig_tree import KconfigDB, load_kconfig_keyed
+from patchcheck.source.tree import DirectoryTree, OverlayTree
+
+FILES = {
+    "Kconfig": 'source "mm/Kconfig"\nsource "arch/$(SRCARCH)/Kconfig"\n',
+    "arch/x86/Kconfig": "config X86\n\tdef_bool y\n\tselect ARCH_HAS_FOO\n\tselect HELPER if FOO\n",
+    "arch/arm64/Kconfig": "config ARM64\n\tdef_bool y\n",
+    "mm/Kconfig": (
+        'config FOO\n\tbool "foo"\n\tdepends on ARCH_HAS_FOO\n\n'
+        "config ARCH_HAS_FOO\n\tbool\n\n"
+        "config HELPER\n\tbool\n\n"
+        "config BAR\n\tdef_bool y\n\tdepends on FOO\n\n"
+        'choice\n\tprompt "mode"\nconfig MODE_A\n\tbool "a"\nconfig MODE_B\n\tbool "b"\nendchoice\n\n'
+        'source "mm/Kconfig.extra"\n'
+    ),
+    "mm/Kconfig.extra": 'config EXTRA\n\tbool "extra"\n\tselect HELPER\n',
+}
+
+EDITS = {
+    "new symbol that selects": (
+        "mm/Kconfig",
+        "config HELPER\n",
+        "config NEED_X\n\tdef_bool y\n\tselect HELPER\n\nconfig HELPER\n",
+    ),
+    "select dropped": ("arch/x86/Kconfig", "\tselect ARCH_HAS_FOO\n", ""),
+    "dependency changed": ("mm/Kconfig", "\tdepends on FOO\n", "\tdepends on FOO && X86\n"),
+    "second definition": (
+        "mm/Kconfig.extra",
+        "config EXTRA\n",
+        'config FOO\n\tbool "foo"\n\tdepends on ARM64\n\nconfig EXTRA\n',
+    ),
+    "symbol removed": ("mm/Kconfig.extra", 'config EXTRA\n\tbool "extra"\n\tselect HELPER\n', ""),
+    "choice member added": ("mm/Kconfig", "endchoice\n", 'config MODE_C\n\tbool "c"\nendchoice\n'),
+    "source added": (
+        "mm/Kconfig",
+        'source "mm/Kconfig.extra"\n',
+        'source "mm/Kconfig.extra"\nsource "mm/Kconfig.new"\n',
+    ),
+}
+
+
+def make_tree(root: Path) -> DirectoryTree:
+    for path, text in FILES.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return DirectoryTree(root)
+
+
+def unpacked(db: KconfigDB) -> tuple[object, ...]:
+    return (
+        db.arches,
+        db.sourced_from,
+        {k: pickle.loads(v) for k, v in db.packed_definitions.items()},
+        {k: sorted(pickle.loads(v)) for k, v in db.packed_selectors.items()},
+        {k: sorted(v) for k, v in db.choices.items()},
+    )
+
+
+class ScanCounter:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        real = kconfig_tree.scan_kconfig
+
+        def counting(path: str, text: str):  # type: ignore[no-untyped-def]
+            self.paths.append(path)
+            return real(path, text)
+
+        monkeypatch.setattr(kconfig_tree, "scan_kconfig", counting)
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_derived_database_equals_a_full_scan(
+    edit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = make_tree(tmp_path / "tree")
+    cache = DiskCache(tmp_path / "cache")
+    load_kconfig_keyed(tree, cache)
+    path, old, new = EDITS[edit]
+    text = FILES[path]
+    assert old in text
+    patched = OverlayTree(
+        tree,
+        {path: text.replace(old, new, 1).encode(), "mm/Kconfig.new": b"config NEW\n\tbool\n"}
+        if edit == "source added"
+        else {path: text.replace(old, new, 1).encode()},
+    )
+    scans = ScanCounter(monkeypatch)
+    _, derived = load_kconfig_keyed(patched, cache)
+    if edit == "source added":  # the graph of files changed: scanned whole again
+        assert len(scans.paths) > 2
+    else:
+        assert sorted(set(scans.paths)) == [path]  # before and after: nothing else is read
+    scratch = OverlayTree(tree, dict(patched.changes))
+    full, _ = kconfig_tree._discover(scratch, DiskCache(tmp_path / "other"))
+    assert unpacked(derived) == unpacked(full)
+
+
+def test_facts_of_a_patched_tree_follow_its_kconfig(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "tree")
+    cache = DiskCache(tmp_path / "cache")
+    base = ConfigFacts.from_tree(tree, cache)
+    assert base.satisfiable(conj(Sym("FOO"), Sym("ARCH_HAS_FOO"))) is Answer.YES
+    path, old, new = EDITS["select dropped"]
+    patched = OverlayTree(tree, {path: FILES[path].replace(old, new).encode()})
+    assert base.satisfiable(conj(Sym("EXTRA"), neg(Sym("HELPER")))) is Answer.NO
+    after = ConfigFacts.from_tree(patched, cache, base=base)
+    # what the patch did not touch is taken over; what it did is encoded again
+    assert Sym("EXTRA") in after._inherited and Sym("FOO") in after._inherited
+    assert Sym("ARCH_HAS_FOO") not in after._inherited
+    assert after.satisfiable(Sym("FOO")) is Answer.NO  # nothing selects ARCH_HAS_FOO any more
+    assert after.satisfiable(conj(Sym("EXTRA"), neg(Sym("HELPER")))) is Answer.NO
+    fresh = ConfigFacts.from_tree(patched, DiskCache(tmp_path / "fresh"))
+    for question in (Sym("FOO"), Sym("BAR"), conj(Sym("X86"), Sym("HELPER")), Sym("MODE_A")):
+        assert after.satisfiable(question) is fresh.satisfiable(question)
+
+
+def test_verify_of_a_series_that_changes_kconfig_rescans_only_what_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled example series changes mm/Kconfig: every other Kconfig file is scanned once, for the
+    tree before the series, and mm/Kconfig again only as its patch changes it."""
+    from collections import Counter
+
+    from patchcheck.intake import load_series
+    from patchcheck.rules.engine import verify_series
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PATCHCHECK_CACHE", str(tmp_path / "cache"))
+    series = load_series(str(repo / "fixtures/example/series.mbox"))
+    changed = {f.path for p in series.patches for f in p.files if "Kconfig" in f.path}
+    assert changed == {"mm/Kconfig"}
+    scans = ScanCounter(monkeypatch)
+    verify_series(series, DirectoryTree(repo / "fixtures/example/tree"))
+    count = Counter(scans.paths)
+    assert len(count) > 1
+    assert all(n == 1 for path, n in count.items() if path not in changed), count
+    assert count["mm/Kconfig"] <= 3  # the base, then the one patch's before and after
