@@ -212,3 +212,24 @@ def nested_macro_tree(tree: Path, depth: int = 7) -> Path:
         )
     )
     return tree
+
+
+COVER_DIFF = (
+    "diff --git a/include/linux/mm.h b/include/linux/mm.h\n"
+    "index 9a1302d..3b2c1d0 100644\n--- a/include/linux/mm.h\n+++ b/include/linux/mm.h\n"
+    "@@ -32,6 +32,7 @@\n"
+    " #define VM_NORESERVE\t0x00200000\t/* should the VM suppress accounting */\n"
+    " #define VM_WIPEONFORK\t0x02000000\t/* Wipe VMA contents in child. */\n"
+    " #define VM_DONTDUMP\t0x04000000\t/* Do not include in the core dump */\n"
+    "+#define VM_COVERED\t0x08000000\t/* added by the cover letter */\n"
+    " \n #ifdef CONFIG_64BIT\n #define VM_DROPPABLE_BIT\t40\n"
+)
+
+
+def cover_letter_with_diff(*, interdiff: bool = False) -> bytes:
+    """The example series whose cover letter [PATCH v2 0/2] also carries a diff: a flag without its smaps
+    mnemonic (or, with `interdiff`, the same diff under format-patch's "Interdiff against v1:" title)."""
+    cover, *rest = example_messages()
+    title = "Interdiff against v1:\n" if interdiff else ""
+    cover = cover.replace(b"\nbase-commit:", ("\n" + title + COVER_DIFF + "\nbase-commit:").encode(), 1)
+    return cover + b"".join(rest)
