@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         max_input_size: MaxInputOpt = None,
     ) -> None:
         """Apply a patch series in memory and report every VM_* flag site it leaves inconsistent."""
-        from patchcheck.cli.trees import open_tree, require_kernel_tree
+        from patchcheck.cli.trees import containment_notes, open_tree, require_kernel_tree
         from patchcheck.intake import load_series
         from patchcheck.intake.limits import set_max_input
         from patchcheck.intake.resolve import resolve
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         loaded = load_series(series, version=reroll_count)
         if strict and (problems := loaded.strict_problems()):
             raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
-        source_tree = open_tree(tree or opts.default_tree, rev)
+        source_tree = opened = open_tree(tree or opts.default_tree, rev)
         require_kernel_tree(source_tree, loaded.files)
         resolved = resolve(loaded, source_tree, ignore_whitespace=ignore_whitespace, fuzz=fuzz)
         source_tree, states = resolved.tree, resolved.states
@@ -100,6 +100,7 @@ def register(app: typer.Typer) -> None:
         )
         summary = series_summary(loaded, states, series, source_tree, resolved)
         report = by_subject_number(mark_fuzzed(report, states), loaded)
+        report.notes += containment_notes(opened, source_tree)
         raise typer.Exit(
             emit(report, opts, summary=summary, catalogue=all_rule_docs(pack_dirs), explain=explain)
         )

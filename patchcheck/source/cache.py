@@ -62,6 +62,8 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
     On a plain directory this is a stat (size, mtime, inode), so checking a warm cache reads no file.
     """
     if isinstance(tree, DirectoryTree):
+        if not tree.contains(path):
+            return None  # a symlink out of the tree is not read, so it is no file of the tree
         try:
             st = os.stat(f"{tree.root}/{path}")
         except OSError:
