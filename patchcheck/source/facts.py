@@ -87,7 +87,8 @@ class ConfigFacts:
         self._atom_facts: dict[Atom, list[Formula]] = {}
         self._inherited: dict[Atom, list[Formula]] = {}
         saved = cache.get("facts", key) if cache is not None and key is not None else None
-        if isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState):
+        if (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState)
+                and isinstance(saved[1], frozenset) and saved[0].valid()):
             self._sat, self._done = SatSession(saved[0]), set(saved[1])
             return
         self._sat = SatSession()

@@ -4,7 +4,7 @@ Facts are added once as permanent clauses; every query is Tseitin-encoded into f
 and solved under an assumption, so one solver instance answers many questions cheaply.
 
 The solver works within bounds (docs/hardening.md): at most MAX_CLAUSES clauses per session, at most
-CONFLICT_BUDGET conflicts per question and TIME_BUDGET seconds of solving per process. Past a bound a
+CONFLICT_BUDGET conflicts per question and TIME_BUDGET seconds of solving per session. Past a bound a
 question raises `SatLimit` (callers answer "unresolved"), and a session that hit the clause bound answers
 nothing more: its facts are incomplete. Nothing is left for the solver to abort the process on.
 """
@@ -19,7 +19,6 @@ from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, 
 MAX_CLAUSES = 1_000_000
 CONFLICT_BUDGET = 200_000
 TIME_BUDGET = 30.0
-_spent = [0.0]  # seconds of solving so far in this process
 
 
 class SatLimit(Exception):
@@ -35,6 +34,15 @@ class SatState:
     lit: dict[Formula, int]
     clauses: list[list[int]]
 
+    def valid(self) -> bool:
+        """Whether every variable is one of the session's: a damaged cache entry must not reach minisat."""
+        top = self.top
+        if not 0 < top < 1 << 30 or len(self.clauses) > MAX_CLAUSES:
+            return False
+        in_range = all(0 < v <= top for v in self.atom_var.values())
+        in_range = in_range and all(0 < abs(v) <= top for v in self.lit.values())
+        return in_range and all(clause and all(0 < abs(v) <= top for v in clause) for clause in self.clauses)
+
 
 class SatSession:
     def __init__(self, state: SatState | None = None) -> None:
@@ -42,6 +50,7 @@ class SatSession:
 
         self._solver = Solver(name="minisat22")
         self.exhausted = False  # the clause bound was reached: the facts are incomplete
+        self.spent = 0.0  # seconds of solving so far
         if state is not None:
             self._atom_var, self._lit, self._top = dict(state.atom_var), dict(state.lit), state.top
             self._clauses = list(state.clauses)
@@ -115,14 +124,14 @@ class SatSession:
     def _solve(self, assumptions: list[int]) -> bool:
         if self.exhausted:
             raise SatLimit("the session's facts are incomplete")
-        if _spent[0] >= TIME_BUDGET:
+        if self.spent >= TIME_BUDGET:
             raise SatLimit(f"more than {TIME_BUDGET:g} s of solving")
         start = time.monotonic()
         try:
             self._solver.conf_budget(CONFLICT_BUDGET)
             found = self._solver.solve_limited(assumptions=assumptions)
         finally:
-            _spent[0] += time.monotonic() - start
+            self.spent += time.monotonic() - start
         if found is None:
             raise SatLimit(f"more than {CONFLICT_BUDGET} conflicts")
         return bool(found)

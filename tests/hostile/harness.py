@@ -60,12 +60,16 @@ def run(
     *args: str,
     stdin: bytes | None = None,
     timeout: float = TIME_LIMIT,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     allowed: tuple[int, ...] = (0, 1, 2),
     cwd: Path | None = None,
 ) -> Outcome:
     environment = sandbox(base)
-    environment.update(env or {})
+    for name, value in (env or {}).items():  # None removes a variable
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     done = subprocess.run(
         [sys.executable, "-m", "patchcheck", *args],
         input=stdin,
