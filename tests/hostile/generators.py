@@ -233,3 +233,24 @@ def cover_letter_with_diff(*, interdiff: bool = False) -> bytes:
     title = "Interdiff against v1:\n" if interdiff else ""
     cover = cover.replace(b"\nbase-commit:", ("\n" + title + COVER_DIFF + "\nbase-commit:").encode(), 1)
     return cover + b"".join(rest)
+
+
+def bad_patch() -> bytes:
+    """Patch 2 without its smaps mnemonic: VM_SCRATCH shows '??' in VmFlags (PC201, an error)."""
+    smaps = re.compile(rb"diff --git a/fs/proc/task_mmu.c.*?(?=diff --git )", re.DOTALL)
+    return smaps.sub(b"", patch_two())
+
+
+def base64_encoded(message: bytes) -> bytes:
+    """The same message with its body sent base64-encoded, as some mailers do."""
+    import base64
+
+    head, _, body = message.partition(b"\n\n")
+    lines = [ln for ln in head.split(b"\n") if not ln.lower().startswith((b"content-", b"mime-version"))]
+    lines += [
+        b"MIME-Version: 1.0",
+        b"Content-Type: text/plain; charset=UTF-8",
+        b"Content-Transfer-Encoding: base64",
+    ]
+    encoded = base64.encodebytes(body)
+    return b"\n".join(lines) + b"\n\n" + encoded
