@@ -280,6 +280,9 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
     if not git_style and old_path is not None and new_path is not None:
         # Outside git, a diff cannot rename: the old name is a backup's (quilt's `f~fix-name`, `f.orig`).
         old_path = new_path
+    for kind in ("rename", "copy"):
+        if (f"{kind} from" in headers) != (f"{kind} to" in headers):
+            raise ValueError(f"'{kind} from' without '{kind} to' (or the reverse)")
     if "rename from" in headers:
         old_path, new_path = safe_relpath(headers["rename from"]), safe_relpath(headers["rename to"])
     elif "copy from" in headers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -219,7 +220,9 @@ def decode_text(payload: bytes, charset: str, notes: list[str]) -> str:
         codec = "utf-8"  # undeclared 8-bit text in patch mail is UTF-8 in practice
     if codec != "utf-8":
         try:
-            return payload.decode(codec)
+            with warnings.catch_warnings():  # unicode_escape warns about bad escapes: say nothing
+                warnings.simplefilter("ignore")
+                return payload.decode(codec)
         except Exception:  # UnicodeError, or a codec that is not a text encoding (rot13, zlib, ...)
             notes.append(f"charset {charset[:60]!r} cannot decode this text; read as UTF-8")
     try:
