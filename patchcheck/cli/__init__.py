@@ -8,42 +8,10 @@ and every command load only what they use.
 from __future__ import annotations
 
 import sys
-
-import typer
+from typing import Any
 
 from patchcheck import __version__
-from patchcheck.cli import audit, flags, hook, probe, rules, verify
-from patchcheck.cli.state import STATE
 from patchcheck.errors import EXIT_USAGE, InputError
-
-app = typer.Typer(
-    name="patchcheck",
-    help="Check that a Linux VM_* flag is handled consistently at every site, statically and live.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"patchcheck {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _global(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
-    ),
-) -> None:
-    STATE.debug = debug
-
-
-for module in (verify, audit, flags, rules, probe, hook):
-    module.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,9 +20,19 @@ def main(argv: list[str] | None = None) -> None:
     Commands end with `raise typer.Exit(code)`; typer itself reports usage errors with status 2.
     """
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # the floor of every command: no typer, no layer below
+        print(f"patchcheck {__version__}")
+        sys.exit(0)
+    from patchcheck.cli import helptext
+
+    helptext.answer(args)  # `CMD --help` from the text rendered last time, if nothing changed since
+    from patchcheck.cli.application import app
+    from patchcheck.cli.state import STATE
+
     STATE.debug = "--debug" in args
     try:
-        app(args=args, prog_name="patchcheck")
+        with helptext.recording(args):
+            app(args=args, prog_name="patchcheck")
     except InputError as exc:
         if STATE.debug:
             import traceback  # only here: it costs a startup's worth of imports
@@ -68,3 +46,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+
+
+def __getattr__(name: str) -> Any:
+    """`patchcheck.cli.app`, the typer application (.application), loads on first use, not on import."""
+    if name == "app":
+        from patchcheck.cli.application import app
+
+        return app
+    raise AttributeError(name)
