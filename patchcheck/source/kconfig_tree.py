@@ -13,6 +13,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from patchcheck.report.progress import progress
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 from patchcheck.source.tree import OverlayTree, SourceTree
@@ -109,26 +110,30 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 arch = parts[1] if parts[0] == "arch" and len(parts) > 2 and parts[1] in arches else None
                 queue.append((path, None, (), arch))
     missing: set[str] = set()
-    while queue:
-        path, parent, conds, arch = queue.popleft()
-        if path in missing:
-            continue
-        if path not in files:
-            data = tree.read_bytes(path)
-            if data is None:
-                missing.add(path)
+    with progress("reading Kconfig files") as shown:
+        while queue:
+            shown.advance(0, detail=f"{len(files)} files")
+            path, parent, conds, arch = queue.popleft()
+            if path in missing:
                 continue
-            files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
-        db.sourced_from.setdefault(path, []).append((parent, conds, arch))
-        if len(db.sourced_from[path]) > 1:
-            continue
-        scanned = files[path]
-        for site in scanned.sources:
-            pattern = posixpath.join(posixpath.dirname(path), site.pattern) if site.relative else site.pattern
-            for target, target_arch in _expand(pattern, arches):
-                inside = _inside_tree(target)
-                if inside is not None:
-                    queue.append((inside, path, site.conds, target_arch))
+            if path not in files:
+                data = tree.read_bytes(path)
+                if data is None:
+                    missing.add(path)
+                    continue
+                files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
+            db.sourced_from.setdefault(path, []).append((parent, conds, arch))
+            if len(db.sourced_from[path]) > 1:
+                continue
+            scanned = files[path]
+            for site in scanned.sources:
+                pattern = site.pattern
+                if site.relative:
+                    pattern = posixpath.join(posixpath.dirname(path), pattern)
+                for target, target_arch in _expand(pattern, arches):
+                    inside = _inside_tree(target)
+                    if inside is not None:
+                        queue.append((inside, path, site.conds, target_arch))
     definitions: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     # target -> (selecting symbol, which of its definitions, `if` condition): definitions are stored once
     selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
