@@ -143,7 +143,7 @@ def series_commits(repo: Path, base: str, patches: Sequence[Path], out: Path) ->
             repo, "commit-tree", git(repo, "write-tree", env=env), "-p", parent, "-m", message, env=env
         )
     git(repo, "update-ref", "refs/heads/bench-series", parent)
-    made = git(repo, "format-patch", "-q", "-o", str(out / "b4"), f"{base}..{parent}")
+    made = git(repo, "format-patch", "-o", str(out / "b4"), f"{base}..{parent}")
     return [Path(line) for line in made.splitlines()]
 
 
