@@ -2,7 +2,7 @@
 
 Anything raised as `InputError` is the user's input being unusable (bad mbox, missing tree, a patch that does
 not apply, a bad rule pack). The CLI prints `patchcheck: <message>` and exits 2; tracebacks appear only with
-`--debug`. Any other exception is a bug in patchcheck.
+`--debug`. Any other exception is a bug in patchcheck: one line `patchcheck: internal error: ...`, exit 3.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3  # an unexpected exception: a bug in patchcheck, said in one line
 
 
 class InputError(Exception):

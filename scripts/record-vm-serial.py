@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from patchcheck.probe.vm import console, guest, initramfs, kernels, qemu, watchdog
+from patchcheck.probe.vm import console, guest, initramfs, kernels, qemu, swapdisk, watchdog
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "probe" / "serial"
 
@@ -19,10 +19,14 @@ OUT = Path(__file__).resolve().parents[1] / "tests" / "probe" / "serial"
 def main() -> None:
     debs = sorted((kernels.cache_dir() / "kernels").glob("linux-image-*.deb"))
     images = {("6.1" if "-6.1.0-" in deb.name else "6.12"): kernels.kernel_from_deb(deb) for deb in debs}
-    ramdisk = initramfs.probe_initramfs(guest.build_observer().read_bytes())
+    observer = guest.build_observer().read_bytes()
     for version, image in images.items():
-        (OUT / f"debian-{version}-cloud.raw").write_bytes(qemu.boot(image, ramdisk).run.stdout)
+        # With the swap disk and its modules, and a real core dump, as `probe --kernel-deb --coredump` boots it.
+        ramdisk = initramfs.probe_initramfs(observer, swapdisk.ordered_modules(image.modules))
+        booted = qemu.boot(image, ramdisk, init_args=["coredump"])
+        (OUT / f"debian-{version}-cloud.raw").write_bytes(booted.run.stdout)
     image = images["6.12"]
+    ramdisk = initramfs.probe_initramfs(observer)  # no modules: the guest finds no swap disk
     with tempfile.TemporaryDirectory() as tmp:
         initrd = Path(tmp) / "initramfs.cpio"
         initrd.write_bytes(ramdisk)

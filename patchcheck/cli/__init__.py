@@ -1,8 +1,10 @@
 """The command line: a thin layer that parses options, calls the library and picks an exit status.
 
-Exit statuses, fit for hooks: 0 clean, 1 findings (or a failed probe claim), 2 bad input or usage.
+Exit statuses, fit for hooks: 0 clean, 1 findings (or a failed probe claim), 2 bad input or usage,
+3 internal error (see patchcheck.cli.contract).
 Each command module imports the layers it uses inside the command body, so that `--version`, `--help`
-and every command load only what they use.
+and every command load only what they use; `--version` and a help text rendered before (patchcheck.cli.
+helptext) do not even load typer. The application itself is in patchcheck.cli.application.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from patchcheck.errors import EXIT_USAGE, InputError
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app and turn every error into one line and exit status 2.
-
-    Commands end with `raise typer.Exit(code)`; typer itself reports usage errors with status 2.
-    """
+    """Entry point: run the app and keep the exit contract (patchcheck.cli.contract, docs/hardening.md):
+    0 clean, 1 findings, 2 bad input or usage, 3 internal error, each failure one line on standard error.
+    Commands end with `raise typer.Exit(code)`."""
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:  # the floor of every command: no typer, no layer below
         print(f"patchcheck {__version__}")
@@ -26,26 +27,48 @@ def main(argv: list[str] | None = None) -> None:
     from patchcheck.cli import helptext
 
     helptext.answer(args)  # `CMD --help` from the text rendered last time, if nothing changed since
-    from patchcheck.cli.application import app
     from patchcheck.cli.state import STATE
 
     STATE.debug = "--debug" in args
+    sys.exit(run(args))
+
+
+def run(args: list[str]) -> int:
+    from patchcheck.cli import contract, helptext
+    from patchcheck.cli.application import app
+
+    contract.guard_stdout()
     try:
         with helptext.recording(args):
-            app(args=args, prog_name="patchcheck")
+            code = app(args=args, prog_name="patchcheck", standalone_mode=False)
     except InputError as exc:
-        if STATE.debug:
-            import traceback  # only here: it costs a startup's worth of imports
-
-            traceback.print_exc()
-        print(f"patchcheck: error: {exc.message}", file=sys.stderr)
-        for line in exc.details:
-            print(f"  {line}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+        _traceback()
+        status = contract.finish(EXIT_USAGE, exc.message)
+        for line in exc.details if status == EXIT_USAGE else ():
+            contract.say(f"  {line}")
+        return status
+    except contract.OutputError as exc:
+        _traceback()
+        return contract.finish(EXIT_USAGE, str(exc))
     except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(1)
+        return contract.finish(130)
+    except Exception as exc:  # typer's usage errors; anything else is a bug in patchcheck, said in one line
+        if (usage := contract.usage_error(exc)) is not None:
+            return contract.finish(EXIT_USAGE, usage)
+        _traceback()
+        if isinstance(exc, OSError) and (problem := contract.write_error(exc)) is not None:
+            return contract.finish(EXIT_USAGE, problem)
+        return contract.finish(contract.EXIT_INTERNAL, contract.internal_error(exc), internal=True)
+    return contract.finish(code if isinstance(code, int) else 0)
+
+
+def _traceback() -> None:
+    from patchcheck.cli.state import STATE
+
+    if STATE.debug:
+        import traceback  # only here: it costs a startup's worth of imports
+
+        traceback.print_exc()
 
 
 def __getattr__(name: str) -> Any:

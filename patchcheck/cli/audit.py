@@ -59,7 +59,9 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"--flag: {name!r} is not a VM_* flag name")
         tree = tree or opts.default_tree
         if tree is None:
-            raise InputError("audit needs a tree: --tree DIR (or `tree` in .patchcheck.toml)")
+            raise InputError(
+                "audit needs a tree: --tree DIR or `tree` in .patchcheck.toml; try 'patchcheck audit --help'"
+            )
         source = open_flag_tree(tree, rev)
         if flag:  # before the audit runs: a typo costs no whole-tree run
             known = _known_flags(source)

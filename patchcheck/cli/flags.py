@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown format {output_format!r} (use {', '.join(formats)})")
         tree = tree or load_config(config).tree
         if tree is None:
-            raise InputError("flags needs a tree: --tree DIR (or `tree` in .patchcheck.toml)")
+            raise InputError(
+                "flags needs a tree: --tree DIR or `tree` in .patchcheck.toml; try 'patchcheck flags --help'"
+            )
         source = open_flag_tree(tree, rev)
         model = load_flag_model(source)
         facts = ConfigFacts.from_tree(source)

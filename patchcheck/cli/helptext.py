@@ -50,8 +50,11 @@ def answer(args: list[str]) -> None:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError:
+        sys.exit(2)
     sys.exit(0)
 
 
@@ -89,6 +92,10 @@ def recording(args: list[str]) -> Iterator[None]:
         if done.code in (0, None) and tee.parts:
             _keep(path, "".join(tee.parts))
         raise
+    else:  # typer run with standalone_mode=False returns after printing the help
+        sys.stdout = real
+        if tee.parts:
+            _keep(path, "".join(tee.parts))
     finally:
         sys.stdout = real
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from patchcheck.cli.options import ConfigOption, DisableOption, FailOnOption, output_options
-from patchcheck.errors import EXIT_CLEAN, EXIT_USAGE
+from patchcheck.errors import EXIT_CLEAN, EXIT_USAGE, InputError
 
 # The hook machinery and the reporters load inside each command: other commands and --help skip them.
 
@@ -26,6 +26,27 @@ TreeOption = Annotated[
     typer.Option("--tree", help="Check against this tree as it stands, not the repository's own history.",
                  metavar="DIR"),
 ]
+
+TimeoutOption = Annotated[
+    str,
+    typer.Option("--timeout", help="Seconds the check may take; past them the patch is blocked (default 60).",
+                 metavar="SECONDS"),
+]
+
+
+def _time_limit(value: str) -> None:
+    """Give the hook its time budget; a limit that is not a positive number of seconds is a usage error."""
+    import math
+
+    from patchcheck.hooks.runner import set_time_limit
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(f"--timeout: {value!r} is not a positive number of seconds")
+    set_time_limit(seconds)
 
 
 @hook_app.command("install")
@@ -65,6 +86,7 @@ def sendemail_validate(
     fail_on: FailOnOption = None,
     disable: DisableOption = None,
     config: ConfigOption = None,
+    timeout: TimeoutOption = "60",
 ) -> None:
     """What the installed hook runs: exit 0 lets git send the patch, anything else stops it."""
     from patchcheck.hooks.checks import check_message, verify_settings
@@ -73,6 +95,7 @@ def sendemail_validate(
     from patchcheck.report.text import render_text
 
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
+    _time_limit(timeout)
     try:
         message = patch.read_bytes()
     except OSError as exc:
@@ -104,6 +127,7 @@ def b4_check(
     fail_on: FailOnOption = None,
     disable: DisableOption = None,
     config: ConfigOption = None,
+    timeout: TimeoutOption = "60",
 ) -> None:
     """For b4.prep-perpatch-check-cmd / b4.am-perpatch-check-cmd: one patch on standard input; prints
     nothing when clean, one line per finding (ERROR: in the lines that fail) otherwise."""
@@ -112,9 +136,13 @@ def b4_check(
     from patchcheck.report.text import render_b4_check
 
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
+    _time_limit(timeout)
     outcome = check_message(sys.stdin.buffer.read(), tree=tree, settings=verify_settings(disable, config))
     if outcome is None:
         raise typer.Exit(EXIT_CLEAN)
+    if outcome.blocks:  # an internal error, a time-out, input that cannot be read: never a pass
+        typer.echo(f"ERROR: not checked: {outcome.error}")
+        raise typer.Exit(EXIT_USAGE)
     if outcome.report is None:
         # Not a finding about the patch (b4 am runs checks wherever HEAD is): a warning, not a failure.
         typer.echo(f"WARNING: not checked: {outcome.error}")
@@ -130,6 +158,7 @@ def b4_review(
     fail_on: FailOnOption = None,
     disable: DisableOption = None,
     config: ConfigOption = None,
+    timeout: TimeoutOption = "60",
 ) -> None:
     """For b4.review-perpatch-check-cmd and (with --series) b4.review-series-check-cmd: prints b4's review
     JSON (tool, status pass/warn/fail, summary, url, details)."""
@@ -137,6 +166,7 @@ def b4_review(
     from patchcheck.report.b4 import review_entry, review_error_entry
 
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
+    _time_limit(timeout)
     message, settings = sys.stdin.buffer.read(), verify_settings(disable, config)
     if series:
         outcome = check_b4_series(message, tree=tree, settings=settings)
@@ -145,7 +175,8 @@ def b4_review(
     if outcome is None:
         entry = review_error_entry("nothing to check: no diff in this message", status="pass")
     elif outcome.report is None:
-        entry = review_error_entry(f"not checked: {outcome.error}", status="warn")
+        blocked = outcome.blocks
+        entry = review_error_entry(f"not checked: {outcome.error}", status="fail" if blocked else "warn")
     else:
         entry = review_entry(outcome.report, fail_on=opts.fail_on)
     typer.echo(json.dumps([entry]))

@@ -14,13 +14,14 @@ from patchcheck.errors import EXIT_CLEAN, EXIT_FINDINGS
 class Format(enum.StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("probe")
     def probe(
         output_format: Annotated[
-            Format, typer.Option("--format", help="text (a line per claim) or json.")
+            Format, typer.Option("--format", help="text (a line per claim), json or sarif.")
         ] = (Format.text),
         pressure: Annotated[
             bool, typer.Option("--pressure", help="Also fault a droppable range in a small memory cgroup.")
@@ -48,8 +49,15 @@ def register(app: typer.Typer) -> None:
         matrix: Annotated[
             bool, typer.Option("--matrix", help="One table, claim by kernel, over every kernel given.")
         ] = False,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Exit 1 also when a claim is only partly observed.")
+        ] = False,
     ) -> None:
-        """Probe MAP_DROPPABLE on the running kernel: pass / fail / unsupported / skipped per claim."""
+        """Probe MAP_DROPPABLE on the running kernel: pass / partial / fail / unsupported / skipped per claim.
+
+        partial: nothing contradicted the promise, but its key condition was not exercised (no swap, no
+        core dump, ...); the evidence says what was not observed. Exit 1 only for a failed claim, or under
+        --strict for a partial one too."""
         from patchcheck.probe.render import render_json, render_text
         from patchcheck.probe.run import ProbeOptions, probe_host
 
@@ -59,10 +67,15 @@ def register(app: typer.Typer) -> None:
 
             text, code = probe_vm(
                 kernel or [], kernel_deb or [], accel=accel, matrix=matrix, options=options,
-                as_json=output_format is Format.json,
+                output=output_format.value, strict=strict,
             )  # fmt: skip
             typer.echo(text, nl=False)
             raise typer.Exit(code)
         report = probe_host(options)
-        typer.echo(render_json(report) if output_format is Format.json else render_text(report), nl=False)
-        raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_CLEAN)
+        if output_format is Format.sarif:
+            from patchcheck.probe.sarif import render_sarif
+
+            typer.echo(render_sarif([(report, [])]), nl=False)
+        else:
+            typer.echo(render_json(report) if output_format is Format.json else render_text(report), nl=False)
+        raise typer.Exit(EXIT_FINDINGS if report.failed or (strict and report.partial) else EXIT_CLEAN)

@@ -24,6 +24,7 @@ from patchcheck.errors import InputError
 
 if TYPE_CHECKING:  # the layers below load when the command runs, not for --help or other commands
     from patchcheck.intake import AppliedState, Series
+    from patchcheck.intake.resolve import Resolved
     from patchcheck.report.finding import Report
     from patchcheck.report.summary import SeriesSummary
     from patchcheck.source.tree import SourceTree
@@ -38,6 +39,10 @@ WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="An incomplete or mixed-version series is an error (hook mode)."
 )]
+FuzzOpt = Annotated[int, typer.Option(
+    "--fuzz", min=0, metavar="N",
+    help="In a work tree, let a hunk ignore up to N lines of leading and trailing context (as GNU patch).",
+)]
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
 
 
@@ -50,6 +55,7 @@ def register(app: typer.Typer) -> None:
         reroll_count: RerollOpt = None,
         ignore_whitespace: WhitespaceOpt = False,
         strict: StrictOpt = False,
+        fuzz: FuzzOpt = 0,
         rules: RulesOpt = None,
         format: FormatOption = None,
         quiet: QuietOption = False,
@@ -61,7 +67,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Apply a patch series in memory and report every VM_* flag site it leaves inconsistent."""
         from patchcheck.cli.trees import open_tree, require_kernel_tree
-        from patchcheck.intake import apply_series, load_series
+        from patchcheck.intake import load_series
+        from patchcheck.intake.resolve import resolve
         from patchcheck.rules.catalogue import all_rule_docs
         from patchcheck.rules.engine import builtin_checkers, verify_series
         from patchcheck.source.tree import EmptyTree
@@ -74,7 +81,8 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
         source_tree = open_tree(tree or opts.default_tree, rev)
         require_kernel_tree(source_tree, loaded.files)
-        states = apply_series(loaded, source_tree, ignore_whitespace=ignore_whitespace)
+        resolved = resolve(loaded, source_tree, ignore_whitespace=ignore_whitespace, fuzz=fuzz)
+        source_tree, states = resolved.tree, resolved.states
         pack_dirs = [*opts.config.rules, *(rules or [])]
         report = verify_series(
             loaded,
@@ -83,15 +91,19 @@ def register(app: typer.Typer) -> None:
             checkers=builtin_checkers(pack_dirs),
             applied=states,
         )
-        summary = series_summary(loaded, states, series, source_tree)
-        report = by_subject_number(report, loaded)
+        summary = series_summary(loaded, states, series, source_tree, resolved)
+        report = by_subject_number(mark_fuzzed(report, states), loaded)
         raise typer.Exit(
             emit(report, opts, summary=summary, catalogue=all_rule_docs(pack_dirs), explain=explain)
         )
 
 
 def series_summary(
-    series: Series, states: list[AppliedState], source: str, tree: SourceTree
+    series: Series,
+    states: list[AppliedState],
+    source: str,
+    tree: SourceTree,
+    resolved: Resolved | None = None,
 ) -> SeriesSummary:
     from patchcheck.intake.summary import render_text, summarize
     from patchcheck.report.summary import PatchRef, SeriesSummary
@@ -99,6 +111,9 @@ def series_summary(
 
     label = None if isinstance(tree, EmptyTree) else tree.label
     data = summarize(series, states, label)
+    if resolved is not None and label is not None:
+        data["base"] = {"route": resolved.route, "base": resolved.base, "tried": list(resolved.tried),
+                        "fuzzed": resolved.fuzzed}
     return SeriesSummary(
         lines=tuple(render_text(data).splitlines()),
         patches=tuple(PatchRef(p.counter, p.title, p.message_id) for p in series.patches),
@@ -106,6 +121,22 @@ def series_summary(
         total=series.expected,
         data=data,
     )
+
+
+def mark_fuzzed(report: Report, states: list[AppliedState]) -> Report:
+    """A finding on a line of a hunk applied with fuzz says so: the context there was not what the patch
+    expected, so the line may not sit where its author meant it."""
+    marked = []
+    for finding in report.findings:
+        loc, state = finding.location, states[finding.patch - 1] if finding.patch else None
+        change = state.changes.get(loc.path) if state is not None and loc is not None else None
+        fuzz = change.fuzz_at(loc.line) if change is not None and loc is not None and loc.line else 0
+        if fuzz:
+            finding = dataclasses.replace(
+                finding, message=f"{finding.message} (on a hunk applied with fuzz {fuzz}: check it by hand)")
+        marked.append(finding)
+    report.findings = marked
+    return report
 
 
 def by_subject_number(report: Report, series: Series) -> Report:

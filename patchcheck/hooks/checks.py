@@ -14,24 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from patchcheck.hooks.base import base_revision, has_diff, malformed_diff
+from patchcheck.hooks.base import has_diff
 from patchcheck.hooks.gitcmd import git, toplevel
+from patchcheck.hooks.outgoing import outgoing
 from patchcheck.hooks.runner import VerifyOutcome, run_verify
+from patchcheck.intake.gitrepo import GitRepo
 
 
 @dataclass(frozen=True)
 class Target:
     tree: Path
     rev: str | None
-
-
-def target_for(message: bytes, *, tree: Path | None, cwd: Path | None = None) -> Target:
-    """An explicit tree is read as it stands; otherwise the repository the hook runs in, at the revision
-    the patch was written for (see patchcheck.hooks.base)."""
-    if tree is not None:
-        return Target(tree.expanduser().resolve(), None)
-    repo = toplevel(cwd)
-    return Target(repo, base_revision(message, repo))
 
 
 def verify_settings(disable: Sequence[str] | None, config: Path | None) -> tuple[str, ...]:
@@ -45,15 +38,28 @@ def verify_settings(disable: Sequence[str] | None, config: Path | None) -> tuple
 def check_message(
     message: bytes, *, tree: Path | None, settings: Sequence[str] = (), source: Path | None = None
 ) -> VerifyOutcome | None:
-    """None when the message has no diff (a cover letter): there is nothing to check."""
-    if not has_diff(message):
+    """The findings `verify` gives this message's patch, checked with the rest of its series when the
+    series can be found (see patchcheck.hooks.outgoing). None when the message has no patch (a cover
+    letter): there is nothing to check. An explicit tree is read as it stands; otherwise the repository
+    the hook runs in, at the revision the series was written for."""
+    repo = GitRepo(toplevel()) if tree is None else None
+    found = outgoing(message, path=source, repo=repo)
+    if found is None:
         return None
-    if (problem := malformed_diff(message)) is not None:
+    if (problem := next((u.reason for u in found.patch.diff.unusable), None)) is not None:
         return VerifyOutcome(None, None, problem)
-    target = target_for(message, tree=tree)
-    return run_verify(
-        source if source is not None else message, tree=target.tree, rev=target.rev, settings=settings
-    )
+    target = Target(tree.expanduser().resolve(), None) if tree is not None else Target(
+        repo.root if repo is not None else toplevel(), found.rev or "HEAD")
+    outcome = run_verify(found.series, tree=target.tree, rev=target.rev, settings=settings)
+    return only_patch(outcome, found.number, last=found.patch.expected) if found.whole else outcome
+
+
+def only_patch(outcome: VerifyOutcome, number: int, *, last: int) -> VerifyOutcome:
+    """The findings of patch `number`; findings of the series as a whole go with its last patch."""
+    if outcome.report is None:
+        return outcome
+    mine = [f for f in outcome.report.findings if f.patch == number or (f.patch is None and number == last)]
+    return replace(outcome, report=replace(outcome.report, findings=mine))
 
 
 def b4_thread(cwd: Path | None = None) -> tuple[bytes, str] | None:
@@ -110,5 +116,4 @@ def check_b4_review_patch(
     )
     if number is None:
         return check_message(message, tree=tree, settings=settings)
-    mine = [f for f in outcome.report.findings if f.patch == number]
-    return replace(outcome, report=replace(outcome.report, findings=mine))
+    return only_patch(outcome, number, last=len(outcome.summary.patches))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from patchcheck.errors import EXIT_USAGE
 from patchcheck.hooks.gitcmd import clean_env
 from patchcheck.report.finding import Report
 from patchcheck.report.jsonout import from_json
@@ -24,10 +26,20 @@ class VerifyOutcome:
     report: Report | None  # None when verify could not check the input
     summary: SeriesSummary | None
     error: str | None  # verify's own one-line complaint (exit status 2), without the "patchcheck: " prefix
+    # verify's exit status; TIMED_OUT when it ran out of time. 2 is bad input, anything else a failure to
+    # check at all (an internal error, a time-out) that every hook blocks on.
+    status: int = 0
 
     @property
     def checked(self) -> bool:
         return self.report is not None
+
+    @property
+    def blocks(self) -> bool:
+        """Not checked for a reason that is not about where the patch applies: a hook must not let it pass."""
+        if self.report is not None:
+            return False
+        return self.status != EXIT_USAGE or "does not apply" not in (self.error or "")
 
 
 def verify_command(source: str, *, tree: Path, rev: str | None, settings: Sequence[str] = ()) -> list[str]:
@@ -48,6 +60,44 @@ def _complaint(stderr: bytes, returncode: int) -> str:
     return first or f"patchcheck verify exited with status {returncode}"
 
 
+TIMED_OUT = -1
+DEFAULT_TIMEOUT = 60.0  # seconds a hook may take (--timeout)
+_deadline: list[float] = []  # time.monotonic() by which every verify of this hook run must be done
+_limit: list[float] = [DEFAULT_TIMEOUT]
+
+
+def set_time_limit(seconds: float) -> None:
+    """The hook's time budget, shared by every verify it runs from now on."""
+    _deadline[:] = [time.monotonic() + seconds]
+    _limit[:] = [seconds]
+
+
+
+def _remaining() -> float:
+    if not _deadline:
+        set_time_limit(DEFAULT_TIMEOUT)
+    return max(_deadline[0] - time.monotonic(), 0.01)
+
+
+def _run(command: list[str], stdin: bytes | None, cwd: Path | None, timeout: float | None) -> tuple[
+    int, bytes, bytes
+]:
+    """Run verify; past the time limit it is asked to stop (SIGTERM: it cleans up), then killed."""
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          cwd=cwd, env=clean_env()) as proc:
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+            return TIMED_OUT, b"", b""
+        return proc.returncode, out, err
+
+
 def run_verify(
     message: bytes | Path,
     *,
@@ -59,16 +109,17 @@ def run_verify(
     source = str(message) if isinstance(message, Path) else "-"
     stdin = None if isinstance(message, Path) else message
     try:
-        done = subprocess.run(
-            verify_command(source, tree=tree, rev=rev, settings=settings),
-            input=stdin, capture_output=True, cwd=cwd, env=clean_env(), check=False,
+        status, stdout, stderr = _run(
+            verify_command(source, tree=tree, rev=rev, settings=settings), stdin, cwd, _remaining()
         )
     except OSError as exc:
-        return VerifyOutcome(None, None, f"cannot run patchcheck verify: {exc.strerror or exc}")
-    if done.returncode not in (0, 1):
-        return VerifyOutcome(None, None, _complaint(done.stderr, done.returncode))
+        return VerifyOutcome(None, None, f"cannot run patchcheck verify: {exc.strerror or exc}", 3)
+    if status == TIMED_OUT:
+        return VerifyOutcome(None, None, f"not checked within {_limit[0]:g} s (raise --timeout)", status)
+    if status not in (0, 1):
+        return VerifyOutcome(None, None, _complaint(stderr, status), status)
     try:
-        report, summary = from_json(json.loads(done.stdout))
+        report, summary = from_json(json.loads(stdout))
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        return VerifyOutcome(None, None, f"patchcheck verify printed no JSON report ({exc})")
-    return VerifyOutcome(report, summary, None)
+        return VerifyOutcome(None, None, f"patchcheck verify printed no JSON report ({exc})", 3)
+    return VerifyOutcome(report, summary, None, status)

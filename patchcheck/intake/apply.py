@@ -1,6 +1,7 @@
 """Applying a series in memory, patch by patch, as strictly as `git am`.
 
-Context must match exactly (hunks may move: offsets are allowed, fuzz is not); with `ignore_whitespace`, lines
+Context must match exactly (hunks may move: offsets are allowed; fuzz only when asked for, as GNU patch's
+`--fuzz N`: up to N lines of leading and trailing context may be ignored); with `ignore_whitespace`, lines
 are compared with whitespace runs squeezed and ends trimmed, which also absorbs the indentation web archives
 lose. Nothing is written: each patch yields an `OverlayTree` over the user's tree.
 
@@ -12,7 +13,7 @@ must match, and a mismatch is a hard failure naming the patch, file and hunk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from patchcheck.errors import InputError
 from patchcheck.intake.diff import FilePatch, FileStatus, Hunk
@@ -32,6 +33,21 @@ class FileChange:
     added_lines: tuple[int, ...] = ()
     # (first line, last line) of each hunk's post-image; last < first for a hunk that only removes lines.
     hunk_ranges: tuple[tuple[int, int], ...] = ()
+    # (hunk number, lines of context ignored) of each hunk applied with fuzz.
+    fuzzed: tuple[tuple[int, int], ...] = ()
+
+    def fuzz_at(self, line: int) -> int:
+        """The fuzz of the hunk whose post-image holds `line`, 0 when none was fuzzed."""
+        for number, fuzz in self.fuzzed:
+            first, last = self.hunk_ranges[number - 1]
+            if first <= line <= last:
+                return fuzz
+        return 0
+
+    def describe_fuzz(self) -> list[str]:
+        return [f"{self.path}: hunk #{number} applied with fuzz {fuzz} (post-image lines "
+                f"{self.hunk_ranges[number - 1][0]}-{self.hunk_ranges[number - 1][1]})"
+                for number, fuzz in self.fuzzed]
 
     def added_ranges(self) -> list[tuple[int, int]]:
         """Added lines as inclusive (first, last) runs."""
@@ -58,12 +74,20 @@ class AppliedState:
     skipped: tuple[str, ...] = ()
     ignored_whitespace: bool = False
 
+    @property
+    def fuzzed(self) -> list[str]:
+        """Each hunk of this patch applied with fuzz, said in words."""
+        return [line for change in self.changes.values() for line in change.describe_fuzz()]
+
     def changed_ranges(self) -> dict[str, list[tuple[int, int]]]:
         return {path: change.added_ranges() for path, change in self.changes.items()}
 
 
-def apply_series(series: Series, tree: SourceTree, *, ignore_whitespace: bool = False) -> list[AppliedState]:
-    """Apply each patch of `series` to `tree` in memory; one state per patch. InputError on failure."""
+def apply_series(
+    series: Series, tree: SourceTree, *, ignore_whitespace: bool = False, fuzz: int = 0
+) -> list[AppliedState]:
+    """Apply each patch of `series` to `tree` in memory; one state per patch. InputError on failure.
+    `fuzz` lets a hunk ignore up to that many lines of its leading and trailing context."""
     for patch in series.patches:
         for part in patch.diff.unusable:
             if part.hostile:
@@ -73,7 +97,7 @@ def apply_series(series: Series, tree: SourceTree, *, ignore_whitespace: bool = 
     for index, patch in enumerate(series.patches):
         lenient = ignore_whitespace or patch.reconstructed_from_quote
         view = OverlayTree(tree, changes)
-        applier = _PatchApplier(series, patch, view, lenient)
+        applier = _PatchApplier(series, patch, view, lenient, fuzz)
         for file in patch.files:
             applier.apply_file(file)
         changes.update(applier.writes)
@@ -89,9 +113,31 @@ def _squeeze(line: str) -> str:
     return " ".join(line.split())
 
 
+def _leading_context(hunk: Hunk) -> int:
+    return next((i for i, line in enumerate(hunk.lines) if line.kind != " "), len(hunk.lines))
+
+
+def _trim_context(hunk: Hunk, fuzz: int) -> Hunk | None:
+    """The hunk without up to `fuzz` lines of its leading and trailing context (GNU patch's fuzz), or None
+    when there is no context left to drop."""
+    lead = _leading_context(hunk)
+    trail = next((i for i, line in enumerate(reversed(hunk.lines)) if line.kind != " "), 0)
+    drop_lead, drop_trail = min(fuzz, lead), min(fuzz, trail)
+    if drop_lead + drop_trail == 0 or drop_lead + drop_trail >= len(hunk.lines):
+        return None
+    kept = hunk.lines[drop_lead:len(hunk.lines) - drop_trail]
+    return replace(
+        hunk, old_start=hunk.old_start + drop_lead, new_start=hunk.new_start + drop_lead, lines=kept,
+        old_count=sum(1 for line in kept if line.kind != "+"),
+        new_count=sum(1 for line in kept if line.kind != "-"),
+        old_ends_without_newline=hunk.old_ends_without_newline and drop_trail == 0,
+        new_ends_without_newline=hunk.new_ends_without_newline and drop_trail == 0,
+    )
+
+
 class _PatchApplier:
-    def __init__(self, series: Series, patch: Patch, tree: SourceTree, lenient: bool) -> None:
-        self.series, self.patch, self.tree = series, patch, tree
+    def __init__(self, series: Series, patch: Patch, tree: SourceTree, lenient: bool, fuzz: int = 0) -> None:
+        self.series, self.patch, self.tree, self.fuzz = series, patch, tree, fuzz
         self.normal: Callable[[str], str] = _squeeze if lenient else (lambda line: line)
         self.writes: dict[str, bytes | None] = {}
         self.changes: dict[str, FileChange] = {}
@@ -126,10 +172,14 @@ class _PatchApplier:
     def write(self, file: FilePatch, lines: list[str], final_newline: bool) -> None:
         added: list[int] = []
         ranges: list[tuple[int, int]] = []
+        fuzzed: list[tuple[int, int]] = []
         shift = 0
-        for number, hunk in enumerate(file.hunks, start=1):
-            nominal = hunk.old_start - 1 if hunk.old_count else hunk.old_start
-            pos = self.locate(file, number, hunk, lines, nominal + shift)
+        for number, whole in enumerate(file.hunks, start=1):
+            nominal = whole.old_start - 1 if whole.old_count else whole.old_start
+            pos, hunk, fuzz = self.locate(file, number, whole, lines, nominal + shift)
+            if fuzz:
+                fuzzed.append((number, fuzz))
+                nominal += _leading_context(whole) - _leading_context(hunk)
             pre, post = hunk.preimage, hunk.postimage
             replacement, fresh = self.merge(hunk, lines[pos:pos + len(pre)])
             at_end = pos + len(pre) == len(lines)
@@ -154,7 +204,7 @@ class _PatchApplier:
         self.writes[file.new_path] = body.encode("utf-8", errors="surrogateescape")
         self.changes[file.new_path] = FileChange(
             file.new_path, file.old_path, file.status,
-            added_lines=tuple(sorted(a + 1 for a in added)), hunk_ranges=tuple(ranges),
+            added_lines=tuple(sorted(a + 1 for a in added)), hunk_ranges=tuple(ranges), fuzzed=tuple(fuzzed),
         )
 
     def merge(self, hunk: Hunk, matched: list[str]) -> tuple[list[str], list[int]]:
@@ -173,14 +223,34 @@ class _PatchApplier:
                 cursor += 1
         return out, fresh
 
-    def locate(self, file: FilePatch, number: int, hunk: Hunk, lines: list[str], expected: int) -> int:
+    def locate(
+        self, file: FilePatch, number: int, hunk: Hunk, lines: list[str], expected: int
+    ) -> tuple[int, Hunk, int]:
+        """Where the hunk applies, the hunk as applied (context trimmed by fuzz), and the fuzz it took."""
+        pos = self.find(hunk, lines, expected, anchored=True)
+        if pos is not None:
+            return pos, hunk, 0
+        for fuzz in range(1, self.fuzz + 1):
+            trimmed = _trim_context(hunk, fuzz)
+            if trimmed is None:
+                break
+            start = expected + _leading_context(hunk) - _leading_context(trimmed)
+            pos = self.find(trimmed, lines, start, anchored=False)
+            if pos is not None:
+                return pos, trimmed, fuzz
+        self.fail(file, (number, hunk, lines), "")
+        raise AssertionError("unreachable")
+
+    def find(self, hunk: Hunk, lines: list[str], expected: int, *, anchored: bool) -> int | None:
+        """The position nearest `expected` where the hunk's pre-image matches, or None. `anchored`: a hunk
+        that starts at line 1, or has no trailing context, must sit at the start or end of the file."""
         pre = [self.normal(line) for line in hunk.preimage]
         leading = next((i for i, line in enumerate(hunk.lines) if line.kind != " "), len(hunk.lines))
         trailing = next((i for i, line in enumerate(reversed(hunk.lines)) if line.kind != " "), 0)
         last = len(lines) - len(pre)
-        if hunk.old_start <= 1:
+        if anchored and hunk.old_start <= 1:
             candidates = [0]
-        elif trailing == 0 and leading > 0:
+        elif anchored and trailing == 0 and leading > 0:
             candidates = [last]
         else:
             expected = min(max(expected, 0), max(last, 0))
@@ -190,8 +260,7 @@ class _PatchApplier:
         for pos in candidates:
             if 0 <= pos <= last and all(self.normal(lines[pos + i]) == pre[i] for i in range(len(pre))):
                 return pos
-        self.fail(file, (number, hunk, lines), "")
-        raise AssertionError("unreachable")
+        return None
 
     def fail(self, file: FilePatch, where: tuple[int, Hunk, list[str]] | None, reason: str) -> None:
         base = self.series.base_commit

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from patchcheck.errors import InputError
 from patchcheck.intake.diff import Diffstat, parse_diff, split_body
+from patchcheck.intake.inbody import in_body_headers
 from patchcheck.intake.mail import Mail, read_source
 from patchcheck.intake.patchid import patch_id
 from patchcheck.intake.quote import recover_quoted_patch
@@ -32,6 +33,8 @@ class _Pool:
 
     patches: dict[int, list[Patch]]
     quoted: dict[int, list[Patch]]
+    # Unquoted patches in replies ("here is what I plan to queue"), in the order they came.
+    carried: list[Patch]
     covers: dict[int, CoverLetter]
     replies: list[tuple[Mail, list[Trailer]]]
     notes: list[str]
@@ -44,13 +47,40 @@ def load_series(source: str, *, version: int | None = None) -> Series:
 
 def assemble(mails: list[Mail], *, source: str, version: int | None = None) -> Series:
     pool = _collect(_unique(mails))
+    if not pool.patches and not pool.quoted and pool.carried:
+        return _carried_series(pool, source)
     revisions = sorted(set(pool.patches) | set(pool.quoted))
     if not revisions:
-        raise InputError(f"{source}: no patch found (no diff in any message, and none quoted)")
+        raise InputError(_nothing_found(pool, source))
+    pool.notes += [f"{p.origin}: a reply carries a patch ({p.title!r}); it is not part of the series, "
+                   "verify that message alone to check it" for p in pool.carried]
     chosen, choice = _choose(pool, revisions, version, source)
     series = _build(pool, chosen, source)
     series.versions, series.version_choice = revisions, choice
     series.notes = pool.notes + series.notes
+    return series
+
+
+def _nothing_found(pool: _Pool, source: str) -> str:
+    if pool.covers:
+        cover = pool.covers[max(pool.covers)]
+        return f"{source}: only a cover letter ({cover.subject.full!r}), no patch: give the patches too"
+    return f"{source}: no patch found (no diff in any message, and none quoted)"
+
+
+def _carried_series(pool: _Pool, source: str) -> Series:
+    """Patches carried in replies, when the input holds nothing else: numbered in the order they came,
+    unless their own in-body subjects number them."""
+    patches = pool.carried
+    if len(patches) > 1 and any(p.subject.counters_inferred for p in patches):
+        patches = [replace(p, counter=n, expected=len(patches)) for n, p in enumerate(patches, start=1)]
+    revision = max(p.revision for p in patches)
+    series = Series(source, revision, _expected(patches), patches=[], notes=pool.notes)
+    slots, series.duplicates = _slots([p for p in patches if p.revision == revision])
+    series.patches = [slots[n] for n in sorted(slots) if n > 0]
+    series.missing = [n for n in range(1, series.expected + 1) if n not in slots]
+    series.base_commit = next((p.base_commit for p in series.patches if p.base_commit), None)
+    series.versions, series.version_choice = [revision], "patch carried in a reply"
     return series
 
 
@@ -67,12 +97,14 @@ def _unique(mails: list[Mail]) -> list[Mail]:
 
 
 def _collect(mails: list[Mail]) -> _Pool:
-    pool = _Pool(defaultdict(list), defaultdict(list), {}, [], [])
+    pool = _Pool(defaultdict(list), defaultdict(list), [], {}, [], [])
     for mail in mails:
         subject = parse_subject(mail.subject)
         if subject.reply:
-            quoted = recover_quoted_patch(mail.body)
-            if quoted is not None:
+            carried = _patch(mail, subject, mail.body, reply=True)
+            if carried is not None:
+                pool.carried.append(carried)
+            elif (quoted := recover_quoted_patch(mail.body)) is not None:
                 patch = _patch(mail, subject, quoted.body, reconstructed=True)
                 if patch is not None:
                     patch.notes.extend(quoted.problems)
@@ -95,7 +127,8 @@ def _collect(mails: list[Mail]) -> _Pool:
 
 
 def _patch(
-    mail: Mail, subject: Subject, text: str, *, reconstructed: bool = False, message: str | None = None
+    mail: Mail, subject: Subject, text: str, *, reconstructed: bool = False, message: str | None = None,
+    reply: bool = False,
 ) -> Patch | None:
     parts = split_body(text)
     if parts is None:
@@ -104,15 +137,23 @@ def _patch(
     if not diff.files and not diff.unusable:
         return None
     notes = list(mail.notes)
+    inbody = in_body_headers(parts.message, reply=reply)
+    author, date = inbody.author or mail.author, inbody.date or mail.date
+    if inbody.subject is not None:
+        subject = parse_subject(inbody.subject)
+    elif reply:
+        subject = parse_subject(subject.title)  # "Re: [PATCH 3/7] x" answered with a patch: the patch is "x"
+    if reply:
+        notes.append(f"carried in a reply ({mail.subject!r})")
     claimed = _claimed_diffstat(parts.notes)
     if claimed is not None and claimed != diff.diffstat and not diff.unusable:
         notes.append(f"the mail's diffstat says {claimed}, the diff has {diff.diffstat}")
     base = _BASE_COMMIT.search(parts.tail) or _BASE_COMMIT.search(parts.notes)
     return Patch(
         counter=subject.counter, expected=subject.expected, subject=subject,
-        message_id=mail.message_id, origin=mail.origin, author=mail.author, date=mail.date,
-        message=parts.message or (message or "").strip(), diff=diff, patch_id=patch_id(parts.diff),
-        trailers=message_trailers(parts.message), claimed_diffstat=claimed,
+        message_id=mail.message_id, origin=mail.origin, author=author, date=date,
+        message=inbody.message or (message or "").strip(), diff=diff, patch_id=patch_id(parts.diff),
+        trailers=message_trailers(inbody.message), claimed_diffstat=claimed,
         base_commit=base.group(1) if base else None, reconstructed_from_quote=reconstructed, notes=notes,
         thread_parents=mail.thread_parents,
     )

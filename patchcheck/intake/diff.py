@@ -25,10 +25,11 @@ HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 _GIT_HEADER_PREFIXES = (
     "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
     "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ",
-    "--- ", "+++ ", "Binary files ",
+    "--- ", "+++ ", "Binary files ", "diff -", "Index: ", "=" * 67,
 )
 _BINARY_DATA = re.compile(r"^(?:(?:literal|delta) \d+|[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*|)$")
 _DIFF_START = re.compile(r"^(?:diff --git \S|--- \S)")
+_INDEX = re.compile(r"^([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class FilePatch:
     binary: bool = False
     old_mode: str | None = None
     new_mode: str | None = None
+    # The blob ids of git's `index OLD..NEW` line (abbreviated as the diff has them), when it has one.
+    old_blob: str | None = None
+    new_blob: str | None = None
 
     @property
     def path(self) -> str:
@@ -148,11 +152,19 @@ def split_body(body: str) -> BodyParts | None:
 
 
 def _is_diff_start(lines: list[str], index: int) -> bool:
+    """`diff --git`; a `---`/`+++`/`@@` triple (quilt, GNU diff, -p0); or the `diff -u ...` or `Index:` line
+    (quilt, svn) a few lines before such a triple."""
     line = lines[index]
     if line.startswith("diff --git "):
         return True
-    return (line.startswith("--- ") and index + 1 < len(lines) and lines[index + 1].startswith("+++ ")
-            and index + 2 < len(lines) and lines[index + 2].startswith("@@ -"))
+    if line.startswith(("diff -", "Index: ")):
+        return any(_is_file_header(lines, i) for i in range(index + 1, min(index + 4, len(lines))))
+    return _is_file_header(lines, index)
+
+
+def _is_file_header(lines: list[str], index: int) -> bool:
+    return (lines[index].startswith("--- ") and index + 2 < len(lines) and lines[index + 1].startswith("+++ ")
+            and lines[index + 2].startswith("@@ -"))
 
 
 def _diff_end(lines: list[str], start: int) -> int:
@@ -195,15 +207,17 @@ def parse_diff(text: str) -> ParsedDiff:
     """Files and hunks of a diff; unusable parts are collected, not raised."""
     files: list[FilePatch] = []
     unusable: list[UnusablePart] = []
+    parsed: list[tuple[str, PatchSet]] = []
     for chunk in _file_chunks(text):
         try:
-            patch_set = PatchSet(chunk)
+            parsed.append((chunk, PatchSet(chunk)))
         except (UnidiffParseError, ValueError, IndexError) as exc:
             unusable.append(UnusablePart(_chunk_name(chunk), f"malformed diff: {exc}"))
-            continue
+    strip = 0 if _no_prefixes([patched for _, patch_set in parsed for patched in patch_set]) else 1
+    for chunk, patch_set in parsed:
         for patched in patch_set:
             try:
-                files.append(_file_patch(patched))
+                files.append(_file_patch(patched, strip))
             except InputError as exc:
                 unusable.append(UnusablePart(_chunk_name(chunk), exc.message, hostile=True))
             except (UnidiffParseError, ValueError) as exc:
@@ -225,10 +239,12 @@ def _chunk_name(chunk: str) -> str:
     return first[len("diff --git "):] if first.startswith("diff --git ") else first[:80]
 
 
-def strip_prefix(path: str, git_style: bool) -> str | None:
-    """A diff path without its a/ b/ prefix (-p1, as git am), or None for /dev/null."""
+def strip_prefix(path: str, git_style: bool, strip: int = 1) -> str | None:
+    """A diff path without its a/ b/ prefix (-p1, as git am), or None for /dev/null; `strip` 0 keeps it."""
     if path == "/dev/null":
         return None
+    if strip == 0:
+        return safe_relpath(path)
     if git_style and path[:2] in ("a/", "b/"):
         return safe_relpath(path[2:])
     if "/" in path and not path.startswith("/"):
@@ -236,14 +252,33 @@ def strip_prefix(path: str, git_style: bool) -> str | None:
     return safe_relpath(path)
 
 
-def _file_patch(patched: object) -> FilePatch:
+def _no_prefixes(patched_files: list[object]) -> bool:
+    """True for a -p0 diff (`--- mm/foo.c` / `+++ mm/foo.c`, or git's --no-prefix): no name has an a/ or b/
+    prefix, and each file's two names start with the same directory. A -p1 diff made by `diff -ru` has two
+    different top directories (`linux.orig/` and `linux/`), and quilt's `--- a/f~name` carries `a/`."""
+    seen = False
+    for patched in patched_files:
+        names = [str(getattr(patched, attr, "") or "") for attr in ("source_file", "target_file")]
+        names = [name for name in names if name and name != "/dev/null"]
+        if any(name.startswith(("a/", "b/")) for name in names):
+            return False
+        if len({name.split("/", 1)[0] for name in names if "/" in name}) > 1:
+            return False
+        seen = seen or bool(names)
+    return seen
+
+
+def _file_patch(patched: object, strip: int = 1) -> FilePatch:
     info = str(getattr(patched, "patch_info", "") or "")
-    git_style = info.startswith("diff --git ")
+    git_style = info.startswith("diff --git ") or "\ndiff --git " in info
     headers = _extended_headers(info)
     source = str(getattr(patched, "source_file", "") or "")
     target = str(getattr(patched, "target_file", "") or "")
-    old_path = strip_prefix(source, git_style) if source else None
-    new_path = strip_prefix(target, git_style) if target else None
+    old_path = strip_prefix(source, git_style, strip) if source else None
+    new_path = strip_prefix(target, git_style, strip) if target else None
+    if not git_style and old_path is not None and new_path is not None:
+        # Outside git, a diff cannot rename: the old name is a backup's (quilt's `f~fix-name`, `f.orig`).
+        old_path = new_path
     if "rename from" in headers:
         old_path, new_path = safe_relpath(headers["rename from"]), safe_relpath(headers["rename to"])
     elif "copy from" in headers:
@@ -266,14 +301,20 @@ def _file_patch(patched: object) -> FilePatch:
         binary=bool(getattr(patched, "is_binary_file", False)),
         old_mode=headers.get("old mode") or headers.get("deleted file mode"),
         new_mode=headers.get("new mode") or headers.get("new file mode"),
+        old_blob=_blob(headers, 1), new_blob=_blob(headers, 2),
     )
+
+
+def _blob(headers: dict[str, str], group: int) -> str | None:
+    match = _INDEX.match(headers.get("index", ""))
+    return match.group(group) if match and set(match.group(group)) != {"0"} else None
 
 
 def _extended_headers(info: str) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in info.splitlines():
         for name in ("old mode", "new mode", "deleted file mode", "new file mode",
-                     "rename from", "rename to", "copy from", "copy to"):
+                     "rename from", "rename to", "copy from", "copy to", "index"):
             if line.startswith(name + " "):
                 headers[name] = line[len(name) + 1:].strip()
     return headers

@@ -24,6 +24,7 @@ from patchcheck.errors import InputError
 
 PATCH_FILE_SUFFIXES = (".patch", ".diff", ".mbox", ".eml", ".mbx", ".txt")
 _DIFF_START = re.compile(r"^(?:diff --git |--- \S|Index: \S)", re.MULTILINE)
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _ARCHIVE_HEADER = re.compile(r"^(From|Date|Subject|To|Cc|Message-I[Dd]|In-Reply-To):\s*(.*)$")
 _ATTACHED_DIFF_TYPES = {"text/x-patch", "text/x-diff", "application/x-patch", "application/x-diff"}
@@ -117,7 +118,12 @@ def _looks_like_mail(message: EmailMessage) -> bool:
 
 
 def header(message: Message, name: str) -> str:
-    """A header as text; malformed encodings fall back to the raw value rather than raising."""
+    """A header as text; malformed encodings fall back to the raw value rather than raising. Raw 8-bit bytes
+    (not RFC 2047) are read as UTF-8, and what is not UTF-8 is kept (shown as \\xNN), never replaced."""
+    raw_8bit = next((str(raw) for key, raw in message.raw_items() if key.lower() == name.lower()), "")
+    if _SURROGATE.search(raw_8bit):
+        data = raw_8bit.encode("utf-8", "surrogateescape")
+        return " ".join(data.decode("utf-8", "surrogateescape").split())
     try:
         value = message.get(name)
         return "" if value is None else " ".join(str(value).split())
@@ -198,20 +204,28 @@ def decode_part(part: Message, notes: list[str]) -> str:
         charset = part.get_content_charset() or "utf-8"
     except Exception:
         charset = "utf-8"
+    return decode_text(payload, charset, notes)
+
+
+def decode_text(payload: bytes, charset: str, notes: list[str]) -> str:
+    """`payload` in `charset`, never raising: any name, any bytes. What the charset cannot decode is read as
+    UTF-8 with undecodable bytes kept (as lone surrogates, shown as \\xNN and written back unchanged)."""
     try:
         codec = codecs.lookup(charset).name
-    except LookupError:
-        notes.append(f"unknown charset {charset!r}, read as UTF-8")
+    except Exception:  # LookupError, or a name the codec registry chokes on
+        notes.append(f"unknown charset {charset[:60]!r}, read as UTF-8")
         codec = "utf-8"
     if codec in ("ascii", "us-ascii"):
         codec = "utf-8"  # undeclared 8-bit text in patch mail is UTF-8 in practice
+    if codec != "utf-8":
+        try:
+            return payload.decode(codec)
+        except Exception:  # UnicodeError, or a codec that is not a text encoding (rot13, zlib, ...)
+            notes.append(f"charset {charset[:60]!r} cannot decode this text; read as UTF-8")
     try:
-        return payload.decode(codec)
+        return payload.decode("utf-8")
     except UnicodeDecodeError:
-        notes.append(f"text is not valid {codec}; undecodable bytes kept as they are")
-        return payload.decode(codec, errors="surrogateescape")
-    except Exception:
-        notes.append(f"charset {charset!r} cannot decode this text; read as UTF-8")
+        notes.append("text is not valid UTF-8; undecodable bytes kept as they are")
         return payload.decode("utf-8", errors="surrogateescape")
 
 

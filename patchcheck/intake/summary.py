@@ -132,4 +132,7 @@ def render_text(summary: dict[str, Any]) -> str:
     lines.append(f"VM_* definitions: {named or 'none'}")
     tree = summary["tree"] or "no tree (only the diffs were read)"
     lines.append(f"applied to: {tree}")
+    if base := summary.get("base"):
+        lines.append(f"base: {base['base']}")
+        lines.extend(f"  fuzzed: {item}" for item in base["fuzzed"])
     return "\n".join(lines)

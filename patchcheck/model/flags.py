@@ -58,12 +58,24 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Definition:
+    """One `#define` of a flag (a flag split over several `#if` blocks has several) or one enumerator."""
+
+    line: int
+    body: str
+    guard: Formula  # where this #define (or enum entry) is compiled
+
+
+@dataclass(frozen=True)
 class FlagDef:
     name: str
     kind: str  # "flag", "slot" (VM_HIGH_ARCH_n), "mask" (combination or alias of other flags), "constant"
     path: str
     variants: tuple[Variant, ...]
     lines: tuple[int, ...]  # every #define of it
+    definitions: tuple[Definition, ...] = ()  # every #define of it, with its guard
+    # Style B: the enum entries declaring VMA_<X>_BIT (DECLARE_VMA_BIT / _ALIAS), each with its guard.
+    enumerators: tuple[Definition, ...] = ()
 
     @property
     def defined_guard(self) -> Formula:
@@ -156,14 +168,16 @@ class _Evaluator:
         numeric = numeric or bool(_NUMBER_NAME.search(name))
         out: list[_Result] = []
         for d in defs:
-            for guard, value in self.expr(d.body, numeric, depth + 1):
+            for guard, value in self.expr(d.body, numeric, depth + 1, name.startswith("VMA_")):
                 combined = conj(d.guard, guard)
                 if combined != FALSE:
                     out.append((combined, value, d))
         self.memo[key] = out
         return out
 
-    def expr(self, text: str, numeric: bool, depth: int) -> list[tuple[Formula, FlagValue]]:
+    def expr(self, text: str, numeric: bool, depth: int,
+             enum: bool = False) -> list[tuple[Formula, FlagValue]]:
+        """Variants of an expression; `enum` when it is an enumerator's value (DECLARE_VMA_BIT_ALIAS)."""
         text = _strip(text)
         literal = _LITERAL.fullmatch(text)
         if literal:
@@ -180,7 +194,7 @@ class _Evaluator:
         if call or shift:
             inner = (call or shift).group(1)  # type: ignore[union-attr]
             out: list[tuple[Formula, FlagValue]] = []
-            for guard, value in self.expr(inner, True, depth + 1):
+            for guard, value in self.expr(inner, True, depth + 1, enum):
                 if value.kind == "number":
                     out.append((guard, FlagValue("bit", value.bit, value.via)))
                 else:
@@ -192,28 +206,30 @@ class _Evaluator:
         if fn and fn.group(1) in self.macros:
             out = []
             for exp in expand_variants(text, self.macros, {fn.group(1)}):
-                for guard, value in self.expr(exp.text, numeric, depth + 1):
+                for guard, value in self.expr(exp.text, numeric, depth + 1, enum):
                     out.append((conj(exp.guard, guard), value))
             return out
         if re.fullmatch(r"[A-Za-z_]\w*", text):
-            return self._reference(text, numeric, depth)
+            return self._reference(text, numeric, depth, enum)
         return [(TRUE, FlagValue("unknown", text=text))]
 
-    def _reference(self, text: str, numeric: bool, depth: int) -> list[tuple[Formula, FlagValue]]:
+    def _reference(self, text: str, numeric: bool, depth: int, enum: bool) -> list[tuple[Formula, FlagValue]]:
         out: list[tuple[Formula, FlagValue]] = []
         link = _link_name(text)
-        # A number passed through a plain constant (VM_DROPPABLE_BIT = 40) is no alias; an enum alias
-        # (VMA_SAO_BIT = VMA_ARCH_1_BIT) or a flag (VM_SAO = VM_ARCH_1) is.
+        # A number passed through a plain constant (VM_DROPPABLE_BIT = 40, or INIT_VM_FLAG(X) reading
+        # VMA_X_BIT = 40) is no alias; an enum alias (VMA_SAO_BIT = VMA_ARCH_1_BIT) or a flag
+        # (VM_SAO = VM_ARCH_1) is.
         for guard, value, _ in self.name(text, numeric, depth):
             passes = value.kind in ("bit", "mask") or (value.kind == "number" and bool(value.via))
-            passes = passes or (value.kind == "number" and text.startswith("VMA_"))
+            passes = passes or (value.kind == "number" and text.startswith("VMA_") and enum)
             via = (link, *value.via) if passes else value.via
             out.append((guard, FlagValue(value.kind, value.bit, via, value.members, value.text)))
         defs = [d for d in self.macros.get(text, []) if d.params is None]
         if defs and text != "VM_NONE":
             undefined = neg(disj(*(d.guard for d in defs)))
             if undefined != FALSE:
-                out.append((undefined, FlagValue("undefined", text=text)))
+                # An enumerator stands for its flag's bit: VMA_HIGH_ARCH_4_BIT undefined is VM_HIGH_ARCH_4's.
+                out.append((undefined, FlagValue("undefined", via=(text,), text=_link_name(text))))
         return out
 
 
@@ -245,9 +261,15 @@ def _link_name(name: str) -> str:
     return m.group(1) if m else name
 
 
-def read_flags(path: str, pre: PreprocFile) -> dict[str, FlagDef]:
+def read_flags(
+    path: str, pre: PreprocFile, fallback: dict[str, list[MacroDef]] | None = None
+) -> dict[str, FlagDef]:
+    """`fallback`: definitions of names the text does not define (the core facts, without a tree)."""
     macros = pre.macros()
-    for const in enum_constants(pre, macros):
+    for name, defs in (fallback or {}).items():
+        macros.setdefault(name, defs)
+    enums = enum_constants(pre, macros)
+    for const in enums:
         macros.setdefault(const.name, []).append(const)
     start, end = _flag_region(pre)
     evaluator = _Evaluator(macros)
@@ -262,8 +284,10 @@ def read_flags(path: str, pre: PreprocFile) -> dict[str, FlagDef]:
             if value.kind == "undefined" and not satisfiable_alone(guard):
                 continue
             variants.append(Variant(guard, value, d.line if d else 0, d.body if d else ""))
+        own = tuple(Definition(d.line, d.body, d.guard) for d in macros[name] if d.params is None)
+        enumerators = tuple(Definition(e.line, e.body, e.guard) for e in enums if _link_name(e.name) == name)
         flags[name] = FlagDef(name, _classify(name, variants), path, tuple(variants),
-                              tuple(d.line for d in macros[name] if d.params is None))
+                              tuple(d.line for d in own), own, enumerators)
     return flags
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from patchcheck.model.core import core_macros
 from patchcheck.model.flags import FlagDef, FlagValue, read_flags
 from patchcheck.model.registries import (
     DocTable,
@@ -24,7 +25,7 @@ MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
 MMFLAGS = "include/trace/events/mmflags.h"
 PROC_RST = "Documentation/filesystems/proc.rst"
-MODEL_VERSION = "flags-3"
+MODEL_VERSION = "flags-4"
 
 
 @dataclass
@@ -85,12 +86,14 @@ class FlagModel:
         return self.doc is not None and any(c.code == code for c in self.doc.codes)
 
 
-def _cached(tree: SourceTree, path: str, cache: DiskCache, build: Callable[[str], Any]) -> tuple[bool, Any]:
+def _cached(
+    tree: SourceTree, path: str, cache: DiskCache, build: Callable[[str], Any], label: str | None = None
+) -> tuple[bool, Any]:
     """(file exists, product) with the product cached by the file's content."""
     data = tree.read_bytes(path)
     if data is None:
         return False, None
-    key = digest(MODEL_VERSION, path, data)
+    key = digest(MODEL_VERSION, label or path, data)
     hit = cache.get("model", key)
     if isinstance(hit, tuple) and len(hit) == 1:
         return True, hit[0]
@@ -99,9 +102,13 @@ def _cached(tree: SourceTree, path: str, cache: DiskCache, build: Callable[[str]
     return True, product
 
 
-def load_flag_model(tree: SourceTree, cache: DiskCache | None = None) -> FlagModel:
+def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: bool = False) -> FlagModel:
+    """With `core`, names mm.h does not define resolve through the built-in core flag facts (for the
+    partial mm.h diffs show without a tree)."""
     cache = cache or DiskCache()
-    _, flags = _cached(tree, MM_H, cache, lambda text: read_flags(MM_H, preprocess(text)))
+    fallback = core_macros() if core else None
+    defs = MM_H + (" core" if core else "")
+    _, flags = _cached(tree, MM_H, cache, lambda text: read_flags(MM_H, preprocess(text), fallback), defs)
     _, smaps = _cached(tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)))
     _, trace = _cached(tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)))
     _, doc = _cached(tree, PROC_RST, cache, read_doc_table)

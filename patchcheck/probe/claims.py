@@ -97,6 +97,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(so that they're zero when read back again).",
         ("reclaim",),
         judge_reclaim,
+        uses=("swap", "pressure"),
         needs_smaps=False,
     ),
     Claim(
@@ -185,6 +186,8 @@ def judge_claim(claim: Claim, obs: Observations) -> Verdict:
         detail = str(rec.get("detail", "")).strip()
         if outcome == "skipped":
             return Verdict(claim.id, Status.SKIPPED, detail or f"'{obs_id}' skipped")
+        if outcome == "unsupported":
+            return Verdict(claim.id, Status.UNSUPPORTED, detail or f"'{obs_id}' unsupported by this kernel")
         if outcome == "crashed":
             return Verdict(
                 claim.id,

@@ -11,13 +11,31 @@ from typing import Any
 
 from patchcheck.probe import procfs
 from patchcheck.probe.child import fork_and_collect
+from patchcheck.probe.judges import errno_name
 from patchcheck.probe.memory import PAGE_SIZE, census, fill, page_state, pattern
-from patchcheck.probe.syscalls import DROPPABLE, MADV_FREE, PRIVATE, RW, Syscalls, pin_to_current_cpu
+from patchcheck.probe.syscalls import (
+    DROPPABLE,
+    MADV_FREE,
+    MADV_PAGEOUT,
+    MAP_GROWSDOWN,
+    MAP_HUGETLB,
+    MAP_LOCKED,
+    PRIVATE,
+    RW,
+    Syscalls,
+    pin_to_current_cpu,
+)
 
 # More pages than a per-CPU LRU batch holds, so most MADV_FREE'd pages reach the lazyfree LRU (and the
 # LazyFree: counter) without a drain that only reclaim would trigger.
 PAGES = 64
 REDIRTIED = tuple(range(0, PAGES, 8))
+# The mapping flags do_mmap() refuses with MAP_DROPPABLE; MADV_FREE meets them only after the mapping exists.
+REFUSED_FLAGS = (
+    ("MAP_LOCKED", PAGE_SIZE, MAP_LOCKED),
+    ("MAP_HUGETLB", 2 << 20, MAP_HUGETLB),
+    ("MAP_GROWSDOWN", PAGE_SIZE, MAP_GROWSDOWN),
+)
 
 
 def _fork_census(addr: int) -> dict[str, int]:
@@ -48,12 +66,28 @@ def _reclaim(sc: Syscalls, side: dict[str, Any]) -> None:
     addr = side.pop("addr")
     side["fork_child_census"] = _fork_census(addr)
     redirtied = frozenset(REDIRTIED)
-    side["pageout_errno"] = sc.madvise(addr, PAGES * PAGE_SIZE, 21)
+    side["pageout_errno"] = sc.madvise(addr, PAGES * PAGE_SIZE, MADV_PAGEOUT)
     side["pageout_attempts"] = 1
+    side["swap_kb"] = sc.vma_swap_kb(addr)  # before reading back: that would fault swapped pages in
     states = [page_state(addr + i * PAGE_SIZE, pattern(i, i in redirtied)) for i in range(PAGES)]
     side["surviving"] = [i for i, state in enumerate(states) if state == "kept"]
     side["zero"] = [i for i, state in enumerate(states) if state == "zero"]
-    side["swap_kb"] = procfs.vma_kb_at(addr, "Swap")
+    before = procfs.status_kb("VmLck")
+    side["mlock_errno"] = sc.mlock(addr, PAGES * PAGE_SIZE)
+    side["vmlck_delta_kb"] = procfs.status_kb("VmLck") - before
+    sc.munlock(addr, PAGES * PAGE_SIZE)
+
+
+def _refusals(sc: Syscalls, flags: int, advise: bool) -> dict[str, dict[str, int]]:
+    """Per mapping flag: errno of mmap(flags|flag), then (lazyfree side) of MADV_FREE on what was mapped."""
+    found = {}
+    for name, length, flag in REFUSED_FLAGS:
+        addr, error = sc.mmap(None, length, RW, flags | flag)
+        advise_error = sc.madvise(addr, length, MADV_FREE) if advise and not error else 0
+        if not error:
+            sc.munmap(addr, length)
+        found[name] = {"mmap_errno": error, "advise_errno": advise_error}
+    return found
 
 
 def observe_compare(sc: Syscalls) -> dict[str, Any]:
@@ -63,7 +97,15 @@ def observe_compare(sc: Syscalls) -> dict[str, Any]:
     for side in (lazyfree, droppable):
         if "addr" in side:
             _reclaim(sc, side)
-    return {"pages": PAGES, "redirtied": list(REDIRTIED), "lazyfree": lazyfree, "droppable": droppable}
+    lazyfree["refusals"] = _refusals(sc, PRIVATE, advise=True)
+    droppable["refusals"] = _refusals(sc, DROPPABLE, advise=False)
+    return {
+        "pages": PAGES,
+        "redirtied": list(REDIRTIED),
+        "swap_total_kb": sc.swap_total_kb(),
+        "lazyfree": lazyfree,
+        "droppable": droppable,
+    }
 
 
 def _pages(indices: list[int]) -> str:
@@ -79,6 +121,14 @@ def _pages(indices: list[int]) -> str:
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
+def _refusal_text(result: Mapping[str, int], advice: bool) -> str:
+    if result["mmap_errno"]:
+        return f"mmap -> {errno_name(result['mmap_errno'])}"
+    if advice:
+        return f"MADV_FREE -> {errno_name(result['advise_errno'])}" if result["advise_errno"] else "accepted"
+    return "accepted"
+
+
 def compare_rows(rec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(measurement, MADV_FREE, MAP_DROPPABLE) rows for the side-by-side table."""
     sides = (rec["lazyfree"], rec["droppable"])
@@ -92,7 +142,13 @@ def compare_rows(rec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         counts = side["fork_child_census"]
         return f"{counts['kept']} kept, {counts['zero']} zero"
 
-    return [
+    def mlock_text(side: Mapping[str, Any]) -> str:
+        if side["mlock_errno"]:
+            return f"mlock() -> {errno_name(side['mlock_errno'])}"
+        return f"VmLck +{side['vmlck_delta_kb']} kB"
+
+    swap = int(rec["swap_total_kb"])
+    rows = [
         row(
             "advice",
             lambda s: (
@@ -109,5 +165,18 @@ def compare_rows(rec: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         row("child after fork() reads", fork_text),
         row("pages kept after MADV_PAGEOUT", lambda s: _pages(s["surviving"])),
         row("pages zero after MADV_PAGEOUT", lambda s: _pages(s["zero"])),
-        row("Swap: after MADV_PAGEOUT", lambda s: f"{s['swap_kb']} kB"),
+        row(
+            f"Swap: after MADV_PAGEOUT ({f'{swap} kB swap' if swap else 'no swap configured'})",
+            lambda s: f"{s['swap_kb']} kB",
+        ),
+        row(f"mlock() of all {rec['pages']} pages", mlock_text),
     ]
+    for name in sides[1]["refusals"]:
+        rows.append(
+            (
+                f"a {name} mapping",
+                _refusal_text(sides[0]["refusals"][name], advice=True),
+                _refusal_text(sides[1]["refusals"][name], advice=False),
+            )
+        )
+    return rows

@@ -17,6 +17,7 @@ from elftools.elf.elffile import ELFFile
 
 from patchcheck.probe.child import fork_and_collect
 from patchcheck.probe.memory import PAGE_SIZE, fill
+from patchcheck.probe.memory import pattern as fill_byte
 from patchcheck.probe.syscalls import DROPPABLE, PRIVATE, RW, Syscalls
 
 CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
@@ -35,6 +36,8 @@ def unusable_core_pattern(pattern: str) -> str | None:
 
 
 def observe_coredump(sc: Syscalls, workdir: Path) -> dict[str, Any]:
+    if not CORE_PATTERN.exists():
+        return {"outcome": "unsupported", "detail": f"no {CORE_PATTERN}: kernel without CONFIG_COREDUMP"}
     pattern = CORE_PATTERN.read_text(encoding="utf-8", errors="replace").strip()
     reason = unusable_core_pattern(pattern)
     if reason:
@@ -48,8 +51,8 @@ def observe_coredump(sc: Syscalls, workdir: Path) -> dict[str, Any]:
         resource.setrlimit(resource.RLIMIT_CORE, (limit, hard))
         addr, error = sc.mmap(None, _PAGES * PAGE_SIZE, RW, DROPPABLE)
         control, _ = sc.mmap(None, _PAGES * PAGE_SIZE, RW, PRIVATE)
-        if not error:
-            fill(addr, _PAGES)
+        if not error:  # the re-dirtied pattern: its bytes differ from the control's
+            fill(addr, _PAGES, redirtied=True)
         fill(control, _PAGES)
         return [addr, error, control]
 
@@ -66,13 +69,22 @@ def observe_coredump(sc: Syscalls, workdir: Path) -> dict[str, Any]:
             **record,
         }
     sizes = _segment_filesz(cores[0])
+    data = cores[0].read_bytes()
     return {
         **record,
         "core_found": True,
         "droppable_segment": addr in sizes,
         "droppable_filesz": sizes.get(addr, 0),
         "control_filesz": sizes.get(control, 0),
+        "core_bytes": len(data),
+        "droppable_bytes_found": _holds_droppable_page(data),
     }
+
+
+def _holds_droppable_page(data: bytes) -> bool:
+    """Whatever the headers say: does a page of the droppable mapping's bytes appear anywhere in the core?"""
+    pages = {bytes([fill_byte(i, redirtied=True)]) * PAGE_SIZE for i in range(_PAGES)}
+    return any(data[at : at + PAGE_SIZE] in pages for at in range(0, len(data) - PAGE_SIZE + 1, PAGE_SIZE))
 
 
 def _segment_filesz(core: Path) -> dict[int, int]:

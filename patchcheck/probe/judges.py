@@ -20,6 +20,9 @@ _UNSUPPORTED_ERRNOS = {errno.EINVAL, errno.EOPNOTSUPP, 524}  # 524: ENOTSUPP, le
 
 class Status(StrEnum):
     PASS = "pass"
+    # Nothing contradicted the promise, but its key condition was not exercised here (no swap configured, no
+    # core dump taken, ...): the evidence says what was not observed. Never a failure, never a pass.
+    PARTIAL = "partial"
     FAIL = "fail"
     UNSUPPORTED = "unsupported"
     SKIPPED = "skipped"
@@ -96,18 +99,53 @@ def judge_companions(obs: Observations) -> Judgement:
     return Status.PASS, f"{text} (wf dd nr present)"
 
 
+def _errno_text(number: int) -> str:
+    return errno_name(number) if number else "0 (accepted)"
+
+
 def refusal(obs_id: str, key: str, call: str) -> Callable[[Observations], Judgement]:
+    """An mmap that must fail with EINVAL; the same flags on a private mapping (the control) must not, or the
+    EINVAL may come from the flag alone (e.g. MAP_HUGETLB on a kernel without huge pages)."""
+    control_call = call.replace("MAP_DROPPABLE", "MAP_PRIVATE")
+
     def judge(obs: Observations) -> Judgement:
         rec = obs[obs_id]
         _require_droppable(rec)
         number = int(rec[key])
-        if number == errno.EINVAL:
-            return Status.PASS, f"{call} -> EINVAL"
         if number == 0:
             return Status.FAIL, f"{call} was accepted (expected EINVAL)"
-        return Status.FAIL, f"{call} -> {errno_name(number)} (expected EINVAL)"
+        if number != errno.EINVAL:
+            return Status.FAIL, f"{call} -> {errno_name(number)} (expected EINVAL)"
+        control = int(rec[f"control_{key}"])
+        text = f"{call} -> EINVAL; {control_call} -> {_errno_text(control)}"
+        if control == errno.EINVAL:
+            return (
+                Status.PARTIAL,
+                f"{text}: the private mapping is refused too, so the refusal is not shown to come from "
+                "MAP_DROPPABLE",
+            )
+        return Status.PASS, text
 
     return judge
+
+
+def _side_text(name: str, side: Mapping[str, Any], pages: int) -> str:
+    return f"{name} {_census_text(side['census'])} of {pages} pages, Swap: {side['swap_kb']} kB"
+
+
+def _pressure_swap(obs: Observations) -> tuple[str, int, int] | None:
+    """(evidence, control swap kB, droppable swap kB) of the cgroup pressure run, when it had a control."""
+    rec = obs.get("pressure")
+    if rec is None or rec.get("outcome") != "ok" or "control_swap_kb" not in rec or rec.get("mmap_errno"):
+        return None
+    control_kb, dropped_kb = int(rec["control_swap_kb"]), int(rec["droppable_swap_kb"])
+    if not int(rec["control_length"]):
+        return None
+    text = (
+        f"under cgroup pressure: droppable Swap: {dropped_kb} kB, "
+        f"{int(rec['control_length']) >> 20} MiB private control Swap: {control_kb} kB"
+    )
+    return text, control_kb, dropped_kb
 
 
 def judge_reclaim(obs: Observations) -> Judgement:
@@ -118,16 +156,41 @@ def judge_reclaim(obs: Observations) -> Judgement:
     _require_call("madvise(MADV_PAGEOUT)", int(dropped["pageout_errno"]))
     _require_call("madvise(MADV_PAGEOUT) on the control", int(control["pageout_errno"]))
     text = (
-        f"after MADV_PAGEOUT: droppable {_census_text(dropped['census'])} of {pages} pages, "
-        f"Swap: {dropped['swap_kb']} kB; private control {_census_text(control['census'])}"
+        f"after MADV_PAGEOUT: {_side_text('droppable', dropped, pages)}; "
+        f"{_side_text('private control', control, pages)}"
     )
-    if int(dropped["swap_kb"]):
+    pressure = _pressure_swap(obs)
+    if pressure is not None:
+        text += f"; {pressure[0]}"
+    if int(dropped["swap_kb"]) or (pressure is not None and pressure[2]):
         return Status.FAIL, f"{text}; droppable pages went to swap"
     if dropped["census"]["zero"] != pages:
         return Status.FAIL, f"{text}; droppable pages survived reclaim"
     if control["census"]["kept"] != pages:
         return Status.FAIL, f"{text}; the control lost data"
-    return Status.PASS, text
+    swap_total = int(rec["swap_total_kb"])
+    setup = obs.get("swap") or {}
+    if not swap_total and setup.get("outcome") == "unsupported":
+        return (
+            Status.UNSUPPORTED,
+            f"{text}; {setup.get('detail')}: 'never written to swap' cannot be observed",
+        )
+    if not swap_total and setup.get("outcome") == "error":
+        return Status.PARTIAL, f"{text}; {setup.get('detail')}: 'never written to swap' not observed"
+    if not swap_total:
+        return Status.PARTIAL, f"{text}; no swap configured: 'never written to swap' not observed"
+    if rec.get("smaps_missing"):
+        return (
+            Status.PARTIAL,
+            f"{text}; no /proc/self/smaps: swap use not readable, 'never written to swap' not observed",
+        )
+    if not int(control["swap_kb"]) and not (pressure is not None and pressure[1]):
+        return (
+            Status.PARTIAL,
+            f"{text}; {swap_total} kB of swap configured but the private control did not reach it either: "
+            "'never written to swap' not observed",
+        )
+    return Status.PASS, f"{text}; the control reached swap, the droppable pages did not"
 
 
 def judge_fork_wipe(obs: Observations) -> Judgement:
@@ -163,15 +226,30 @@ def judge_mlock(obs: Observations) -> Judgement:
     rec = obs["mlock"]
     _require_droppable(rec)
     before, after = int(rec["vmlck_before_kb"]), int(rec["vmlck_after_kb"])
-    mlock_errno = int(rec["mlock_errno"])
+    mlock_errno, control_errno = int(rec["mlock_errno"]), int(rec["control_mlock_errno"])
+    control_after = int(rec["control_vmlck_after_kb"])
     text = (
         f"mlock() of {int(rec['length']) // 1024} KiB -> {errno_name(mlock_errno) if mlock_errno else 0}; "
         f"VmLck {before} -> {after} kB, Locked: {rec['locked_after_kb']} kB"
     )
-    if int(rec["control_mlock_errno"]) == 0:
-        text += f" (private control raised VmLck to {rec['control_vmlck_after_kb']} kB)"
+    if control_errno == 0:
+        text += f" (private control raised VmLck to {control_after} kB)"
     if after != before or int(rec["locked_after_kb"]) or "lo" in rec["vm_flags_after"]:
         return Status.FAIL, f"{text}; the droppable range was counted as locked"
+    if mlock_errno:
+        return Status.PARTIAL, f"{text}; mlock() itself failed, so the exemption was not exercised"
+    if control_errno:
+        return (
+            Status.PARTIAL,
+            f"{text}; mlock() of the private control failed with {errno_name(control_errno)}: "
+            "the readings were not shown to see a lock at all",
+        )
+    if control_after <= before:
+        return (
+            Status.PARTIAL,
+            f"{text}; the private control's lock did not show in VmLck either: "
+            "the readings were not shown to see a lock at all",
+        )
     return Status.PASS, text
 
 
@@ -187,7 +265,14 @@ def madvise_refusal(key: str, name: str, kept_flag: str) -> Callable[[Observatio
             return Status.FAIL, f"{text} (expected EINVAL)"
         if kept_flag not in rec["vm_flags_after"]:
             return Status.FAIL, f"{text} but '{kept_flag}' is gone: {flags_text(rec['vm_flags_after'])}"
-        return Status.PASS, f"{text}; '{kept_flag}' still set"
+        control = int(rec[f"control_{key}"])
+        text += f"; '{kept_flag}' still set; on a private mapping -> {_errno_text(control)}"
+        if control == errno.EINVAL:
+            return (
+                Status.PARTIAL,
+                f"{text}: refused there too, so the refusal is not shown to come from MAP_DROPPABLE",
+            )
+        return Status.PASS, text
 
     return judge
 
@@ -200,7 +285,12 @@ def judge_not_dumped(obs: Observations) -> Judgement:
     core = obs.get("coredump")
     if core is None or core.get("outcome") == "skipped":
         reason = core.get("detail", "not requested") if core else "not requested"
-        return Status.PASS, f"'dd' set; real core dump not checked ({reason})"
+        return (
+            Status.PARTIAL,
+            f"'dd' set; no core dump taken: {reason}; absence from a real core dump not observed",
+        )
+    if core.get("outcome") == "unsupported":
+        return Status.UNSUPPORTED, f"'dd' set; {core.get('detail')}: no real core dump can be taken"
     if core.get("outcome") != "ok":
         return (
             Status.FAIL,
@@ -208,12 +298,13 @@ def judge_not_dumped(obs: Observations) -> Judgement:
         )
     _require_droppable(core)
     text = (
-        f"'dd' set; core dump: droppable segment p_filesz={core['droppable_filesz']}, "
-        f"private control p_filesz={core['control_filesz']}"
+        f"'dd' set; core dump of {int(core['core_bytes']) >> 10} KiB: droppable segment "
+        f"p_filesz={core['droppable_filesz']}, private control p_filesz={core['control_filesz']}, "
+        f"droppable bytes {'found' if core['droppable_bytes_found'] else 'nowhere'} in the file"
     )
     if not core["core_found"]:
         return Status.FAIL, "'dd' set; no core file was written"
-    if int(core["droppable_filesz"]):
+    if int(core["droppable_filesz"]) or core["droppable_bytes_found"]:
         return Status.FAIL, f"{text}; the droppable range was dumped"
     if not int(core["control_filesz"]):
         return Status.FAIL, f"{text}; the control is missing too, so the check proves nothing"
@@ -231,6 +322,8 @@ def judge_oom(obs: Observations) -> Judgement:
         return Status.FAIL, f"{text}; the writer died by signal {rec['child_signal']}"
     if int(rec["oom_kills"]):
         return Status.FAIL, f"{text}; the cgroup saw an OOM kill"
+    if not int(rec["census"]["zero"]):
+        return Status.PARTIAL, f"{text}; no page was dropped: the limit put the writer under no pressure"
     return Status.PASS, text
 
 

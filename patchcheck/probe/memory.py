@@ -40,9 +40,16 @@ def census(addr: int, pages: int, redirtied: frozenset[int] = frozenset()) -> Ce
     return counts
 
 
-def page_out(sc: Syscalls, addr: int, pages: int, redirtied: frozenset[int] = frozenset()) -> tuple[int, int]:
-    """MADV_PAGEOUT the range, once more if a page still holds its data; returns (errno, attempts)."""
+def page_out(
+    sc: Syscalls, addr: int, pages: int, redirtied: frozenset[int] = frozenset()
+) -> tuple[int, int, int]:
+    """MADV_PAGEOUT the range, once more if a page still holds its data; returns (errno, attempts, swap kB).
+
+    The VMA's `Swap:` is read right after the last MADV_PAGEOUT, before any page is read back (reading a
+    swapped-out page faults it back in, and its swap entry then no longer shows in smaps)."""
     error = sc.madvise(addr, pages * PAGE_SIZE, MADV_PAGEOUT)
+    swap_kb = sc.vma_swap_kb(addr)
     if error or census(addr, pages, redirtied)["kept"] == 0:
-        return error, 1
-    return sc.madvise(addr, pages * PAGE_SIZE, MADV_PAGEOUT), 2
+        return error, 1, swap_kb
+    error = sc.madvise(addr, pages * PAGE_SIZE, MADV_PAGEOUT)
+    return error, 2, sc.vma_swap_kb(addr)

@@ -76,23 +76,30 @@ def _attempt(sc: Syscalls, length: int, flags: int) -> int:
     return error
 
 
+_REFUSALS = (
+    ("locked", PAGE_SIZE, MAP_LOCKED),
+    ("hugetlb", 2 << 20, MAP_HUGETLB),
+    ("growsdown", PAGE_SIZE, MAP_GROWSDOWN),
+)
+
+
 def observe_map_refusals(sc: Syscalls) -> Record:
-    return {
-        "mmap_errno": _attempt(sc, PAGE_SIZE, DROPPABLE),
-        "locked_errno": _attempt(sc, PAGE_SIZE, DROPPABLE | MAP_LOCKED),
-        "hugetlb_errno": _attempt(sc, 2 << 20, DROPPABLE | MAP_HUGETLB),
-        "growsdown_errno": _attempt(sc, PAGE_SIZE, DROPPABLE | MAP_GROWSDOWN),
-    }
+    record: Record = {"mmap_errno": _attempt(sc, PAGE_SIZE, DROPPABLE)}
+    for name, length, flag in _REFUSALS:
+        record[f"{name}_errno"] = _attempt(sc, length, DROPPABLE | flag)
+    for name, length, flag in _REFUSALS:  # the controls: the same flag on a private mapping
+        record[f"control_{name}_errno"] = _attempt(sc, length, PRIVATE | flag)
+    return record
 
 
 def _reclaimed(sc: Syscalls, addr: int, pages: int) -> Record:
     fill(addr, pages)
-    error, attempts = page_out(sc, addr, pages)
+    error, attempts, swap_kb = page_out(sc, addr, pages)
     return {
         "pageout_errno": error,
         "pageout_attempts": attempts,
         "census": census(addr, pages),
-        "swap_kb": procfs.vma_kb_at(addr, "Swap"),
+        "swap_kb": swap_kb,
     }
 
 
@@ -100,7 +107,7 @@ def observe_reclaim(sc: Syscalls) -> Record:
     pages = 16
     pin_to_current_cpu()
     addr, error = sc.mmap(None, pages * PAGE_SIZE, RW, DROPPABLE)
-    record: Record = {"mmap_errno": error, "pages": pages}
+    record: Record = {"mmap_errno": error, "pages": pages, "swap_total_kb": sc.swap_total_kb()}
     if error:
         return record
     control, control_error = sc.mmap(None, pages * PAGE_SIZE, RW, PRIVATE)
@@ -173,10 +180,16 @@ def observe_madvise_refusals(sc: Syscalls) -> Record:
     addr, error = sc.mmap(None, PAGE_SIZE, RW, DROPPABLE)
     if error:
         return {"mmap_errno": error}
+    control, control_error = sc.mmap(None, PAGE_SIZE, RW, PRIVATE)
+    if control_error:
+        raise OSError(control_error, "mmap of the private control mapping")
     fill(addr, 1)
+    fill(control, 1)
     return {
         "mmap_errno": 0,
         "keeponfork_errno": sc.madvise(addr, PAGE_SIZE, MADV_KEEPONFORK),
         "dodump_errno": sc.madvise(addr, PAGE_SIZE, MADV_DODUMP),
         "vm_flags_after": procfs.vma_flags_at(addr),
+        "control_keeponfork_errno": sc.madvise(control, PAGE_SIZE, MADV_KEEPONFORK),
+        "control_dodump_errno": sc.madvise(control, PAGE_SIZE, MADV_DODUMP),
     }

@@ -18,10 +18,14 @@ from typing import Any
 
 from patchcheck.probe.child import run_in_child
 from patchcheck.probe.memory import PAGE_SIZE, census, fill
-from patchcheck.probe.syscalls import DROPPABLE, RW, Syscalls
+from patchcheck.probe.syscalls import DROPPABLE, PRIVATE, RW, Syscalls
 
 LIMIT = 16 << 20
 LENGTH = 4 * LIMIT
+# With swap, a private control larger than the limit is written first: part of it must go to swap, which
+# shows that reclaim in this cgroup does write to swap (and the droppable range then must not).
+CONTROL = LIMIT * 3 // 2
+SWAP_MAX = 2 * LIMIT  # the cgroup's own bound on the swap it may use (v2)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def own_cgroup(version: str, parent: Path) -> Iterator[Cgroup]:
         limit_file = "memory.max" if version == "v2" else "memory.limit_in_bytes"
         (group.path / limit_file).write_text(str(LIMIT))
         if version == "v2" and (group.path / "memory.swap.max").exists():
-            (group.path / "memory.swap.max").write_text("0")
+            (group.path / "memory.swap.max").write_text(str(SWAP_MAX))
         yield group
     finally:
         _remove(group.path)
@@ -106,16 +110,31 @@ def _remove(path: Path) -> None:
     path.rmdir()
 
 
-def _fault_in_cgroup(sc: Syscalls, group: Cgroup) -> dict[str, Any]:
+def _fault_in_cgroup(sc: Syscalls, group: Cgroup, control_length: int) -> dict[str, Any]:
     sc.enter_child()
     gc.disable()  # fewer copy-on-write faults of the interpreter's own heap, charged to the small cgroup
     (group.path / "cgroup.procs").write_text(str(os.getpid()))
+    control = 0
+    if control_length:
+        control, control_error = sc.mmap(None, control_length, RW, PRIVATE)
+        if control_error:
+            raise OSError(control_error, "mmap of the private control mapping")
+        fill(control, control_length // PAGE_SIZE)
     addr, error = sc.mmap(None, LENGTH, RW, DROPPABLE)
     if error:
         return {"mmap_errno": error}
     pages = LENGTH // PAGE_SIZE
     fill(addr, pages)
-    return {"mmap_errno": 0, "census": census(addr, pages)}
+    # Swap use is read before any page is read back (that would fault swapped pages in again).
+    swapped = {
+        "droppable_swap_kb": sc.vma_swap_kb(addr),
+        "control_swap_kb": sc.vma_swap_kb(control) if control else 0,
+    }
+    control_census = census(control, control_length // PAGE_SIZE) if control else dict(_EMPTY)
+    return {"mmap_errno": 0, **swapped, "census": census(addr, pages), "control_census": control_census}
+
+
+_EMPTY = {"kept": 0, "zero": 0, "other": 0}
 
 
 def observe_pressure(sc: Syscalls, timeout: float) -> dict[str, Any]:
@@ -123,25 +142,34 @@ def observe_pressure(sc: Syscalls, timeout: float) -> dict[str, Any]:
     parent = find_parent()
     if isinstance(parent, str):
         return {"obs": "pressure", "outcome": "skipped", "detail": parent}
+    swap_total = sc.swap_total_kb()
+    control_length = CONTROL if swap_total else 0  # without swap the control could only be OOM-killed
     try:
         with own_cgroup(*parent) as group:
-            rec = run_in_child("pressure", lambda: _fault_in_cgroup(sc, group), timeout)
+            rec = run_in_child("pressure", lambda: _fault_in_cgroup(sc, group, control_length), timeout)
             oom_kills = group.oom_kills()
     except OSError as exc:
         return {"obs": "pressure", "outcome": "skipped", "detail": f"cannot use a memory cgroup here: {exc}"}
-    base = {"cgroup": group.version, "limit": LIMIT, "length": LENGTH, "oom_kills": oom_kills}
+    base = {
+        "cgroup": group.version,
+        "limit": LIMIT,
+        "length": LENGTH,
+        "oom_kills": oom_kills,
+        "swap_total_kb": swap_total,
+        "control_length": control_length,
+    }
+    unread: dict[str, Any] = {"census": dict(_EMPTY), "control_census": dict(_EMPTY)}
+    unread |= {"droppable_swap_kb": 0, "control_swap_kb": 0}
     if rec.get("outcome") == "crashed":
         # Killed by the OOM killer (or another signal): the claim's evidence, not an observer failure.
-        empty = {"kept": 0, "zero": 0, "other": 0}
         return {
             "obs": "pressure",
             "outcome": "ok",
             "mmap_errno": 0,
-            "census": empty,
+            **unread,
             "child_signal": rec["signal"],
             **base,
         }
     if rec.get("outcome") != "ok":
         return rec
-    rec.setdefault("census", {"kept": 0, "zero": 0, "other": 0})
-    return {**rec, **base, "child_signal": 0}
+    return {**unread, **rec, **base, "child_signal": 0}

@@ -65,3 +65,15 @@ def status_kb(key: str) -> int:
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def meminfo_kb(key: str) -> int:
+    """A `Key:  N kB` line of /proc/meminfo (system-wide, e.g. SwapTotal), 0 when absent."""
+    try:
+        with open("/proc/meminfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0

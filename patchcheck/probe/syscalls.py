@@ -14,6 +14,8 @@ import os
 import platform
 import struct
 
+from patchcheck.probe import procfs
+
 PROT_NONE = 0x0
 PROT_READ = 0x1
 PROT_WRITE = 0x2
@@ -95,6 +97,14 @@ class Syscalls:
 
     def vdso_base(self) -> int:
         return int(_libc.getauxval(AT_SYSINFO_EHDR))
+
+    def swap_total_kb(self) -> int:
+        """Swap configured on the whole system (SwapTotal of /proc/meminfo); 0 when there is none."""
+        return procfs.meminfo_kb("SwapTotal")
+
+    def vma_swap_kb(self, addr: int) -> int:
+        """`Swap:` of the VMA holding addr, as smaps shows it (0 without smaps)."""
+        return procfs.vma_kb_at(addr, "Swap")
 
 
 class NoDroppableSyscalls(Syscalls):

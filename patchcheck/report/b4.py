@@ -12,6 +12,7 @@ import json
 from typing import Any, Literal, TextIO
 
 from patchcheck.report.finding import Report
+from patchcheck.report.jsonout import json_ready
 from patchcheck.report.policy import FailOn
 from patchcheck.report.text import b4_severity_word, sorted_findings, terse_line
 
@@ -43,15 +44,15 @@ def review_entry(report: Report, *, fail_on: FailOn = FailOn.ERROR) -> dict[str,
         "status": worst,
         "summary": ", ".join(parts) if parts else "passed all checks",
         "url": "",
-        "details": json.dumps(details) if details else "",
+        "details": json.dumps(json_ready(details)) if details else "",
     }
 
 
 def review_error_entry(message: str, *, status: B4Status = "fail") -> dict[str, Any]:
     """What b4 shows when the check itself could not run on this input (e.g. the patch does not apply)."""
-    return {"tool": TOOL_NAME, "status": status, "summary": message, "url": "", "details": ""}
+    return {"tool": TOOL_NAME, "status": status, "summary": json_ready(message), "url": "", "details": ""}
 
 
 def render_b4_review(report: Report, out: TextIO, *, fail_on: FailOn = FailOn.ERROR) -> None:
-    json.dump([review_entry(report, fail_on=fail_on)], out)
+    json.dump(json_ready([review_entry(report, fail_on=fail_on)]), out)
     out.write("\n")

@@ -10,7 +10,7 @@ from patchcheck import __version__
 from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.report.policy import FailOn, exit_status, severity_counts
 from patchcheck.report.summary import Catalogue, PatchRef, SeriesSummary
-from patchcheck.report.text import sorted_findings
+from patchcheck.report.text import sorted_findings, without_surrogates
 
 FORMAT_NAME = "patchcheck-report"
 FORMAT_VERSION = 1
@@ -72,6 +72,18 @@ def to_json(
     }
 
 
+def json_ready(value: Any) -> Any:
+    """`value` with every string valid Unicode: JSON and SARIF readers reject lone surrogates, which is how an
+    undecodable byte of mail or tree is held; it is written as the text \\xNN instead."""
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {json_ready(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
+
+
 def render_json(
     report: Report,
     out: TextIO,
@@ -80,7 +92,8 @@ def render_json(
     catalogue: Catalogue | None = None,
     fail_on: FailOn = FailOn.ERROR,
 ) -> None:
-    json.dump(to_json(report, summary=summary, catalogue=catalogue, fail_on=fail_on), out, indent=2)
+    data = to_json(report, summary=summary, catalogue=catalogue, fail_on=fail_on)
+    json.dump(json_ready(data), out, indent=2)
     out.write("\n")
 
 

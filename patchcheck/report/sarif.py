@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from patchcheck import __version__
 from patchcheck.report.finding import Finding, Report, Severity
+from patchcheck.report.jsonout import json_ready
 from patchcheck.report.summary import Catalogue, RuleInfo, SeriesSummary
 from patchcheck.report.text import one_line, sorted_findings
 
@@ -147,5 +148,5 @@ def render_sarif(
     summary: SeriesSummary | None = None,
     catalogue: Catalogue | None = None,
 ) -> None:
-    json.dump(to_sarif(report, summary=summary, catalogue=catalogue), out, indent=2)
+    json.dump(json_ready(to_sarif(report, summary=summary, catalogue=catalogue)), out, indent=2)
     out.write("\n")

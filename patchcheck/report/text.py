@@ -23,12 +23,30 @@ def where(finding: Finding) -> str:
 
 
 # C0 and C1 control characters (escape sequences among them) and DEL; tab and newline are folded by one_line.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates too: an undecodable byte of mail or tree (kept as U+DC80..U+DCFF) is shown as \xNN, and
+# no terminal encoding can carry them.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The same byte after a rule quoted the text with repr(): \udce9 is shown as \xe9 as well.
+_REPR_BYTE = re.compile(r"\\udc([89a-f][0-9a-f])")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
 def printable(text: str) -> str:
-    """Mail and trees are hostile: a mnemonic or subject may carry terminal escapes. Show them as \\xNN."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Mail and trees are hostile: a mnemonic or subject may carry terminal escapes or undecodable bytes.
+    Show them as \\xNN."""
+    return _REPR_BYTE.sub(r"\\x\1", _CONTROL.sub(_escape, text))
+
+
+def without_surrogates(text: str) -> str:
+    """`text` as valid Unicode (for JSON and SARIF): an undecodable byte becomes the four characters \\xNN."""
+    return _REPR_BYTE.sub(r"\\x\1", _SURROGATE.sub(_escape, text))
 
 
 def one_line(text: str) -> str:

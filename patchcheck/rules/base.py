@@ -56,6 +56,8 @@ class CheckContext:
     # they were built from (e.g. the flag model by the content of its files), so states that did not
     # change those files share them.
     memo: dict[Any, Any] = field(default_factory=dict)
+    # What a checker wants said once in the text report (not a finding), e.g. which reminders it held back.
+    notes: list[str] = field(default_factory=list)
 
 
 class Checker(Protocol):

@@ -18,7 +18,7 @@ from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc, quote_flag
 from patchcheck.rules.registry import registry_checkers
-from patchcheck.source.tree import EmptyTree, OverlayTree, SourceTree, read_text
+from patchcheck.source.tree import DiffTree, OverlayTree, SourceTree, read_text
 
 if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
     from patchcheck.intake import AppliedState, Series
@@ -93,6 +93,7 @@ def run_checkers(
                 continue
             report.findings.append(quote_flag(found))
     report.findings = sorted(set(report.findings), key=Finding.sort_key)
+    report.notes += [n for n in dict.fromkeys(ctx.notes) if n not in report.notes]
     return report
 
 
@@ -181,6 +182,7 @@ def verify_states(
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
     report = Report(skipped=list(dict.fromkeys(runs[-1].skipped)))
+    report.notes = list(dict.fromkeys(contexts[-1].notes))
     for key, found in after.items():
         if key in before:
             continue
@@ -273,8 +275,8 @@ def diff_only_states(series: Series) -> list[SourceTree]:
             known = shown.pop(file.old_path, {}) if file.old_path else {}
             if file.new_path:
                 shown[file.new_path] = _after_hunks(known, file.hunks)
-        states.append(OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in shown.items()}))
-    return [OverlayTree(EmptyTree(), {p: _sparse_text(lines) for p, lines in before.items()}), *states]
+        states.append(_diff_tree(shown))
+    return [_diff_tree(before), *states]
 
 
 def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
@@ -290,6 +292,11 @@ def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]
     for h in hunks:
         after.update({h.new_start + i: text for i, text in enumerate(h.postimage)})
     return after
+
+
+def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
+    return DiffTree({p: _sparse_text(lines) for p, lines in files.items()},
+                    {p: frozenset(lines) for p, lines in files.items()})
 
 
 def _sparse_text(lines: dict[int, str]) -> bytes:

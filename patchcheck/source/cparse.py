@@ -42,6 +42,13 @@ def parse(text: str) -> Tree:
     return _parser().parse(text.encode("utf-8", "surrogateescape"))
 
 
+def parse_bytes(data: bytes) -> Tree:
+    """Parse C bytes (already masked of directives); counted in PARSE_COUNT."""
+    global PARSE_COUNT
+    PARSE_COUNT += 1
+    return _parser().parse(data)
+
+
 def node_text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "surrogateescape")
 

@@ -31,7 +31,7 @@ class Definition(NamedTuple):
     prompt: bool
     depends: tuple[str, ...]  # `depends on` lines and enclosing `if`/menu conditions of this file
     defaults: tuple[tuple[str, str], ...]  # (value, if-condition or "")
-    selects: tuple[tuple[str, str], ...]  # (target, if-condition or "")
+    selects: tuple[tuple[str, str], ...]  # (target, if-condition or ""); an `imply` target is "?NAME"
     choice: int  # index of the enclosing choice block in this file, 0 when none
 
     def depends_formula(self) -> Formula:
@@ -271,6 +271,7 @@ def _entry_line(entry: _Entry, word: str, rest: str) -> None:
         entry.prompt = True
     elif word == "default":
         entry.defaults.append(_split_if(rest))
-    elif word == "select":
+    elif word in ("select", "imply"):
         target, _, cond = rest.partition(" if ")
-        entry.selects.append((target.strip(), cond.strip()))
+        # `imply X` is a weak select, kept with the selects as "?X" (see KconfigDB.impliers_of).
+        entry.selects.append((("?" if word == "imply" else "") + target.strip(), cond.strip()))

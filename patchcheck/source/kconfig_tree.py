@@ -65,6 +65,10 @@ class KconfigDB:
             return []
         return [(self.definitions_of(by)[index], cond) for by, index, cond in pickle.loads(packed)]
 
+    def impliers_of(self, name: str) -> list[tuple[Definition, str]]:
+        """(definition that has `imply NAME`, its `if` condition or "")."""
+        return self.selectors_of("?" + name)
+
     def choice_members(self, definition: Definition) -> list[str]:
         if not definition.choice:
             return []
@@ -144,7 +148,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
             if d.choice:
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
-                selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))
+                selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
     db.packed_definitions = {name: pickle.dumps(defs) for name, defs in definitions.items()}
     db.packed_selectors = {name: pickle.dumps(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)

@@ -232,3 +232,12 @@ class OverlayTree:
         for path, data in self.changes.items():
             if data is not None and path.startswith(head):
                 yield path
+
+
+class DiffTree(OverlayTree):
+    """What diffs show of each file (verify without a tree): the text with unshown lines blank, and per
+    file the numbers of the lines the hunks show (a blank line may be shown or unknown)."""
+
+    def __init__(self, changes: Mapping[str, bytes | None], shown: Mapping[str, frozenset[int]]) -> None:
+        super().__init__(EmptyTree(), changes)
+        self.shown = dict(shown)

@@ -14,12 +14,14 @@ import pytest
 from tests.hooks.conftest import MM_H, Repo, demo_flag
 
 
-def prep_series(repo: Repo, *, mnemonic: bool = True) -> None:
-    """A b4 prep branch with two patches on top of the base tree (the first one incomplete without the
-    smaps mnemonic)."""
+def prep_series(repo: Repo, *, mnemonic: bool = True, fixed_later: bool = True) -> None:
+    """A b4 prep branch with two patches on top of the base tree: the first adds VM_DEMO (without its smaps
+    mnemonic when `mnemonic` is False), the second comments it and adds the mnemonic, or, without
+    `fixed_later`, only documents it."""
     repo.run("b4", "prep", "-n", "vm-demo")
     repo.commit("mm: add VM_DEMO", demo_flag(mnemonic=mnemonic))
-    repo.commit("mm: explain VM_DEMO", demo_flag(comment="demo mappings"))
+    second = demo_flag(comment="demo mappings") if fixed_later else {"Documentation/demo.rst": "VM_DEMO\n"}
+    repo.commit("mm: explain VM_DEMO", second)
 
 
 def conflicting_tree(tmp_path: Path) -> Path:
@@ -88,8 +90,19 @@ def test_b4_am_check_passes_the_first_patch_and_cannot_check_the_second_alone(
     assert "patchcheck: WARNING: not checked:" in log[first + 3]
 
 
-def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
+def test_b4_prep_check_reports_a_gap_the_next_patch_fills_as_verify_does(repo: Repo) -> None:
+    """Patch 1/2 adds a flag, 2/2 its mnemonic: checked with its series, 1/2 has the bisection warning verify
+    gives the series, not the error it would have alone."""
     prep_series(repo, mnemonic=False)
+    repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4")
+    log = prep_check(repo).splitlines()
+    first = next(i for i, line in enumerate(log) if line.endswith(": mm: add VM_DEMO"))
+    assert log[first + 1].endswith("WARNING: the series is consistent only after patch 2 of 2 [PC001]")
+    assert not any("ERROR" in line for line in log)
+
+
+def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
+    prep_series(repo, mnemonic=False, fixed_later=False)
     repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4")
     log = prep_check(repo).splitlines()
     first = next(i for i, line in enumerate(log) if line.endswith(": mm: add VM_DEMO"))
@@ -99,7 +112,7 @@ def test_b4_prep_check_reports_our_finding_as_an_error(repo: Repo) -> None:
 
 
 def test_b4_check_command_takes_verify_settings(repo: Repo) -> None:
-    prep_series(repo, mnemonic=False)
+    prep_series(repo, mnemonic=False, fixed_later=False)
     repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4 --disable smaps-mnemonic-missing")
     assert "Success: 2, Warning: 0, Error: 0" in prep_check(repo)
 
@@ -173,7 +186,7 @@ def track_thread(repo: Repo, tmp_path: Path, base: str) -> Path:
 def test_b4_review_fails_a_patch_with_an_error(
     repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
 ) -> None:
-    prep_series(repo, mnemonic=False)
+    prep_series(repo, mnemonic=False, fixed_later=False)
     first = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")[0]
     (entry,) = b4_checks.run_perpatch_checks([first], [REVIEW], str(repo.path))[first[0]]
     assert entry["status"] == "fail" and entry["summary"] == "1 error"

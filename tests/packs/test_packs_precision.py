@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from patchcheck.errors import InputError
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext
-from patchcheck.rules.packs import csrc, load_packs, parse_pack
+from patchcheck.rules.packs import load_packs, parse_pack
 from patchcheck.rules.packs.claims import find_claims
 from patchcheck.rules.packs.loader import DEFAULT_PACK_DIR, load_pack_set
 from patchcheck.rules.packs.schema import PACK_SCHEMA
@@ -105,24 +105,6 @@ def test_any_text_is_a_pack_or_an_input_error(text: str) -> None:
 def test_published_schema_matches_the_code() -> None:
     published = json.loads((DEFAULT_PACK_DIR / "pack.schema.json").read_text())
     assert published == json.loads(json.dumps(PACK_SCHEMA))
-
-
-def test_function_index_is_reused_instead_of_reparsing(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    data = (TREE / "mm" / "mmap.c").read_bytes() + b"\n/* unique */\n"
-    monkeypatch.setattr(csrc, "_DISK", csrc.DiskCache(tmp_path))
-    csrc._INDEXES.clear()
-    sizes: list[int] = []
-    real_parse = csrc.parse
-    monkeypatch.setattr(csrc, "parse", lambda d: sizes.append(len(d)) or real_parse(d))
-    assert [f.name for f in csrc.find_functions(data, "do_mmap")] == ["do_mmap"]
-    assert len(data) in sizes  # cold: one whole-file parse builds the index
-    csrc._INDEXES.clear()  # a new process: only the disk copy is left
-    sizes.clear()
-    found = csrc.find_functions(data, "__mmap_region")
-    assert [f.name for f in found] == ["__mmap_region"] and found[0].line == 32
-    assert len(data) not in sizes and sizes  # warm: just the function, parsed on its own
 
 
 def _uffd_dead_test(text: str) -> str:

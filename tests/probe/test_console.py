@@ -11,7 +11,7 @@ from patchcheck.probe.vm import console
 
 SERIAL = Path(__file__).parent / "serial"
 OBSERVATIONS = [
-    "kernel", "map-droppable", "map-refusals", "reclaim", "fork", "mlock", "madvise-refusals",
+    "kernel", "swap", "map-droppable", "map-refusals", "reclaim", "fork", "mlock", "madvise-refusals",
     "coredump", "pressure", "vdso-getrandom",
 ]  # fmt: skip
 
@@ -23,10 +23,18 @@ def recorded(name: str) -> bytes:
 def test_debian_612_boot_yields_every_record_in_order() -> None:
     out = console.parse(recorded("debian-6.12-cloud.raw"))
     assert out.began and out.complete
-    assert out.header == {"observer": 1, "release": "6.12.117+deb12-cloud-amd64", "pid1": True, "proc": True}
+    assert out.header == {"observer": 1, "release": "6.12.118+deb12-cloud-amd64", "pid1": True, "proc": True}
     assert [record["obs"] for record in out.records] == OBSERVATIONS
     assert out.end_count == len(OBSERVATIONS)
-    droppable = out.records[1]
+    assert out.records[1] == {
+        "obs": "swap",
+        "outcome": "ok",
+        "modules": {"virtio_blk": 0},
+        "device": "/dev/vda",
+        "swapon_errno": 0,
+        "swap_total_kb": 65532,
+    }
+    droppable = out.records[2]
     assert droppable["mmap_errno"] == 0 and "dp" in droppable["vm_flags"]
     assert out.kernel_alerts == []
     assert out.kernel_lines()[-1].endswith("reboot: Restarting system")
@@ -36,7 +44,8 @@ def test_debian_61_boot_shows_the_flag_refused() -> None:
     out = console.parse(recorded("debian-6.1-cloud.raw"))
     assert out.complete
     assert out.records[0]["release"].startswith("6.1.")
-    assert out.records[1]["mmap_errno"] == 22  # EINVAL: no MAP_DROPPABLE before 6.11
+    assert out.records[2]["mmap_errno"] == 22  # EINVAL: no MAP_DROPPABLE before 6.11
+    assert list(out.records[1]["modules"])[-2:] == ["virtio_pci", "virtio_blk"]  # 6.1 needs the transport
 
 
 def test_nographic_escape_codes_and_carriage_returns_are_removed() -> None:
@@ -47,7 +56,11 @@ def test_nographic_escape_codes_and_carriage_returns_are_removed() -> None:
     assert all(ch == "\n" or ch == "\t" or ch >= " " for ch in out.text)
     assert out.complete and [record["obs"] for record in out.records] == OBSERVATIONS
     plain = console.parse(recorded("debian-6.12-cloud.raw"))
-    assert [_without_addresses(r) for r in out.records] == [_without_addresses(r) for r in plain.records]
+    # Recorded without the swap disk and without --coredump: those records differ, the others must not.
+    same = ("map-droppable", "map-refusals", "fork", "mlock", "madvise-refusals", "pressure")
+    assert [_without_addresses(r) for r in out.records if r["obs"] in same] == [
+        _without_addresses(r) for r in plain.records if r["obs"] in same
+    ]
     assert "SeaBIOS" in out.text  # firmware text stays readable, minus its escapes
 
 

@@ -23,13 +23,20 @@ from patchcheck.probe.vm.initramfs import (
 def test_probe_initramfs_holds_init_console_and_proc() -> None:
     archive = probe_initramfs(b"\x7fELF-not-really")
     entries = {entry.name: entry for entry in read_newc(archive)}
-    assert set(entries) == {"dev", "dev/console", "proc", "tmp", "init"}
+    assert set(entries) == {"dev", "dev/console", "proc", "tmp", "modules", "init"}
     init = entries["init"]
     assert init.data == b"\x7fELF-not-really"
     assert stat.S_ISREG(init.mode) and init.mode & 0o777 == 0o755
     console = entries["dev/console"]
     assert stat.S_ISCHR(console.mode) and console.rdev == (5, 1)
     assert entries["proc"].is_dir
+
+
+def test_modules_are_stored_in_load_order() -> None:
+    archive = probe_initramfs(b"init", [("virtio_ring", b"A"), ("virtio", b"B"), ("virtio_blk", b"C")])
+    names = [entry.name for entry in read_newc(archive) if entry.name.startswith("modules/")]
+    assert names == ["modules/00-virtio_ring.ko", "modules/01-virtio.ko", "modules/02-virtio_blk.ko"]
+    assert sorted(names) == names  # the guest loads them in name order
 
 
 def test_headers_and_data_start_on_four_byte_boundaries() -> None:

@@ -42,7 +42,7 @@ def test_healthy_kernel_exits_zero(kernel: Path, tmp_path: Path, monkeypatch: py
     code, out = invoke("--kernel", str(kernel))
     assert code == 0
     assert out.splitlines()[0].startswith(
-        "patchcheck probe: kernel 6.12.117+deb12-cloud-amd64 (x86_64), QEMU TCG"
+        "patchcheck probe: kernel 6.12.118+deb12-cloud-amd64 (x86_64), QEMU TCG"
     )
     assert f"-kernel {kernel} " in log.read_text()
     assert log.read_text().rstrip().endswith("rdinit=/init -- timeout=20")

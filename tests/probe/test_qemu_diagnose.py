@@ -31,12 +31,46 @@ def statuses(probe: VmProbe) -> dict[str, str]:
     return {verdict.claim: verdict.status.value for verdict in probe.report.verdicts}
 
 
-def test_debian_612_passes_all_but_the_unrequested_pressure_claim() -> None:
+def test_debian_612_with_swap_and_a_core_dump_passes_all_but_the_unrequested_pressure_claim() -> None:
     probe = judged(recorded("debian-6.12-cloud.raw"))
     assert statuses(probe) == {claim.id: "pass" for claim in CLAIMS} | {"oom-not-fatal": "skipped"}
+    reclaim = _evidence(probe, "reclaim-drops")
+    assert "droppable 0 kept, 16 zero, 0 other of 16 pages, Swap: 0 kB" in reclaim
+    assert "private control 16 kept, 0 zero, 0 other of 16 pages, Swap: 64 kB" in reclaim
+    dumped = _evidence(probe, "not-dumped")
+    assert "droppable segment p_filesz=0, private control p_filesz=16384" in dumped
+    assert "droppable bytes nowhere in the file" in dumped
     assert probe.notes == []
-    assert probe.report.kernel["release"] == "6.12.117+deb12-cloud-amd64"
+    assert probe.report.kernel["release"] == "6.12.118+deb12-cloud-amd64"
     assert probe.report.probed == "QEMU TCG guest booting bzImage bzImage (2.5 s)"
+
+
+def test_a_kernel_without_a_swap_disk_is_unsupported_for_the_swap_half_and_says_why() -> None:
+    probe = judged(recorded("debian-6.12-cloud-nographic.raw"))  # booted without the disk and its module
+    found = statuses(probe)
+    assert found["reclaim-drops"] == "unsupported"
+    assert _evidence(probe, "reclaim-drops").endswith(
+        "no swap disk (/dev/vda): kernel without CONFIG_VIRTIO_BLK and CONFIG_VIRTIO_PCI, built in or as "
+        "modules of its package: 'never written to swap' cannot be observed"
+    )
+    assert "droppable 0 kept, 16 zero" in _evidence(probe, "reclaim-drops")  # the dropping half was seen
+    assert probe.notes[0].startswith("no swap in the guest: no swap disk (/dev/vda)")
+    assert "fail" not in found.values()
+
+
+def test_a_kernel_without_coredump_support_is_unsupported_for_the_dump() -> None:
+    raw = recorded("debian-6.12-cloud.raw")
+    start = raw.index(b'{"obs":"coredump"')
+    end = raw.index(b"}", start) + 1
+    missing = b'{"obs":"coredump","outcome":"unsupported","detail":"no /proc/sys/kernel/core_pattern: ' + (
+        b'kernel without CONFIG_COREDUMP"}'
+    )
+    probe = judged(raw[:start] + missing + raw[end:])
+    assert statuses(probe)["not-dumped"] == "unsupported"
+    assert "kernel without CONFIG_COREDUMP: no real core dump can be taken" in _evidence(probe, "not-dumped")
+    assert probe.notes == [
+        "no core dump in the guest: no /proc/sys/kernel/core_pattern: kernel without CONFIG_COREDUMP"
+    ]
 
 
 def test_debian_61_is_unsupported_and_never_failed() -> None:
@@ -67,7 +101,7 @@ def test_kernel_that_never_ran_the_initramfs() -> None:
 
 def test_guest_that_dies_midway_fails_the_running_check_only() -> None:
     raw = recorded("debian-6.12-cloud.raw")
-    cut = raw[: raw.index(b"PATCHCHECK-RECORD 5 ")]  # died during the sixth observation: mlock
+    cut = raw[: raw.index(b"PATCHCHECK-RECORD 6 ")]  # died during the seventh observation: mlock
     cut += b"[    2.9] Kernel panic - not syncing: Fatal exception\r\n"
     probe = judged(cut, stop="exited")
     found = statuses(probe)
@@ -118,11 +152,12 @@ def test_without_proc_failures_become_unsupported() -> None:
 def test_text_report_has_the_live_form_plus_notes_and_no_control_characters() -> None:
     text = render_vm_text(judged(recorded("debian-6.12-cloud-nographic.raw")))
     lines = text.splitlines()
-    assert lines[0] == "patchcheck probe: kernel 6.12.117+deb12-cloud-amd64 (x86_64), " + (
+    assert lines[0] == "patchcheck probe: kernel 6.12.118+deb12-cloud-amd64 (x86_64), " + (
         "QEMU TCG guest booting bzImage bzImage (2.5 s)"
     )
-    assert lines[1].startswith("creation ") and "PASS" in lines[1]
-    assert lines[-1] == "16 claims: 15 pass, 1 skipped"
+    assert lines[1].startswith("note: no swap in the guest: no swap disk (/dev/vda)")
+    assert lines[2].startswith("creation ") and "PASS" in lines[2]
+    assert lines[-1] == "16 claims: 13 pass, 1 partial, 1 unsupported, 1 skipped"
     assert "\x1b" not in text and "\r" not in text
     broken = render_vm_text(judged(b""))
     assert broken.splitlines()[1].startswith("note: kernel option missing: CONFIG_SERIAL_8250_CONSOLE")
@@ -133,14 +168,14 @@ def test_json_report_says_how_the_kernel_was_probed() -> None:
 
     document = json.loads(render_vm_json(judged(recorded("debian-6.1-cloud.raw"))))
     assert document["vm"]["accel"] == "tcg" and document["vm"]["kind"] == "bzImage"
-    assert document["kernel"]["release"] == "6.1.0-56-cloud-amd64"
+    assert document["kernel"]["release"] == "6.1.0-57-cloud-amd64"
     assert document["summary"]["fail"] == 0
 
 
 def test_matrix_is_one_row_per_claim_one_column_per_kernel() -> None:
     probes = [judged(recorded("debian-6.1-cloud.raw")), judged(recorded("debian-6.12-cloud.raw"))]
     lines = render_matrix_text(probes).splitlines()
-    assert lines[0].split() == ["claim", "6.1.0-56-cloud-amd64", "6.12.117+deb12-cloud-amd64"]
+    assert lines[0].split() == ["claim", "6.1.0-57-cloud-amd64", "6.12.118+deb12-cloud-amd64"]
     assert lines[2].split() == ["creation", "unsupported", "pass"]
     assert len([line for line in lines if line.split()[0] in {c.id for c in CLAIMS}]) == len(CLAIMS)
 
@@ -150,7 +185,7 @@ def _evidence(probe: VmProbe, claim: str) -> str:
 
 
 def test_status_values_are_the_shared_ones() -> None:
-    assert {s.value for s in Status} == {"pass", "fail", "unsupported", "skipped"}
+    assert {s.value for s in Status} == {"pass", "partial", "fail", "unsupported", "skipped"}
 
 
 def test_kernel_without_smaps() -> None:

@@ -13,23 +13,57 @@ from patchcheck.source.tree import DirectoryTree, OverlayTree, SourceTree
 REGISTRY = Path(__file__).resolve().parents[2] / "fixtures" / "registry"
 
 
-def scenario_changes(name: str) -> dict[str, bytes | None]:
-    """The files the scenario's patch changes, as they are after it (None: deleted)."""
+STYLE_B = REGISTRY / "style-b"
+STYLES = ("A", "B")
+
+
+def base_tree(style: str = "A") -> SourceTree:
+    """The base tree; in style B its mm.h declares the same flags by bit number (style-b/mm.h)."""
+    base = DirectoryTree(REGISTRY / "base")
+    if style == "A":
+        return base
+    return OverlayTree(base, {"include/linux/mm.h": (STYLE_B / "mm.h").read_bytes()})
+
+
+def scenario_changes(name: str, style: str = "A") -> dict[str, bytes | None]:
+    """The files the scenario's patch changes, as they are after it (None: deleted).
+
+    Style B: the same patch for every other file; mm.h is style-b/mm.h, changed by the scenario's twin
+    patch in style-b/ when the scenario changes mm.h."""
     patch = REGISTRY / f"{name}.patch"
-    assert patch.is_file(), name
-    (state,) = apply_series(load_series(str(patch)), DirectoryTree(REGISTRY / "base"))
+    twin = STYLE_B / f"{name}.patch"
+    changes: dict[str, bytes | None] = {}
+    if patch.is_file():
+        changes = dict(_applied(patch, base_tree("A")))
+    if style == "B":
+        changes["include/linux/mm.h"] = (STYLE_B / "mm.h").read_bytes()
+        if twin.is_file():
+            changes.update(_applied(twin, base_tree("B")))
+    assert patch.is_file() or twin.is_file(), name
+    return changes
+
+
+def _applied(patch: Path, base: SourceTree) -> dict[str, bytes | None]:
+    (state,) = apply_series(load_series(str(patch)), base)
     tree = state.tree
     assert isinstance(tree, OverlayTree)
     return tree.changes
 
 
-def scenario_tree(name: str) -> SourceTree:
+def scenario_tree(name: str, style: str = "A") -> SourceTree:
     base = DirectoryTree(REGISTRY / "base")
-    return base if name == "base" else OverlayTree(base, scenario_changes(name))
+    if name == "base":
+        return base_tree(style)
+    return OverlayTree(base, scenario_changes(name, style))
 
 
 def scenarios() -> list[str]:
     return sorted(p.stem for p in REGISTRY.glob("*.patch"))
+
+
+def style_b_only() -> list[str]:
+    """Scenarios about what only style B has (enumerators and their masks): no style-A twin."""
+    return sorted(p.stem for p in STYLE_B.glob("*.patch") if not (REGISTRY / p.name).is_file())
 
 
 @pytest.fixture(autouse=True)

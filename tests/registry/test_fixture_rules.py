@@ -13,7 +13,7 @@ from patchcheck.rules import engine
 from patchcheck.rules.catalogue import builtin_rule_docs
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import EmptyTree, SourceTree
-from tests.registry.conftest import scenario_tree, scenarios
+from tests.registry.conftest import scenario_tree, scenarios, style_b_only
 
 
 def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
@@ -23,11 +23,15 @@ def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
 EXPECTED: dict[str, set[str]] = {
     "pc101-undefined-use": {"PC101"},
     "pc102-collision": {"PC102", "PC201", "PC303"},
+    "pc102-split-pool-conditional-select": {"PC102", "PC204"},
     "pc103-high-bit-on-32bit": {"PC103", "PC201", "PC303"},
     "pc104-arch1-alias": {"PC104"},
+    "pc107-defined-twice": {"PC107"},
     "pc201-mnemonic-missing": {"PC201", "PC303"},
     "pc202-ppc32-guard-mismatch": {"PC202"},
     "pc202-entry-where-none": {"PC202"},
+    "pc202-new-flag-guards-differ": {"PC202", "PC401", "PC303"},
+    "pc202-new-arch-flag-guards-differ": {"PC202", "PC401", "PC103"},
     "pc203-duplicate-code": {"PC203", "PC402"},
     "pc204-duplicate-index": {"PC102", "PC204"},
     "pc204-two-arch1-alias-entries": {"PC104", "PC204"},
@@ -46,18 +50,24 @@ EXPECTED: dict[str, set[str]] = {
     "pc504-helper-selected-on-32bit": {"PC504", "PC103"},
     "pc504-silent-selected-on-64bit-only": set(),
 }
+# Scenarios of what only the bit-number style has (fixtures/registry/style-b/ only).
+EXPECTED_STYLE_B: dict[str, set[str]] = {
+    "pc108-mask-without-enumerator": {"PC108", "PC201"},
+}
 
 
 def test_every_scenario_is_listed() -> None:
     assert sorted(EXPECTED) == scenarios()
+    assert sorted(EXPECTED_STYLE_B) == style_b_only()
 
 
 def test_every_rule_has_a_firing_scenario() -> None:
     registry_rules = {d.id for d in builtin_rule_docs() if d.id != "PC001"}
-    fired = set().union(*EXPECTED.values())
+    fired = set().union(*EXPECTED.values(), *EXPECTED_STYLE_B.values())
     assert registry_rules <= fired
     for rule in registry_rules:
-        assert any(name.startswith(rule.lower()) for name in EXPECTED), f"{rule} has no scenario of its own"
+        assert any(name.startswith(rule.lower()) for name in [*EXPECTED, *EXPECTED_STYLE_B]), \
+            f"{rule} has no scenario of its own"
 
 
 def test_base_tree_is_silent() -> None:
@@ -75,6 +85,13 @@ def test_scenario_fires_exactly(name: str) -> None:
         assert f.evidence, f"{f.rule_id} without evidence"
         assert f.hint
         assert f.flag is None or f.flag in f.hint, f"{f.rule_id}'s hint does not name {f.flag}: {f.hint}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_STYLE_B))
+def test_style_b_scenario_fires_exactly(name: str) -> None:
+    report = audit(scenario_tree(name, "B"))
+    assert {f.rule_id for f in report.findings} == EXPECTED_STYLE_B[name]
+    assert all(f.evidence and f.hint for f in report.findings)
 
 
 def _only(name: str, rule: str) -> list[tuple[str, int | None, str | None, str]]:

@@ -153,3 +153,19 @@ def test_source_lines_leaving_the_tree_are_ignored(tmp_path: Path) -> None:
     db = load_kconfig(DirectoryTree(tmp_path), DiskCache(tmp_path / "cache"))
     assert db.exists("INSIDE") and db.exists("MORE")
     assert set(db.sourced_from) == {"Kconfig", "mm/Kconfig", "mm/Kconfig.more"}
+
+
+def test_imply_sets_a_promptless_symbol_but_leaves_a_prompt_to_the_user(tmp_path: Path) -> None:
+    """`imply X if C` is a weak select: where the implier and C hold, a prompt-less X is set (as a select
+    would set it); a prompted X may still be off. Two implied symbols, one of each kind."""
+    (tmp_path / "arch" / "x86").mkdir(parents=True)
+    (tmp_path / "Kconfig").write_text('source "arch/$(SRCARCH)/Kconfig"\n')
+    (tmp_path / "arch" / "x86" / "Kconfig").write_text(
+        "config X86\n\tdef_bool y\n\timply HIDDEN if WANT\n\timply SHOWN\n\n"
+        'config WANT\n\tbool "want"\n\nconfig HIDDEN\n\tbool\n\nconfig SHOWN\n\tbool "shown"\n'
+    )
+    facts = ConfigFacts(load_kconfig(DirectoryTree(tmp_path), DiskCache(tmp_path / "cache")))
+    assert facts.implies(Sym("WANT"), Sym("HIDDEN")) is YES
+    assert facts.satisfiable(conj(neg(Sym("WANT")), Sym("HIDDEN"))) is NO  # nothing else can set it
+    assert facts.satisfiable(neg(Sym("SHOWN"))) is YES
+    assert facts.satisfiable(Sym("SHOWN")) is YES

@@ -83,7 +83,8 @@ static void j_pages_where(struct rec *r, const char *k, const unsigned char *add
 static void compare_reclaim(struct rec *r, const char *k, const struct compare_side *side,
 			    const unsigned char *expected)
 {
-	const struct vma *v;
+	size_t len = COMPARE_PAGES * (size_t)page_size;
+	long before;
 
 	j_open(r, k);
 	j_int(r, "mmap_errno", side->mmap_err);
@@ -92,14 +93,43 @@ static void compare_reclaim(struct rec *r, const char *k, const struct compare_s
 		j_int(r, "lazyfree_kb_after_advise", side->kb_after_advise);
 		j_int(r, "lazyfree_kb_after_redirty", side->kb_after_redirty);
 		j_census(r, "fork_child_census", fork_census(side->addr, expected));
-		j_int(r, "pageout_errno",
-		      errno_of(madvise(side->addr, COMPARE_PAGES * (size_t)page_size, P_PAGEOUT)));
+		j_int(r, "pageout_errno", errno_of(madvise(side->addr, len, P_PAGEOUT)));
 		j_int(r, "pageout_attempts", 1);
+		j_int(r, "swap_kb", vma_swap_kb(side->addr)); /* before reading back: that faults pages in */
 		j_pages_where(r, "surviving", side->addr, expected, 0);
 		j_pages_where(r, "zero", side->addr, expected, 1);
-		read_smaps();
-		v = vma_containing(side->addr);
-		j_int(r, "swap_kb", v ? v->swap_kb : 0);
+		before = status_kb("VmLck:");
+		j_int(r, "mlock_errno", errno_of(mlock(side->addr, len)));
+		j_int(r, "vmlck_delta_kb", status_kb("VmLck:") - before);
+		munlock(side->addr, len);
+	}
+}
+
+/* Per mapping flag do_mmap() refuses with MAP_DROPPABLE: errno of mmap(type|flag), then (advise) of
+ * MADV_FREE on what was mapped. */
+static void compare_refusals(struct rec *r, int type, int advise)
+{
+	static const struct {
+		const char *name;
+		int flag;
+		size_t len;
+	} flags[] = { { "MAP_LOCKED", MAP_LOCKED, 0 }, { "MAP_HUGETLB", MAP_HUGETLB, 2u << 20 },
+		      { "MAP_GROWSDOWN", MAP_GROWSDOWN, 0 } };
+
+	j_open(r, "refusals");
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		size_t len = flags[i].len ? flags[i].len : (size_t)page_size;
+		int err, advise_err = 0;
+		unsigned char *p = map(len, type | flags[i].flag, &err);
+
+		if (p && advise)
+			advise_err = errno_of(madvise(p, len, P_FREE));
+		if (p)
+			munmap(p, len);
+		j_open(r, flags[i].name);
+		j_int(r, "mmap_errno", err);
+		j_int(r, "advise_errno", advise_err);
+		j_close(r);
 	}
 	j_close(r);
 }
@@ -121,6 +151,11 @@ void obs_compare_lazyfree(struct rec *r)
 		if (redirtied(i))
 			put(r, n++ ? ",%ld" : "%ld", i);
 	put(r, "]");
+	j_int(r, "swap_total_kb", meminfo_kb("SwapTotal:"));
 	compare_reclaim(r, "lazyfree", &lazyfree, expected);
+	compare_refusals(r, MAP_ANONYMOUS | MAP_PRIVATE, 1);
+	j_close(r);
 	compare_reclaim(r, "droppable", &droppable, expected);
+	compare_refusals(r, MAP_ANONYMOUS | P_DROPPABLE, 0);
+	j_close(r);
 }

@@ -73,19 +73,22 @@ void pin_cpu(void)
 	sched_setaffinity(0, sizeof(set), &set); /* errors ignored, as the schema says */
 }
 
-/* MADV_PAGEOUT, and once more if any page is still kept (it may have sat in a per-CPU LRU batch). */
+/* MADV_PAGEOUT, and once more if any page is still kept (it may have sat in a per-CPU LRU batch). The VMA's
+ * Swap: is read right after each MADV_PAGEOUT: reading a swapped-out page back faults it in again. */
 struct pageout page_out(unsigned char *addr, long pages, const unsigned char *expected)
 {
-	struct pageout po = { 0, 0, { 0, 0, 0 } };
+	struct pageout po = { 0, 0, 0, { 0, 0, 0 } };
 	if (!addr)
 		return po;
 	pin_cpu();
 	po.err = errno_of(madvise(addr, (size_t)(pages * page_size), P_PAGEOUT));
 	po.attempts = 1;
+	po.swap_kb = vma_swap_kb(addr);
 	po.census = take_census(addr, pages, expected);
 	if (po.census.kept > 0) {
 		po.err = errno_of(madvise(addr, (size_t)(pages * page_size), P_PAGEOUT));
 		po.attempts = 2;
+		po.swap_kb = vma_swap_kb(addr);
 		po.census = take_census(addr, pages, expected);
 	}
 	return po;

@@ -73,19 +73,20 @@ void obs_map_refusals(struct rec *r)
 	j_int(r, "locked_errno", try_map(one, base | MAP_LOCKED));
 	j_int(r, "hugetlb_errno", try_map(2u << 20, base | MAP_HUGETLB));
 	j_int(r, "growsdown_errno", try_map(one, base | MAP_GROWSDOWN));
+	/* the controls: the same flags on a private mapping */
+	base = MAP_ANONYMOUS | MAP_PRIVATE;
+	j_int(r, "control_locked_errno", try_map(one, base | MAP_LOCKED));
+	j_int(r, "control_hugetlb_errno", try_map(2u << 20, base | MAP_HUGETLB));
+	j_int(r, "control_growsdown_errno", try_map(one, base | MAP_GROWSDOWN));
 }
 
-static void j_pageout(struct rec *r, const char *k, struct pageout po, const void *addr)
+static void j_pageout(struct rec *r, const char *k, struct pageout po)
 {
-	const struct vma *v;
-
-	read_smaps();
-	v = vma_containing(addr);
 	j_open(r, k);
 	j_int(r, "pageout_errno", po.err);
 	j_int(r, "pageout_attempts", po.attempts);
 	j_census(r, "census", po.census);
-	j_int(r, "swap_kb", v ? v->swap_kb : 0);
+	j_int(r, "swap_kb", po.swap_kb);
 	j_close(r);
 }
 
@@ -109,8 +110,9 @@ void obs_reclaim(struct rec *r)
 	control_po = page_out(control, pages, NULL);
 	j_int(r, "mmap_errno", err);
 	j_int(r, "pages", pages);
-	j_pageout(r, "droppable", dp_po, dp);
-	j_pageout(r, "control", control_po, control);
+	j_int(r, "swap_total_kb", meminfo_kb("SwapTotal:"));
+	j_pageout(r, "droppable", dp_po);
+	j_pageout(r, "control", control_po);
 }
 
 struct fork_report {
@@ -223,9 +225,15 @@ void obs_mlock(struct rec *r)
 void obs_madvise_refusals(struct rec *r)
 {
 	size_t len = (size_t)page_size;
-	int err, keep = 0, dump = 0;
+	int err, control_err, keep = 0, dump = 0;
 	unsigned char *dp = map_droppable(len, &err);
+	unsigned char *control = map_private(len, &control_err);
 
+	if (!control) {
+		rec_outcome(r, "madvise-refusals", "error", "cannot map the private control");
+		return;
+	}
+	fill(control, 1);
 	if (dp) {
 		fill(dp, 1);
 		keep = errno_of(madvise(dp, len, P_KEEPONFORK));
@@ -236,11 +244,6 @@ void obs_madvise_refusals(struct rec *r)
 	j_int(r, "keeponfork_errno", keep);
 	j_int(r, "dodump_errno", dump);
 	j_flags(r, "vm_flags_after", vma_containing(dp));
-}
-
-void obs_coredump(struct rec *r)
-{
-	rec_outcome(r, "coredump", "skipped",
-		    want_coredump ? "a real core dump is checked by the host observer only"
-				  : "real core dump not requested (--coredump)");
+	j_int(r, "control_keeponfork_errno", errno_of(madvise(control, len, P_KEEPONFORK)));
+	j_int(r, "control_dodump_errno", errno_of(madvise(control, len, P_DODUMP)));
 }

@@ -10,6 +10,8 @@
  * hang becomes that observation's "crashed"/"timeout" record. As PID 1 it mounts /proc first and reboots at
  * the end (QEMU runs with -no-reboot, so that ends QEMU even on kernels without ACPI power-off).
  *
+ * As PID 1 it first gives the VM swap (swap.c: the virtio disk patchcheck attached), and owns core_pattern.
+ *
  * Arguments (kernel command line after "--"): "pressure", "coredump", "compare-lazyfree" request the optional
  * observations, as the host probe's --pressure, --coredump and --compare lazyfree do; "timeout=N" sets the
  * per-observation limit in seconds; "selftest" adds a crashing and a hanging observation (for the tests).
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
 	put(&header, "}\n");
 	write_all(1, header.buf, header.len);
 	run("kernel", obs_kernel);
+	run("swap", obs_swap);
 	run("map-droppable", obs_map_droppable);
 	run("map-refusals", obs_map_refusals);
 	run("reclaim", obs_reclaim);

@@ -67,6 +67,7 @@ struct census {
 
 struct pageout {
 	int err, attempts;
+	long swap_kb; /* the VMA's Swap: right after the last MADV_PAGEOUT, before any page is read back */
 	struct census census;
 };
 
@@ -104,6 +105,8 @@ const struct vma *vma_starting_at(unsigned long a);
 int has_flag(const struct vma *v, const char *flag);
 void j_flags(struct rec *r, const char *k, const struct vma *v);
 long status_kb(const char *name);
+long meminfo_kb(const char *name);
+long vma_swap_kb(const void *addr);
 
 /* ---- the observations, each filling one record ---- */
 void obs_kernel(struct rec *r);
@@ -114,6 +117,7 @@ void obs_fork(struct rec *r);
 void obs_mlock(struct rec *r);
 void obs_madvise_refusals(struct rec *r);
 void obs_coredump(struct rec *r);
+void obs_swap(struct rec *r);
 void obs_pressure(struct rec *r);
 void obs_vdso_getrandom(struct rec *r);
 void obs_compare_lazyfree(struct rec *r);

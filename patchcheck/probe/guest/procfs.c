@@ -133,3 +133,19 @@ long status_kb(const char *name)
 	const char *line = strstr(read_file("/proc/self/status"), name);
 	return line ? strtol(line + strlen(name), NULL, 10) : -1;
 }
+
+/* A "Name:  N kB" line of /proc/meminfo (system-wide), 0 when absent. */
+long meminfo_kb(const char *name)
+{
+	const char *line = strstr(read_file("/proc/meminfo"), name);
+	return line ? strtol(line + strlen(name), NULL, 10) : 0;
+}
+
+long vma_swap_kb(const void *addr)
+{
+	const struct vma *v;
+
+	read_smaps();
+	v = vma_containing(addr);
+	return v ? v->swap_kb : 0;
+}

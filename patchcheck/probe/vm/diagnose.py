@@ -19,7 +19,7 @@ Record = Mapping[str, Any]
 
 # The order the guest observer (observer.c) runs its observations in; compare-lazyfree comes last when asked.
 GUEST_OBSERVATIONS = (
-    "kernel", "map-droppable", "map-refusals", "reclaim", "fork", "mlock", "madvise-refusals",
+    "kernel", "swap", "map-droppable", "map-refusals", "reclaim", "fork", "mlock", "madvise-refusals",
     "coredump", "pressure", "vdso-getrandom",
 )  # fmt: skip
 
@@ -103,7 +103,11 @@ def _stand_ins(records: Sequence[Record], reason: str) -> list[dict[str, Any]]:
 
 def _missing_from_records(records: Sequence[Record]) -> list[str]:
     by_id = {str(record.get("obs")): record for record in records}
-    notes = []
+    notes = [
+        f"{name}: {by_id[obs_id].get('detail')}"
+        for obs_id, name in (("swap", "no swap in the guest"), ("coredump", "no core dump in the guest"))
+        if by_id.get(obs_id, {}).get("outcome") in ("unsupported", "error")
+    ]
     madvise_errnos = [
         by_id.get("reclaim", {}).get("droppable", {}).get("pageout_errno"),
         by_id.get("reclaim", {}).get("control", {}).get("pageout_errno"),

@@ -7,6 +7,7 @@ included because tests (and debugging) parse back what was written.
 from __future__ import annotations
 
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAGIC = b"070701"
@@ -87,14 +88,18 @@ def read_newc(archive: bytes) -> list[Entry]:
         entries.append(Entry(name, mode, data, rdev))
 
 
-def probe_initramfs(init_program: bytes) -> bytes:
-    """The probe's initramfs: /init is the observer; /dev/console so init has a console; /proc to mount."""
+def probe_initramfs(init_program: bytes, modules: Sequence[tuple[str, bytes]] = ()) -> bytes:
+    """The probe's initramfs: /init is the observer; /dev/console so init has a console; /proc to mount;
+    /modules/NN-name.ko the kernel modules the observer loads, in that order, to reach its swap disk."""
+    loadable = [regular(f"modules/{i:02d}-{name}.ko", data) for i, (name, data) in enumerate(modules)]
     return write_newc(
         [
             directory("dev"),
             char_device("dev/console", 5, 1),
             directory("proc"),
             directory("tmp", 0o1777),
+            directory("modules"),
+            *loadable,
             regular("init", init_program, 0o755),
         ]
     )

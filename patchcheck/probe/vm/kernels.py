@@ -19,6 +19,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from patchcheck.errors import InputError
+from patchcheck.probe.vm import swapdisk
 
 XEN_ELFNOTE_PHYS32_ENTRY = 18  # the PVH entry point note QEMU needs to boot a vmlinux directly
 
@@ -32,6 +33,7 @@ class KernelImage:
     release: str | None  # "6.12.117+deb12-cloud-amd64", read from the image itself
     label: str  # what the user named: a path or a package file name
     config: Path | None = None  # the build's .config / boot/config-*, when known
+    modules: tuple[Path, ...] = ()  # modules of the package the guest may load (swapdisk.py), decompressed
 
     def describe(self) -> str:
         return f"{self.release or 'unknown release'} ({self.kind} from {self.label})"
@@ -42,7 +44,9 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def open_kernel(path: Path, *, label: str | None = None, config: Path | None = None) -> KernelImage:
+def open_kernel(
+    path: Path, *, label: str | None = None, config: Path | None = None, modules: tuple[Path, ...] = ()
+) -> KernelImage:
     """Identify a kernel image file; bad input is an InputError naming the problem."""
     try:
         head = path.read_bytes()[: 1 << 20] if path.is_file() else b""
@@ -51,14 +55,14 @@ def open_kernel(path: Path, *, label: str | None = None, config: Path | None = N
     if not head:
         raise InputError(f"kernel image not found or empty: {path}")
     if head[0x202:0x206] == b"HdrS":
-        return KernelImage(path, "bzImage", _bzimage_release(head), label or str(path), config)
+        return KernelImage(path, "bzImage", _bzimage_release(head), label or str(path), config, modules)
     if head.startswith(b"\x7fELF"):
         if not _has_pvh_note(path):
             raise InputError(
                 f"{path} is an ELF vmlinux without the PVH entry note (CONFIG_PVH)",
                 details=["QEMU boots a vmlinux only through PVH; use arch/x86/boot/bzImage instead"],
             )
-        return KernelImage(path, "vmlinux", _banner_release(path), label or str(path), config)
+        return KernelImage(path, "vmlinux", _banner_release(path), label or str(path), config, modules)
     raise InputError(f"{path} is neither a bzImage nor an ELF vmlinux")
 
 
@@ -101,7 +105,8 @@ def kernel_from_deb(deb: Path) -> KernelImage:
     if not deb.is_file():
         raise InputError(f"kernel package not found: {deb}")
     digest = hashlib.sha256(deb.read_bytes()).hexdigest()[:16]
-    target = cache_dir() / "kernels" / "extracted" / f"{deb.stem}-{digest}"
+    # "-m": extractions that include the guest's modules (older cache entries lack them)
+    target = cache_dir() / "kernels" / "extracted" / f"{deb.stem}-{digest}-m"
     if not (target / ".complete").is_file():
         _extract_boot(deb, target)
     images = sorted(target.glob("vmlinuz-*")) + sorted(target.glob("vmlinux-*"))
@@ -110,7 +115,8 @@ def kernel_from_deb(deb: Path) -> KernelImage:
     image = images[0]
     release = image.name.split("-", 1)[1]
     config = target / f"config-{release}"
-    return open_kernel(image, label=deb.name, config=config if config.is_file() else None)
+    modules = tuple(sorted((target / "modules").glob("*.ko")))
+    return open_kernel(image, label=deb.name, config=config if config.is_file() else None, modules=modules)
 
 
 def _extract_boot(deb: Path, target: Path) -> None:
@@ -128,6 +134,13 @@ def _extract_boot(deb: Path, target: Path) -> None:
                 source = tar.extractfile(member)
                 if source is not None:
                     (staging / name.name).write_bytes(source.read())
+            elif member.isfile() and swapdisk.is_wanted_module(member.name):
+                source = tar.extractfile(member)
+                if source is not None:
+                    modules = staging / "modules"
+                    modules.mkdir(exist_ok=True)
+                    data = swapdisk.module_bytes(name.name, source.read())
+                    (modules / (swapdisk.module_name(name.name) + ".ko")).write_bytes(data)
     (staging / ".complete").touch()
     if (target / ".complete").is_file():  # another process finished first: keep theirs
         shutil.rmtree(staging)

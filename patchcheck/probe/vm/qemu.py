@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from patchcheck.errors import InputError
-from patchcheck.probe.vm import console
+from patchcheck.probe.vm import console, swapdisk
 from patchcheck.probe.vm.kernels import KernelImage
 from patchcheck.probe.vm.watchdog import WatchedRun, run_watched
 from patchcheck.report.progress import progress
@@ -55,14 +55,21 @@ def kernel_cmdline(init_args: Sequence[str] = ()) -> str:
 
 
 def qemu_argv(
-    kernel: KernelImage, initrd: Path, accel: Literal["tcg", "kvm"], init_args: Sequence[str] = ()
+    kernel: KernelImage,
+    initrd: Path,
+    accel: Literal["tcg", "kvm"],
+    init_args: Sequence[str] = (),
+    swap: Path | None = None,
 ) -> list[str]:
     cpu = ["-cpu", "host"] if accel == "kvm" else []  # TCG default CPU: as fast as "max" here
+    # The swap disk (swapdisk.py): the guest's /dev/vda, a scratch file thrown away after the boot.
+    disk = ["-drive", f"file={swap},if=virtio,format=raw,cache=unsafe"] if swap is not None else []
     return [
         qemu_binary(),
         "-accel", accel, *cpu,
         "-m", str(MEMORY_MB), "-smp", "1",
         "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+        *disk,
         "-kernel", str(kernel.path), "-initrd", str(initrd), "-append", kernel_cmdline(init_args),
     ]  # fmt: skip
 
@@ -85,14 +92,17 @@ def boot(
     with tempfile.TemporaryDirectory(prefix="patchcheck-vm-") as tmp:
         initrd = Path(tmp) / "initramfs.cpio"
         initrd.write_bytes(initramfs)
+        swap = Path(tmp) / "swap.img"
+        swapdisk.write_swap_image(swap)
         if accel == "auto" and kvm_usable():
-            booted = _boot_once(kernel, initrd, "kvm", timeout, init_args, stall=KVM_STALL_SECONDS)
+            booted = _boot_once(kernel, initrd, swap, "kvm", timeout, init_args, stall=KVM_STALL_SECONDS)
             if not _kvm_worked(booted):
                 reason = _kvm_failure(booted.run)
-                booted = _boot_once(kernel, initrd, "tcg", timeout, init_args)
+                booted = _boot_once(kernel, initrd, swap, "tcg", timeout, init_args)
                 booted.notes.append(f"KVM failed ({reason}); fell back to TCG")
         else:
-            booted = _boot_once(kernel, initrd, "kvm" if accel == "kvm" else "tcg", timeout, init_args)
+            chosen: Literal["tcg", "kvm"] = "kvm" if accel == "kvm" else "tcg"
+            booted = _boot_once(kernel, initrd, swap, chosen, timeout, init_args)
     failure = qemu_failure(booted.run)
     if failure:
         raise InputError(f"QEMU could not start the guest ({booted.accel}): {failure}")
@@ -111,6 +121,7 @@ def qemu_failure(run: WatchedRun) -> str | None:
 def _boot_once(
     kernel: KernelImage,
     initrd: Path,
+    swap: Path,
     accel: Literal["tcg", "kvm"],
     timeout: float,
     init_args: Sequence[str],
@@ -129,7 +140,7 @@ def _boot_once(
 
     with shown:
         run = run_watched(
-            qemu_argv(kernel, initrd, accel, init_args),
+            qemu_argv(kernel, initrd, accel, init_args, swap),
             timeout=timeout,
             done=console.has_end_marker,
             grace=2.0,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from patchcheck.probe.run import ProbeOptions, ProbeReport, report_from_records
-from patchcheck.probe.vm import guest, initramfs
+from patchcheck.probe.vm import guest, initramfs, swapdisk
 from patchcheck.probe.vm.diagnose import (
     GUEST_OBSERVATIONS,
     diagnose,
@@ -69,7 +69,7 @@ def init_args(options: ProbeOptions) -> list[str]:
 
 def probe_kernel(image: KernelImage, options: ProbeOptions, *, accel: Accel = "tcg") -> VmProbe:
     observer = guest.build_observer()
-    ramdisk = initramfs.probe_initramfs(observer.read_bytes())
+    ramdisk = initramfs.probe_initramfs(observer.read_bytes(), swapdisk.ordered_modules(image.modules))
     # The watchdog's deadline: boot, then every observation at its limit (they rarely take a second).
     deadline = BOOT_SECONDS + (len(GUEST_OBSERVATIONS) + 1) * (guest_limit(options) + 2)
     booted = boot(image, ramdisk, accel=accel, timeout=deadline, init_args=init_args(options))

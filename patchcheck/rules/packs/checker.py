@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from patchcheck.model.load import MM_H, FlagModel, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packs import special
@@ -17,6 +18,7 @@ from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, com
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
+from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
 
 COMMIT_MSG = "COMMIT_MSG"
@@ -31,11 +33,16 @@ class FlagFacts:
     claims: list[Claim] = field(default_factory=list)
     # Properties known from the packs or from members the series touched, not only from promises.
     independent: set[str] = field(default_factory=set)
+    # Properties the series itself declares (adds the flag to a family member) or promises: only these
+    # earn family reminders (PC702); what only the packs know is hindsight the series may not share.
+    from_series: set[str] = field(default_factory=set)
 
-    def add(self, prop: str, source: str, *, independent: bool = True) -> None:
+    def add(self, prop: str, source: str, *, independent: bool = True, series: bool = False) -> None:
         self.sources.setdefault(prop, source)
         if independent:
             self.independent.add(prop)
+        if series:
+            self.from_series.add(prop)
 
 
 # Kinds that can decide from the diffs alone (verify without --tree).
@@ -63,7 +70,10 @@ class PackChecker:
         return self._docs
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
-        return sorted(Run(self.packs, ctx).findings(), key=Finding.sort_key)
+        run = Run(self.packs, ctx)
+        found = sorted(run.findings(), key=Finding.sort_key)
+        ctx.notes.extend(run.notes())
+        return found
 
 
 class Run:
@@ -77,9 +87,12 @@ class Run:
         self.diff_only = bool(ctx.cache.get("diff_only"))
         self.cache = SourceCache(EmptyTree() if self.diff_only else ctx.tree)
         self.judge = MemberJudge(self.cache)
+        self.moved: dict[Member, tuple[Site, Site]] = {}  # member -> (its gone site, where it lives now)
         self.families = [r for r in packs.rules if r.kind == "family"]
         self.facts = self._flag_facts()
         self.added = self.view.added_at(self.upto) if self.view else {}
+        # flag -> property -> rules whose reminders were held back (the property is only the packs').
+        self.held_back: dict[str, dict[str, list[str]]] = {}
 
     # ---- which flags, which properties -------------------------------------------------------------
     def _series_flags(self) -> tuple[set[str], set[str]]:
@@ -113,10 +126,29 @@ class Run:
         for entry in facts.values():
             for prop in list(entry.sources):
                 for implied in self.packs.closure({prop}) - {prop}:
-                    entry.add(implied, f"implied by {prop}", independent=prop in entry.independent)
+                    entry.add(implied, f"implied by {prop}", independent=prop in entry.independent,
+                              series=prop in entry.from_series)
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
+        in_tree = self._defined_in_tree()
+        if in_tree is not None:  # a flag the tree's mm.h does not define has no sites to check
+            facts = {k: v for k, v in facts.items() if k in in_tree}
         return facts
+
+    def _defined_in_tree(self) -> set[str] | None:
+        """The flags the tree's mm.h defines as a nonzero value somewhere; None when it cannot tell (no
+        mm.h, or verify without a tree)."""
+        if self.diff_only or self.cache.data(MM_H) is None:
+            return None
+        known = self.ctx.cache.get("pack_defined_flags")
+        if isinstance(known, set):
+            return known
+        model = self.ctx.cache.get("flag_model")
+        if not isinstance(model, FlagModel):
+            model = self.ctx.cache["flag_model"] = load_flag_model(self.ctx.tree)
+        defined = {name for name, flag in model.flags.items() if flag.guard_where("bit", "mask") != FALSE}
+        self.ctx.cache["pack_defined_flags"] = defined
+        return defined
 
     def _infer_from_members(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
         """Adding a flag to one member of a family gives it the family's properties."""
@@ -130,19 +162,23 @@ class Run:
                         continue
                     for prop in rule.applies_to:
                         facts.setdefault(flag, FlagFacts(flag)).add(
-                            prop, f"patch {view.label(patch)} adds {flag} to {member.site}")
+                            prop, f"patch {view.label(patch)} adds {flag} to {member.site}", series=True)
 
     def _infer_from_claims(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
         """A promise in a commit message gives the flag it speaks of the promised property."""
+        declared = {name: self.packs.closure(set(spec.properties))
+                    for name, spec in self.packs.flags().items()}
         for patch in view.upto(self.upto):
             lines = patch.message.splitlines()
-            candidates = self._claim_targets(patch.message)
-            for claim in find_claims(patch.message, self.packs.claims, patch.index):
+            candidates = self._claim_targets(patch.subject + "\n" + patch.message)
+            found = find_claims(patch.message, self.packs.claims, patch.index, patch.subject, declared)
+            for claim in found:
                 for flag in _promised_flags(claim, lines, candidates):
                     entry = facts.setdefault(flag, FlagFacts(flag))
                     entry.claims.append(claim)
-                    promise = f'patch {view.label(claim.patch)} promises "{claim.sentence}"'
-                    entry.add(claim.property, promise, independent=False)
+                    like = f" (like {claim.via})" if claim.via else ""
+                    promise = f'patch {view.label(claim.patch)} promises "{claim.sentence}"{like}'
+                    entry.add(claim.property, promise, independent=False, series=True)
 
     def _handles(self, member: Member, flag: str) -> bool:
         """With the member's file in the tree, the member must really handle the flag to count as added."""
@@ -170,7 +206,17 @@ class Run:
         changed = None
         if self.view is not None:  # in verify, findings must be on the series' lines anyway
             changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
-        produced.extend(unreviewed_sites(self.families, self.cache, changed))
+        # Discovery looks for sites of the families whose flags exist in the tree (pack or series flags).
+        defined = self._defined_in_tree()
+        props = {p for facts in self.facts.values() for p in facts.sources}
+        for name, spec in self.packs.flags().items():
+            if defined is None or name in defined:
+                props |= self.packs.closure(set(spec.properties))
+        applying = [r for r in self.families if props & set(r.applies_to)]
+        flag_props = {name: set(f.sources) for name, f in self.facts.items()}
+        for name, spec in self.packs.flags().items():
+            flag_props.setdefault(name, self.packs.closure(set(spec.properties)))
+        produced.extend(unreviewed_sites(applying, self.cache, changed, flag_props))
         for rule in self.packs.rules:
             if rule.kind != "family":
                 produced.extend(special.run(rule, self.cache, self.view, self.upto))
@@ -181,6 +227,17 @@ class Run:
                 for f in kept]
         before = self._base_keys() if kept else set()
         yield from (f for f in kept if _key(f) not in before)
+
+    def notes(self) -> list[str]:
+        """One line per flag whose family reminders were held back, naming the families and why."""
+        lines = []
+        for flag, props in sorted(self.held_back.items()):
+            held = "; ".join(f"{p} ({', '.join(dict.fromkeys(ids))})" for p, ids in sorted(props.items()))
+            lines.append(
+                f"no family reminders (PC702) for {flag}: {held}: only the rule pack's entry for {flag} says "
+                f"so; the series neither adds {flag} to a member of such a family nor promises it"
+            )
+        return lines
 
     def _base_keys(self) -> set[tuple[str, str | None, str, str]]:
         """What the tree before the series already had: the series did not introduce it."""
@@ -237,9 +294,15 @@ class Run:
                 applying = [p for p in rule.applies_to if p in props]
                 if not applying:
                     continue
-                verdicts = [(m, self._member_verdict(m, flag, companions, refuses)) for m in rule.members]
+                # A flag the series defines, or (without a tree) one whose property the series gives it.
+                new = flag in self.new_flags
+                remind = new or (self.diff_only and bool(facts.from_series & set(applying)))
+                verdicts = [(m, self._member_verdict(m, flag, companions, refuses, remind))
+                            for m in rule.members]
                 positive = [v[0] for m, v in verdicts if not m.must_not_clear]
                 statuses = positive or [v[0] for _, v in verdicts]
+                if not new:  # an absent member may handle an existing flag already: cannot tell
+                    statuses = ["unknown" if s == "untouched" else s for s in statuses]
                 done: bool | None = "ok" in statuses if positive else all(s == "ok" for s in statuses)
                 if not done and {"unknown", "stale"} & set(statuses):
                     done = None
@@ -256,10 +319,12 @@ class Run:
             yield from self._claim_findings(facts, claimed_gaps)
 
     def _member_verdict(
-        self, member: Member, flag: str, companions: set[str], refuses: set[str]
+        self, member: Member, flag: str, companions: set[str], refuses: set[str], remind: bool
     ) -> tuple[str, Site, int | None, str, list[str]]:
         """("ok" | "missing" | "stale" | "untouched" | "unknown", site, line, detail, evidence)."""
         verdict = self.judge.judge(member, flag, companions, refuses)
+        if verdict.moved is not None:
+            self.moved[member] = (verdict.moved, verdict.site)
         if verdict.status is Status.OK:
             return "ok", verdict.site, None, "", verdict.evidence
         if verdict.status is Status.MISSING:
@@ -271,7 +336,7 @@ class Run:
             return "unknown", member.site, None, "", []
         if touched_in_series(member, flag, self.view, self.upto) is not None or member.must_not_clear:
             return "ok", member.site, None, "", []
-        if flag in self.new_flags:
+        if remind:
             return "untouched", member.site, None, f"the series does not add {flag} here", []
         return "unknown", member.site, None, "", []
 
@@ -282,6 +347,12 @@ class Run:
         why = [f"{flag} is {p}: {facts.sources[p]}" for p in applying]
         note = self.view.incomplete_note() if self.view else None
         untouched = [m for m, v in verdicts if v[0] == "untouched"]
+        if untouched and not facts.from_series & set(applying):
+            # Only the packs say the flag has these properties: no reminder, one note (see `notes`).
+            for prop in applying:
+                self.held_back.setdefault(flag, {}).setdefault(prop, []).append(rule.id)
+            verdicts = [(m, v) for m, v in verdicts if v[0] != "untouched"]
+            untouched = []
         positive = [m for m in rule.members if not m.must_not_clear]
         if untouched and len(untouched) == len(positive):
             sites = ", ".join(str(m.site) for m in untouched)
@@ -294,6 +365,16 @@ class Run:
             ))
             return
         seen = "family members: " + "; ".join(f"{v[1]} {_STATUS_WORDS[v[0]]}" for _, v in verdicts)
+        for member, _ in verdicts:
+            if member in self.moved:
+                gone, now = self.moved[member]
+                yield _Pending(set(), Finding(
+                    rule_id=PC_STALE, severity=Severity.UNRESOLVED,
+                    message=f"rule {rule.id} member {gone}: {gone.function}() not found in {gone.file}; "
+                            f"its pattern lives now in {now}, checked there; the pack may need updating",
+                    location=Location(gone.file), flag=flag, hint="update the member in the rule pack",
+                    evidence=(f"pack entry {rule.origin}", f"found by what the member does: {now}"),
+                ))
         for member, (status, site, line, detail, evidence) in verdicts:
             if status == "missing" or status == "untouched":
                 partial = note if status == "untouched" else None
@@ -324,11 +405,13 @@ class Run:
             seen.add((claim.property, claim.sentence))
             expected = [_describe(m) for r in self.families if claim.property in r.applies_to
                         for m in r.members if not m.must_not_clear]
+            where_said = " in its subject" if claim.line == 0 else ""
+            like = f", like {claim.via}" if claim.via else ""
             yield Finding(
                 rule_id=PC_CLAIM, severity=Severity.WARNING if note else Severity.ERROR,
-                message=f'patch {self._label(claim.patch)} promises "{claim.sentence}" ({claim.property}) '
-                        f"but no site {where} makes {facts.name} {claim.property}",
-                location=Location(COMMIT_MSG, claim.line), flag=facts.name,
+                message=f'patch {self._label(claim.patch)} promises{where_said} "{claim.sentence}" '
+                        f"({claim.property}{like}) but no site {where} makes {facts.name} {claim.property}",
+                location=Location(COMMIT_MSG, claim.line or None), flag=facts.name,
                 hint="implement it at: " + "; ".join(expected) if expected else None,
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
@@ -343,7 +426,10 @@ def _either(a: bool | None, b: bool | None) -> bool | None:
 
 
 def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set[str]:
-    """The flags a promise speaks of: those it names, else those named last before it; none if none was."""
+    """The flags a promise speaks of: those it names, else those named last before it (for the subject:
+    the one flag the series is about); none if that does not decide. The flag of an analogy ("like
+    VM_X") is what the promise is compared to, never what it speaks of."""
+    candidates = candidates - {claim.via} if claim.via else candidates
     named = flags_in(claim.sentence) & candidates
     if named:
         return named
@@ -351,7 +437,7 @@ def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set
         named = flags_in(text) & candidates
         if named:
             return named
-    return set()
+    return set(candidates) if claim.line == 0 and len(candidates) == 1 else set()
 
 
 _BaseKey = tuple[str, str | None, str, str]

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from patchcheck.report.finding import Finding, Location, Severity
-from patchcheck.rules.packs import csrc
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.meta import PC_UNREVIEWED
 from patchcheck.rules.packs.spec import PackRule
+from patchcheck.source import csrc
 
 
 def unreviewed_sites(
-    families: Iterable[PackRule], cache: SourceCache, changed: set[str] | None = None
+    families: Iterable[PackRule], cache: SourceCache, changed: set[str] | None = None,
+    flags: dict[str, set[str]] | None = None,
 ) -> Iterator[Finding]:
     """PC703 for each function calling a family's `discover.calls` that is neither member nor exemption.
 
-    `changed` limits the search to those files (verify: the files the series changed).
+    `changed` limits the search to those files (verify: the files the series changed). `flags` maps each
+    family flag to its properties: a site whose every such call already runs under a test of a flag the
+    family applies to (itself or through a helper) handles it, and is not reported.
     """
     for rule in families:
         if rule.discover is None:
@@ -34,6 +37,12 @@ def unreviewed_sites(
                 found = csrc.calls(fn.body, names)
                 if not found:
                     continue
+                family_flags = [f for f, props in (flags or {}).items() if props & set(rule.applies_to)]
+                if family_flags and all(any(
+                        cache.reach.tests(path, cond, flag) is not None
+                        for flag in family_flags for cond in csrc.conditions_over(call, fn.body))
+                        for call in found):
+                    continue  # already tests the flag before each call
                 body = csrc.text(fn.node)
                 if rule.discover.vma_in_scope and not ("vm_area_struct" in body or "vm_fault" in body):
                     continue

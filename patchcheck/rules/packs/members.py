@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from enum import Enum
 
 from tree_sitter import Node
 
-from patchcheck.rules.packs import csrc
+from patchcheck.rules.packs.reach import Reach
 from patchcheck.rules.packs.seriesview import AddedLine, SeriesView
 from patchcheck.rules.packs.spec import Member, Site
+from patchcheck.source import csrc
 from patchcheck.source.tree import SourceTree
 
 _MACRO = re.compile(r"\b[A-Z_][A-Z0-9_]*\b")
@@ -30,6 +32,7 @@ class Verdict:
     line: int | None = None
     detail: str = ""
     evidence: list[str] = field(default_factory=list)
+    moved: Site | None = None  # the member's own site, gone: `site` is where its pattern lives now
 
 
 class SourceCache:
@@ -38,6 +41,14 @@ class SourceCache:
     def __init__(self, tree: SourceTree) -> None:
         self.tree = tree
         self._data: dict[str, bytes | None] = {}
+        self._lists: dict[str, list[str]] = {}
+        self.reach = Reach(self.data, self.list_files)
+
+    def list_files(self, directory: str) -> list[str]:
+        if directory not in self._lists:
+            self._lists[directory] = [p for p in self.tree.list_files(directory)
+                                      if posixpath.dirname(p) == directory]
+        return self._lists[directory]
 
     def data(self, path: str) -> bytes | None:
         if path not in self._data:
@@ -81,6 +92,7 @@ def companions_at(cache: SourceCache, site: Site, flag: str) -> set[str]:
 class MemberJudge:
     def __init__(self, cache: SourceCache) -> None:
         self.cache = cache
+        self.reach = cache.reach
 
     def judge(self, member: Member, flag: str, companions: set[str], refuses: set[str]) -> Verdict:
         stale: Site | None = None
@@ -95,6 +107,11 @@ class MemberJudge:
             ok = [v for v in verdicts if v.status is Status.OK]
             return ok[0] if ok else verdicts[0]
         if stale is not None:
+            for moved in self.reach.relocate(member, flag):
+                for fn in self.cache.functions(moved) or []:
+                    verdict = self._judge_function(member, moved, fn, flag, companions, refuses)
+                    verdict.moved = stale
+                    return verdict
             return Verdict(Status.STALE, stale, detail=f"{stale.function}() not found in {stale.file}")
         return Verdict(Status.ABSENT, member.site)
 
@@ -117,14 +134,14 @@ class MemberJudge:
             return self._mask_with(member, site, fn, flag)
         if member.guards_calls:
             guarded_calls = csrc.calls(body, set(member.guards_calls))
-            unguarded = [c for c in guarded_calls if not csrc.guarded_by_flag(c, flag, body)]
+            unguarded = [c for c in guarded_calls if not self._guarded(site, c, body, flag)]
             if not unguarded:
                 return Verdict(Status.OK, site)
             call = unguarded[0]
             return Verdict(Status.MISSING, site, csrc.line_of(call),
                            f"{csrc.text(call)} runs without testing {flag}")
         if member.condition_with_calls:
-            if csrc.condition_tests_with_call(body, flag, set(member.condition_with_calls)):
+            if self._condition_tests_with_call(site, body, flag, set(member.condition_with_calls)):
                 return Verdict(Status.OK, site)
             related = csrc.calls(body, set(member.condition_with_calls))
             line = csrc.line_of(related[0]) if related else fn.line
@@ -139,8 +156,10 @@ class MemberJudge:
                 first = next(csrc.identifiers(body, {flag}))
                 return Verdict(Status.MISSING, site, csrc.line_of(first), f"clears {flag}")
             return Verdict(Status.OK, site)
-        if csrc.flag_tests(body, flag):
-            return Verdict(Status.OK, site)
+        chain = self.reach.tests(site.file, body, flag)
+        if chain is not None:
+            through = [f"tests {flag} through {' -> '.join(chain)}"] if chain else []
+            return Verdict(Status.OK, site, evidence=through)
         helper = self._tests_via(member, body, flag)
         if helper is not None:
             return Verdict(Status.OK, site, evidence=[f"tests {flag} through {helper}"])
@@ -148,10 +167,29 @@ class MemberJudge:
         return Verdict(Status.MISSING, site, fn.line,
                        f"never tests {flag}" + (f" (nor does {helpers})" if helpers else ""))
 
+    def _guarded(self, site: Site, call: Node, body: Node, flag: str) -> bool:
+        """`call` runs only under a condition that tests `flag` (itself or through a helper it calls)."""
+        return any(self.reach.tests(site.file, cond, flag) is not None
+                   for cond in csrc.conditions_over(call, body))
+
+    def _condition_tests_with_call(self, site: Site, body: Node, flag: str, names: set[str]) -> bool:
+        """Some if/while condition calls one of `names` and tests `flag` (itself or through a helper)."""
+        for sub in csrc.walk(body):
+            if sub.type in ("if_statement", "while_statement"):
+                cond = sub.child_by_field_name("condition")
+                if cond is not None and csrc.calls(cond, names) and \
+                        self.reach.tests(site.file, cond, flag) is not None:
+                    return True
+        return False
+
     def _mask_with(self, member: Member, site: Site, fn: csrc.Function, flag: str) -> Verdict:
         anchors = [a for a in csrc.identifiers(fn.body, set(member.mask_with)) if csrc.is_flag_test(a)]
         if any(flag in csrc.mask_members(a) for a in anchors):
             return Verdict(Status.OK, site)
+        for _, helper, chain in self.reach.helpers(site.file, fn.body):
+            inner = [a for a in csrc.identifiers(helper.body, set(member.mask_with)) if csrc.is_flag_test(a)]
+            if any(flag in csrc.mask_members(a) for a in inner):
+                return Verdict(Status.OK, site, evidence=[f"{flag} is in the mask of {' -> '.join(chain)}"])
         if member.or_set_with:
             ok, evidence = self._always_set_with(member, flag)
             if ok:

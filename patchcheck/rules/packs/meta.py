@@ -31,9 +31,12 @@ META_RULES: tuple[RuleDoc, ...] = (
         id=PC_COVERAGE, name="family-not-covered", severity=Severity.WARNING,
         summary="A flag has a property but the series touches no member of a family that needs it",
         what="Without the member files in the tree, the packs still know each family's members by file and "
-             "function. A flag the series defines gets properties from the packs, from the members it is "
-             "added to (one member of a family means the whole family) and from promises in the commit "
-             "message; a required family none of whose members the series touches is reported.",
+             "function. A flag gets properties from the members the series adds it to (one member of a "
+             "family means the whole family) and from promises in the commit messages; a family such a "
+             "property requires, none of whose members the series touches, is reported. Only properties "
+             "the series itself declares or promises earn reminders: what only a pack's `flags:` entry "
+             "says (hindsight the author may not share, or a series that merely re-defines an existing "
+             "flag) gives none, and the text report says once which families were not reminded and why.",
         why="The classic way a new flag goes wrong is a forgotten site family (KSM, userfaultfd, mlock).",
         example="a series adds VM_FOO to folio_add_new_anon_rmap() (not swap-backed, so contents may "
                 "vanish) but never excludes it in vma_ksm_compatible()",

@@ -129,13 +129,16 @@ def parse_pack(source: str, where: str) -> Pack:
             name, tuple(raw["properties"]), tuple(raw.get("companions", ())), tuple(raw.get("refuses", ()))
         )
     for index, raw in enumerate(data.get("claims") or ()):
-        for key in ("phrases", "unless"):
+        for key in ("phrases", "terms", "context", "unless"):
             for sub, phrase in enumerate(raw.get(key, ())):
                 try:
                     re.compile(phrase)
                 except re.error as exc:
                     raise fail(("claims", index, key, sub), f"bad regular expression: {exc}") from None
-        pack.claims.append(ClaimSpec(raw["property"], tuple(raw["phrases"]), tuple(raw.get("unless", ()))))
+        pack.claims.append(ClaimSpec(
+            raw["property"], tuple(raw.get("phrases", ())), tuple(raw.get("unless", ())),
+            tuple(raw.get("terms", ())), raw.get("polarity", "positive"), tuple(raw.get("context", ())),
+        ))
 
     seen: set[str] = set()
     for index, raw in enumerate(data["rules"]):

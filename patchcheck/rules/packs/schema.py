@@ -6,7 +6,7 @@ A pack is a YAML mapping:
     doc: ...                   # what the pack covers
     properties: {NAME: {doc: ..., implies: [NAME...]}}
     flags: {VM_X: {properties: [...], companions: [VM_...], refuses: [MAP_/VM_...]}}
-    claims: [{property: NAME, phrases: [regex...], unless: [regex...]}]
+    claims: [{property: NAME, phrases | terms: [regex...], polarity, context: [regex...], unless: [regex...]}]
     rules: [{id: PC6nn, name, title, severity, kind, applies_to, members, exemptions, discover, params, ...}]
 """
 
@@ -126,13 +126,17 @@ PACK_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["property", "phrases"],
+                "required": ["property"],
                 "additionalProperties": False,
                 "properties": {
                     "property": _NAME,
                     "phrases": {"type": "array", "items": _TEXT, "minItems": 1},
+                    "terms": {"type": "array", "items": _TEXT, "minItems": 1},
+                    "polarity": {"enum": ["positive", "negative"]},
+                    "context": {"type": "array", "items": _TEXT},
                     "unless": {"type": "array", "items": _TEXT},
                 },
+                "anyOf": [{"required": ["phrases"]}, {"required": ["terms"]}],
             },
         },
         "rules": {"type": "array", "items": _RULE},

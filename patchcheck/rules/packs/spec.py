@@ -89,9 +89,16 @@ class FlagSpec:
 
 @dataclass(frozen=True)
 class ClaimSpec:
+    """How a promise of one property reads. `phrases` match literally anywhere in a sentence; `terms` are
+    read by meaning (see claims.py): a term in a clause that is negated (`polarity: negative`, "never
+    swapped") or asserted (`positive`, "pages may be dropped"), with `context` somewhere in the sentence."""
+
     property: str
-    phrases: tuple[str, ...]  # regular expressions, case-insensitive
-    unless: tuple[str, ...] = ()  # a sentence matching one of these is not this promise
+    phrases: tuple[str, ...] = ()  # regular expressions, case-insensitive
+    unless: tuple[str, ...] = ()  # a sentence (clause, for terms) matching one of these is not this promise
+    terms: tuple[str, ...] = ()  # regular expressions naming the property's predicate
+    polarity: str = "positive"  # "negative": a promise only when negated; "positive": only when not
+    context: tuple[str, ...] = ()  # the sentence must match one of these too (none: no condition)
 
 
 @dataclass(frozen=True)

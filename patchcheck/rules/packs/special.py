@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from patchcheck.report.finding import Finding, Location
-from patchcheck.rules.packs import csrc
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import SeriesView, flags_in
 from patchcheck.rules.packs.spec import PackRule
+from patchcheck.source import csrc
 from patchcheck.source.cache import DiskCache, digest
+from patchcheck.source.guards import TRUE
 from patchcheck.source.tree import decode_source
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*((?:[^\n\\]|\\\n)*)", re.M)
@@ -295,22 +296,6 @@ def _mirror_in_diff(rule: PackRule, view: SeriesView, upto: int | None, source: 
 
 
 # ---- tools/testing/vma ------------------------------------------------------------------------------
-_CONDITIONALS = ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef")
-_INCLUDE_GUARD = re.compile(r"^_\w*_H_?$")
-
-
-def _unconditional(node: Node) -> bool:
-    """Outside every #if block, an include guard aside."""
-    current = node.parent
-    while current is not None:
-        if current.type in _CONDITIONALS:
-            name = current.child_by_field_name("name")
-            if current.type != "preproc_ifdef" or name is None or not _INCLUDE_GUARD.match(csrc.text(name)):
-                return False
-        current = current.parent
-    return True
-
-
 def _mirror_defines(rule: PackRule, cache: SourceCache, view: SeriesView | None,
                     upto: int | None) -> Iterator[Finding]:
     mirror, prefix = rule.params["mirror"], rule.params["prefix"]
@@ -329,7 +314,7 @@ def _mirror_defines(rule: PackRule, cache: SourceCache, view: SeriesView | None,
 
 
 _UNCONDITIONAL_USES: dict[str, list[tuple[str, int]]] = {}
-_UNCONDITIONAL_VERSION = "mirror-uses-1"  # bump when unconditional_uses() changes what it finds
+_UNCONDITIONAL_VERSION = "mirror-uses-2"  # bump when unconditional_uses() changes what it finds
 
 
 def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
@@ -343,7 +328,8 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
     if not isinstance(found, list):
         found = []
         reported: set[str] = set()
-        for ident in csrc.identifiers(csrc.parse(data)):
+        src = csrc.source(data)
+        for ident in csrc.identifiers(src.root()):
             name = csrc.text(ident)
             if not name.startswith(prefix) or name in reported:
                 continue
@@ -351,7 +337,7 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
             if parent is not None and parent.type == "call_expression" and parent.child_by_field_name(
                     "function") == ident:
                 continue
-            if _unconditional(ident):
+            if src.guard_of(ident) == TRUE:  # outside every #if block (an include guard costs nothing)
                 reported.add(name)
                 found.append((name, csrc.line_of(ident)))
         DiskCache().put("packs-mirror-uses", key, found)

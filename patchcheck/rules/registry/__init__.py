@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry.common import registry, registry_reads
+from patchcheck.rules.registry.declarations import DeclarationChecker
 from patchcheck.rules.registry.definition import DefinitionChecker
 from patchcheck.rules.registry.docs import DocsChecker
 from patchcheck.rules.registry.kconfig import KconfigChecker
@@ -26,6 +27,7 @@ def registry_checkers() -> list[Checker]:
         DocsChecker(),
         KconfigChecker(),
         DefinitionChecker(),
+        DeclarationChecker(),
         UndefinedUseChecker(),
     ]
 

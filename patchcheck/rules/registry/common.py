@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patchcheck.model import FlagDef, FlagModel, load_flag_model
+from patchcheck.model.core import CORE_BITS
+from patchcheck.model.registries import SmapsEntry
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.source.facts import Answer, ConfigFacts
 from patchcheck.source.guards import FALSE, TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
-from patchcheck.source.kconfig_tree import kconfig_view
-from patchcheck.source.tree import OverlayTree, read_text
+from patchcheck.source.kconfig_tree import KconfigDB, kconfig_view
+from patchcheck.source.preproc import preprocess
+from patchcheck.source.tree import DiffTree, EmptyTree, OverlayTree, SourceTree, read_text
+from patchcheck.source.visible import decidable_text
 
 MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
@@ -39,6 +43,9 @@ class Registry:
     # Products of single files that depend on this model and these facts (PC101's per-file uses), keyed
     # by what else they read, so a verify run re-reads only the files a patch changed.
     per_file: dict[Any, Any] = field(default_factory=dict)
+    # Without a tree: the model of what the hunks decide (guards opened in the hunks, names resolved through
+    # the core flag facts), with every Kconfig symbol free. None with a tree.
+    decided: Registry | None = None
 
     def wanted(self, ctx: CheckContext, flag: str) -> bool:
         return ctx.flags is None or flag in ctx.flags
@@ -52,9 +59,10 @@ class Registry:
             answer = self.answers[f] = self.facts.satisfiable(f)
         return answer
 
-    def example(self, f: Formula) -> str:
-        """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ...")."""
-        model = self.facts.witness(f)
+    def example(self, f: Formula, reasons: list[str] | None = None) -> str:
+        """A configuration where `f` holds, for the evidence ("ARCH=powerpc, CONFIG_PPC32=y, ..."); the
+        conditional selects that make it so are appended to `reasons` when given."""
+        model = self.facts.witness(f, reasons)
         if not model:
             return "no example configuration found"
         parts: list[str] = []
@@ -91,8 +99,79 @@ def registry(ctx: CheckContext) -> Registry:
     reg = ctx.memo.get(key)
     if not isinstance(reg, Registry):
         reg = ctx.memo[key] = Registry(load_flag_model(ctx.tree), facts, diff_only)
+        if diff_only and isinstance(ctx.tree, DiffTree):
+            view = decided_view(ctx.tree)
+            model = load_flag_model(view, core=True)
+            model.smaps = decided_smaps(read_text(view, TASK_MMU))
+            reg.decided = Registry(model, free_facts(), True)
     ctx.cache["registry"] = reg
     return reg
+
+
+_CORE_LINE = re.compile(r"#\s*define\s+(VM_\w+)\b|\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]|\{\s*(VM_\w+)\s*,")
+
+
+def _core_anchor(line: str) -> bool:
+    """A definition or table entry of a core flag (unconditional in every release), or the `};` closing
+    a table (tables are not cut by conditionals)."""
+    if line.strip() == "};":
+        return True
+    m = _CORE_LINE.search(line)
+    return m is not None and next(g for g in m.groups() if g) in CORE_BITS
+
+
+def decided_view(tree: DiffTree) -> SourceTree:
+    """The model files as far as their hunks decide the guards of their lines (source/visible.py)."""
+    files: dict[str, bytes | None] = {}
+    for path in MODEL_FILES:
+        text = read_text(tree, path)
+        if text is not None and path in tree.shown:
+            files[path] = decidable_text(text, tree.shown[path], _core_anchor).encode()
+    return OverlayTree(EmptyTree(), files)
+
+
+_SMAPS_ENTRY = re.compile(r'\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]\s*=\s*"([^"]*)"')
+
+
+def decided_smaps(text: str | None) -> list[SmapsEntry]:
+    """The smaps entries of a decided task_mmu.c text, with their guards (hunks do not show the function
+    around the table, so the entries are read by their shape)."""
+    if text is None:
+        return []
+    pre = preprocess(text)
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = _SMAPS_ENTRY.search(line)
+        if m:
+            guard = pre.guard_at(number)
+            found.append(SmapsEntry(m.group(1), m.group(2), guard, number, f"ilog2({m.group(1)})", guard))
+    return found
+
+
+def free_facts() -> ConfigFacts:
+    """No Kconfig at all: every symbol is a free variable."""
+    return ConfigFacts(KconfigDB(arches=()))
+
+
+def free_symbols(f: Formula) -> list[str]:
+    return sorted(f"CONFIG_{a.name}" for a in atoms(f) if isinstance(a, Sym) and not a.name.startswith("@"))
+
+
+def introduced_flags(ctx: CheckContext) -> set[str]:
+    """Flags the series defines that no context or removed line shows defined before it."""
+    added: set[str] = set()
+    before: set[str] = set(CORE_BITS)
+    for patch in getattr(ctx.series, "patches", ()) or ():
+        for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
+            for hunk in file.hunks:
+                for line in hunk.lines:
+                    m = _DEFINE_VM.match(line.text)
+                    if m:
+                        (added if line.kind == "+" else before).add(m.group(1))
+    return added - before
+
+
+_DEFINE_VM = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
 
 
 def _config_facts(ctx: CheckContext) -> ConfigFacts:

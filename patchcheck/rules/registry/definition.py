@@ -101,6 +101,8 @@ class DefinitionChecker:
                         for bit in shared
                         if reg.holds(conj(_own_bit(a, bit, b), _own_bit(b, bit, a))) is Answer.YES
                     )
+                    reasons: list[str] = []
+                    example = reg.example(overlap, reasons)
                     yield finding(
                         COLLISION,
                         f"{a.name} and {b.name} are both bit {', '.join(map(str, bits))} "
@@ -108,11 +110,12 @@ class DefinitionChecker:
                         loc,
                         b.name,
                         (
-                            f"{MM_H}:{line_of(a)}: {a.name} is bit {bits[0]} where "
+                            f"{MM_H}:{_bit_line(a, bits[0])}: {a.name} is bit {bits[0]} where "
                             f"{guard_text(_own_bit(a, bits[0], b))}",
-                            f"{MM_H}:{line_of(b)}: {b.name} is bit {bits[0]} where "
+                            f"{MM_H}:{_bit_line(b, bits[0])}: {b.name} is bit {bits[0]} where "
                             f"{guard_text(_own_bit(b, bits[0], a))}",
-                            f"example configuration: {reg.example(overlap)}",
+                            f"example configuration: {example}",
+                            *reasons,
                         ),
                     )
                 elif answer is Answer.UNRESOLVED:
@@ -214,3 +217,9 @@ def _own_bit(flag: FlagDef, bit: int, other: FlagDef) -> Formula:
 
 def line_of(flag: FlagDef) -> int:
     return flag.lines[0] if flag.lines else 0
+
+
+def _bit_line(flag: FlagDef, bit: int) -> int:
+    """The #define that makes `flag` this bit (a flag split over several #if blocks has one per block)."""
+    return next((v.line for v in flag.variants if v.value.kind == "bit" and v.value.bit == bit and v.line),
+                line_of(flag))

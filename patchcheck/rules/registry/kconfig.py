@@ -181,7 +181,7 @@ class KconfigChecker:
                     reported.add((atom.name, flag.name))
                     d = defs[0]
                     loc = Location(d.path, d.line)
-                    selectors = db.selectors_of(atom.name)
+                    selectors = db.selectors_of(atom.name) + db.impliers_of(atom.name)
                     scope = " in the files the series shows" if reg.diff_only else ""
                     outcome = f"{flag.name} never exists"
                     if absent:
@@ -222,7 +222,7 @@ class KconfigChecker:
                 )
             return
         risky = []
-        for selector, cond in db.selectors_of(name):
+        for selector, cond in db.selectors_of(name) + db.impliers_of(name):
             question = conj(Sym(selector.name), cond_formula(cond), not64)
             if reg.holds(question) is Answer.YES:
                 risky.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from patchcheck.model import FlagDef, SmapsEntry
 from patchcheck.report.finding import Finding, Location, Severity
@@ -18,7 +19,9 @@ from patchcheck.rules.registry.common import (
     arch1_guard,
     build_condition,
     finding,
+    free_symbols,
     guard_text,
+    introduced_flags,
     registry,
     registry_reads,
     unresolved,
@@ -55,7 +58,9 @@ GUARD_MISMATCH = RuleDoc(
     what="Compares the guard of each flag's smaps entries with the configurations where the flag is a real "
     "bit. Too narrow: the flag exists but shows '??' (or 'ar'). Too wide: the flag is VM_NONE there, "
     'ilog2(0) is 0 and the entry overwrites "rd" (task_mmu.c is built with -Wno-override-init, so '
-    "the compiler is silent), or the flag is undefined there (a build error).",
+    "the compiler is silent), or the flag is undefined there (a build error). Without a tree it runs on "
+    "the flags the series introduces, where the hunks show both guards whole: every Kconfig symbol is "
+    "then free, so a mismatch is a warning naming the symbols it depends on.",
     why="Both directions print a wrong VmFlags line in some configuration; neither is caught by the build "
     "of the configuration the author tested.",
     example="mm.h:      #ifdef CONFIG_64BIT / VM_X BIT(40) / #elif defined(CONFIG_PPC32) / VM_X VM_ARCH_1\n"
@@ -64,6 +69,7 @@ GUARD_MISMATCH = RuleDoc(
     "defined(CONFIG_PPC32)`).",
     scope=("R6", "R17"),
     needs=(MM_H, TASK_MMU, KCONFIG),
+    diff_only=True,
 )
 BAD_MNEMONIC = RuleDoc(
     id="PC203",
@@ -128,6 +134,7 @@ class SmapsChecker:
         yield from self._value_tests(ctx, reg, entries)
         yield from self._codes(ctx, reg, entries)
         if reg.diff_only:
+            yield from self._decided(ctx, reg)
             return
         context = smaps_context(ctx, entries)
         for flag in reg.model.real_flags():
@@ -135,8 +142,37 @@ class SmapsChecker:
                 yield from self._flag(reg, flag, entries, context)
         yield from self._duplicate_slots(ctx, reg, entries, context)
 
+    def _decided(self, ctx: CheckContext, reg: Registry) -> Iterator[Finding]:
+        """Without a tree: PC202 for the flags the series introduces, where the hunks decide both the
+        definition's guards and the entries' guards. Every Kconfig symbol is free: a mismatch is a WARNING
+        naming the symbols it depends on (the tree's Kconfig may rule the configuration out)."""
+        decided = reg.decided
+        if decided is None or not decided.model.smaps:
+            return
+        introduced = introduced_flags(ctx)
+        for flag in decided.model.real_flags():
+            own = [e for e in decided.model.smaps if e.flag == flag.name]
+            if flag.name not in introduced or not own or not reg.wanted(ctx, flag.name):
+                continue
+            for found in self._flag(decided, flag, own, TRUE, partial=True):
+                if found.rule_id != GUARD_MISMATCH.id:
+                    continue
+                names = next((e for e in found.evidence if e.startswith("free: ")), "").removeprefix("free: ")
+                example = next((e for e in found.evidence if e.startswith("example configuration: ")), "")
+                yield replace(
+                    found,
+                    severity=Severity.WARNING,
+                    message=f"{found.message} ({example.removeprefix('example configuration: ')}; "
+                    f"unknown without the tree's Kconfig: {names or 'no symbol'})",
+                    evidence=(
+                        *(e for e in found.evidence if not e.startswith("free: ")),
+                        "decided from the hunks alone, every Kconfig symbol free; with --tree the tree's "
+                        "Kconfig decides it (an error)",
+                    ),
+                )
+
     def _flag(
-        self, reg: Registry, flag: FlagDef, entries: list[SmapsEntry], context: Formula
+        self, reg: Registry, flag: FlagDef, entries: list[SmapsEntry], context: Formula, partial: bool = False
     ) -> Iterator[Finding]:
         own = [e for e in entries if e.flag == flag.name]
         real = flag.real_guard
@@ -184,7 +220,8 @@ class SmapsChecker:
                 'has a mnemonic where it is VM_NONE: ilog2(0) is 0, so the entry overwrites "rd"',
             ),
             (
-                conj(context, shown, where_undefined(flag)),
+                # Hunks may not show every definition of a flag: "undefined" is then only "not shown".
+                FALSE if partial else conj(context, shown, where_undefined(flag)),
                 "has a mnemonic where it is undefined: a build error",
             ),
         )
@@ -197,12 +234,13 @@ class SmapsChecker:
             answer = reg.holds(question)
             if answer is Answer.YES:
                 example = reg.example(question)
+                free = (f"free: {', '.join(free_symbols(question))}",) if partial else ()
                 yield finding(
                     GUARD_MISMATCH,
                     f"{flag.name} {message}",
                     loc,
                     flag.name,
-                    (definition, *sites, f"example configuration: {example}"),
+                    (definition, *sites, f"example configuration: {example}", *free),
                     hint=hint,
                 )
             elif answer is Answer.UNRESOLVED:

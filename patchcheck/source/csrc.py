@@ -1,0 +1,375 @@
+"""C functions as every rule sees them: guarded, parsed one by one, with the small C idioms rules ask about.
+
+`CSource(data)` is one C file. Comments and preprocessor directive lines are blanked before tree-sitter sees
+it (byte offsets within the blanked text and all line numbers are those of the file), so a function whose
+body holds `#ifdef` lines parses as one function, and every node has the guard of its line
+(`guard_at(line)`, from `preproc.PreprocFile`). Functions are located from one full parse, kept in memory
+and on disk by content, then each is parsed on its own when asked for.
+
+The helpers below (flag tests, guarded calls, OR-masks, case blocks, ...) work on tree-sitter nodes of
+function bodies. `source(data)` memoises CSource objects by content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from patchcheck.source import cparse
+from patchcheck.source.cache import DiskCache, digest
+from patchcheck.source.guards import FALSE, Formula
+from patchcheck.source.preproc import PreprocFile, preprocess
+from patchcheck.source.tree import decode_source
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    node: Node  # the function_definition
+    body: Node  # its compound_statement
+    guard: Formula  # the guard of its first line
+
+    @property
+    def line(self) -> int:
+        return self.node.start_point[0] + 1
+
+
+# name -> [(start byte, end byte, first row)] of every function definition in a file (offsets in the
+# blanked text), by content digest.
+FunctionIndex = dict[str, list[tuple[int, int, int]]]
+_DISK = DiskCache()
+_INDEX_NAMESPACE = "csrc-functions-v2"
+_SOURCES: dict[str, CSource] = {}
+_MAX_SOURCES = 256
+
+
+class CSource:
+    """One C file, preprocessor-aware (see the module doc)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.key = digest(data)
+
+    @cached_property
+    def pre(self) -> PreprocFile:
+        return preprocess(decode_source(self.data))
+
+    @cached_property
+    def masked(self) -> bytes:
+        """The file with comments and directives blanked: what tree-sitter parses."""
+        return self.pre.masked.encode("utf-8", "surrogateescape")
+
+    def guard_at(self, line: int) -> Formula:
+        return self.pre.guard_at(line)
+
+    def guard_of(self, node: Node) -> Formula:
+        return self.guard_at(node.start_point[0] + 1)
+
+    def root(self) -> Node:
+        """The whole file parsed (blanked text)."""
+        return cparse.parse_bytes(self.masked).root_node
+
+    @cached_property
+    def index(self) -> FunctionIndex:
+        index = _DISK.get(_INDEX_NAMESPACE, self.key)
+        if not isinstance(index, dict):
+            index = {}
+            for fn in _functions_in(self.root(), self):
+                span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0])
+                index.setdefault(fn.name, []).append(span)
+            _DISK.put(_INDEX_NAMESPACE, self.key, index)
+        return index
+
+    def _parse_function(self, start: int, end: int, row: int) -> Function | None:
+        """Parse one function on its own; leading newlines keep its line numbers those of the file."""
+        found = list(_functions_in(cparse.parse_bytes(b"\n" * row + self.masked[start:end]).root_node, self))
+        return found[0] if found else None
+
+    def functions(self, name: str) -> list[Function]:
+        """Every definition of `name` in a configuration that can be compiled (`#if 0` blocks are not)."""
+        if name.encode() not in self.data:
+            return []
+        spans = self.index.get(name, [])
+        return [fn for span in spans
+                if (fn := self._parse_function(*span)) is not None and fn.name == name and fn.guard != FALSE]
+
+    def functions_mentioning(self, needles: Iterable[str]) -> list[Function]:
+        """Every function whose text contains one of `needles`, each parsed on its own."""
+        raw = [n.encode() for n in needles]
+        if not any(n in self.data for n in raw):
+            return []
+        found = []
+        for spans in self.index.values():
+            for start, end, row in spans:
+                if not any(n in self.masked[start:end] for n in raw):
+                    continue
+                fn = self._parse_function(start, end, row)
+                if fn is not None and fn.guard != FALSE:
+                    found.append(fn)
+        return sorted(found, key=lambda f: f.line)
+
+
+def source(data: bytes) -> CSource:
+    """The CSource of this content (memoised: rules reading the same file share its parses)."""
+    key = digest(data)
+    found = _SOURCES.get(key)
+    if found is None:
+        if len(_SOURCES) >= _MAX_SOURCES:
+            _SOURCES.pop(next(iter(_SOURCES)))
+        found = _SOURCES[key] = CSource(data)
+    return found
+
+
+def parse(data: bytes) -> Node:
+    """The root node of the blanked file."""
+    return source(data).root()
+
+
+def find_functions(data: bytes, name: str) -> list[Function]:
+    return source(data).functions(name)
+
+
+def functions_mentioning(data: bytes, needles: Iterable[str]) -> list[Function]:
+    return source(data).functions_mentioning(needles)
+
+
+def text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "surrogateescape")
+
+
+def line_of(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+def walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _declarator_name(node: Node | None) -> str | None:
+    while node is not None:
+        if node.type in ("identifier", "field_identifier"):
+            return text(node)
+        if node.type == "function_declarator":
+            node = node.child_by_field_name("declarator")
+            continue
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            return None
+        node = inner
+    return None
+
+
+_CONTAINERS = {
+    "translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
+    "linkage_specification", "declaration_list", "ERROR",
+}
+
+
+def _top_level(root: Node) -> Iterator[Node]:
+    """Function definitions live at file level, possibly inside #if blocks: never walk into bodies."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_definition":
+            yield node
+        elif node.type in _CONTAINERS:
+            stack.extend(reversed(node.children))
+
+
+def _functions_in(root: Node, src: CSource) -> Iterator[Function]:
+    for node in _top_level(root):
+        declarator = node.child_by_field_name("declarator")
+        body = node.child_by_field_name("body")
+        # A function_definition's declarator must contain a function_declarator.
+        if body is None or declarator is None or "function_declarator" not in {
+            n.type for n in walk(declarator)
+        }:
+            continue
+        name = _declarator_name(declarator)
+        if name:
+            yield Function(name, node, body, src.guard_at(node.start_point[0] + 1))
+
+
+def identifiers(node: Node, names: frozenset[str] | set[str] | None = None) -> Iterator[Node]:
+    for sub in walk(node):
+        if sub.type == "identifier" and (names is None or text(sub) in names):
+            yield sub
+
+
+def _operator(node: Node) -> str | None:
+    op = node.child_by_field_name("operator")
+    return op.type if op is not None else None
+
+
+def or_chain_top(node: Node) -> Node:
+    """Climb from `node` through `a | b | (c)` to the whole OR-mask it belongs to."""
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "parenthesized_expression" or (
+            parent.type == "binary_expression" and _operator(parent) == "|"
+        ):
+            node = parent
+            continue
+        break
+    return node
+
+
+def is_flag_test(ident: Node) -> bool:
+    """True when the identifier is (part of) a mask that is ANDed with something: `x & FLAG`, `x &= ~M`."""
+    top = or_chain_top(ident)
+    parent = top.parent
+    if parent is None:
+        return False
+    if parent.type == "binary_expression" and _operator(parent) == "&":
+        return True
+    return parent.type == "assignment_expression" and _operator(parent) == "&="
+
+
+def bit_name(flag: str) -> str:
+    """The enumerator of a flag's bit number (style B): VM_DROPPABLE -> VMA_DROPPABLE_BIT."""
+    return f"VMA_{flag[3:]}_BIT" if flag.startswith("VM_") else flag
+
+
+_BIT_MASKS = {"BIT", "BIT_ULL", "_BITUL", "INIT_VM_FLAG"}
+_WRITERS = re.compile(r"set|clear|mod|assign|copy|init", re.I)
+
+
+def is_bit_test(ident: Node) -> bool:
+    """`VMA_X_BIT` read by a bitmap helper (`vma_flags_test(&f, VMA_X_BIT)`, `test_bit(VMA_X_BIT, ..)`), or
+    made a mask that is tested (`flags & BIT(VMA_X_BIT)`); not when a helper sets or clears it."""
+    parent = ident.parent
+    call = parent.parent if parent is not None and parent.type == "argument_list" else None
+    if call is None or call.type != "call_expression":
+        return False
+    fn = call.child_by_field_name("function")
+    name = text(fn) if fn is not None else ""
+    if name in _BIT_MASKS:
+        return is_flag_test(call)
+    return not _WRITERS.search(name)
+
+
+def flag_tests(scope: Node, flag: str) -> list[Node]:
+    """Tests of `flag` in `scope`: `x & VM_X` (in any OR-mask), or its bit number with a bitmap helper."""
+    found = [ident for ident in identifiers(scope, {flag}) if is_flag_test(ident)]
+    bit = bit_name(flag)
+    if bit != flag:
+        found += [ident for ident in identifiers(scope, {bit}) if is_bit_test(ident)]
+    return sorted(found, key=lambda n: n.start_byte)
+
+
+def mask_members(node: Node) -> set[str]:
+    """All identifiers in the OR-mask containing `node`."""
+    return {text(i) for i in identifiers(or_chain_top(node))}
+
+
+def calls(scope: Node, names: set[str] | frozenset[str]) -> list[Node]:
+    found = []
+    for sub in walk(scope):
+        if sub.type == "call_expression":
+            fn = sub.child_by_field_name("function")
+            if fn is not None and fn.type == "identifier" and text(fn) in names:
+                found.append(sub)
+    return found
+
+
+def called_names(scope: Node) -> set[str]:
+    names = set()
+    for sub in walk(scope):
+        if sub.type == "call_expression":
+            fn = sub.child_by_field_name("function")
+            if fn is not None and fn.type == "identifier":
+                names.add(text(fn))
+    return names
+
+
+def conditions_over(node: Node, stop: Node) -> Iterator[Node]:
+    """Conditions of the if statements / ternaries / && chains that decide whether `node` runs."""
+    child = node
+    current = node.parent
+    while current is not None and current != stop:
+        if current.type == "if_statement" or current.type == "conditional_expression":
+            condition = current.child_by_field_name("condition")
+            if condition is not None and child != condition:
+                yield condition
+        elif current.type == "binary_expression" and _operator(current) in ("&&", "||"):
+            left = current.child_by_field_name("left")
+            if left is not None and child != left:
+                yield left
+        child = current
+        current = current.parent
+
+
+def guarded_by_flag(node: Node, flag: str, stop: Node) -> bool:
+    return any(flag_tests(cond, flag) for cond in conditions_over(node, stop))
+
+
+def condition_tests_with_call(scope: Node, flag: str, call_names: set[str]) -> bool:
+    """Some if/while condition (or &&/|| chain) tests `flag` and calls one of `call_names`."""
+    for sub in walk(scope):
+        if sub.type in ("if_statement", "while_statement"):
+            cond = sub.child_by_field_name("condition")
+            if cond is not None and flag_tests(cond, flag) and calls(cond, call_names):
+                return True
+    return False
+
+
+def case_blocks(scope: Node) -> Iterator[tuple[list[str], Node]]:
+    """`case A: case B: stmts` groups as (labels, the case_statement holding the statements)."""
+    for switch in walk(scope):
+        if switch.type != "switch_statement":
+            continue
+        body = switch.child_by_field_name("body")
+        if body is None:
+            continue
+        pending: list[str] = []
+        for case in body.named_children:
+            if case.type != "case_statement":
+                continue
+            value = case.child_by_field_name("value")
+            pending.append(text(value) if value is not None else "default")
+            statements = [c for c in case.named_children if c != value]
+            if statements:
+                yield pending, case
+                pending = []
+
+
+def or_assigned(scope: Node, target: str | None = None) -> dict[str, list[Node]]:
+    """Flags ORed into a variable: `x |= A | B` gives {A: [...], B: [...]}; the ident nodes are kept."""
+    found: dict[str, list[Node]] = {}
+    for sub in walk(scope):
+        if sub.type == "assignment_expression" and _operator(sub) == "|=":
+            left = sub.child_by_field_name("left")
+            right = sub.child_by_field_name("right")
+            if left is None or right is None or (target is not None and text(left) != target):
+                continue
+            for ident in identifiers(right):
+                found.setdefault(text(ident), []).append(ident)
+    return found
+
+
+def and_not_cleared(scope: Node) -> set[str]:
+    """Flags cleared with `x &= ~A` or `x &= ~(A | B)` or `vm_flags_clear(v, A)`."""
+    cleared: set[str] = set()
+    for sub in walk(scope):
+        if sub.type == "assignment_expression" and _operator(sub) == "&=":
+            right = sub.child_by_field_name("right")
+            if right is not None and right.type == "unary_expression" and text(right).startswith("~"):
+                cleared |= {text(i) for i in identifiers(right)}
+        elif sub.type == "call_expression":
+            fn = sub.child_by_field_name("function")
+            args = sub.child_by_field_name("arguments")
+            if fn is not None and text(fn) == "vm_flags_clear" and args is not None:
+                named = args.named_children
+                if len(named) >= 2:
+                    cleared |= {text(i) for i in identifiers(named[1])}
+    return cleared

@@ -1,0 +1,81 @@
+"""The one C layer every rule reads: functions found through preprocessor noise, each with its guard, and
+located from an index that a warm run reuses instead of parsing the whole file again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from patchcheck.source import cparse, csrc
+from patchcheck.source.guards import TRUE, Sym, neg, render
+
+TREE = Path(__file__).resolve().parents[2] / "fixtures" / "packs" / "tree"
+
+GUARDED = b"""#include <linux/mm.h>
+
+#ifdef CONFIG_64BIT
+static inline bool wide_only(unsigned long vm_flags)
+{
+\treturn vm_flags & VM_DROPPABLE;
+}
+#else
+static inline bool wide_only(unsigned long vm_flags)
+{
+\treturn false;
+}
+#endif
+
+#if 0
+static int never_built(void) { return VM_DROPPABLE; }
+#endif
+
+int split_condition(struct vm_area_struct *vma)
+{
+#ifdef CONFIG_PPC32
+\tif (vma->vm_flags & VM_SAO)
+#else
+\tif (vma->vm_flags & VM_DROPPABLE)
+#endif
+\t\treturn 1;
+\treturn 0;
+}
+"""
+
+
+def test_each_variant_of_a_function_has_its_guard() -> None:
+    found = csrc.source(GUARDED).functions("wide_only")
+    assert [render(f.guard) for f in found] == [render(Sym("64BIT")), render(neg(Sym("64BIT")))]
+    assert [bool(csrc.flag_tests(f.body, "VM_DROPPABLE")) for f in found] == [True, False]
+
+
+def test_code_under_if_0_is_not_a_function() -> None:
+    assert csrc.source(GUARDED).functions("never_built") == []
+
+
+def test_a_body_with_directives_parses_and_each_line_keeps_its_guard() -> None:
+    src = csrc.source(GUARDED)
+    (fn,) = src.functions("split_condition")
+    tests = csrc.flag_tests(fn.body, "VM_DROPPABLE") + csrc.flag_tests(fn.body, "VM_SAO")
+    assert sorted(csrc.line_of(t) for t in tests) == [22, 24]
+    assert {csrc.line_of(t): render(src.guard_of(t)) for t in tests} == {
+        22: render(Sym("PPC32")),
+        24: render(neg(Sym("PPC32"))),
+    }
+    assert src.guard_at(26) == TRUE
+
+
+def test_function_index_is_reused_instead_of_reparsing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = (TREE / "mm" / "mmap.c").read_bytes() + b"\n/* unique */\n"
+    monkeypatch.setattr(csrc, "_DISK", csrc.DiskCache(tmp_path))
+    sizes: list[int] = []
+    real_parse = cparse.parse_bytes
+    monkeypatch.setattr(cparse, "parse_bytes", lambda d: sizes.append(len(d)) or real_parse(d))
+    assert [f.name for f in csrc.CSource(data).functions("do_mmap")] == ["do_mmap"]
+    assert len(data) in sizes  # cold: one whole-file parse builds the index
+    sizes.clear()
+    found = csrc.CSource(data).functions("__mmap_region")  # a new object (process): only the disk copy
+    assert [f.name for f in found] == ["__mmap_region"] and found[0].line == 32
+    assert len(data) not in sizes and sizes  # warm: just the function, parsed on its own
