@@ -46,6 +46,8 @@ FunctionIndex = dict[str, list[tuple[int, int, int]]]
 _DISK = DiskCache()
 _INDEX_NAMESPACE = "csrc-functions-v2"
 _SOURCES: dict[str, CSource] = {}
+_BY_OBJECT: dict[int, tuple[bytes, CSource]] = {}
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 _MAX_SOURCES = 256
 
 
@@ -55,6 +57,7 @@ class CSource:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.key = digest(data)
+        self._parsed: dict[tuple[int, int, int], Function | None] = {}
 
     @cached_property
     def pre(self) -> PreprocFile:
@@ -87,13 +90,23 @@ class CSource:
         return index
 
     def _parse_function(self, start: int, end: int, row: int) -> Function | None:
-        """Parse one function on its own; leading newlines keep its line numbers those of the file."""
-        found = list(_functions_in(cparse.parse_bytes(b"\n" * row + self.masked[start:end]).root_node, self))
-        return found[0] if found else None
+        """Parse one function on its own (once per content: the states of a series share it); leading
+        newlines keep its line numbers those of the file."""
+        span = (start, end, row)
+        if span not in self._parsed:
+            text = b"\n" * row + self.masked[start:end]
+            found = list(_functions_in(cparse.parse_bytes(text).root_node, self))
+            self._parsed[span] = found[0] if found else None
+        return self._parsed[span]
+
+    @cached_property
+    def words(self) -> frozenset[bytes]:
+        """Every identifier in the file: whether it can define a name is a set lookup, not a text search."""
+        return frozenset(_WORD.findall(self.data))
 
     def functions(self, name: str) -> list[Function]:
         """Every definition of `name` in a configuration that can be compiled (`#if 0` blocks are not)."""
-        if name.encode() not in self.data:
+        if name.encode() not in self.words:
             return []
         spans = self.index.get(name, [])
         return [fn for span in spans
@@ -116,13 +129,20 @@ class CSource:
 
 
 def source(data: bytes) -> CSource:
-    """The CSource of this content (memoised: rules reading the same file share its parses)."""
+    """The CSource of this content (memoised: rules reading the same file share its parses). The same bytes
+    object asked for again is found by identity, without hashing the content again."""
+    same = _BY_OBJECT.get(id(data))
+    if same is not None and same[0] is data:
+        return same[1]
     key = digest(data)
     found = _SOURCES.get(key)
     if found is None:
         if len(_SOURCES) >= _MAX_SOURCES:
             _SOURCES.pop(next(iter(_SOURCES)))
         found = _SOURCES[key] = CSource(data)
+    if len(_BY_OBJECT) >= 4 * _MAX_SOURCES:
+        _BY_OBJECT.clear()
+    _BY_OBJECT[id(data)] = (data, found)  # holds `data`, so its id is not reused while listed
     return found
 
 
