@@ -38,6 +38,7 @@ def run(args: list[str]) -> int:
     from patchcheck.cli.application import app
 
     contract.guard_stdout()
+    contract.catch_sigterm()
     try:
         with helptext.recording(args):
             code = app(args=args, prog_name="patchcheck", standalone_mode=False)
@@ -52,6 +53,8 @@ def run(args: list[str]) -> int:
         return contract.finish(EXIT_USAGE, str(exc))
     except KeyboardInterrupt:
         return contract.finish(130)
+    except contract.Terminated:
+        return contract.finish(128 + 15)
     except Exception as exc:  # typer's usage errors; anything else is a bug in patchcheck, said in one line
         if (usage := contract.usage_error(exc)) is not None:
             return contract.finish(EXIT_USAGE, usage)
