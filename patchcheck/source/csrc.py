@@ -66,6 +66,7 @@ class CSource:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self._parsed: dict[tuple[int, int, int], Function | None] = {}
 
     @cached_property
     def key(self) -> str:
@@ -104,9 +105,12 @@ class CSource:
     def _parse_function(self, start: int, end: int, row: int) -> Function | None:
         """Parse one function on its own (blanked on its own: comments and directives never cross a function
         definition); leading newlines keep its line numbers those of the file."""
-        tree = cparse.parse_bytes(b"\n" * row + _mask(self.data[start:end]))
-        found = list(_functions_in(tree.root_node, self))
-        return found[0] if found else None
+        span = (start, end, row)
+        if span not in self._parsed:  # once per content: the states of a series share it
+            tree = cparse.parse_bytes(b"\n" * row + _mask(self.data[start:end]))
+            found = list(_functions_in(tree.root_node, self))
+            self._parsed[span] = found[0] if found else None
+        return self._parsed[span]
 
     def functions(self, name: str) -> list[Function]:
         """Every definition of `name` in a configuration that can be compiled (`#if 0` blocks are not)."""

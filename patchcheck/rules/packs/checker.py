@@ -16,6 +16,7 @@ from patchcheck.rules.packs.claims import Claim, find_claims
 from patchcheck.rules.packs.discovery import unreviewed_sites
 from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
+from patchcheck.rules.packs.relevance import Relevance
 from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, shared_view
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
 from patchcheck.source.guards import FALSE
@@ -64,6 +65,7 @@ class PackChecker:
     def __init__(self, packs: PackSet) -> None:
         self.packs = packs
         self._docs = tuple(rule_doc(r) for r in packs.rules) + META_RULES
+        self._relevance = Relevance(packs)
 
     @property
     def rules(self) -> tuple[RuleDoc, ...]:
@@ -74,6 +76,11 @@ class PackChecker:
         found = sorted(run.findings(), key=Finding.sort_key)
         ctx.notes.extend(run.notes())
         return found
+
+    def relevant_patch(self, series: Any, index: int) -> bool:
+        """Whether patch `index` can change what the packs find other than through the files it changes
+        (patchcheck.rules.reuse, patchcheck.rules.packs.relevance)."""
+        return self._relevance.relevant(series, index)
 
 
 def _view(ctx: CheckContext) -> SeriesView | None:
