@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from patchcheck.source.cparse import expand_variants, split_args
 from patchcheck.source.guards import FALSE, TRUE, And, Formula, Or, conj, disj, neg
 from patchcheck.source.preproc import MacroDef, PreprocFile
-from patchcheck.source.sat import SatSession
+from patchcheck.source.sat import SatLimit, SatSession
 
 SLOT = re.compile(r"VM_HIGH_ARCH_\d+|VM_ARCH_1")
 _NOT_FLAGS = re.compile(r"VM_(FAULT|BUG|WARN|UNMAPPED)_")
@@ -321,6 +321,8 @@ def satisfiable_alone(guard: Formula) -> bool:
     session = SatSession()
     try:
         return session.solve([session.literal(guard)]) is not None
+    except SatLimit:
+        return True  # not decided: the variant is kept
     finally:
         session.close()
 
