@@ -26,6 +26,7 @@ _REPO_ENV = (
     "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 )
+SEARCH_DEPTH = 2000  # commits of HEAD's history compared by subject before the patch-id confirms one
 _OID = re.compile(r"^[0-9a-f]{4,64}$")
 
 
@@ -85,6 +86,20 @@ class GitRepo:
         out = self.run("patch-id", "--stable", stdin=shown.stdout)
         first = out.stdout.split(b" ", 1)[0].decode("ascii", "replace").strip()
         return first or None
+
+    def commit_of_patch(self, title: str, patch_id: str, *, named: str | None = None) -> str | None:
+        """The commit whose change has git's stable `patch_id`: the commit `named` (git format-patch's
+        `From <sha>` line) when it is one, else one of HEAD's last SEARCH_DEPTH commits titled `title`."""
+        if named is not None:
+            commit = self.commit(named)
+            if commit is not None and self.patch_id(commit) == patch_id:  # on any branch
+                return commit
+        subject = " ".join(title.split())
+        if subject:
+            for commit, logged in self.recent_commits(SEARCH_DEPTH):
+                if logged.strip() == subject and self.patch_id(commit) == patch_id:
+                    return commit
+        return None
 
     def recent_commits(self, limit: int, rev: str = "HEAD") -> list[tuple[str, str]]:
         """(id, subject) of up to `limit` non-merge commits of `rev`'s history, newest first."""

@@ -4,8 +4,10 @@ With `--rev`, or a tree that is not the top of a git repository, the tree is rea
 is a git repository and no revision is given, the base is looked for in this order, the first that the
 whole series applies to winning:
 
-1. already applied: the series reverse-applies at HEAD, so it is checked at its parent (the commit before
-   it, when that commit's files are exactly the reversed ones; else HEAD with the series undone in memory);
+1. already applied: the first patch is a recent commit of HEAD (same title and patch-id), so the series is
+   checked at that commit's parent; or the series reverse-applies at HEAD, so it is checked at its parent
+   (the commit before it, when that commit's files are exactly the reversed ones; else HEAD with the
+   series undone in memory);
 2. (a) the `base-commit:` trailer of a patch or of the cover letter, when the repository has that commit;
 3. (b) the pre-image blob ids of the patches' `index` lines: a recent commit whose files have them all
    (the way b4 guesses a base, walking back at most HISTORY_LIMIT commits that touched those files), else,
@@ -86,7 +88,8 @@ class _Search:
         self.stored: dict[str, str] = {}  # pre-image blob ids the object store has (set by index_commit)
 
     def run(self) -> Resolved:
-        for route in (self.already_applied, self.base_commit, self.index_commit, self.index_blobs):
+        routes = (self.committed, self.already_applied, self.base_commit, self.index_commit, self.index_blobs)
+        for route in routes:
             found = route()
             if found is not None:
                 return found
@@ -118,6 +121,24 @@ class _Search:
 
     def revision(self, commit: str) -> GitRevisionTree:
         return GitRevisionTree(self.repo.root, commit)
+
+    def committed(self) -> Resolved | None:
+        """The series' first patch is a commit of HEAD's recent history (same title, same patch-id): the
+        series is checked at that commit's parent, the tree it was made for."""
+        first = self.series.patches[0] if self.series.patches else None
+        if first is None or first.patch_id is None or first.reconstructed_from_quote:
+            return None
+        commit = self.repo.commit_of_patch(first.title, first.patch_id)
+        if commit is None:
+            return None
+        parent = self.repo.parent(commit)
+        return self.attempt(
+            self.revision(parent),
+            "already-applied",
+            f"{self.repo.short(parent)}: patch {first.label} is commit {self.repo.short(commit)} of HEAD's "
+            "history (same title and patch-id), so the series is checked at its parent",
+            f"the parent of commit {self.repo.short(commit)}",
+        )
 
     def already_applied(self) -> Resolved | None:
         head = self.revision("HEAD")
