@@ -76,6 +76,9 @@ class FilePatch:
     # The blob ids of git's `index OLD..NEW` line (abbreviated as the diff has them), when it has one.
     old_blob: str | None = None
     new_blob: str | None = None
+    # For a diff read as -p0 (`--- linux/mm/f.c` / `+++ linux/mm/f.c`): the path one level stripped, which
+    # the tree decides between (patchcheck.intake.resolve.fit_strip_level).
+    p1_path: str | None = None
 
     @property
     def path(self) -> str:
@@ -279,6 +282,8 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
     if not git_style and old_path is not None and new_path is not None:
         # Outside git, a diff cannot rename: the old name is a backup's (quilt's `f~fix-name`, `f.orig`).
         old_path = new_path
+    named = new_path or old_path
+    p1_path = strip_prefix(named, False, 1) if strip == 0 and named and "/" in named else None
     if "rename from" in headers:
         old_path, new_path = safe_relpath(headers["rename from"]), safe_relpath(headers["rename to"])
     elif "copy from" in headers:
@@ -302,6 +307,7 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
         old_mode=headers.get("old mode") or headers.get("deleted file mode"),
         new_mode=headers.get("new mode") or headers.get("new file mode"),
         old_blob=_blob(headers, 1), new_blob=_blob(headers, 2),
+        p1_path=p1_path if status in ("modified", "added", "deleted") else None,
     )
 
 

@@ -21,10 +21,11 @@ Nothing is ever written: git only reads (rev-parse, ls-tree, log, cat-file), and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from patchcheck.errors import InputError
 from patchcheck.intake.apply import AppliedState, apply_series
+from patchcheck.intake.diff import FilePatch
 from patchcheck.intake.gitrepo import GitRepo, find_repo
 from patchcheck.intake.rebase import rebase_series
 from patchcheck.intake.reverse import reversed_series
@@ -57,6 +58,36 @@ def resolve(series: Series, tree: SourceTree, *, ignore_whitespace: bool = False
     if repo is None:
         return _given(series, tree, ignore_whitespace, fuzz)
     return _Search(series, repo, tree, ignore_whitespace, fuzz).run()
+
+
+def fit_strip_level(series: Series, tree: SourceTree) -> Series:
+    """A diff read as -p0 whose paths the tree lacks, but has one level stripped (`diff -u
+    linux/mm/f.c.orig linux/mm/f.c` run above the tree), is read as -p1 instead, as the tree says."""
+    patches = []
+    for patch in series.patches:
+        files = patch.files
+        if any(
+            f.p1_path is not None
+            and f.status != "added"
+            and tree.read_bytes(f.path) is None
+            and tree.read_bytes(f.p1_path) is not None
+            for f in files
+        ):
+            files = tuple(_stripped(f) for f in files)
+            patch = replace(patch, diff=replace(patch.diff, files=files))
+        patches.append(patch)
+    return replace(series, patches=patches)
+
+
+def _stripped(file: FilePatch) -> FilePatch:
+    if file.p1_path is None:
+        return file
+    return replace(
+        file,
+        p1_path=None,
+        old_path=file.p1_path if file.old_path else None,
+        new_path=file.p1_path if file.new_path else None,
+    )
 
 
 def _repository(tree: SourceTree) -> GitRepo | None:
