@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -33,6 +34,23 @@ _OID = re.compile(r"^[0-9a-f]{4,64}$")
 def clean_env() -> dict[str, str]:
     """The environment without the variables git exports to hooks that would redirect a child's git."""
     return {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes) -> tuple[int, bytes]:
+    """`git merge-file -p` on private temporary files (no repository involved): (conflicts, merged text);
+    conflicts is negative when git failed."""
+    with tempfile.TemporaryDirectory(prefix="patchcheck-merge-") as tmp:
+        names = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            (Path(tmp) / name).write_bytes(data)
+            names.append(str(Path(tmp) / name))
+        try:
+            done = subprocess.run(
+                ["git", "merge-file", "-p", "-q", *names], capture_output=True, check=False, env=clean_env()
+            )
+        except OSError as exc:
+            raise InputError(f"cannot run git: {exc.strerror or exc}") from exc
+    return done.returncode, done.stdout
 
 
 def find_repo(path: Path) -> GitRepo | None:
