@@ -46,6 +46,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: not usable TOML: nested too deeply") from exc
 
 
 def _table_in(path: Path) -> dict[str, Any] | None:

@@ -60,6 +60,7 @@ def run(args: list[str]) -> int:
     from patchcheck.cli import contract
 
     contract.guard_stdout()
+    contract.catch_sigterm()
     try:
         code = app(args=args, prog_name="patchcheck", standalone_mode=False)
     except InputError as exc:
@@ -73,6 +74,8 @@ def run(args: list[str]) -> int:
         return contract.finish(EXIT_USAGE, str(exc))
     except KeyboardInterrupt:
         return contract.finish(130)
+    except contract.Terminated:
+        return contract.finish(128 + 15)
     except Exception as exc:  # typer's usage errors; anything else is a bug in patchcheck, said in one line
         if (usage := contract.usage_error(exc)) is not None:
             return contract.finish(EXIT_USAGE, usage)

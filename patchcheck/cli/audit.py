@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
-        from patchcheck.cli.trees import open_flag_tree
+        from patchcheck.cli.trees import containment_notes, open_flag_tree
         from patchcheck.rules.catalogue import all_rule_docs
         from patchcheck.rules.engine import audit as run_audit
         from patchcheck.rules.engine import builtin_checkers
@@ -72,6 +72,7 @@ def register(app: typer.Typer) -> None:
         report = run_audit(
             source, flags=frozenset(flag) if flag else None, checkers=builtin_checkers(pack_dirs)
         )
+        report.notes += containment_notes(source)
         raise typer.Exit(emit(report, opts, catalogue=all_rule_docs(pack_dirs), explain=explain))
 
 

@@ -11,13 +11,36 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import sys
 from typing import IO, Any, TextIO, cast
 
 from patchcheck.errors import EXIT_INTERNAL
 
-__all__ = ["EXIT_INTERNAL", "OutputError", "finish", "guard_stdout", "usage_error"]
+__all__ = [
+    "EXIT_INTERNAL",
+    "OutputError",
+    "Terminated",
+    "catch_sigterm",
+    "finish",
+    "guard_stdout",
+    "usage_error",
+]
 _USAGE_HINT = "try 'patchcheck --help'"
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is (a BaseException: no `except Exception` swallows it), so that
+    every `finally` runs: temporary files are removed, a probe's cgroup and child are cleaned up."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def catch_sigterm() -> None:
+    with contextlib.suppress(ValueError, OSError):  # not the main thread: leave the default
+        signal.signal(signal.SIGTERM, _terminated)
 
 
 class OutputError(Exception):

@@ -89,6 +89,7 @@ def sendemail_validate(
 ) -> None:
     """What the installed hook runs: exit 0 lets git send the patch, anything else stops it."""
     from patchcheck.hooks.checks import check_message, verify_settings
+    from patchcheck.intake.limits import read_stream
     from patchcheck.report.policy import exit_status, failing
     from patchcheck.report.style import Painter, colour_enabled
     from patchcheck.report.text import render_text
@@ -96,7 +97,8 @@ def sendemail_validate(
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     _time_limit(timeout)
     try:
-        message = patch.read_bytes()
+        with patch.open("rb") as fh:
+            message = read_stream(fh, str(patch))
     except OSError as exc:
         typer.echo(f"patchcheck: cannot read {patch}: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
@@ -131,12 +133,14 @@ def b4_check(
     """For b4.prep-perpatch-check-cmd / b4.am-perpatch-check-cmd: one patch on standard input; prints
     nothing when clean, one line per finding (ERROR: in the lines that fail) otherwise."""
     from patchcheck.hooks.checks import check_message, verify_settings
+    from patchcheck.intake.limits import read_stream
     from patchcheck.report.policy import exit_status
     from patchcheck.report.text import render_b4_check
 
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     _time_limit(timeout)
-    outcome = check_message(sys.stdin.buffer.read(), tree=tree, settings=verify_settings(disable, config))
+    outcome = check_message(read_stream(sys.stdin.buffer, "<stdin>"), tree=tree,
+                            settings=verify_settings(disable, config))
     if outcome is None:
         raise typer.Exit(EXIT_CLEAN)
     if outcome.blocks:  # an internal error, a time-out, input that cannot be read: never a pass
@@ -162,11 +166,12 @@ def b4_review(
     """For b4.review-perpatch-check-cmd and (with --series) b4.review-series-check-cmd: prints b4's review
     JSON (tool, status pass/warn/fail, summary, url, details)."""
     from patchcheck.hooks.checks import check_b4_review_patch, check_b4_series, verify_settings
+    from patchcheck.intake.limits import read_stream
     from patchcheck.report.b4 import review_entry, review_error_entry
 
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     _time_limit(timeout)
-    message, settings = sys.stdin.buffer.read(), verify_settings(disable, config)
+    message, settings = read_stream(sys.stdin.buffer, "<stdin>"), verify_settings(disable, config)
     if series:
         outcome = check_b4_series(message, tree=tree, settings=settings)
     else:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from patchcheck.errors import EXIT_CLEAN, EXIT_FINDINGS
+from patchcheck.errors import EXIT_CLEAN, EXIT_FINDINGS, InputError
 
 
 class Format(enum.StrEnum):
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--pressure", help="Also fault a droppable range in a small memory cgroup.")
         ] = False,
         coredump: Annotated[
-            bool, typer.Option("--coredump", help="Also dump core of a child in a temporary directory.")
+            bool, typer.Option("--coredump", help="Also dump core of a child in a temp dir; always in QEMU.")
         ] = False,
         compare: Annotated[
             str | None,
@@ -61,6 +62,8 @@ def register(app: typer.Typer) -> None:
         from patchcheck.probe.render import render_json, render_text
         from patchcheck.probe.run import ProbeOptions, probe_host
 
+        if not math.isfinite(timeout):  # typer's min=1.0 lets NaN and infinity through
+            raise InputError(f"--timeout: {timeout} is not a number of seconds")
         options = ProbeOptions(pressure, coredump, compare, timeout, simulate)
         if kernel or kernel_deb or matrix:
             from patchcheck.probe.vm.command import probe_vm

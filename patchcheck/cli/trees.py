@@ -44,3 +44,18 @@ def require_kernel_tree(tree: SourceTree, touched: Iterable[str] = ()) -> None:
         f"{tree.label} is not a kernel tree: it has no {', '.join(KERNEL_MARKERS)}"
         + (" and none of the files the series touches" if touched else "")
     )
+
+
+def containment_notes(*trees: SourceTree) -> list[str]:
+    """One note per symlink that leads out of a tree read here: it was not followed."""
+    outside: dict[str, str] = {}
+    for tree in trees:
+        while True:
+            if isinstance(tree, DirectoryTree):
+                outside.update(tree.outside)
+            base = getattr(tree, "base", None)
+            if base is None:
+                break
+            tree = base
+    return [f"{path}: a symlink out of the tree (to {target}); not followed" for path, target in
+            sorted(outside.items())]

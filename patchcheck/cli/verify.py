@@ -39,9 +39,12 @@ WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="An incomplete or mixed-version series is an error (hook mode)."
 )]
+MaxInputOpt = Annotated[str | None, typer.Option(
+    "--max-input-size", metavar="SIZE", help="Read at most this much mail (default 64M; e.g. 200M, 1G)."
+)]
 FuzzOpt = Annotated[int, typer.Option(
     "--fuzz", min=0, metavar="N",
-    help="In a work tree, let a hunk ignore up to N lines of leading and trailing context (as GNU patch).",
+    help="Let a hunk ignore up to N lines of its leading and trailing context, as GNU patch (default 0).",
 )]
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
 
@@ -64,10 +67,12 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
         color: ColorOption = "auto",
         explain: ExplainOption = False,
+        max_input_size: MaxInputOpt = None,
     ) -> None:
         """Apply a patch series in memory and report every VM_* flag site it leaves inconsistent."""
-        from patchcheck.cli.trees import open_tree, require_kernel_tree
+        from patchcheck.cli.trees import containment_notes, open_tree, require_kernel_tree
         from patchcheck.intake import load_series
+        from patchcheck.intake.limits import set_max_input
         from patchcheck.intake.resolve import resolve
         from patchcheck.rules.catalogue import all_rule_docs
         from patchcheck.rules.engine import builtin_checkers, verify_series
@@ -76,10 +81,12 @@ def register(app: typer.Typer) -> None:
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
         )
+        if max_input_size is not None:
+            set_max_input(max_input_size)
         loaded = load_series(series, version=reroll_count)
         if strict and (problems := loaded.strict_problems()):
             raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
-        source_tree = open_tree(tree or opts.default_tree, rev)
+        source_tree = opened = open_tree(tree or opts.default_tree, rev)
         require_kernel_tree(source_tree, loaded.files)
         resolved = resolve(loaded, source_tree, ignore_whitespace=ignore_whitespace, fuzz=fuzz)
         source_tree, states = resolved.tree, resolved.states
@@ -93,6 +100,7 @@ def register(app: typer.Typer) -> None:
         )
         summary = series_summary(loaded, states, series, source_tree, resolved)
         report = by_subject_number(mark_fuzzed(report, states), loaded)
+        report.notes += containment_notes(opened, source_tree)
         raise typer.Exit(
             emit(report, opts, summary=summary, catalogue=all_rule_docs(pack_dirs), explain=explain)
         )

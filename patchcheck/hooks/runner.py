@@ -95,6 +95,9 @@ def _run(command: list[str], stdin: bytes | None, cwd: Path | None, timeout: flo
                 proc.kill()
                 proc.communicate()
             return TIMED_OUT, b"", b""
+        except BaseException:  # the hook itself was interrupted: verify does not run on alone
+            proc.kill()
+            raise
         return proc.returncode, out, err
 
 

@@ -12,7 +12,7 @@ must match, and a mismatch is a hard failure naming the patch, file and hunk.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from patchcheck.errors import InputError
@@ -107,6 +107,17 @@ def apply_series(
             skipped=tuple(applier.skipped) + tuple(f"{u.what}: {u.reason}" for u in patch.diff.unusable),
         ))
     return states
+
+
+def _outward(start: int, last: int) -> Iterator[int]:
+    """start, start-1, start+1, start-2, ... within 0..last, generated as needed: a hunk that matches where
+    its header says costs one comparison, not a list of every line of the file."""
+    yield start
+    for step in range(1, max(start, last - start) + 1):
+        if start - step >= 0:
+            yield start - step
+        if start + step <= last:
+            yield start + step
 
 
 def _squeeze(line: str) -> str:
@@ -248,17 +259,19 @@ class _PatchApplier:
         leading = next((i for i, line in enumerate(hunk.lines) if line.kind != " "), len(hunk.lines))
         trailing = next((i for i, line in enumerate(reversed(hunk.lines)) if line.kind != " "), 0)
         last = len(lines) - len(pre)
+        candidates: Iterable[int]
         if anchored and hunk.old_start <= 1:
             candidates = [0]
         elif anchored and trailing == 0 and leading > 0:
             candidates = [last]
         else:
-            expected = min(max(expected, 0), max(last, 0))
-            candidates = [expected]
-            for step in range(1, max(expected, last - expected) + 1):
-                candidates.extend(c for c in (expected - step, expected + step) if 0 <= c <= last)
+            candidates = _outward(min(max(expected, 0), max(last, 0)), last)
+        normal = self.normal
+        first = pre[0] if pre else None
         for pos in candidates:
-            if 0 <= pos <= last and all(self.normal(lines[pos + i]) == pre[i] for i in range(len(pre))):
+            if not 0 <= pos <= last or (first is not None and normal(lines[pos]) != first):
+                continue
+            if all(normal(lines[pos + i]) == pre[i] for i in range(1, len(pre))):
                 return pos
         return None
 

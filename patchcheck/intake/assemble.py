@@ -22,9 +22,11 @@ from patchcheck.intake.series import CoverLetter, Duplicate, Patch, Series
 from patchcheck.intake.subject import Subject, parse_subject
 from patchcheck.intake.trailers import Trailer, message_trailers, reply_trailers
 
+_INTERDIFF = re.compile(r"^(?:Interdiff|Range-diff)\b.*:\s*$", re.MULTILINE)
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.MULTILINE)
 _DIFFSTAT = re.compile(
-    r"^\s*(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?\s*$", re.MULTILINE)
+    r"^\s*(\d{1,9}) files? changed(?:, (\d{1,9}) insertions?\(\+\))?(?:, (\d{1,9}) deletions?\(-\))?\s*$",
+    re.MULTILINE)
 
 
 @dataclass
@@ -116,8 +118,16 @@ def _collect(mails: list[Mail]) -> _Pool:
             if patch is None:
                 # A diff sent as an attachment: the mail's own text is the commit message.
                 patch = _patch(mail, subject, attached, message=mail.body)
+        if patch is not None and subject.is_cover and _INTERDIFF.search(mail.body.split("diff --git", 1)[0]):
+            patch = None  # format-patch --interdiff/--range-diff: the diff between versions, not a patch
         if patch is not None:
             pool.patches[subject.revision].append(patch)
+            if subject.is_cover:
+                # git am applies a diff it finds in the cover letter: so is it checked, as patch 0.
+                pool.notes.append(f"{mail.origin}: the cover letter [{' '.join(subject.prefixes)}] carries a "
+                                  "diff: checked as patch 0, applied before patch 1 as git am does")
+                pool.covers.setdefault(subject.revision, CoverLetter(subject, mail.message_id, mail.author,
+                                                                     mail.body))
         elif subject.is_cover:
             cover = CoverLetter(subject, mail.message_id, mail.author, mail.body)
             pool.covers.setdefault(subject.revision, cover)
@@ -227,7 +237,7 @@ def _build(pool: _Pool, revision: int, source: str) -> Series:
         slots.setdefault(counter, patch)
     backfilled = _backfill(pool, revision, slots, expected)
     missing = [n for n in range(1, expected + 1) if n not in slots]
-    patches = [slots[n] for n in sorted(slots) if n > 0]
+    patches = [slots[n] for n in sorted(slots)]  # a patch 0 is a cover letter that carries a diff
     cover = pool.covers.get(revision)
     _attach_review_trailers(pool, patches, cover)
     series = Series(source=source, revision=revision, expected=expected, patches=patches, cover=cover,

@@ -21,7 +21,8 @@ from patchcheck.source.tree import safe_relpath
 HunkLineKind = Literal[" ", "-", "+"]
 FileStatus = Literal["modified", "added", "deleted", "renamed", "copied"]
 
-HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+# Line numbers and counts have at most 9 digits: a longer number is not a hunk header (nor a crash in int()).
+HUNK_HEADER = re.compile(r"^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@ ?(.*)$")
 _GIT_HEADER_PREFIXES = (
     "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
     "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ",
@@ -279,6 +280,9 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
     if not git_style and old_path is not None and new_path is not None:
         # Outside git, a diff cannot rename: the old name is a backup's (quilt's `f~fix-name`, `f.orig`).
         old_path = new_path
+    for kind in ("rename", "copy"):
+        if (f"{kind} from" in headers) != (f"{kind} to" in headers):
+            raise ValueError(f"'{kind} from' without '{kind} to' (or the reverse)")
     if "rename from" in headers:
         old_path, new_path = safe_relpath(headers["rename from"]), safe_relpath(headers["rename to"])
     elif "copy from" in headers:

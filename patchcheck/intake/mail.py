@@ -1,17 +1,17 @@
 """Reading patch mail: mbox files, single messages, directories of .patch files, stdin and web-archive pages.
 
 MIME decoding (quoted-printable, base64, charsets, multipart attachments) is left to the standard library's
-`email` package with the modern policy; mbox splitting to `mailbox`. What comes out is a flat `Mail` record
-with the text the series assembly needs. Hostile input never raises anything but `InputError`.
+`email` package with the modern policy; mboxes are split in memory as `mailbox` splits them. What comes out
+is a flat `Mail` record with the text the series assembly needs. Hostile input never raises anything but
+`InputError`.
 """
 
 from __future__ import annotations
 
 import codecs
-import mailbox
 import re
 import sys
-import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -21,10 +21,12 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from patchcheck.errors import InputError
+from patchcheck.intake.limits import max_input, read_file, read_stream
 
 PATCH_FILE_SUFFIXES = (".patch", ".diff", ".mbox", ".eml", ".mbx", ".txt")
 _DIFF_START = re.compile(r"^(?:diff --git |--- \S|Index: \S)", re.MULTILINE)
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _ARCHIVE_HEADER = re.compile(r"^(From|Date|Subject|To|Cc|Message-I[Dd]|In-Reply-To):\s*(.*)$")
 _ATTACHED_DIFF_TYPES = {"text/x-patch", "text/x-diff", "application/x-patch", "application/x-diff"}
@@ -55,25 +57,25 @@ class Mail:
 
 
 def read_source(source: str) -> list[Mail]:
-    """All messages in a file, a directory of patch files, or standard input ("-")."""
+    """All messages in a file, a directory of patch files, or standard input ("-"), read within the input
+    cap (patchcheck.intake.limits)."""
     if source == "-":
-        return mails_from_bytes(sys.stdin.buffer.read(), "<stdin>")
+        return mails_from_bytes(read_stream(sys.stdin.buffer, "<stdin>"), "<stdin>")
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PATCH_FILE_SUFFIXES)
         if not files:
             raise InputError(f"{source}: directory holds no .patch, .diff, .mbox or .eml files")
-        return [mail for file in files for mail in mails_from_bytes(_read(file), str(file))]
+        budget = max_input()
+        mails = []
+        for file in files:
+            data = read_file(file, budget=budget)
+            budget -= len(data)
+            mails.extend(mails_from_bytes(data, str(file)))
+        return mails
     if not path.exists():
         raise InputError(f"{source}: no such file or directory")
-    return mails_from_bytes(_read(path), str(path))
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return mails_from_bytes(read_file(path), str(path))
 
 
 def mails_from_bytes(data: bytes, origin: str) -> list[Mail]:
@@ -98,18 +100,17 @@ def _parse(data: bytes) -> EmailMessage | None:
 
 
 def _mbox_messages(data: bytes, origin: str) -> Iterator[Mail]:
-    # mailbox wants a file; a private temporary one keeps stdin and files on the same code path.
-    with tempfile.TemporaryDirectory(prefix="patchcheck-") as tmp:
-        box_path = Path(tmp) / "input.mbox"
-        box_path.write_bytes(data)
-        box = mailbox.mbox(box_path, create=False)
-        try:
-            for number, key in enumerate(box.iterkeys(), start=1):
-                message = _parse(box.get_bytes(key))
-                if message is not None:
-                    yield _to_mail(message, f"{origin}#{number}")
-        finally:
-            box.close()
+    """Messages of an mbox, split in memory as the `mailbox` module splits them (every line that starts
+    with "From " begins a message; the blank line before it belongs to no message). Nothing is written to
+    disk, so nothing is left behind when the run is interrupted."""
+    starts = [m.start() for m in _FROM_LINE.finditer(data)]
+    for number, (start, end) in enumerate(zip(starts, [*starts[1:], len(data)], strict=True), start=1):
+        chunk = data[start:end]
+        if end != len(data) and chunk.endswith(b"\n\n"):
+            chunk = chunk[:-1]
+        message = _parse(chunk.partition(b"\n")[2])
+        if message is not None:
+            yield _to_mail(message, f"{origin}#{number}")
 
 
 def _looks_like_mail(message: EmailMessage) -> bool:
@@ -219,7 +220,9 @@ def decode_text(payload: bytes, charset: str, notes: list[str]) -> str:
         codec = "utf-8"  # undeclared 8-bit text in patch mail is UTF-8 in practice
     if codec != "utf-8":
         try:
-            return payload.decode(codec)
+            with warnings.catch_warnings():  # unicode_escape warns about bad escapes: say nothing
+                warnings.simplefilter("ignore")
+                return payload.decode(codec)
         except Exception:  # UnicodeError, or a codec that is not a text encoding (rot13, zlib, ...)
             notes.append(f"charset {charset[:60]!r} cannot decode this text; read as UTF-8")
     try:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 _REPLY = re.compile(r"^(?:(?:re|aw|fwd):|\w{2,3}:\s*\[)", re.IGNORECASE)
 _REPLY_TAG = re.compile(r"^\w{2,3}:\s*(?=\[)")
 _LEADING_BRACKET = re.compile(r"^\[([^\]]*)\]\s*")
-_GLUED_VERSION = re.compile(r"(patch)(v\d+)", re.IGNORECASE)
+_GLUED_VERSION = re.compile(r"(patch)(v\d{1,6})\b", re.IGNORECASE)
 _COUNTERS = re.compile(r"^(\d{1,4})/(\d{1,4})$")
-_VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
+_VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)  # bounded: no 5,000-digit int()
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,9 @@ def render_text(summary: dict[str, Any]) -> str:
     lines = []
     versions = ", ".join(f"v{v}" for v in summary["versions_seen"])
     head = f"series v{summary['version']} ({summary['version_choice']}; seen: {versions})"
-    lines.append(f"{head}: {len(summary['patches'])} of {summary['expected']} patches")
+    numbered = [p for p in summary["patches"] if not str(p["patch"]).startswith("0/")]
+    extra = " and a diff in the cover letter (patch 0)" if len(numbered) < len(summary["patches"]) else ""
+    lines.append(f"{head}: {len(numbered)} of {summary['expected']} patches{extra}")
     if summary["missing_summary"]:
         lines.append(f"  {summary['missing_summary']}")
     if summary["cover_letter"]:

@@ -25,7 +25,7 @@ MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
 MMFLAGS = "include/trace/events/mmflags.h"
 PROC_RST = "Documentation/filesystems/proc.rst"
-MODEL_VERSION = "flags-4"
+MODEL_VERSION = "flags-6"
 
 
 @dataclass
@@ -87,14 +87,15 @@ class FlagModel:
 
 
 def _cached(
-    tree: SourceTree, path: str, cache: DiskCache, build: Callable[[str], Any], label: str | None = None
+    tree: SourceTree, path: str, cache: DiskCache, build: Callable[[str], Any], label: str | None = None,
+    shape: Any = Any,
 ) -> tuple[bool, Any]:
     """(file exists, product) with the product cached by the file's content."""
     data = tree.read_bytes(path)
     if data is None:
         return False, None
     key = digest(MODEL_VERSION, label or path, data)
-    hit = cache.get("model", key)
+    hit = cache.get("model", key, tuple[shape])
     if isinstance(hit, tuple) and len(hit) == 1:
         return True, hit[0]
     product = build(decode_source(data))
@@ -108,10 +109,13 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
     cache = cache or DiskCache()
     fallback = core_macros() if core else None
     defs = MM_H + (" core" if core else "")
-    _, flags = _cached(tree, MM_H, cache, lambda text: read_flags(MM_H, preprocess(text), fallback), defs)
-    _, smaps = _cached(tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)))
-    _, trace = _cached(tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)))
-    _, doc = _cached(tree, PROC_RST, cache, read_doc_table)
+    _, flags = _cached(tree, MM_H, cache, lambda text: read_flags(MM_H, preprocess(text), fallback), defs,
+                       dict[str, FlagDef])
+    _, smaps = _cached(tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)),
+                       shape=list[SmapsEntry] | None)
+    _, trace = _cached(tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)),
+                       shape=list[TraceEntry] | None)
+    _, doc = _cached(tree, PROC_RST, cache, read_doc_table, shape=DocTable | None)
     return FlagModel(flags or {}, smaps, trace, doc)
 
 

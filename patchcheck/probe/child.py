@@ -33,6 +33,10 @@ def run_in_child(obs_id: str, observe: Callable[[], Record], timeout: float) -> 
     os.close(write_fd)
     try:
         data, finished = _read_until(read_fd, time.monotonic() + timeout)
+    except BaseException:  # interrupted (SIGINT, SIGTERM): the child must not outlive us, nor hold a cgroup
+        _kill(pid)
+        os.waitpid(pid, 0)
+        raise
     finally:
         os.close(read_fd)
     if not finished:

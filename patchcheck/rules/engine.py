@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding, Location, Report, Severity
@@ -316,14 +318,24 @@ def diff_only_states(series: Series) -> list[SourceTree]:
 
 def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
     """The lines known of a file (line number -> text) after one patch's hunks: lines a hunk replaces are
-    gone, lines below a hunk move by its size change, the hunks' post-images are known."""
-    regions = [(h.old_start, h.old_start + h.old_count if h.old_count else h.old_start + 1, h) for h in hunks]
+    gone, lines below a hunk move by its size change, the hunks' post-images are known. Each known line
+    finds its hunk by bisection: the work is (lines + hunks) x log(hunks), whatever the patch."""
+    regions = sorted(
+        ((h.old_start, h.old_start + h.old_count if h.old_count else h.old_start + 1, h) for h in hunks),
+        key=lambda region: region[:2],
+    )
+    replaced = [(start, end) for start, end, h in regions if h.old_count]
+    starts = [start for start, _ in replaced]
+    reach = list(accumulate((end for _, end in replaced), max))  # furthest end among regions so far
+    by_end = sorted((end, h.new_count - h.old_count) for _, end, h in regions)
+    ends = [end for end, _ in by_end]
+    shifts = [0, *accumulate(delta for _, delta in by_end)]
     after: dict[int, str] = {}
     for number, text in known.items():
-        if any(start <= number < end and h.old_count for start, end, h in regions):
+        inside = bisect_right(starts, number)
+        if inside and number < reach[inside - 1]:
             continue
-        shift = sum(h.new_count - h.old_count for _, end, h in regions if number >= end)
-        after[number + shift] = text
+        after[number + shifts[bisect_right(ends, number)]] = text
     for h in hunks:
         after.update({h.new_start + i: text for i, text in enumerate(h.postimage)})
     return after
@@ -334,8 +346,13 @@ def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
                     {p: frozenset(lines) for p, lines in files.items()})
 
 
+# Lines past this number are left out of the trees built from diffs alone: a hunk header may claim any line
+# number, and the text is built with every line before it (blank when no hunk shows it).
+MAX_SPARSE_LINE = 5_000_000
+
+
 def _sparse_text(lines: dict[int, str]) -> bytes:
-    last = max(lines, default=0)
+    last = min(max(lines, default=0), MAX_SPARSE_LINE)
     return "\n".join(lines.get(n, "") for n in range(1, last + 1)).encode("utf-8", "surrogateescape")
 
 

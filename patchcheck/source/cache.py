@@ -1,31 +1,51 @@
 """A small on-disk cache for derived products of source files (parses, Kconfig scans, flag models).
 
 Entries are keyed by a namespace and a content digest, never by path alone, so an edited file can never be
-served a stale product. The cache lives in ``${PATCHCHECK_CACHE:-~/.cache/patchcheck}/parse/v<N>``; bump
-`CACHE_VERSION` whenever a cached product changes shape. ``PATCHCHECK_CACHE=off`` disables it.
-Every failure to read or write the cache is silent: the cache may only ever make things faster.
+served a stale product. The cache lives in ``$PATCHCHECK_CACHE/parse/v<N>``, by default
+``${XDG_CACHE_HOME:-~/.cache}/patchcheck/parse/v<N>``; bump `CACHE_VERSION` whenever a cached product
+changes shape. ``PATCHCHECK_CACHE=off`` disables it.
+
+An entry is a regular file: a header line naming the format and its version, then plain data
+(patchcheck.source.plaindata: JSON checked against the schema of patchcheck's own types, never code). Writes
+are atomic (a temporary file renamed into place). Whatever is wrong with an entry (damaged, wrong shape, a
+FIFO or a symlink planted in its place) makes it a miss, and the product is rebuilt and written again:
+every failure to read or write the cache is silent, the cache may only ever make things faster.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import pickle
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from patchcheck.source import plaindata
 from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
+_HEADER = b"patchcheck-cache plaindata %d\n" % CACHE_VERSION
+_MAX_ENTRY = 1 << 30  # an entry larger than this is not read
+
+
+def cache_home() -> Path:
+    """Where patchcheck keeps what it caches: $PATCHCHECK_CACHE, else $XDG_CACHE_HOME/patchcheck, else
+    ~/.cache/patchcheck."""
+    configured = os.environ.get("PATCHCHECK_CACHE")
+    if configured and configured != "off":
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "patchcheck"
+    return Path.home() / ".cache" / "patchcheck"
 
 
 def cache_root() -> Path | None:
-    configured = os.environ.get("PATCHCHECK_CACHE")
-    if configured == "off":
+    if os.environ.get("PATCHCHECK_CACHE") == "off":
         return None
-    base = Path(configured) if configured else Path.home() / ".cache" / "patchcheck"
-    return base / "parse" / f"v{CACHE_VERSION}"
+    return cache_home() / "parse" / f"v{CACHE_VERSION}"
 
 
 _CODE_DIGEST: str | None = None
@@ -62,6 +82,8 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
     On a plain directory this is a stat (size, mtime, inode), so checking a warm cache reads no file.
     """
     if isinstance(tree, DirectoryTree):
+        if not tree.contains(path):
+            return None  # a symlink out of the tree is not read, so it is no file of the tree
         try:
             st = os.stat(f"{tree.root}/{path}")
         except OSError:
@@ -77,7 +99,7 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
 
 
 class DiskCache:
-    """Pickled values under ``<root>/<namespace>/<key[:2]>/<key>``."""
+    """Plain-data values under ``<root>/<namespace>/<key[:2]>/<key>``."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_root()
@@ -88,25 +110,46 @@ class DiskCache:
         key = digest(code_digest(), key)
         return self.root / namespace / key[:2] / key
 
-    def get(self, namespace: str, key: str) -> Any:
+    def get(self, namespace: str, key: str, shape: Any = Any) -> Any:
+        """The value stored under `key`, or None: absent, damaged, not of type `shape` (a type hint, checked
+        deeply) or not a regular file."""
         path = self._path(namespace, key)
         if path is None:
             return None
         try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # a damaged entry can raise almost anything (ValueError, IndexError, ...): a miss
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
             return None
+        try:
+            with os.fdopen(fd, "rb") as fh:
+                info = os.fstat(fh.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_ENTRY:
+                    return None
+                if fh.readline(len(_HEADER) + 1) != _HEADER:
+                    return None
+                value = plaindata.loads(fh.read())
+        except (OSError, plaindata.BadEntry, MemoryError):
+            return None
+        return value if shape is Any or plaindata.fits(value, shape) else None
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         path = self._path(namespace, key)
         if path is None:
             return
         try:
+            data = plaindata.dumps(value)
+        except (TypeError, ValueError, RecursionError):
+            return  # not plain data: not cached
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(_HEADER + data)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         except OSError:
             return

@@ -47,7 +47,7 @@ from patchcheck.source.kconfig_tree import (
     load_kconfig,
     load_kconfig_keyed,
 )
-from patchcheck.source.sat import SatSession, SatState
+from patchcheck.source.sat import SatLimit, SatSession, SatState
 from patchcheck.source.tree import SourceTree
 
 _MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
@@ -87,7 +87,8 @@ class ConfigFacts:
         self._atom_facts: dict[Atom, list[Formula]] = {}
         self._inherited: dict[Atom, list[Formula]] = {}
         saved = cache.get("facts", key) if cache is not None and key is not None else None
-        if isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState):
+        if (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState)
+                and isinstance(saved[1], frozenset) and saved[0].valid()):
             self._sat, self._done = SatSession(saved[0]), set(saved[1])
             return
         self._sat = SatSession()
@@ -156,6 +157,8 @@ class ConfigFacts:
 
     def persist(self) -> None:
         """Save the encoded facts (done automatically at exit when something new was encoded)."""
+        if self._sat.exhausted:
+            return  # incomplete facts are never saved
         if self._dirty and self._cache is not None and self._key is not None:
             self._cache.put("facts", self._key, (self._sat.state(), frozenset(self._done)))
             self._dirty = False
@@ -164,7 +167,13 @@ class ConfigFacts:
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:
         """YES: some configuration makes `f` true whatever the opaque atoms are; NO: no configuration can,
-        whatever they are; UNRESOLVED: it depends on them."""
+        whatever they are; UNRESOLVED: it depends on them, or the solver reached a bound (sat.SatLimit)."""
+        try:
+            return self._satisfiable(f)
+        except SatLimit:
+            return Answer.UNRESOLVED
+
+    def _satisfiable(self, f: Formula) -> Answer:
         self._ensure(atoms(f))
         if not self._sat.satisfiable([self._sat.literal(f)]):
             return Answer.NO
@@ -196,9 +205,13 @@ class ConfigFacts:
         """An example configuration where `f` holds (architecture and the symbols of `f`), for evidence.
 
         Symbols set there by a conditional `select` are shown with the symbols of the condition, and, given
-        `reasons`, each such selection is appended to it ("CONFIG_A=y: selected by B if C")."""
-        self._ensure(atoms(f))
-        model = self._sat.solve([self._sat.literal(f)])
+        `reasons`, each such selection is appended to it ("CONFIG_A=y: selected by B if C"). None when no
+        configuration does, or the solver reached a bound."""
+        try:
+            self._ensure(atoms(f))
+            model = self._sat.solve([self._sat.literal(f)])
+        except SatLimit:
+            return None
         if model is None:
             return None
         shown: dict[str, str | bool] = {}

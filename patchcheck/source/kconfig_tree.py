@@ -6,13 +6,13 @@ and no read of its ~1800 Kconfig files.
 
 from __future__ import annotations
 
-import pickle
 import posixpath
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from patchcheck.source import plaindata
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 from patchcheck.source.tree import OverlayTree, SourceTree
@@ -35,8 +35,8 @@ SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read.
 
-    Definitions are kept pickled per symbol, so loading the database from the cache costs a dict of bytes
-    and only the symbols a question reaches are ever unpacked.
+    Definitions are kept packed (patchcheck.source.plaindata) per symbol, so loading the database from the
+    cache costs a dict of bytes and only the symbols a question reaches are ever unpacked.
     """
 
     arches: tuple[str, ...]
@@ -45,6 +45,8 @@ class KconfigDB:
     packed_definitions: dict[str, bytes] = field(default_factory=dict)
     packed_selectors: dict[str, bytes] = field(default_factory=dict)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
+    unexpanded: list[str] = field(default_factory=list)
 
     def exists(self, name: str) -> bool:
         return name in self.packed_definitions
@@ -55,14 +57,22 @@ class KconfigDB:
     def definitions_of(self, name: str) -> list[Definition]:
         """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
         packed = self.packed_definitions.get(name)
-        return [] if packed is None else [Definition(*d) for d in pickle.loads(packed)]
+        try:
+            return [] if packed is None else [Definition(*d) for d in _unpack(packed, list[tuple[Any, ...]])]
+        except TypeError:
+            return []  # a damaged cache entry: the symbol reads as undefined, never a crash
 
     def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
         """(definition that selects NAME, its `if` condition or "")."""
         packed = self.packed_selectors.get(name)
         if packed is None:
             return []
-        return [(self.definitions_of(by)[index], cond) for by, index, cond in pickle.loads(packed)]
+        found = []
+        for by, index, cond in _unpack(packed, list[tuple[str, int, str]]):
+            definitions = self.definitions_of(by)
+            if 0 <= index < len(definitions):
+                found.append((definitions[index], cond))
+        return found
 
     def impliers_of(self, name: str) -> list[tuple[Definition, str]]:
         """(definition that has `imply NAME`, its `if` condition or "")."""
@@ -75,17 +85,39 @@ class KconfigDB:
         return [name for name in members if name != definition.name]
 
 
-def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]]:
-    """Expand $(SRCARCH)-like variables: (path, the architecture it implies or None)."""
+# A `source` line expands to at most this many paths ($(SRCARCH) once gives one per architecture); a line
+# nesting the variables further is not expanded, and what depends on the files it names is not decided.
+MAX_EXPANSIONS = 256
+
+
+def _unpack(packed: bytes, shape: Any) -> Any:
+    """Packed definitions or selectors; a damaged entry (from a cache file) unpacks as nothing."""
+    try:
+        value = plaindata.loads(packed)
+    except plaindata.BadEntry:
+        return []
+    return value if plaindata.fits(value, shape) else []
+
+
+def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]] | None:
+    """Expand $(SRCARCH)-like variables: (path, the architecture it implies or None); None when the pattern
+    would expand to more than MAX_EXPANSIONS paths."""
+    found = re.findall(r"\$\((\w+)\)", pattern)
+    if any(name not in _ARCH_VARS + _OTHER_ARCH_VARS for name in found):
+        return []
+    if len(arches) ** len(found) > MAX_EXPANSIONS:
+        return None
+    return _expand_all(pattern, arches)
+
+
+def _expand_all(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]]:
     var = re.search(r"\$\((\w+)\)", pattern)
     if var is None:
         return [(pattern, None)]
     name = var.group(1)
-    if name not in _ARCH_VARS + _OTHER_ARCH_VARS:
-        return []
     out: list[tuple[str, str | None]] = []
     for arch in arches:
-        for path, inner in _expand(pattern[: var.start()] + arch + pattern[var.end():], arches):
+        for path, inner in _expand_all(pattern[: var.start()] + arch + pattern[var.end():], arches):
             out.append((path, arch if name in _ARCH_VARS else inner))
     return out
 
@@ -129,7 +161,12 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
         scanned = files[path]
         for site in scanned.sources:
             pattern = posixpath.join(posixpath.dirname(path), site.pattern) if site.relative else site.pattern
-            for target, target_arch in _expand(pattern, arches):
+            expanded = _expand(pattern, arches)
+            if expanded is None:
+                shown = site.pattern if len(site.pattern) <= 60 else site.pattern[:57] + "..."
+                db.unexpanded.append(f"{path}:{site.line}: source \"{shown}\"")
+                continue
+            for target, target_arch in expanded:
                 inside = _inside_tree(target)
                 if inside is not None:
                     queue.append((inside, path, site.conds, target_arch))
@@ -144,10 +181,13 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
                 selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
-    db.packed_definitions = {name: pickle.dumps(defs) for name, defs in definitions.items()}
-    db.packed_selectors = {name: pickle.dumps(sel) for name, sel in selected_by.items()}
+    db.packed_definitions = {name: plaindata.dumps(defs) for name, defs in definitions.items()}
+    db.packed_selectors = {name: plaindata.dumps(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)
     stamps = [(p, file_stamp(tree, p)) for p in sorted(files)]
+    # A file a `source` line names but the tree lacks is part of the key too: when it appears, the database
+    # is built again (and what it defines is found).
+    stamps += [(p, None) for p in sorted(missing)]
     stamps += [(f"arch/{a}/Kconfig", file_stamp(tree, f"arch/{a}/Kconfig")) for a in KNOWN_ARCHES]
     return db, stamps
 
@@ -165,11 +205,22 @@ def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
     """The key of the cached database of `tree` if none of its Kconfig files changed since (stat only)."""
     tree = kconfig_view(tree)
     index = cache.get("kconfig-index", digest("kconfig-index", tree.label))
-    if isinstance(index, tuple) and len(index) == 2:
+    if _good_index(index):
         stamps, db_key = index
         if all(file_stamp(tree, p) == s for p, s in stamps):
             return str(db_key)
     return None
+
+
+def _good_index(index: object) -> bool:
+    """A cached index is (stamps, key), stamps a list of (path, stamp or None): anything else is a miss."""
+    if not (isinstance(index, tuple) and len(index) == 2 and isinstance(index[1], str)):
+        return False
+    stamps = index[0]
+    return isinstance(stamps, list) and all(
+        isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], str | None)
+        for e in stamps
+    )
 
 
 def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tuple[str, KconfigDB]:
@@ -212,7 +263,7 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[
     is scanned again."""
     base_key, base_db = load_kconfig_keyed(view.base, cache)
     index = cache.get("kconfig-index", digest("kconfig-index", kconfig_view(view.base).label))
-    if not (isinstance(index, tuple) and len(index) == 2 and index[1] == base_key):
+    if not (_good_index(index) and index[1] == base_key):
         return None
     changed = sorted(p for p in view.changes if _is_kconfig(p))
     old_scans: dict[str, KconfigFile] = {}
@@ -232,13 +283,14 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[
             return None
     db = KconfigDB(base_db.arches, base_db.sourced_from, dict(base_db.packed_definitions),
                    dict(base_db.packed_selectors), dict(base_db.choices))
+    db.unexpanded = list(base_db.unexpanded)  # the same `source` lines: the same ones left unexpanded
     names = {d.name for scans in (old_scans, new_scans) for f in scans.values() for d in f.definitions}
     new_by_path = {path: [d for d in f.definitions] for path, f in new_scans.items()}
     old_lists: dict[str, list[tuple[Any, ...]]] = {}
     new_lists: dict[str, list[tuple[Any, ...]]] = {}
     for name in sorted(names):
         packed = base_db.packed_definitions.get(name)
-        before: list[tuple[Any, ...]] = pickle.loads(packed) if packed is not None else []
+        before: list[tuple[Any, ...]] = plaindata.loads(packed) if packed is not None else []
         after: list[tuple[Any, ...]] = []
         placed: set[str] = set()
         for d in before:
@@ -253,7 +305,7 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[
                 after.extend(tuple(n) for n in new_by_path[path] if n.name == name)
         old_lists[name], new_lists[name] = before, after
         if after:
-            db.packed_definitions[name] = pickle.dumps(after)
+            db.packed_definitions[name] = plaindata.dumps(after)
         else:
             db.packed_definitions.pop(name, None)
     # Selector entries point at a definition by index: every entry of a rebuilt symbol is redone.
@@ -261,12 +313,12 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[
                for target, _ in d[7]}
     for target in sorted(targets):
         packed = base_db.packed_selectors.get(target)
-        entries = [e for e in (pickle.loads(packed) if packed is not None else []) if e[0] not in names]
+        entries = [e for e in (plaindata.loads(packed) if packed is not None else []) if e[0] not in names]
         for name in sorted(names):
             for i, d in enumerate(new_lists[name]):
                 entries.extend((name, i, cond) for sel, cond in d[7] if sel == target)
         if entries:
-            db.packed_selectors[target] = pickle.dumps(entries)
+            db.packed_selectors[target] = plaindata.dumps(entries)
         else:
             db.packed_selectors.pop(target, None)
     db.choices = {k: v for k, v in db.choices.items() if k[0] not in new_scans}

@@ -2,13 +2,27 @@
 
 Facts are added once as permanent clauses; every query is Tseitin-encoded into fresh definitional clauses
 and solved under an assumption, so one solver instance answers many questions cheaply.
+
+The solver works within bounds (docs/hardening.md): at most MAX_CLAUSES clauses per session, at most
+CONFLICT_BUDGET conflicts per question and TIME_BUDGET seconds of solving per session. Past a bound a
+question raises `SatLimit` (callers answer "unresolved"), and a session that hit the clause bound answers
+nothing more: its facts are incomplete. Nothing is left for the solver to abort the process on.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
+
+MAX_CLAUSES = 1_000_000
+CONFLICT_BUDGET = 200_000
+TIME_BUDGET = 30.0
+
+
+class SatLimit(Exception):
+    """A bound was reached: the question is not decided."""
 
 
 @dataclass
@@ -20,12 +34,23 @@ class SatState:
     lit: dict[Formula, int]
     clauses: list[list[int]]
 
+    def valid(self) -> bool:
+        """Whether every variable is one of the session's: a damaged cache entry must not reach minisat."""
+        top = self.top
+        if not 0 < top < 1 << 30 or len(self.clauses) > MAX_CLAUSES:
+            return False
+        in_range = all(0 < v <= top for v in self.atom_var.values())
+        in_range = in_range and all(0 < abs(v) <= top for v in self.lit.values())
+        return in_range and all(clause and all(0 < abs(v) <= top for v in clause) for clause in self.clauses)
+
 
 class SatSession:
     def __init__(self, state: SatState | None = None) -> None:
         from pysat.solvers import Solver  # imported on first use: a warm `flags` run may need none
 
         self._solver = Solver(name="minisat22")
+        self.exhausted = False  # the clause bound was reached: the facts are incomplete
+        self.spent = 0.0  # seconds of solving so far
         if state is not None:
             self._atom_var, self._lit, self._top = dict(state.atom_var), dict(state.lit), state.top
             self._clauses = list(state.clauses)
@@ -43,6 +68,9 @@ class SatSession:
         return SatState(self._top, dict(self._atom_var), dict(self._lit), list(self._clauses))
 
     def _add(self, clause: list[int]) -> None:
+        if self.exhausted or len(self._clauses) >= MAX_CLAUSES:
+            self.exhausted = True
+            raise SatLimit(f"more than {MAX_CLAUSES} clauses")
         self._clauses.append(clause)
         self._solver.add_clause(clause)
 
@@ -93,13 +121,30 @@ class SatSession:
         else:
             self._add([self.literal(f)])
 
+    def _solve(self, assumptions: list[int]) -> bool:
+        if self.exhausted:
+            raise SatLimit("the session's facts are incomplete")
+        if self.spent >= TIME_BUDGET:
+            raise SatLimit(f"more than {TIME_BUDGET:g} s of solving")
+        start = time.monotonic()
+        try:
+            self._solver.conf_budget(CONFLICT_BUDGET)
+            found = self._solver.solve_limited(assumptions=assumptions)
+        finally:
+            self.spent += time.monotonic() - start
+        if found is None:
+            raise SatLimit(f"more than {CONFLICT_BUDGET} conflicts")
+        return bool(found)
+
     def satisfiable(self, assumptions: list[int]) -> bool:
-        """Whether the facts hold together with `assumptions` (no model built: the common question)."""
-        return bool(self._solver.solve(assumptions=assumptions))
+        """Whether the facts hold together with `assumptions` (no model built: the common question).
+        SatLimit when a bound is reached."""
+        return self._solve(assumptions)
 
     def solve(self, assumptions: list[int]) -> dict[Atom, bool] | None:
-        """A model of the facts under `assumptions` (restricted to atoms), or None when unsatisfiable."""
-        if not self._solver.solve(assumptions=assumptions):
+        """A model of the facts under `assumptions` (restricted to atoms), or None when unsatisfiable.
+        SatLimit when a bound is reached."""
+        if not self._solve(assumptions):
             return None
         model = self._solver.get_model() or []
         values = {abs(v): v > 0 for v in model}

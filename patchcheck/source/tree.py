@@ -5,7 +5,10 @@ Every path is a relative POSIX path such as ``include/linux/mm.h``. Nothing here
 
 from __future__ import annotations
 
+import errno
 import os
+import posixpath
+import stat
 import subprocess
 import threading
 import weakref
@@ -59,30 +62,83 @@ def read_text(tree: SourceTree, path: str) -> str | None:
 
 
 class DirectoryTree:
-    """A tree on disk: a plain directory or a git work tree as it stands."""
+    """A tree on disk: a plain directory or a git work tree as it stands.
+
+    Every read stays inside the root: a symlink (to a file or a directory) that leads out of it is not
+    followed, and is recorded in `outside` (path -> target) for the command to report once. Only regular
+    files are read (a FIFO or a device is absent, never waited on). A file that exists but cannot be read is
+    an InputError naming it, never "absent"."""
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
             raise InputError(f"tree {str(root)!r} is not a directory")
         self.root = root.resolve()
+        self._root = str(self.root)
+        self._dirs: dict[str, bool] = {}  # directory -> resolves inside the root
+        self.outside: dict[str, str] = {}
 
     @property
     def label(self) -> str:
         return str(self.root)
 
+    def _within(self, real: str) -> bool:
+        return real == self._root or real.startswith(self._root.rstrip("/") + "/")
+
+    def contains(self, rel: str) -> bool:
+        """Whether `rel` (and every directory on the way) resolves inside the root; a way out is recorded."""
+        parent = posixpath.dirname(rel)
+        if parent and not self._dir_inside(parent):
+            return False
+        full = os.path.join(self._root, rel)
+        if os.path.islink(full) and not self._within(os.path.realpath(full)):
+            self.outside.setdefault(rel, os.readlink(full))
+            return False
+        return True
+
+    def _dir_inside(self, rel_dir: str) -> bool:
+        known = self._dirs.get(rel_dir)
+        if known is None:
+            parent = posixpath.dirname(rel_dir)
+            known = self._dir_inside(parent) if parent else True
+            full = os.path.join(self._root, rel_dir)
+            if known and os.path.islink(full) and not self._within(os.path.realpath(full)):
+                self.outside.setdefault(rel_dir, os.readlink(full))
+                known = False
+            self._dirs[rel_dir] = known
+        return known
+
     def read_bytes(self, path: str) -> bytes | None:
-        full = self.root / safe_relpath(path)
-        try:
-            return full.read_bytes() if full.is_file() else None
-        except OSError:
+        rel = safe_relpath(path)
+        if not self.contains(rel):
             return None
+        try:
+            fd = os.open(os.path.join(self._root, rel), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return None  # a symlink loop: no file
+            raise InputError(f"{self._root}/{rel}: cannot read: {exc.strerror or exc}") from exc
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            try:
+                return fh.read()
+            except OSError as exc:
+                raise InputError(f"{self._root}/{rel}: cannot read: {exc.strerror or exc}") from exc
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
-        base = self.root / safe_relpath(prefix) if prefix else self.root
-        if not base.is_dir():
+        head = safe_relpath(prefix) if prefix else ""
+        if head and not (self._dir_inside(head) and os.path.isdir(os.path.join(self._root, head))):
             return
-        root_len = len(str(self.root)) + 1
-        for dirpath, dirnames, filenames in os.walk(base):
+        base = os.path.join(self._root, head) if head else self._root
+        root_len = len(self._root.rstrip("/")) + 1
+
+        def unreadable(exc: OSError) -> None:
+            raise InputError(f"{exc.filename}: cannot read the directory: {exc.strerror or exc}")
+
+        # os.walk does not descend into directory symlinks: a link out of the tree is never walked.
+        for dirpath, dirnames, filenames in os.walk(base, onerror=unreadable):
             dirnames[:] = [d for d in dirnames if d != ".git"]
             rel = dirpath[root_len:]
             for name in filenames:
@@ -131,8 +187,9 @@ class GitRevisionTree:
             files: dict[str, str] = {}
             for entry in out.stdout.split(b"\0"):
                 meta, _, name = entry.partition(b"\t")
-                if name:
-                    files[name.decode("utf-8", "surrogateescape")] = meta.split()[-1].decode("ascii")
+                fields = meta.split()
+                if name and len(fields) == 3 and fields[1] == b"blob":  # not a submodule's commit
+                    files[name.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
             self._files = files
         return self._files
 
@@ -146,7 +203,11 @@ class GitRevisionTree:
             return None
         if self._reader is None:
             self._reader = CatFile(self.root)
-        return self._reader.read(blob)
+        data = self._reader.read(blob)
+        if data is None:  # listed in the revision, yet not readable: never taken for an absent file
+            raise InputError(f"{self.label}: {path}: git object {blob} cannot be read (missing from the "
+                             "object store, e.g. a partial clone)")
+        return data
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         head = safe_relpath(prefix) + "/" if prefix else ""
@@ -207,6 +268,9 @@ class EmptyTree:
         return iter(())
 
 
+NO_TREE = EmptyTree()
+
+
 class OverlayTree:
     """`base` with some files replaced (bytes) or deleted (None): the tree after applying patches."""
 
@@ -239,5 +303,6 @@ class DiffTree(OverlayTree):
     file the numbers of the lines the hunks show (a blank line may be shown or unknown)."""
 
     def __init__(self, changes: Mapping[str, bytes | None], shown: Mapping[str, frozenset[int]]) -> None:
-        super().__init__(EmptyTree(), changes)
+        # One empty base for every diff tree: what is built per base (Kconfig facts, a SAT solver) once.
+        super().__init__(NO_TREE, changes)
         self.shown = dict(shown)

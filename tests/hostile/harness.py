@@ -60,12 +60,16 @@ def run(
     *args: str,
     stdin: bytes | None = None,
     timeout: float = TIME_LIMIT,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     allowed: tuple[int, ...] = (0, 1, 2),
     cwd: Path | None = None,
 ) -> Outcome:
     environment = sandbox(base)
-    environment.update(env or {})
+    for name, value in (env or {}).items():  # None removes a variable
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     done = subprocess.run(
         [sys.executable, "-m", "patchcheck", *args],
         input=stdin,
@@ -94,3 +98,15 @@ def check_contract(out: Outcome, allowed: tuple[int, ...] = (0, 1, 2)) -> None:
     said += [line for line in out.stdout.splitlines() if line.startswith("ERROR: not checked")]  # hook b4
     if out.returncode >= 2:
         assert len(said) == 1, f"expected one line saying why:\n{out.stderr}"
+
+
+def run_here(capfd: object, *args: str, allowed: tuple[int, ...] = (0, 1, 2)) -> Outcome:
+    """The same contract, in this process (no interpreter start-up: for the many small hostile inputs whose
+    risk is a crash, not memory or time)."""
+    from patchcheck import cli
+
+    code = cli.run(list(args))
+    captured = capfd.readouterr()  # type: ignore[attr-defined]
+    out = Outcome(code, captured.out, captured.err)
+    check_contract(out, allowed)
+    return out

@@ -27,6 +27,7 @@ EXPECTED: dict[str, set[str]] = {
     "pc103-high-bit-on-32bit": {"PC103", "PC201", "PC303"},
     "pc104-arch1-alias": {"PC104"},
     "pc107-defined-twice": {"PC107"},
+    "pc109-mirror-wrong-bit": {"PC109"},
     "pc201-mnemonic-missing": {"PC201", "PC303"},
     "pc202-ppc32-guard-mismatch": {"PC202"},
     "pc202-entry-where-none": {"PC202"},

@@ -3,12 +3,11 @@ database built from scratch."""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import pytest
 
-from patchcheck.source import kconfig_tree
+from patchcheck.source import kconfig_tree, plaindata
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.facts import Answer, ConfigFacts
 from patchcheck.source.guards import Sym, conj, neg
@@ -64,8 +63,8 @@ def unpacked(db: KconfigDB) -> tuple[object, ...]:
     return (
         db.arches,
         db.sourced_from,
-        {k: pickle.loads(v) for k, v in db.packed_definitions.items()},
-        {k: sorted(pickle.loads(v)) for k, v in db.packed_selectors.items()},
+        {k: plaindata.loads(v) for k, v in db.packed_definitions.items()},
+        {k: sorted(plaindata.loads(v)) for k, v in db.packed_selectors.items()},
         {k: sorted(v) for k, v in db.choices.items()},
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -40,8 +39,10 @@ class KernelImage:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("PATCHCHECK_CACHE") or str(Path.home() / ".cache" / "patchcheck")
-    return Path(base)
+    """$PATCHCHECK_CACHE, else $XDG_CACHE_HOME/patchcheck, else ~/.cache/patchcheck."""
+    from patchcheck.source.cache import cache_home
+
+    return cache_home()
 
 
 def open_kernel(

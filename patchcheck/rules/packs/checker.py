@@ -17,7 +17,7 @@ from patchcheck.rules.packs.discovery import unreviewed_sites
 from patchcheck.rules.packs.flow import Scope
 from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
-from patchcheck.rules.packs.seriesview import SeriesView, flags_in, view_of
+from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, view_of
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
 from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
@@ -77,11 +77,23 @@ class PackChecker:
         return found
 
 
+def _view(ctx: CheckContext) -> SeriesView | None:
+    """The series as the pack rules see it, built once per verify run (every state shares it)."""
+    if ctx.series is None:
+        return None
+    key = ("pack-series-view", id(ctx.series))
+    cached = ctx.memo.get(key)
+    if cached is None or cached[0] is not ctx.series:
+        cached = ctx.memo[key] = (ctx.series, view_of(ctx.series))  # holding the series keeps its id
+    view: SeriesView | None = cached[1]
+    return view
+
+
 class Run:
     def __init__(self, packs: PackSet, ctx: CheckContext) -> None:
         self.packs = packs
         self.ctx = ctx
-        self.view: SeriesView | None = view_of(ctx.series)
+        self.view: SeriesView | None = _view(ctx)
         # With a series, patch_index None is the tree before its first patch (as the engine's state 0).
         self.upto = ctx.patch_index if ctx.patch_index is not None or ctx.series is None else 0
         # The engine's diff-only trees hold only hunk text: members are then judged from the diffs.
@@ -173,14 +185,22 @@ class Run:
         for patch in view.upto(self.upto):
             lines = patch.message.splitlines()
             candidates = self._claim_targets(patch.subject + "\n" + patch.message)
-            found = find_claims(patch.message, self.packs.claims, patch.index, patch.subject, declared)
-            for claim in found:
+            for claim in self._claims_of(patch, declared):
                 for flag in _promised_flags(claim, lines, candidates):
                     entry = facts.setdefault(flag, FlagFacts(flag))
                     entry.claims.append(claim)
                     like = f" (like {claim.via})" if claim.via else ""
                     promise = f'patch {view.label(claim.patch)} promises "{claim.sentence}"{like}'
                     entry.add(claim.property, promise, independent=False, series=True)
+
+    def _claims_of(self, patch: PatchView, declared: dict[str, set[str]]) -> list[Claim]:
+        """The promises of one commit message, found once per verify run (every later state asks again)."""
+        memo = self.ctx.memo.setdefault(("pack-claims", id(self.packs)), (self.packs, {}))[1]
+        key = (patch.index, patch.subject, patch.message)
+        if key not in memo:
+            memo[key] = find_claims(patch.message, self.packs.claims, patch.index, patch.subject, declared)
+        found: list[Claim] = memo[key]
+        return found
 
     def _handles(self, member: Member, flag: str) -> bool:
         """With the member's file in the tree, the member must really handle the flag to count as added."""

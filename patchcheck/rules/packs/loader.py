@@ -42,7 +42,7 @@ def _load(path: Path, cache: DiskCache) -> Pack:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read rule pack {path}: {exc}") from None
     key = digest(_MODEL_STAMP, str(path), data)
-    cached = cache.get(_CACHE_NAMESPACE, key)
+    cached = cache.get(_CACHE_NAMESPACE, key, Pack)
     if isinstance(cached, Pack):
         return cached
     pack = parse_pack(source, str(path))

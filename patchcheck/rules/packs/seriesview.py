@@ -7,7 +7,7 @@ rules work the same with a tree, with a partial tree, and with no tree at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +28,15 @@ class AddedLine:
     line: int  # in the file after this patch
     text: str
     function: str | None  # best guess of the enclosing function
-    after: tuple[str, ...] = ()  # earlier lines of the same hunk (context and added), nearest last
+    hunk: tuple[str, ...] = ()  # the hunk's post-image (context and added), shared by its added lines
+    position: int = 0  # this line's index in `hunk`
     near: tuple[str, ...] = ()  # up to 3 lines either side in the same hunk (context and added)
+
+    @property
+    def after(self) -> tuple[str, ...]:
+        """Earlier lines of the same hunk (context and added), nearest last. Sliced on demand: a copy per
+        added line would make a 100,000-line new file cost memory in the square of its length."""
+        return self.hunk[: self.position]
 
 
 @dataclass
@@ -63,10 +70,56 @@ class PatchView:
             shift = new - old
         return line + shift
 
+    def carry_all(self, path: str, lines: Iterable[int]) -> dict[int, int]:
+        """`carry` for many lines at once, in one sweep over the hunks (lines this patch removed are left
+        out): (lines + hunks) x log, where calling `carry` per line would cost lines x hunks."""
+        hunks = sorted(self.hunks.get(path, ()), key=lambda hunk: hunk[0])
+        moved: dict[int, int] = {}
+        index, shift = 0, 0
+        inside: dict[int, int | None] | None = None  # old -> new line within hunks[index]
+        for line in sorted(lines):
+            while index < len(hunks) and hunks[index][0] <= line:
+                old_start, kinds = hunks[index]
+                old_count = sum(1 for kind in kinds if kind != "+")
+                if line < old_start + old_count:
+                    if inside is None:
+                        inside = _hunk_map(old_start, old_start + shift, kinds)
+                    break
+                shift += kinds.count("+") - kinds.count("-")
+                index, inside = index + 1, None
+            if inside is not None and line in inside:
+                target = inside[line]
+                if target is not None:
+                    moved[line] = target
+            else:
+                moved[line] = line + shift
+        return moved
+
     def defined_flags(self) -> set[str]:
         added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
         removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
         return {f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")}
+
+
+class AddedLines(Mapping[tuple[str, int], int]):
+    """(path, line) -> index of the patch that added the line; read-only, grouped by path."""
+
+    def __init__(self, by_path: dict[str, dict[int, int]]) -> None:
+        self._by_path = by_path
+
+    def __getitem__(self, key: tuple[str, int]) -> int:
+        return self._by_path[key[0]][key[1]]
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        return key[1] in self._by_path.get(key[0], {})
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return ((path, line) for path, lines in self._by_path.items() for line in lines)
+
+    def __len__(self) -> int:
+        return sum(len(lines) for lines in self._by_path.values())
 
 
 @dataclass
@@ -74,6 +127,8 @@ class SeriesView:
     patches: list[PatchView]
     total: int | None = None
     missing: list[int] = field(default_factory=list)
+    # The last added_at() answer: (patches covered, path -> line -> patch index), to continue from.
+    _added: tuple[int, dict[str, dict[int, int]]] = field(default=(0, {}), repr=False, compare=False)
 
     def upto(self, index: int | None) -> list[PatchView]:
         return [p for p in self.patches if index is None or p.index <= index]
@@ -85,24 +140,45 @@ class SeriesView:
     def defined_flags(self, index: int | None = None) -> set[str]:
         return {f for p in self.upto(index) for f in p.defined_flags()}
 
-    def added_at(self, index: int | None = None) -> dict[tuple[str, int], int]:
-        """Lines the series added, as (path, line) in the tree after patch `index`, with the adding patch."""
+    def added_at(self, index: int | None = None) -> AddedLines:
+        """Lines the series added, as (path, line) in the tree after patch `index`, with the adding patch.
+
+        Built patch by patch from the previous answer (verify asks for every state in turn): each patch
+        moves only the lines of the files it touches, so the work is linear in patches and added lines."""
         patches = self.upto(index)
-        found: dict[tuple[str, int], int] = {}
-        for position, patch in enumerate(patches):
+        done, by_path = self._added if self._added[0] <= len(patches) else (0, {})
+        by_path = dict(by_path)
+        for patch in patches[done:]:
+            touched = set(patch.hunks) | {a.path for a in patch.added}
+            for path in touched:
+                known = by_path.get(path, {})
+                carried = patch.carry_all(path, known)
+                by_path[path] = {carried[line]: origin for line, origin in known.items() if line in carried}
             for added in patch.added:
-                line: int | None = added.line
-                for later in patches[position + 1:]:
-                    line = later.carry(added.path, line) if line is not None else None
-                if line is not None:
-                    found[(added.path, line)] = patch.index
-        return found
+                by_path[added.path][added.line] = patch.index
+        self._added = (len(patches), by_path)
+        return AddedLines(by_path)
 
     def incomplete_note(self) -> str | None:
         if not self.missing:
             return None
         total = self.total or len(self.patches) + len(self.missing)
         return f"{len(self.missing)} of {total} patches absent; the site may be in one of them"
+
+
+def _hunk_map(old: int, new: int, kinds: str) -> dict[int, int | None]:
+    """Old line -> new line for each pre-image line of one hunk (None: removed)."""
+    mapping: dict[int, int | None] = {}
+    for kind in kinds:
+        if kind == "+":
+            new += 1
+        elif kind == "-":
+            mapping[old] = None
+            old += 1
+        else:
+            mapping[old] = new
+            old, new = old + 1, new + 1
+    return mapping
 
 
 def _function_guess(line: str, current: str | None) -> str | None:
@@ -127,7 +203,7 @@ def _add_hunk(
     view.hunks.setdefault(path, []).append((first, kinds))
     names = _SECTION_NAME.findall(section or "")
     current = names[0] if names else None
-    kept = [value for kind, value in lines if kind != "-"]
+    kept = tuple(value for kind, value in lines if kind != "-")
     view.removed_text.extend(value for kind, value in lines if kind == "-")
     number = new_start
     position = 0
@@ -137,7 +213,7 @@ def _add_hunk(
         current = _function_guess(value, current)
         if kind == "+":
             near = tuple(kept[max(0, position - 3):position + 4])
-            view.added.append(AddedLine(path, number, value, current, tuple(kept[:position]), near))
+            view.added.append(AddedLine(path, number, value, current, kept, position, near))
         position += 1
         number += 1
 

@@ -189,7 +189,7 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
     key = digest(_UNCONDITIONAL_VERSION, prefix, data)
     found = _UNCONDITIONAL_USES.get(key)
     if found is None:
-        found = DiskCache().get("packs-mirror-uses", key)
+        found = DiskCache().get("packs-mirror-uses", key, list[tuple[str, int]])
     if not isinstance(found, list):
         found = []
         reported: set[str] = set()

@@ -12,6 +12,7 @@ from patchcheck.rules.registry.declarations import DeclarationChecker
 from patchcheck.rules.registry.definition import DefinitionChecker
 from patchcheck.rules.registry.docs import DocsChecker
 from patchcheck.rules.registry.kconfig import KconfigChecker
+from patchcheck.rules.registry.mirror import MirrorChecker
 from patchcheck.rules.registry.series import SeriesChecker
 from patchcheck.rules.registry.smaps import SmapsChecker
 from patchcheck.rules.registry.trace import TraceChecker
@@ -30,6 +31,7 @@ def registry_checkers() -> list[Checker]:
         DefinitionChecker(),
         SeriesChecker(),
         DeclarationChecker(),
+        MirrorChecker(),
         UndefinedUseChecker(),
     ]
 

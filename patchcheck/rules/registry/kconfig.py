@@ -23,6 +23,7 @@ from patchcheck.rules.registry.common import (
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Cmp, Formula, Sym, atoms, conj, neg
 from patchcheck.source.kconfig import cond_formula
+from patchcheck.source.kconfig_tree import MAX_EXPANSIONS
 
 UNKNOWN_SYMBOL = RuleDoc(
     id="PC501",
@@ -126,6 +127,18 @@ class KconfigChecker:
                 if reg.facts.symbol_exists(atom.name) or (path, atom.name) in reported:
                     continue
                 reported.add((path, atom.name))
+                unread = reg.facts.db.unexpanded
+                if unread:  # a Kconfig file that was not read may define it: not decided
+                    yield finding(
+                        UNKNOWN_SYMBOL,
+                        f"not decided whether CONFIG_{atom.name} is defined: {unread[0]} expands to more "
+                        f"than {MAX_EXPANSIONS} files, which were not read",
+                        Location(path, line),
+                        flag,
+                        (f"{path}:{line}: guard {guard_text(guard)}", *unread[:3]),
+                        severity=Severity.UNRESOLVED,
+                    )
+                    continue
                 yield finding(
                     UNKNOWN_SYMBOL,
                     f"CONFIG_{atom.name} is not defined in any Kconfig file: the guard is always false",

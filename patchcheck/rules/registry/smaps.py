@@ -368,7 +368,7 @@ def _directives(path: str, data: bytes) -> list[Directive]:
     """The preprocessor directives of a file, cached by its content (a warm run preprocesses nothing)."""
     key = digest("directives", path, data)
     cache = DiskCache()
-    found = cache.get("directives", key)
+    found = cache.get("directives", key, list[Directive])
     if isinstance(found, list):
         return found
     directives = preprocess(decode_source(data)).directives

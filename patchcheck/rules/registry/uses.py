@@ -108,7 +108,7 @@ def occurrences(
     key = digest(_OCCURRENCES_VERSION, path, data, words.pattern)
     found = memo.get(("occurrences", key))
     if found is None:
-        found = DiskCache().get("uses", key)
+        found = DiskCache().get("uses", key, tuple[tuple[int, str, Formula], ...])
     if not isinstance(found, tuple):
         pre = preprocess(decode_source(data))
         found = tuple(

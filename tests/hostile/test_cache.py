@@ -1,0 +1,139 @@
+"""A cache that cannot run code: plain data with a version and a schema check, regular files only, atomic
+writes, XDG_CACHE_HOME honoured; a bad entry is ignored and rebuilt; missing files are part of the key."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from patchcheck.model.flags import FlagDef
+from patchcheck.source import plaindata
+from patchcheck.source.cache import DiskCache
+from tests.hostile.harness import EXAMPLE, copy_tree, run
+
+TREE = str(EXAMPLE / "tree")
+
+
+class _Planted:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (Path(self.marker),))  # what a planted pickle would do when loaded
+
+
+def test_a_planted_pickle_never_runs(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    path = cache._path("model", "k")
+    assert path is not None
+    path.parent.mkdir(parents=True)
+    marker = tmp_path / "ran"
+    path.write_bytes(pickle.dumps(_Planted(str(marker))))
+    assert cache.get("model", "k") is None
+    assert not marker.exists()
+
+
+def test_a_fifo_or_a_symlink_in_place_of_an_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    cache.put("model", "fifo", (1,))
+    cache.put("model", "link", (1,))
+    fifo, link = cache._path("model", "fifo"), cache._path("model", "link")
+    assert fifo is not None and link is not None
+    fifo.unlink()
+    os.mkfifo(fifo)
+    link.unlink()
+    link.symlink_to("/dev/zero")
+    assert cache.get("model", "fifo") is None
+    assert cache.get("model", "link") is None
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"",
+        b"\x80\x04garbage",
+        b"patchcheck-cache plaindata 4\n{",
+        b'patchcheck-cache plaindata 4\n{"$o":"os:system","v":["true"]}',
+        b'patchcheck-cache plaindata 4\n{"$o":"patchcheck.model.flags:FlagDef","v":{"name":5}}',
+        b'patchcheck-cache plaindata 4\n{"$o":"patchcheck.source.guards:Sym","v":{"name":["x"]}}',
+        b'patchcheck-cache plaindata 4\n{"$zz":1}',
+        b'patchcheck-cache plaindata 3\n{"$t":[1]}',
+    ],
+)
+def test_a_damaged_or_wrong_shaped_entry_is_a_miss(tmp_path: Path, entry: bytes) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    cache.put("model", "k", (1,))
+    path = cache._path("model", "k")
+    assert path is not None
+    path.write_bytes(entry)
+    assert cache.get("model", "k") is None
+
+
+def test_products_round_trip_as_plain_data() -> None:
+    value = {"flags": (FlagDef.__name__, frozenset({1, 2}), b"\x00\xff", "caf\udce9"), 3: [None, 1.5]}
+    assert plaindata.loads(plaindata.dumps(value)) == value
+
+
+def _corrupt_every_entry(root: Path) -> int:
+    """Each cache entry replaced by something else: garbage, wrong-shaped data, a FIFO, a symlink."""
+    entries = sorted(p for p in root.rglob("*") if p.is_file())
+    for n, path in enumerate(entries):
+        path.unlink()
+        kind = n % 4
+        if kind == 0:
+            path.write_bytes(b"\x00" * 64)
+        elif kind == 1:
+            path.write_bytes(b'patchcheck-cache plaindata 4\n{"$t":[{"$t":[5, "x"]}]}')
+        elif kind == 2:
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+    return len(entries)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["flags", "--tree", TREE],
+        ["audit", "--tree", TREE, "--format", "terse"],
+        ["verify", str(EXAMPLE / "series.mbox"), "--tree", TREE, "-q"],
+    ],
+)
+def test_commands_give_the_same_answer_over_a_damaged_cache(tmp_path: Path, command: list[str]) -> None:
+    clean = run(tmp_path / "clean", *command)
+    warm = tmp_path / "warm"
+    run(warm, *command)
+    assert _corrupt_every_entry(warm / "cache") > 0
+    damaged = run(warm, *command, timeout=60)
+    assert (damaged.returncode, damaged.stdout) == (clean.returncode, clean.stdout)
+    rebuilt = run(warm, *command)
+    assert (rebuilt.returncode, rebuilt.stdout) == (clean.returncode, clean.stdout)
+    assert not list((warm / "cache").rglob(".tmp-*"))
+
+
+def test_xdg_cache_home_is_honoured(tmp_path: Path) -> None:
+    xdg = tmp_path / "xdg"
+    run(tmp_path, "audit", "--tree", TREE, env={"PATCHCHECK_CACHE": None, "XDG_CACHE_HOME": str(xdg)})
+    assert list((xdg / "patchcheck" / "parse").rglob("*")), "nothing cached under $XDG_CACHE_HOME/patchcheck"
+
+
+def test_a_missing_sourced_file_is_part_of_the_key(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path / "tree")
+    with (tree / "Kconfig").open("a") as fh:
+        fh.write('source "mm/Kconfig.extra"\n')
+    mm_h = tree / "include" / "linux" / "mm.h"
+    mm_h.write_text(
+        mm_h.read_text().replace(
+            "/* Flags a child",
+            "#ifdef CONFIG_EXTRA_DEMO\n#define VM_EXTRA\t0x08000000\n#else\n"
+            "#define VM_EXTRA\tVM_NONE\n#endif\n\n/* Flags a child",
+        )
+    )
+    before = run(tmp_path, "audit", "--tree", str(tree), "--format", "terse")
+    assert "CONFIG_EXTRA_DEMO is not defined" in before.stdout
+    (tree / "mm" / "Kconfig.extra").write_text("config EXTRA_DEMO\n\tdef_bool y\n")
+    after = run(tmp_path, "audit", "--tree", str(tree), "--format", "terse")
+    assert "CONFIG_EXTRA_DEMO" not in after.stdout
