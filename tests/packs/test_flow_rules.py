@@ -122,3 +122,10 @@ def test_pc613_without_a_tree_a_hunk_without_the_call_is_skipped(flag: str, tmp_
     report = verify_series(load_series(str(tmp_path / "p.patch")), None)
     assert [f for f in report.findings if f.rule_id == "PC613"] == []
     assert any(n.startswith("PC613") and "skipped" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_a_path_that_handled_the_dropped_lock_keeps_the_vma(flag: str) -> None:
+    """As 6.1's follow_hugetlb_page(): the lock is dropped only with VM_FAULT_RETRY, which returns."""
+    after = "\tif (ret & VM_FAULT_RETRY)\n\t\treturn ret;\n" + READS[flag]
+    assert audit("mm/gup.c", FAULT.format(name="my_fault_path", before="", after=after)) == []

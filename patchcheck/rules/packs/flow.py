@@ -216,13 +216,17 @@ def read_after_call(rule: PackRule, scope: Scope) -> Iterator[Finding]:
         if data is None:
             continue
         for fn in csrc.functions_mentioning(data, calls):
-            yield from _reads_in(
-                rule, path, fn.name, fn.body, calls, _vma_pointers(fn.node, rule.params.get("object"))
-            )
+            pointers = _vma_pointers(fn.node, rule.params.get("object"))
+            yield from _reads_in(rule, _checked_by(rule), path, fn.name, fn.body, calls, pointers)
+
+
+def _checked_by(rule: PackRule) -> tuple[str, ...]:
+    return tuple(rule.params.get("checked_by", ()))
 
 
 def _reads_in(
     rule: PackRule,
+    checked_by: tuple[str, ...],
     path: str,
     name: str,
     body: Node,
@@ -236,6 +240,13 @@ def _reads_in(
         return
     cfg = CFG.of(body)
     nodes = list(csrc.walk(body))
+    # A path that tests the call's result for the cases where the lock was dropped (VM_FAULT_RETRY) has
+    # handled them: past that test the VMA is still locked.
+    checked = {
+        n.index
+        for n in cfg.nodes
+        if n.kind == "cond" and n.node is not None and any(c in csrc.text(n.node) for c in checked_by)
+    }
     for var in sorted(pointers):
         writes = {i for n in nodes if _assigns(n, var) and (i := cfg.node_of(n)) is not None}
         reads = [
@@ -249,7 +260,7 @@ def _reads_in(
         for call in fatal:
             at = cfg.node_of(call)
             if at is not None:
-                spans.append((call, at, cfg.reachable(at, avoiding=writes - {at})))
+                spans.append((call, at, cfg.reachable(at, avoiding=(writes | checked) - {at})))
         for read in reads:
             where = cfg.node_of(read)
             line = csrc.line_of(read)
@@ -328,7 +339,15 @@ def _read_after_call_in_diff(rule: PackRule, scope: Scope, calls: set[str]) -> I
             mapping = {k + 3: first + k for k in range(len(hunk_lines))}  # after the 2 wrapper lines
             pointers = _vma_pointers(root, rule.params.get("object")) | _declared_vmas(text)
             yield from _reads_in(
-                rule, path, function or "?", body, calls, pointers, mapping, set(added_lines)
+                rule,
+                _checked_by(rule),
+                path,
+                function or "?",
+                body,
+                calls,
+                pointers,
+                mapping,
+                set(added_lines),
             )
 
 
