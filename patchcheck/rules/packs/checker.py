@@ -116,9 +116,7 @@ class Run:
             return set(), set()
         touched: set[str] = set()
         for patch in self.view.upto(self.upto):
-            added = {f for a in patch.added for f in flags_in(a.text)}
-            removed = {f for r in patch.removed_text for f in flags_in(r)}
-            touched |= added ^ removed
+            touched |= patch.touched_flags()
         return self.view.defined_flags(self.upto), touched
 
     def _flag_facts(self) -> dict[str, FlagFacts]:
@@ -150,16 +148,22 @@ class Run:
     def _defined_in_tree(self) -> set[str] | None:
         """The flags the tree's mm.h defines as a nonzero value somewhere; None when it cannot tell (no
         mm.h, or verify without a tree)."""
-        if self.diff_only or self.cache.data(MM_H) is None:
+        data = None if self.diff_only else self.cache.data(MM_H)
+        if data is None:
             return None
         known = self.ctx.cache.get("pack_defined_flags")
         if isinstance(known, set):
             return known
+        shared = ("pack-defined-flags", data)  # every state with this mm.h: built once per verify run
+        found = self.ctx.memo.get(shared)
+        if isinstance(found, set):
+            self.ctx.cache["pack_defined_flags"] = found
+            return found
         model = self.ctx.cache.get("flag_model")
         if not isinstance(model, FlagModel):
             model = self.ctx.cache["flag_model"] = load_flag_model(self.ctx.tree)
         defined = {name for name, flag in model.flags.items() if flag.guard_where("bit", "mask") != FALSE}
-        self.ctx.cache["pack_defined_flags"] = defined
+        self.ctx.cache["pack_defined_flags"] = self.ctx.memo[shared] = defined
         return defined
 
     def _infer_from_members(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:

@@ -50,6 +50,7 @@ class PatchView:
     files: set[str] = field(default_factory=set)
     # Per file, each hunk as (first pre-image line, line kinds " ", "+", "-"): to follow lines across patches.
     hunks: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    _memo: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def carry(self, path: str, line: int) -> int | None:
         """Where line `line` of `path` before this patch is after it (None: this patch removed it)."""
@@ -96,9 +97,23 @@ class PatchView:
         return moved
 
     def defined_flags(self) -> set[str]:
-        added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
-        removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
-        return {f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")}
+        """The flags this patch defines (computed once: every later state of a verify run asks again)."""
+        if "defined" not in self._memo:
+            added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
+            removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
+            self._memo["defined"] = {
+                f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")
+            }
+        return set(self._memo["defined"])
+
+    def touched_flags(self) -> set[str]:
+        """Flags this patch adds to or removes from code; a flag on both sides (a line rewritten around it,
+        e.g. `VM_A` -> `(VM_A | VM_B)`) is not touched. Computed once."""
+        if "touched" not in self._memo:
+            added = {f for a in self.added for f in flags_in(a.text)}
+            removed = {f for r in self.removed_text for f in flags_in(r)}
+            self._memo["touched"] = added ^ removed
+        return set(self._memo["touched"])
 
 
 class AddedLines(Mapping[tuple[str, int], int]):
