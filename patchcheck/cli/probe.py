@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--pressure", help="Also fault a droppable range in a small memory cgroup.")
         ] = False,
         coredump: Annotated[
-            bool, typer.Option("--coredump", help="Also dump core of a child in a temporary directory.")
+            bool, typer.Option("--coredump", help="Also dump core of a child in a temp dir; always in QEMU.")
         ] = False,
         compare: Annotated[
             str | None,

@@ -44,7 +44,7 @@ MaxInputOpt = Annotated[str | None, typer.Option(
 )]
 FuzzOpt = Annotated[int, typer.Option(
     "--fuzz", min=0, metavar="N",
-    help="In a work tree, let a hunk ignore up to N lines of leading and trailing context (as GNU patch).",
+    help="Let a hunk ignore up to N lines of its leading and trailing context, as GNU patch (default 0).",
 )]
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
 

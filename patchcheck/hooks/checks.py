@@ -49,7 +49,7 @@ def check_message(
     if (problem := next((u.reason for u in found.patch.diff.unusable), None)) is not None:
         return VerifyOutcome(None, None, problem)
     target = Target(tree.expanduser().resolve(), None) if tree is not None else Target(
-        repo.root if repo is not None else toplevel(), found.rev or "HEAD")
+        repo.root if repo is not None else toplevel(), found.rev)
     outcome = run_verify(found.series, tree=target.tree, rev=target.rev, settings=settings)
     return only_patch(outcome, found.number, last=found.patch.expected) if found.whole else outcome
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from patchcheck.errors import InputError
 from patchcheck.hooks.base import committed_as, read_patch
 from patchcheck.intake.assemble import assemble
 from patchcheck.intake.gitrepo import GitRepo
@@ -92,7 +93,7 @@ def _siblings(path: Path, patch: Patch) -> tuple[list[Path], bytes] | None:
     mbox = b"".join(_as_mbox(p.read_bytes()) for p in chosen)
     try:
         series = assemble(mails_from_bytes(mbox, "siblings"), source="siblings", version=patch.revision)
-    except Exception:
+    except InputError:
         return None
     mine = next((p for p in series.patches if p.counter == patch.counter), None)
     if series.missing or series.duplicates or mine is None or mine.patch_id != patch.patch_id:

@@ -18,7 +18,12 @@ from patchcheck.errors import InputError
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
 _REPO_ENV = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 )
 _OID = re.compile(r"^[0-9a-f]{4,64}$")
@@ -45,7 +50,10 @@ class GitRepo:
     def run(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         try:
             return subprocess.run(
-                ["git", "-C", str(self.root), *args], input=stdin, capture_output=True, check=False,
+                ["git", "-C", str(self.root), *args],
+                input=stdin,
+                capture_output=True,
+                check=False,
                 env=clean_env(),
             )
         except OSError as exc:
@@ -68,9 +76,6 @@ class GitRepo:
 
     def short(self, rev: str) -> str:
         return self.text("rev-parse", "--short", rev) or rev[:12]
-
-    def subject(self, commit: str) -> str:
-        return self.text("log", "-1", "--format=%s", commit) or ""
 
     def patch_id(self, commit: str) -> str | None:
         """git's stable patch-id of the change `commit` made (the same id the intake computes from mail)."""
@@ -138,8 +143,16 @@ class GitRepo:
         """Walking back from `rev` along first parents, each commit that changed one of `paths` (at most
         `limit`), with the blob each changed path had BEFORE it ('' where the path did not exist)."""
         log = self.run(
-            "log", "--first-parent", f"-n{limit}", "--raw", "--no-abbrev", "--no-renames", "--format=%x00%H",
-            rev, "--", *paths,
+            "log",
+            "--first-parent",
+            f"-n{limit}",
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "--format=%x00%H",
+            rev,
+            "--",
+            *paths,
         )
         for record in log.stdout.decode("utf-8", "surrogateescape").split("\0")[1:]:
             lines = record.strip("\n").split("\n")
@@ -150,6 +163,3 @@ class GitRepo:
                 if line.startswith(":") and len(fields) >= 5:
                     before[name] = "" if set(fields[2]) == {"0"} else fields[2]
             yield lines[0].strip(), before
-
-    def worktree_root(self) -> Path:
-        return self.root

@@ -9,8 +9,8 @@ whole series applies to winning:
 2. (a) the `base-commit:` trailer of a patch or of the cover letter, when the repository has that commit;
 3. (b) the pre-image blob ids of the patches' `index` lines: a recent commit whose files have them all
    (the way b4 guesses a base, walking back at most HISTORY_LIMIT commits that touched those files), else,
-   when the object store has every one of those blobs, the work tree with exactly those blobs in place of
-   the files the series touches (the pre-image `git am -3` applies to);
+   when the object store has every one of those blobs, the series applied to exactly those blobs and its
+   change merged into the work tree (the 3-way route of `git am -3`, patchcheck.intake.rebase);
 4. (c) the work tree as it stands, with `fuzz` lines of context allowed to differ (GNU patch's --fuzz).
 
 Nothing is ever written: git only reads (rev-parse, ls-tree, log, cat-file), and every tree is read-only
@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from patchcheck.errors import InputError
 from patchcheck.intake.apply import AppliedState, apply_series
 from patchcheck.intake.gitrepo import GitRepo, find_repo
+from patchcheck.intake.rebase import rebase_series
 from patchcheck.intake.reverse import reversed_series
 from patchcheck.intake.series import Series
-from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, SourceTree
 
 HISTORY_LIMIT = 5000  # commits touching the series' files walked back when looking for its pre-image blobs
 SUGGESTED_FUZZ = 3
@@ -68,8 +69,6 @@ def _repository(tree: SourceTree) -> GitRepo | None:
 
 def _given(series: Series, tree: SourceTree, ignore_whitespace: bool, fuzz: int) -> Resolved:
     how = "the revision asked for" if isinstance(tree, GitRevisionTree) else "the directory as it stands"
-    if fuzz and isinstance(tree, GitRevisionTree):
-        fuzz = 0  # an exact revision is the base: fuzz is for a work tree that drifted
     try:
         states = apply_series(series, tree, ignore_whitespace=ignore_whitespace, fuzz=fuzz)
     except InputError as exc:
@@ -84,6 +83,7 @@ class _Search:
         self.series, self.repo, self.worktree = series, repo, worktree
         self.ignore_whitespace, self.fuzz = ignore_whitespace, fuzz
         self.tried: list[str] = []
+        self.stored: dict[str, str] = {}  # pre-image blob ids the object store has (set by index_commit)
 
     def run(self) -> Resolved:
         for route in (self.already_applied, self.base_commit, self.index_commit, self.index_blobs):
@@ -185,7 +185,15 @@ class _Search:
     def index_commit(self) -> Resolved | None:
         wanted = self.preimage_blobs()
         if not wanted:
-            self.tried.append("no index lines")
+            self.tried.append("no pre-image blob in index lines")
+            return None
+        self.stored = self.repo.blobs(wanted.values())
+        missing = [path for path, blob in wanted.items() if blob not in self.stored]
+        if missing:  # no commit can have a blob the object store lacks: no history walk
+            self.tried.append(
+                f"{len(wanted) - len(missing)} of {len(wanted)} pre-image blobs of the index lines in the "
+                f"object store (missing: {', '.join(missing[:3])})"
+            )
             return None
         paths = sorted(wanted)
 
@@ -219,27 +227,30 @@ class _Search:
 
     def index_blobs(self) -> Resolved | None:
         wanted = self.preimage_blobs()
-        if not wanted:
+        if not wanted or len(self.stored) < len(set(wanted.values())):
             return None
-        found = self.repo.blobs(wanted.values())
-        missing = [path for path, blob in wanted.items() if blob not in found]
-        if missing:
-            self.tried.append(
-                f"{len(wanted) - len(missing)} of {len(wanted)} pre-image blobs in the object "
-                f"store (missing: {', '.join(missing[:3])})"
-            )
-            return None
-        contents: dict[str, bytes | None] = {}
+        found = self.stored
+        contents: dict[str, bytes] = {}
         for path, blob in wanted.items():
-            contents[path] = self.repo.read_blob(found[blob])
-        tree = OverlayTree(self.worktree, contents)
-        return self.attempt(
-            tree,
+            data = self.repo.read_blob(found[blob])
+            if data is None:
+                self.tried.append(f"the pre-image blob of {path} (unreadable)")
+                return None
+            contents[path] = data
+        try:
+            rebased = rebase_series(self.series, self.worktree, contents)
+            states = apply_series(rebased, self.worktree, ignore_whitespace=self.ignore_whitespace)
+        except InputError as exc:
+            self.tried.append(f"the pre-image blobs merged 3-way ({exc.message})")
+            return None
+        files = f"{len(contents)} file{'s' if len(contents) != 1 else ''}"
+        return Resolved(
+            self.worktree,
+            states,
             "index-blobs",
-            f"the work tree {self.worktree.label} with the pre-image blobs of "
-            f"the patches' index lines for {len(contents)} file{'s' if len(contents) != 1 else ''} "
-            "(from the object store)",
-            "the pre-image blobs",
+            f"the work tree {self.worktree.label}, the series "
+            f"merged in 3-way from the pre-image blobs of its index lines ({files}), as git am -3 does",
+            tuple(self.tried),
         )
 
 
@@ -261,11 +272,7 @@ def _failure(
 def _what_would_help(
     series: Series, tree: SourceTree, ignore_whitespace: bool, fuzz: int, repo: GitRepo | None
 ) -> str:
-    if (
-        not isinstance(tree, GitRevisionTree)
-        and fuzz < SUGGESTED_FUZZ
-        and _applies(series, tree, ignore_whitespace, SUGGESTED_FUZZ)
-    ):
+    if fuzz < SUGGESTED_FUZZ and _applies(series, tree, ignore_whitespace, SUGGESTED_FUZZ):
         return f"--fuzz {SUGGESTED_FUZZ} applies it (check the fuzzed hunks by hand)"
     if not ignore_whitespace and _applies(series, tree, True, fuzz):
         return "--ignore-whitespace applies it"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from patchcheck.intake.diff import FilePatch, FileStatus, Hunk, HunkLine, ParsedDiff
+from patchcheck.intake.diff import FilePatch, FileStatus, Hunk, HunkLine, HunkLineKind, ParsedDiff
 from patchcheck.intake.series import Series
 
-_SWAP = {"+": "-", "-": "+", " ": " "}
+_SWAP: dict[HunkLineKind, HunkLineKind] = {"+": "-", "-": "+", " ": " "}
 _STATUS: dict[FileStatus, FileStatus] = {"added": "deleted", "deleted": "added"}
 
 
@@ -41,7 +41,7 @@ def _reverse_hunk(hunk: Hunk) -> Hunk:
         new_start=hunk.old_start,
         new_count=hunk.old_count,
         section=hunk.section,
-        lines=tuple(HunkLine(_SWAP[line.kind], line.text) for line in hunk.lines),  # type: ignore[arg-type]
+        lines=tuple(HunkLine(_SWAP[line.kind], line.text) for line in hunk.lines),
         old_ends_without_newline=hunk.new_ends_without_newline,
         new_ends_without_newline=hunk.old_ends_without_newline,
     )

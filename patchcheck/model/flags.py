@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from patchcheck.source.cparse import expand_variants, split_args
-from patchcheck.source.guards import FALSE, TRUE, Formula, conj, disj, neg
+from patchcheck.source.guards import FALSE, TRUE, And, Formula, Or, conj, disj, neg
 from patchcheck.source.preproc import MacroDef, PreprocFile
 from patchcheck.source.sat import SatLimit, SatSession
 
@@ -76,6 +76,7 @@ class FlagDef:
     definitions: tuple[Definition, ...] = ()  # every #define of it, with its guard
     # Style B: the enum entries declaring VMA_<X>_BIT (DECLARE_VMA_BIT / _ALIAS), each with its guard.
     enumerators: tuple[Definition, ...] = ()
+    undefs: tuple[Definition, ...] = ()  # every `#undef` of it (body empty), with its guard
 
     @property
     def defined_guard(self) -> Formula:
@@ -283,12 +284,30 @@ def read_flags(
                 value = FlagValue(value.kind, value.bit, value.via[1:], value.members, value.text)
             if value.kind == "undefined" and not satisfiable_alone(guard):
                 continue
-            variants.append(Variant(guard, value, d.line if d else 0, d.body if d else ""))
+            variants.append(Variant(absorb(guard), value, d.line if d else 0, d.body if d else ""))
         own = tuple(Definition(d.line, d.body, d.guard) for d in macros[name] if d.params is None)
         enumerators = tuple(Definition(e.line, e.body, e.guard) for e in enums if _link_name(e.name) == name)
+        undefs = tuple(Definition(u.line, "", pre.guard_at(u.line)) for u in pre.directives
+                       if u.kind == "undef" and u.text.split()[:1] == [name])
         flags[name] = FlagDef(name, _classify(name, variants), path, tuple(variants),
-                              tuple(d.line for d in own), own, enumerators)
+                              tuple(d.line for d in own), own, enumerators, undefs)
     return flags
+
+
+def absorb(guard: Formula) -> Formula:
+    """`(A || B) && B` is `B` and `(A || B) && !B` is `A && !B`: a style-B mask guard conjoined with its
+    enumerator's reads as the variant's own condition."""
+    if not isinstance(guard, And):
+        return guard
+    plain = {a for a in guard.args if not isinstance(a, Or)}
+    parts: list[Formula] = []
+    for arg in guard.args:
+        if isinstance(arg, Or):
+            if plain & set(arg.args):
+                continue
+            arg = disj(*(d for d in arg.args if neg(d) not in plain))
+        parts.append(arg)
+    return conj(*parts)
 
 
 def satisfiable_alone(guard: Formula) -> bool:

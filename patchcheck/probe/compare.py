@@ -12,11 +12,10 @@ from typing import Any
 from patchcheck.probe import procfs
 from patchcheck.probe.child import fork_and_collect
 from patchcheck.probe.judges import errno_name
-from patchcheck.probe.memory import PAGE_SIZE, census, fill, page_state, pattern
+from patchcheck.probe.memory import PAGE_SIZE, census, fill, page_out, page_state, pattern
 from patchcheck.probe.syscalls import (
     DROPPABLE,
     MADV_FREE,
-    MADV_PAGEOUT,
     MAP_GROWSDOWN,
     MAP_HUGETLB,
     MAP_LOCKED,
@@ -66,9 +65,10 @@ def _reclaim(sc: Syscalls, side: dict[str, Any]) -> None:
     addr = side.pop("addr")
     side["fork_child_census"] = _fork_census(addr)
     redirtied = frozenset(REDIRTIED)
-    side["pageout_errno"] = sc.madvise(addr, PAGES * PAGE_SIZE, MADV_PAGEOUT)
-    side["pageout_attempts"] = 1
-    side["swap_kb"] = sc.vma_swap_kb(addr)  # before reading back: that would fault swapped pages in
+    # A re-dirtied MADV_FREE page is kept by the first reclaim pass (it becomes swap-backed again), so pages
+    # still kept get a second MADV_PAGEOUT; Swap: is read before any page is read back.
+    error, attempts, swap_kb = page_out(sc, addr, PAGES, redirtied)
+    side |= {"pageout_errno": error, "pageout_attempts": attempts, "swap_kb": swap_kb}
     states = [page_state(addr + i * PAGE_SIZE, pattern(i, i in redirtied)) for i in range(PAGES)]
     side["surviving"] = [i for i, state in enumerate(states) if state == "kept"]
     side["zero"] = [i for i, state in enumerate(states) if state == "zero"]

@@ -45,11 +45,12 @@ def page_out(
 ) -> tuple[int, int, int]:
     """MADV_PAGEOUT the range, once more if a page still holds its data; returns (errno, attempts, swap kB).
 
-    The VMA's `Swap:` is read right after the last MADV_PAGEOUT, before any page is read back (reading a
-    swapped-out page faults it back in, and its swap entry then no longer shows in smaps)."""
+    The VMA's `Swap:` is read right after each MADV_PAGEOUT, before any page is read back (reading a
+    swapped-out page faults it back in, and its swap entry then no longer shows in smaps); the larger reading
+    is returned."""
     error = sc.madvise(addr, pages * PAGE_SIZE, MADV_PAGEOUT)
     swap_kb = sc.vma_swap_kb(addr)
     if error or census(addr, pages, redirtied)["kept"] == 0:
         return error, 1, swap_kb
     error = sc.madvise(addr, pages * PAGE_SIZE, MADV_PAGEOUT)
-    return error, 2, sc.vma_swap_kb(addr)
+    return error, 2, max(swap_kb, sc.vma_swap_kb(addr))

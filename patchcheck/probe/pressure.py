@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from patchcheck.probe import procfs
 from patchcheck.probe.child import run_in_child
 from patchcheck.probe.memory import PAGE_SIZE, census, fill
 from patchcheck.probe.syscalls import DROPPABLE, PRIVATE, RW, Syscalls
@@ -143,7 +144,10 @@ def observe_pressure(sc: Syscalls, timeout: float) -> dict[str, Any]:
     if isinstance(parent, str):
         return {"obs": "pressure", "outcome": "skipped", "detail": parent}
     swap_total = sc.swap_total_kb()
-    control_length = CONTROL if swap_total else 0  # without swap the control could only be OOM-killed
+    # Without swap (or too little free) the control could only be OOM-killed, and the writer's death would be
+    # blamed on the droppable range: no control then, and the swap half stays unobserved (partial).
+    room = swap_total and procfs.meminfo_kb("SwapFree") * 1024 >= 2 * CONTROL
+    control_length = CONTROL if room else 0
     try:
         with own_cgroup(*parent) as group:
             rec = run_in_child("pressure", lambda: _fault_in_cgroup(sc, group, control_length), timeout)

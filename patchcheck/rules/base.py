@@ -37,6 +37,9 @@ class RuleDoc:
     # several patches, and until the flag can be set an intermediate commit is not broken by the gap.
     # Verify's PC001 (not bisectable) counts only intermediate findings of rules where this is True.
     bisect: bool = True
+    # The registry table the rule is about (a file): when a series edits that table, the gaps in it that
+    # predate the series are reported too, as pre-existing and one severity lower.
+    table: str = ""
 
 
 @dataclass

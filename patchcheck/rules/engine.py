@@ -20,6 +20,7 @@ from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc, quote_flag
 from patchcheck.rules.registry import registry_checkers
+from patchcheck.rules.registry.common import edits_table
 from patchcheck.source.tree import DiffTree, OverlayTree, SourceTree, read_text
 
 if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
@@ -192,6 +193,7 @@ def verify_states(
         while since > 1 and key in keyed[since - 1]:
             since -= 1
         report.findings.append(_with_patch(found, since))
+    report.findings += _pre_existing(states, before, after, chosen)
     bisect = {doc.id for checker in chosen for doc in checker.rules if doc.bisect}
     transient = [
         (k, f)
@@ -219,6 +221,39 @@ def verify_states(
         )
     report.findings.sort(key=Finding.sort_key)
     return report
+
+
+_LOWER = {Severity.ERROR: Severity.WARNING, Severity.WARNING: Severity.INFO}
+
+
+def _pre_existing(
+    states: Sequence[SourceTree],
+    before: dict[Any, Finding],
+    after: dict[Any, Finding],
+    chosen: Sequence[Checker],
+) -> list[Finding]:
+    """Gaps the tree had before the series, in a registry table the series edits ("while you're here, dp
+    is missing too"): reported as pre-existing, one severity lower, under the first patch editing it."""
+    tables = {doc.id: doc.table for checker in chosen for doc in checker.rules if doc.table}
+    edited: dict[str, int | None] = {}
+    found: list[Finding] = []
+    for key, gap in after.items():
+        table = tables.get(gap.rule_id)
+        lowered = _LOWER.get(gap.severity)
+        if key not in before or table is None or lowered is None:
+            continue
+        if table not in edited:
+            edited[table] = next(
+                (k for k in range(1, len(states)) if edits_table(table, states[k - 1], states[k])), None
+            )
+        patch = edited[table]
+        if patch is None:
+            continue
+        found.append(dataclasses.replace(
+            gap, severity=lowered, message=f"{gap.message} (pre-existing)", patch=patch,
+            evidence=(*gap.evidence, f"pre-existing: the series edits the table in {table}, not this gap"),
+        ))
+    return found
 
 
 def verify_series(

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from patchcheck.source import cparse
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.guards import FALSE, Formula
-from patchcheck.source.preproc import PreprocFile, preprocess
+from patchcheck.source.preproc import PreprocFile, blank_comments, preprocess
 from patchcheck.source.tree import decode_source
 
 if TYPE_CHECKING:
@@ -33,20 +33,32 @@ class Function:
     name: str
     node: Node  # the function_definition
     body: Node  # its compound_statement
-    guard: Formula  # the guard of its first line
+    src: CSource = field(repr=False, compare=False)
 
     @property
     def line(self) -> int:
         return self.node.start_point[0] + 1
 
+    @property
+    def guard(self) -> Formula:
+        """The guard of its first line."""
+        return self.src.guard_at(self.line)
 
-# name -> [(start byte, end byte, first row)] of every function definition in a file (offsets in the
-# blanked text), by content digest.
-FunctionIndex = dict[str, list[tuple[int, int, int]]]
+
+# name -> [(start byte, end byte, first row, compiled)] of every function definition in a file, by content
+# digest; `compiled` is False under a guard that is always false (`#if 0`).
+FunctionIndex = dict[str, list[tuple[int, int, int, bool]]]
 _DISK = DiskCache()
-_INDEX_NAMESPACE = "csrc-functions-v2"
-_SOURCES: dict[str, CSource] = {}
+_INDEX_NAMESPACE = "csrc-functions-v3"
+_SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
+_DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
+
+
+def _mask(data: bytes) -> bytes:
+    """Comments and directive lines blanked, byte for byte (latin-1: one byte is one character)."""
+    text = blank_comments(data.decode("latin-1")).encode("latin-1")
+    return _DIRECTIVE_LINE.sub(lambda m: re.sub(rb"[^\n]", b" ", m.group(0)), text)
 
 
 class CSource:
@@ -54,7 +66,10 @@ class CSource:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.key = digest(data)
+
+    @cached_property
+    def key(self) -> str:
+        return digest(self.data)
 
     @cached_property
     def pre(self) -> PreprocFile:
@@ -62,8 +77,8 @@ class CSource:
 
     @cached_property
     def masked(self) -> bytes:
-        """The file with comments and directives blanked: what tree-sitter parses."""
-        return self.pre.masked.encode("utf-8", "surrogateescape")
+        """The file with comments and directives blanked (same length): what tree-sitter parses."""
+        return _mask(self.data)
 
     def guard_at(self, line: int) -> Formula:
         return self.pre.guard_at(line)
@@ -81,23 +96,27 @@ class CSource:
         if not isinstance(index, dict):
             index = {}
             for fn in _functions_in(self.root(), self):
-                span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0])
+                span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0], fn.guard != FALSE)
                 index.setdefault(fn.name, []).append(span)
             _DISK.put(_INDEX_NAMESPACE, self.key, index)
         return index
 
     def _parse_function(self, start: int, end: int, row: int) -> Function | None:
-        """Parse one function on its own; leading newlines keep its line numbers those of the file."""
-        found = list(_functions_in(cparse.parse_bytes(b"\n" * row + self.masked[start:end]).root_node, self))
+        """Parse one function on its own (blanked on its own: comments and directives never cross a function
+        definition); leading newlines keep its line numbers those of the file."""
+        tree = cparse.parse_bytes(b"\n" * row + _mask(self.data[start:end]))
+        found = list(_functions_in(tree.root_node, self))
         return found[0] if found else None
 
     def functions(self, name: str) -> list[Function]:
         """Every definition of `name` in a configuration that can be compiled (`#if 0` blocks are not)."""
-        if name.encode() not in self.data:
+        if "index" in self.__dict__:  # loaded: a dict lookup is cheaper than searching the text
+            if name not in self.index:
+                return []
+        elif name.encode() not in self.data:
             return []
-        spans = self.index.get(name, [])
-        return [fn for span in spans
-                if (fn := self._parse_function(*span)) is not None and fn.name == name and fn.guard != FALSE]
+        return [fn for start, end, row, live in self.index.get(name, []) if live
+                if (fn := self._parse_function(start, end, row)) is not None and fn.name == name]
 
     def functions_mentioning(self, needles: Iterable[str]) -> list[Function]:
         """Every function whose text contains one of `needles`, each parsed on its own."""
@@ -106,23 +125,22 @@ class CSource:
             return []
         found = []
         for spans in self.index.values():
-            for start, end, row in spans:
-                if not any(n in self.masked[start:end] for n in raw):
+            for start, end, row, live in spans:
+                if not live or not any(n in self.data[start:end] for n in raw):
                     continue
                 fn = self._parse_function(start, end, row)
-                if fn is not None and fn.guard != FALSE:
+                if fn is not None:
                     found.append(fn)
         return sorted(found, key=lambda f: f.line)
 
 
 def source(data: bytes) -> CSource:
-    """The CSource of this content (memoised: rules reading the same file share its parses)."""
-    key = digest(data)
-    found = _SOURCES.get(key)
-    if found is None:
+    """The CSource of this content (memoised by object: rules reading the same file share its parses)."""
+    found = _SOURCES.get(id(data))
+    if found is None or found.data is not data:
         if len(_SOURCES) >= _MAX_SOURCES:
             _SOURCES.pop(next(iter(_SOURCES)))
-        found = _SOURCES[key] = CSource(data)
+        found = _SOURCES[id(data)] = CSource(data)
     return found
 
 
@@ -197,7 +215,7 @@ def _functions_in(root: Node, src: CSource) -> Iterator[Function]:
             continue
         name = _declarator_name(declarator)
         if name:
-            yield Function(name, node, body, src.guard_at(node.start_point[0] + 1))
+            yield Function(name, node, body, src)
 
 
 def identifiers(node: Node, names: frozenset[str] | set[str] | None = None) -> Iterator[Node]:

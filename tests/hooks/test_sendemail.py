@@ -58,8 +58,9 @@ def test_a_cover_letter_has_nothing_to_check_and_is_sent(repo: Repo, tmp_path: P
 
 def test_a_patch_that_does_not_apply_to_head_is_blocked(repo: Repo, tmp_path: Path) -> None:
     base, (_cover, patch) = demo_series(installed(repo), tmp_path / "out")
-    # A patch from elsewhere, and HEAD has changed the context it needs: it cannot be checked.
-    patch.write_bytes(foreign(patch.read_bytes()))
+    # A patch from elsewhere (its commit and its pre-image blobs are not in this repository), and HEAD has
+    # changed the context it needs: it cannot be checked.
+    patch.write_bytes(re.sub(rb"(?m)^index [0-9a-f]+\.\.", b"index 0123abc..", foreign(patch.read_bytes())))
     repo.git("reset", "-q", "--hard", base)
     repo.commit("mm: renumber", {"include/linux/mm.h": MM_H.replace("0x00000008", "0x00000080")})
     done = send(repo, patch)

@@ -147,7 +147,7 @@ def test_route_b_applies_to_the_blobs_when_no_commit_has_them_all(repo: Path, tm
     before = snapshot(repo)
     got = summary(verify(repo, out, "--format", "json"))
     assert got["route"] == "index-blobs"
-    assert "with the pre-image blobs of the patches' index lines for 2 files" in str(got["base"])
+    assert "merged in 3-way from the pre-image blobs of its index lines (2 files)" in str(got["base"])
     assert snapshot(repo) == before
 
 
@@ -167,7 +167,8 @@ def test_route_c_work_tree_with_fuzz(repo: Path, tmp_path: Path) -> None:
     first = refused.stderr.splitlines()[0]
     assert "patch 1/2 'mm: add VM_DEMO' does not apply: include/linux/mm.h: hunk #1" in first
     tried = (
-        "bases tried: HEAD (the series is not already applied there); no base-commit trailer; no index lines"
+        "bases tried: HEAD (the series is not already applied there); no base-commit trailer; "
+        "no pre-image blob in index lines"
     )
     assert tried in first
     assert "the work tree" in first and first.endswith("--fuzz 3 applies it (check the fuzzed hunks by hand)")

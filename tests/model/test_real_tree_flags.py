@@ -196,3 +196,45 @@ def test_flags_command_reports_every_flag(real_tree: Path) -> None:
         {"mnemonic": "dp", "guard": "CONFIG_64BIT || CONFIG_PPC32", "line": 1000}]
     assert by_name["VM_DROPPABLE"]["documented"] is False
     assert by_name["VM_SEALED"]["trace"] == [] and by_name["VM_SEALED"]["documented"] is True
+
+
+# The hard flags' rows, read by hand from 6.12's mm.h (lines 345-433), task_mmu.c, mmflags.h and
+# proc.rst: (value, bit, guard) per definition, smaps mnemonics, trace names, documented (None: no
+# mnemonic to document).
+HARD_FLAGS_6_12 = {
+    "VM_DROPPABLE": ([("bit", 40, "CONFIG_64BIT"), ("bit", 24, "!CONFIG_64BIT && CONFIG_PPC32"),
+                      ("none", None, "!(CONFIG_64BIT || CONFIG_PPC32)")], ["dp"], ["droppable"], False),
+    "VM_SEALED": ([("bit", 63, "CONFIG_64BIT")], ["sl"], [], True),
+    "VM_SHADOW_STACK": ([("bit", 37, "CONFIG_X86_USER_SHADOW_STACK && CONFIG_ARCH_USES_HIGH_VMA_FLAGS"),
+                         ("none", None, "!CONFIG_X86_USER_SHADOW_STACK")], ["ss"], [], True),
+    "VM_UFFD_MINOR": ([("bit", 38, "CONFIG_HAVE_ARCH_USERFAULTFD_MINOR"),
+                       ("none", None, "!CONFIG_HAVE_ARCH_USERFAULTFD_MINOR")], ["ui"], ["uffd_minor"], False),
+    "VM_MTE": ([("bit", 36, "CONFIG_ARM64_MTE && CONFIG_ARCH_USES_HIGH_VMA_FLAGS"),
+                ("none", None, "!CONFIG_ARM64_MTE")], ["mt"], [], True),
+    "VM_PKEY_BIT4": ([("bit", 36, "CONFIG_ARCH_HAS_PKEYS && (CONFIG_ARCH_PKEY_BITS > 4) && "
+                                  "CONFIG_ARCH_USES_HIGH_VMA_FLAGS"),
+                      ("zero", None, "CONFIG_ARCH_HAS_PKEYS && !(CONFIG_ARCH_PKEY_BITS > 4)")],
+                     [""], [], None),
+    "VM_SAO": ([("bit", 24, "!CONFIG_X86 && CONFIG_PPC64")], [], ["sao"], None),
+    "VM_GROWSUP": ([("bit", 24, "!(CONFIG_X86 || CONFIG_PPC64) && CONFIG_PARISC"),
+                    ("none", None, "!(!(CONFIG_X86 || CONFIG_PPC64) && CONFIG_PARISC)")],
+                   [], ["growsup"], None),
+}
+
+
+def test_flags_rows_of_the_hard_flags(real_tree: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    args = [a for name in HARD_FLAGS_6_12 for a in ("--flag", name)]
+    out = subprocess.run([sys.executable, "-m", "patchcheck", "flags", "--tree", str(real_tree), "--format",
+                          "json", *args], capture_output=True, text=True, check=True)
+    rows = {r["name"]: r for r in json.loads(out.stdout)["flags"]}
+    assert sorted(rows) == sorted(HARD_FLAGS_6_12)
+    for name, (definitions, smaps, trace, documented) in HARD_FLAGS_6_12.items():
+        row = rows[name]
+        assert [(d["value"], d["bit"], d["guard"]) for d in row["definitions"]] == definitions, name
+        assert [s["mnemonic"] for s in row["smaps"]] == smaps, name
+        assert [t["name"] for t in row["trace"]] == trace, name
+        assert row["documented"] is documented, name

@@ -146,3 +146,15 @@ def test_a_new_site_that_already_tests_the_flag_is_no_unreviewed_site(guard: str
         "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
         f"{{\n{guard}\tfolio_set_swapbacked(folio);\n}}\n\nstatic void rmap_walk_helper")
     assert [f.rule_id for f in run({"mm/rmap.c": rmap})] == (["PC703"] if reported else [])
+
+
+def test_a_new_site_in_a_file_the_pack_exempts_for_one_reason_is_not_unreviewed() -> None:
+    """mm/shmem.c's three exemptions share one reason (shmem folios are never in a droppable VMA): a new
+    shmem function setting swap-backed has that reason too. mm/memory.c's one exemption is about its
+    function (do_swap_page), so a new site there is still reported."""
+    site = ("\nstatic int {name}(struct folio *folio, struct vm_area_struct *vma)\n"
+            "{{\n\tfolio_set_swapbacked(folio);\n\treturn 0;\n}}\n")
+    shmem = (TREE / "mm" / "shmem.c").read_text() + site.format(name="shmem_swapin_new")
+    assert run({"mm/shmem.c": shmem}) == []
+    memory = (TREE / "mm" / "memory.c").read_text() + site.format(name="memory_new_site")
+    assert [f.rule_id for f in run({"mm/memory.c": memory})] == ["PC703"]

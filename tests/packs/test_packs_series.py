@@ -139,7 +139,8 @@ def test_semantic_sites_wired_up_by_a_later_patch_do_not_make_the_series_unbisec
     from patchcheck.rules.engine import verify_series
 
     report = verify_series(load_series(str(SERIES / "new-flag-complete.mbox")), None)
-    assert report.findings == []
+    # (The fixture is about semantic sites: it gives VM_SCRATCH no smaps mnemonic, which PC250 says.)
+    assert [f for f in report.findings if f.rule_id != "PC250"] == []
 
 
 def test_not_bisectable_evidence_names_places_without_a_line_cleanly() -> None:

@@ -33,6 +33,7 @@ def test_debian_612_boot_yields_every_record_in_order() -> None:
         "device": "/dev/vda",
         "swapon_errno": 0,
         "swap_total_kb": 65532,
+        "ready_ms": 0,
     }
     droppable = out.records[2]
     assert droppable["mmap_errno"] == 0 and "dp" in droppable["vm_flags"]

@@ -18,8 +18,11 @@ from patchcheck.probe.compare import PAGES, REDIRTIED
 from patchcheck.probe.run import ProbeOptions, ProbeReport, probe_host
 from patchcheck.probe.syscalls import (
     DROPPABLE,
+    MADV_DODUMP,
     MADV_KEEPONFORK,
+    MAP_GROWSDOWN,
     MAP_HUGETLB,
+    MAP_LOCKED,
     PRIVATE,
     RW,
     NoDroppableSyscalls,
@@ -288,3 +291,53 @@ def test_an_unexercised_condition_is_partial_not_pass(syscalls: Syscalls, claim:
     assert status is Status.PARTIAL
     assert words in evidence
     assert not report.failed
+
+
+class _RefusesEverywhere(Syscalls):
+    """A kernel refusing a mapping flag or an advice with EINVAL whatever the mapping (droppable or not)."""
+
+    def __init__(self, flag: int = 0, advice: int = -1) -> None:
+        self.flag, self.advice = flag, advice
+
+    def mmap(self, addr: int | None, length: int, prot: int, flags: int) -> tuple[int, int]:
+        return (0, errno.EINVAL) if flags & self.flag else super().mmap(addr, length, prot, flags)
+
+    def madvise(self, addr: int, length: int, advice: int) -> int:
+        return errno.EINVAL if advice == self.advice else super().madvise(addr, length, advice)
+
+
+@pytest.mark.parametrize(
+    "syscalls, claim",
+    [
+        (_RefusesEverywhere(flag=MAP_LOCKED), "refuse-locked"),
+        (_RefusesEverywhere(flag=MAP_HUGETLB), "refuse-hugetlb"),
+        (_RefusesEverywhere(flag=MAP_GROWSDOWN), "refuse-growsdown"),
+        (_RefusesEverywhere(advice=MADV_KEEPONFORK), "refuse-keeponfork"),
+        (_RefusesEverywhere(advice=MADV_DODUMP), "refuse-dodump"),
+    ],
+)
+def test_a_refusal_the_control_gets_too_is_partial(syscalls: Syscalls, claim: str) -> None:
+    result = by_claim(probe_host(ProbeOptions(syscalls=syscalls)))
+    assert result[claim][0] is Status.PARTIAL, result[claim]
+    assert "not shown to come from MAP_DROPPABLE" in result[claim][1]
+    others = {c: v for c, v in result.items() if v[0] is Status.PARTIAL and c != claim}
+    assert set(others) <= {"reclaim-drops", "not-dumped"}  # those two rest on swap and --coredump
+
+
+class _DroppableAsPrivate(Syscalls):
+    """A kernel that maps MAP_DROPPABLE as a plain private mapping: every promise is broken."""
+
+    def mmap(self, addr: int | None, length: int, prot: int, flags: int) -> tuple[int, int]:
+        if flags & 0x0F == 0x08:
+            flags = (flags & ~0x0F) | 0x02
+        return super().mmap(addr, length, prot, flags)
+
+
+def test_a_kernel_ignoring_the_droppable_type_fails_every_claim_it_touches() -> None:
+    report = probe_host(ProbeOptions(syscalls=_DroppableAsPrivate(), coredump=True))
+    result = by_claim(report)
+    failed = {claim for claim, (status, _) in result.items() if status is Status.FAIL}
+    assert failed == set(DROPPABLE_CLAIMS)
+    assert result["vdso-params"][0] is Status.PASS  # read from the vDSO itself, not from a mapping
+    assert result["reclaim-drops"][1].endswith("droppable pages survived reclaim")
+    assert report.failed

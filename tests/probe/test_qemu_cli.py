@@ -45,7 +45,7 @@ def test_healthy_kernel_exits_zero(kernel: Path, tmp_path: Path, monkeypatch: py
         "patchcheck probe: kernel 6.12.118+deb12-cloud-amd64 (x86_64), QEMU TCG"
     )
     assert f"-kernel {kernel} " in log.read_text()
-    assert log.read_text().rstrip().endswith("rdinit=/init -- timeout=20")
+    assert log.read_text().rstrip().endswith("rdinit=/init -- coredump timeout=20")  # a core dump always
 
 
 def test_observation_options_reach_the_guest(
@@ -53,7 +53,7 @@ def test_observation_options_reach_the_guest(
 ) -> None:
     log = fakeqemu.install(tmp_path, monkeypatch, tcg="boot")
     invoke("--kernel", str(kernel), "--pressure", "--compare", "lazyfree", "--timeout", "45")
-    assert log.read_text().rstrip().endswith("-- pressure compare-lazyfree timeout=45")
+    assert log.read_text().rstrip().endswith("-- pressure coredump compare-lazyfree timeout=45")
 
 
 def test_regressed_kernel_exits_one(kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,6 +75,35 @@ def test_matrix_json_has_one_document_per_kernel(
     assert len(kernels) == 2
     assert [claim["id"] for claim in kernels[0]["claims"]] == [claim.id for claim in CLAIMS]
     assert kernels[0]["vm"]["accel"] == "tcg" and kernels[0]["vm"]["kind"] == "bzImage"
+
+
+def test_the_qemu_command_line_attaches_a_swap_disk(
+    kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fakeqemu.install(tmp_path, monkeypatch, tcg="boot")
+    invoke("--kernel", str(kernel))
+    argv = log.read_text().split()
+    drive = argv[argv.index("-drive") + 1]
+    assert drive.startswith("file=") and drive.endswith("/swap.img,if=virtio,format=raw,cache=unsafe")
+    assert not Path(drive[5:].split(",")[0]).exists()  # a scratch file, gone after the boot
+
+
+def test_partial_claims_exit_1_only_under_strict_and_sarif_has_a_run_per_kernel(
+    kernel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Booted without the swap disk and without a core dump: one claim unsupported, one partial.
+    raw = (SERIAL / "debian-6.12-cloud-nographic.raw").read_bytes()
+    fakeqemu.install(tmp_path, monkeypatch, serial=raw, tcg="boot")
+    assert invoke("--kernel", str(kernel))[0] == 0
+    assert invoke("--kernel", str(kernel), "--strict")[0] == 1
+    code, out = invoke("--kernel", str(kernel), "--kernel", str(kernel), "--format", "sarif")
+    assert code == 0
+    runs = json.loads(out)["runs"]
+    assert len(runs) == 2
+    kinds = {r["ruleId"]: r["kind"] for r in runs[0]["results"]}
+    assert (kinds["probe/reclaim-drops"], kinds["probe/not-dumped"]) == ("notApplicable", "open")
+    notes = [n["message"]["text"] for n in runs[0]["invocations"][0]["toolExecutionNotifications"]]
+    assert notes[0].startswith("no swap in the guest: no swap disk (/dev/vda)")
 
 
 def test_auto_accel_reports_the_fallback(

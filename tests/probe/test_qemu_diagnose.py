@@ -177,6 +177,9 @@ def test_matrix_is_one_row_per_claim_one_column_per_kernel() -> None:
     lines = render_matrix_text(probes).splitlines()
     assert lines[0].split() == ["claim", "6.1.0-57-cloud-amd64", "6.12.118+deb12-cloud-amd64"]
     assert lines[2].split() == ["creation", "unsupported", "pass"]
+    without_disk = render_matrix_text([judged(recorded("debian-6.12-cloud-nographic.raw"))]).splitlines()
+    # Under the table: what was not observed (partial), besides what failed.
+    assert any(line.startswith("  not-dumped partial: 'dd' set; no core dump taken") for line in without_disk)
     assert len([line for line in lines if line.split()[0] in {c.id for c in CLAIMS}]) == len(CLAIMS)
 
 

@@ -15,7 +15,7 @@ from patchcheck.model.flags import satisfiable_alone
 from patchcheck.report.finding import Finding, Severity
 from patchcheck.rules import engine
 from patchcheck.rules.registry import registry_checkers
-from patchcheck.source.guards import Formula, Sym, conj, disj, neg
+from patchcheck.source.guards import Formula, Sym, conj, disj, neg, render
 from patchcheck.source.tree import OverlayTree, SourceTree
 from tests.registry.conftest import REGISTRY, STYLES, scenario_changes, scenario_tree
 
@@ -155,3 +155,22 @@ def test_guarded_enumerator_wider_than_its_mask_is_an_unused_bit(entry: str, fla
     )
     (pc108,) = [f for f in audit(tree) if f.rule_id == "PC108"]
     assert pc108.severity is Severity.WARNING and pc108.flag == flag and "an unused bit" in pc108.message
+
+
+def test_style_b_variant_guards_read_as_their_own_condition() -> None:
+    """The mask's guard (64BIT || PPC32) conjoined with its enumerator's (PPC32 / else) reads simply."""
+    model = load_flag_model(scenario_tree("base", "B"))
+    shown = [(render(v.guard), v.value.describe()) for v in model.flags["VM_DROPPABLE"].variants]
+    assert shown == [
+        ("CONFIG_PPC32", "bit 24 (= VM_ARCH_1)"),
+        ("CONFIG_64BIT && !CONFIG_PPC32", "bit 40"),
+        ("!(CONFIG_64BIT || CONFIG_PPC32)", "VM_NONE"),
+    ]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_redefinition_after_undef_is_not_defined_twice(style: str) -> None:
+    tree = edited(scenario_tree("base", style), "/* Deliberate aliases",
+                  "#ifdef CONFIG_ARM64\n#undef VM_UFFD_MINOR\n# define VM_UFFD_MINOR\tVM_NONE\n#endif\n\n"
+                  "/* Deliberate aliases")
+    assert not [f for f in audit(tree) if f.rule_id == "PC107"]

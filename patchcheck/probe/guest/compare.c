@@ -84,6 +84,7 @@ static void compare_reclaim(struct rec *r, const char *k, const struct compare_s
 			    const unsigned char *expected)
 {
 	size_t len = COMPARE_PAGES * (size_t)page_size;
+	struct pageout po;
 	long before;
 
 	j_open(r, k);
@@ -93,9 +94,12 @@ static void compare_reclaim(struct rec *r, const char *k, const struct compare_s
 		j_int(r, "lazyfree_kb_after_advise", side->kb_after_advise);
 		j_int(r, "lazyfree_kb_after_redirty", side->kb_after_redirty);
 		j_census(r, "fork_child_census", fork_census(side->addr, expected));
-		j_int(r, "pageout_errno", errno_of(madvise(side->addr, len, P_PAGEOUT)));
-		j_int(r, "pageout_attempts", 1);
-		j_int(r, "swap_kb", vma_swap_kb(side->addr)); /* before reading back: that faults pages in */
+		/* A re-dirtied MADV_FREE page is kept by the first reclaim pass (it is swap-backed again): pages
+		 * still kept get a second MADV_PAGEOUT; Swap: is read before any page is read back. */
+		po = page_out(side->addr, COMPARE_PAGES, expected);
+		j_int(r, "pageout_errno", po.err);
+		j_int(r, "pageout_attempts", po.attempts);
+		j_int(r, "swap_kb", po.swap_kb);
 		j_pages_where(r, "surviving", side->addr, expected, 0);
 		j_pages_where(r, "zero", side->addr, expected, 1);
 		before = status_kb("VmLck:");

@@ -71,7 +71,9 @@ void obs_pressure(struct rec *r)
 	struct pressure_report rep;
 	char limit[32], detail[160];
 	int fds[2], status = 0, err;
-	long swap_total = meminfo_kb("SwapTotal:"), control_length = swap_total ? PRESSURE_CONTROL : 0;
+	long swap_total = meminfo_kb("SwapTotal:");
+	/* Without room in swap the control could only be OOM-killed (and its death blamed on the droppable). */
+	long control_length = swap_total && meminfo_kb("SwapFree:") * 1024 >= 2 * PRESSURE_CONTROL ? PRESSURE_CONTROL : 0;
 	pid_t pid;
 
 	memset(&rep, 0, sizeof(rep));

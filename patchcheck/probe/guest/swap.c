@@ -64,6 +64,27 @@ static int wait_for(const char *path, int tenths)
 	return access(path, F_OK) == 0;
 }
 
+/* Milliseconds until a private test page written out with MADV_PAGEOUT shows in Swap: (swap set-up may finish
+ * asynchronously right after swapon); -1 when it never did within 2 s. */
+static long swap_ready_ms(void)
+{
+	int err;
+	unsigned char *page = map_private((size_t)page_size, &err);
+
+	for (long waited = 0; page && waited <= 2000; waited += 50) {
+		fill(page, 1);
+		madvise(page, (size_t)page_size, P_PAGEOUT);
+		if (vma_swap_kb(page) > 0) {
+			munmap(page, (size_t)page_size);
+			return waited;
+		}
+		usleep(50000);
+	}
+	if (page)
+		munmap(page, (size_t)page_size);
+	return -1;
+}
+
 void obs_swap(struct rec *r)
 {
 	char detail[400];
@@ -101,4 +122,5 @@ void obs_swap(struct rec *r)
 	j_str(r, "device", "/dev/vda");
 	j_int(r, "swapon_errno", 0);
 	j_int(r, "swap_total_kb", meminfo_kb("SwapTotal:"));
+	j_int(r, "ready_ms", swap_ready_ms());
 }

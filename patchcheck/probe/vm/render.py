@@ -46,7 +46,7 @@ def render_matrix_text(probes: Sequence[VmProbe]) -> str:
         lines += [
             f"  {verdict.claim} {verdict.status.value}: {verdict.evidence}"
             for verdict in probe.report.verdicts
-            if verdict.status.value == "fail"
+            if verdict.status.value in ("fail", "partial")  # say what failed, and what was not observed
         ]
     return "\n".join(lines) + "\n"
 

@@ -60,7 +60,8 @@ def guest_limit(options: ProbeOptions) -> int:
 
 
 def init_args(options: ProbeOptions) -> list[str]:
-    wanted = {"pressure": options.pressure, "coredump": options.coredump}
+    # The guest is disposable and owns its core_pattern: it always takes a real core dump (--coredump or not).
+    wanted = {"pressure": options.pressure, "coredump": True}
     args = [name for name, asked in wanted.items() if asked]
     if options.compare == "lazyfree":
         args.append("compare-lazyfree")

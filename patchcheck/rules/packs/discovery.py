@@ -26,11 +26,12 @@ def unreviewed_sites(
             continue
         known = {(s.file, s.function) for m in rule.members for s in (m.site, *m.alternatives)}
         known |= {(e.site.file, e.site.function) for e in rule.exemptions}
+        file_wide = _file_wide_reasons(rule)
         names = set(rule.discover.calls)
         for path in _files_under(cache, rule.discover.under, changed):
             data = cache.data(path)
-            if data is None:
-                continue
+            if data is None or path in file_wide:
+                continue  # the pack exempts the file's sites for one reason (e.g. shmem folios)
             for fn in csrc.functions_mentioning(data, names):
                 if (path, fn.name) in known:
                     continue
@@ -55,6 +56,15 @@ def unreviewed_sites(
                     hint=f"review it and add it to {rule.id}'s members or exemptions ({rule.origin})",
                     evidence=(f"{rule.id}: {rule.title}",),
                 )
+
+
+def _file_wide_reasons(rule: PackRule) -> dict[str, str]:
+    """Files whose exemptions (two or more) all give one reason: a property of the file's sites, not of one
+    function (mm/shmem.c: "shmem folios are file-backed"), so a new site there has that reason too."""
+    reasons: dict[str, list[str]] = {}
+    for e in rule.exemptions:
+        reasons.setdefault(e.site.file, []).append(" ".join(e.reason.split()))
+    return {path: given[0] for path, given in reasons.items() if len(given) >= 2 and len(set(given)) == 1}
 
 
 def _files_under(cache: SourceCache, prefixes: tuple[str, ...], changed: set[str] | None) -> list[str]:

@@ -186,14 +186,14 @@ class MemberJudge:
         anchors = [a for a in csrc.identifiers(fn.body, set(member.mask_with)) if csrc.is_flag_test(a)]
         if any(flag in csrc.mask_members(a) for a in anchors):
             return Verdict(Status.OK, site)
-        for _, helper, chain in self.reach.helpers(site.file, fn.body):
-            inner = [a for a in csrc.identifiers(helper.body, set(member.mask_with)) if csrc.is_flag_test(a)]
-            if any(flag in csrc.mask_members(a) for a in inner):
-                return Verdict(Status.OK, site, evidence=[f"{flag} is in the mask of {' -> '.join(chain)}"])
         if member.or_set_with:
             ok, evidence = self._always_set_with(member, flag)
             if ok:
                 return Verdict(Status.OK, site, evidence=evidence)
+        for _, helper, chain in self.reach.helpers(site.file, fn.body):
+            inner = [a for a in csrc.identifiers(helper.body, set(member.mask_with)) if csrc.is_flag_test(a)]
+            if any(flag in csrc.mask_members(a) for a in inner):
+                return Verdict(Status.OK, site, evidence=[f"{flag} is in the mask of {' -> '.join(chain)}"])
         line = csrc.line_of(anchors[0]) if anchors else fn.line
         also = f" and {flag} is not always set together with {'/'.join(member.or_set_with)}" \
             if member.or_set_with else ""

@@ -12,6 +12,8 @@ from patchcheck.rules.registry.declarations import DeclarationChecker
 from patchcheck.rules.registry.definition import DefinitionChecker
 from patchcheck.rules.registry.docs import DocsChecker
 from patchcheck.rules.registry.kconfig import KconfigChecker
+from patchcheck.rules.registry.mirror import MirrorChecker
+from patchcheck.rules.registry.series import SeriesChecker
 from patchcheck.rules.registry.smaps import SmapsChecker
 from patchcheck.rules.registry.trace import TraceChecker
 from patchcheck.rules.registry.uses import UndefinedUseChecker, reads_references, start_reference_search
@@ -27,7 +29,9 @@ def registry_checkers() -> list[Checker]:
         DocsChecker(),
         KconfigChecker(),
         DefinitionChecker(),
+        SeriesChecker(),
         DeclarationChecker(),
+        MirrorChecker(),
         UndefinedUseChecker(),
     ]
 

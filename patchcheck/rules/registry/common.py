@@ -148,6 +148,25 @@ def decided_smaps(text: str | None) -> list[SmapsEntry]:
     return found
 
 
+# The line shapes of the registry tables: a series that adds or removes such a line edits the table.
+TABLE_LINES = {
+    TASK_MMU: _SMAPS_ENTRY,
+    MMFLAGS: re.compile(r'\{\s*VM_\w+\s*,\s*"|IF_HAVE_\w+\s*\(\s*VM_\w+\s*,\s*"'),
+    PROC_RST: re.compile(r"^\s{2,}[a-z0-9]{2}\s{2,}\S"),
+}
+
+
+def edits_table(path: str, before: SourceTree, after: SourceTree) -> bool:
+    """Does going from `before` to `after` add or remove a line of the table in `path`?"""
+    shape = TABLE_LINES.get(path)
+    old, new = read_text(before, path), read_text(after, path)
+    if shape is None or old == new or new is None:
+        return False
+    lines_old = [line for line in (old or "").split("\n") if shape.search(line)]
+    lines_new = [line for line in new.split("\n") if shape.search(line)]
+    return sorted(lines_old) != sorted(lines_new)
+
+
 def free_facts() -> ConfigFacts:
     """No Kconfig at all: every symbol is a free variable."""
     return ConfigFacts(KconfigDB(arches=()))
@@ -158,20 +177,16 @@ def free_symbols(f: Formula) -> list[str]:
 
 
 def introduced_flags(ctx: CheckContext) -> set[str]:
-    """Flags the series defines that no context or removed line shows defined before it."""
-    added: set[str] = set()
-    before: set[str] = set(CORE_BITS)
-    for patch in getattr(ctx.series, "patches", ()) or ():
-        for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
-            for hunk in file.hunks:
-                for line in hunk.lines:
-                    m = _DEFINE_VM.match(line.text)
-                    if m:
-                        (added if line.kind == "+" else before).add(m.group(1))
-    return added - before
+    """Flags the patches read so far define that no context or removed line shows defined before them."""
+    from patchcheck.rules.registry.serieslines import defined_names, series_lines
+
+    lines = series_lines(ctx)
+    if lines is None:
+        return set()
+    before = [*lines.removed_in(MM_H), *(c for c in lines.context if c.path == MM_H)]
+    return defined_names(lines.added_in(MM_H)) - defined_names(before) - set(CORE_BITS)
 
 
-_DEFINE_VM = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
 
 
 def _config_facts(ctx: CheckContext) -> ConfigFacts:

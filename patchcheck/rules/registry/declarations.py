@@ -87,7 +87,9 @@ def _defined_twice(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
     defs = flag.definitions
     for i, first in enumerate(defs):
         for second in defs[i + 1 :]:
-            both = conj(first.guard, second.guard)
+            # an #undef between the two ends the first where it is compiled: a redefinition, not a double one
+            undone = [u.guard for u in flag.undefs if first.line < u.line < second.line]
+            both = conj(first.guard, second.guard, *(neg(u) for u in undone))
             answer = reg.holds(both)
             loc = Location(MM_H, second.line)
             if answer is Answer.YES:

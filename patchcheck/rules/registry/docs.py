@@ -27,6 +27,7 @@ UNDOCUMENTED = RuleDoc(
     scope=("R13",),
     needs=(TASK_MMU, PROC_RST),
     diff_only=True,
+    table=PROC_RST,
 )
 STALE = RuleDoc(
     id="PC402",
@@ -39,6 +40,7 @@ STALE = RuleDoc(
     fix="Remove the line from the table.",
     scope=("R13",),
     needs=(TASK_MMU, PROC_RST),
+    table=PROC_RST,
 )
 NARROW_BORDER = RuleDoc(
     id="PC403",

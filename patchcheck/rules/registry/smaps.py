@@ -49,6 +49,7 @@ MISSING = RuleDoc(
     "and document xx in proc.rst.",
     scope=("R6",),
     needs=(MM_H, TASK_MMU, KCONFIG),
+    table=TASK_MMU,
 )
 GUARD_MISMATCH = RuleDoc(
     id="PC202",
@@ -70,6 +71,7 @@ GUARD_MISMATCH = RuleDoc(
     scope=("R6", "R17"),
     needs=(MM_H, TASK_MMU, KCONFIG),
     diff_only=True,
+    table=TASK_MMU,
 )
 BAD_MNEMONIC = RuleDoc(
     id="PC203",
@@ -85,6 +87,7 @@ BAD_MNEMONIC = RuleDoc(
     scope=("R6",),
     needs=(TASK_MMU,),
     diff_only=True,
+    table=TASK_MMU,
 )
 DUPLICATE_INDEX = RuleDoc(
     id="PC204",
@@ -100,6 +103,7 @@ DUPLICATE_INDEX = RuleDoc(
     fix="Resolve the underlying bit collision (PC102) or make the entries' guards exclusive.",
     scope=("R7",),
     needs=(MM_H, TASK_MMU, KCONFIG),
+    table=TASK_MMU,
 )
 VALUE_TEST = RuleDoc(
     id="PC205",

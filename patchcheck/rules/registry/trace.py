@@ -40,6 +40,7 @@ GUARD_MISMATCH = RuleDoc(
     fix="Wrap the entry in an IF_HAVE_*() macro defined under exactly the flag's definition guard.",
     scope=("R9", "R17"),
     needs=(MM_H, MMFLAGS, KCONFIG),
+    table=MMFLAGS,
 )
 VALUE_TEST = RuleDoc(
     id="PC302",
@@ -71,6 +72,7 @@ NO_NAME = RuleDoc(
     fix='Add {VM_X, "name"} to __def_vmaflag_names, wrapped like the definition if the flag can be 0.',
     scope=("R11",),
     needs=(MM_H, MMFLAGS, KCONFIG),
+    table=MMFLAGS,
 )
 ARCH1_SHADOWED = RuleDoc(
     id="PC304",

@@ -1,0 +1,53 @@
+"""A series that edits a registry table is told about the table's gaps that predate it: pre-existing,
+one severity lower. A series that does not edit the table hears nothing about them."""
+
+from __future__ import annotations
+
+import pytest
+
+from patchcheck.report.finding import Finding, Severity
+from patchcheck.rules.engine import verify_states
+from patchcheck.rules.registry import registry_checkers
+from patchcheck.source.tree import OverlayTree, SourceTree, read_text
+from tests.registry.conftest import scenario_tree
+
+PROC = "Documentation/filesystems/proc.rst"
+GAPS = {
+    "VM_DROPPABLE": "    dp    drop on memory pressure\n",
+    "VM_SHADOW_STACK": "    ss    shadow stack page\n",
+}
+
+
+def with_gap(flag: str) -> SourceTree:
+    """The base tree whose proc.rst lacks the flag's line: a gap before any series."""
+    base = scenario_tree("base")
+    text = read_text(base, PROC)
+    assert text is not None and GAPS[flag] in text
+    return OverlayTree(base, {PROC: text.replace(GAPS[flag], "").encode()})
+
+
+def edit_proc(tree: SourceTree, old: str, new: str) -> SourceTree:
+    text = read_text(tree, PROC)
+    assert text is not None and old in text
+    return OverlayTree(tree, {PROC: text.replace(old, new).encode()})
+
+
+def run(*states: SourceTree) -> list[Finding]:
+    return verify_states(list(states), checkers=registry_checkers()).findings
+
+
+@pytest.mark.parametrize("flag", sorted(GAPS))
+def test_a_gap_in_the_table_the_series_edits_is_reported_as_pre_existing(flag: str) -> None:
+    before = with_gap(flag)
+    after = edit_proc(before, "    sl    sealed\n", "    sl    sealed (mseal)\n    gx    made-up code\n")
+    gaps = [f for f in run(before, after) if f.flag == flag]
+    assert [(f.rule_id, f.severity) for f in gaps] == [("PC401", Severity.INFO)]
+    assert gaps[0].message.endswith("(pre-existing)") and gaps[0].patch == 1
+    assert any("pre-existing" in e for e in gaps[0].evidence)
+
+
+@pytest.mark.parametrize("flag", sorted(GAPS))
+def test_a_series_that_does_not_edit_the_table_is_not_told(flag: str) -> None:
+    before = with_gap(flag)
+    prose = edit_proc(before, "Note that there is no guarantee", "Note: there is no guarantee")
+    assert [f for f in run(before, prose) if f.flag == flag] == []
