@@ -16,7 +16,7 @@ from patchcheck.rules.packs.claims import Claim, find_claims
 from patchcheck.rules.packs.discovery import unreviewed_sites
 from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
-from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, view_of
+from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, shared_view
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
 from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
@@ -76,23 +76,11 @@ class PackChecker:
         return found
 
 
-def _view(ctx: CheckContext) -> SeriesView | None:
-    """The series as the pack rules see it, built once per verify run (every state shares it)."""
-    if ctx.series is None:
-        return None
-    key = ("pack-series-view", id(ctx.series))
-    cached = ctx.memo.get(key)
-    if cached is None or cached[0] is not ctx.series:
-        cached = ctx.memo[key] = (ctx.series, view_of(ctx.series))  # holding the series keeps its id
-    view: SeriesView | None = cached[1]
-    return view
-
-
 class Run:
     def __init__(self, packs: PackSet, ctx: CheckContext) -> None:
         self.packs = packs
         self.ctx = ctx
-        self.view: SeriesView | None = _view(ctx)
+        self.view: SeriesView | None = shared_view(ctx)
         # With a series, patch_index None is the tree before its first patch (as the engine's state 0).
         self.upto = ctx.patch_index if ctx.patch_index is not None or ctx.series is None else 0
         # The engine's diff-only trees hold only hunk text: members are then judged from the diffs.
