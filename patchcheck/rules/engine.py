@@ -312,7 +312,7 @@ def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
 
 # Lines past this number are left out of the trees built from diffs alone: a hunk header may claim any line
 # number, and the text is built with every line before it (blank when no hunk shows it).
-MAX_SPARSE_LINE = 5_000_000
+MAX_SPARSE_LINE = 1_000_000  # above the longest source files of the kernel (generated register headers)
 
 
 def _sparse_text(lines: dict[int, str]) -> bytes:
