@@ -102,7 +102,7 @@ def test_special_kind_needs_its_params() -> None:
     bad = GOOD.replace("    applies_to: [never-locked]\n", "    kind: read-after-call\n"
                        "    params: {file: mm/memory.c}\n")
     message = _error(bad)
-    assert message.startswith("packs/bad.yaml:") and "params.function" in message
+    assert message.startswith("packs/bad.yaml:") and "params.calls" in message
 
 
 def test_family_rule_without_members() -> None:

@@ -14,9 +14,11 @@ from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packs import special
 from patchcheck.rules.packs.claims import Claim, find_claims
 from patchcheck.rules.packs.discovery import unreviewed_sites
+from patchcheck.rules.packs.flow import Scope
 from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
-from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, view_of
+from patchcheck.rules.packs.relevance import Relevance
+from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, shared_view
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
 from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
@@ -64,6 +66,7 @@ class PackChecker:
     def __init__(self, packs: PackSet) -> None:
         self.packs = packs
         self._docs = tuple(rule_doc(r) for r in packs.rules) + META_RULES
+        self._relevance = Relevance(packs)
 
     @property
     def rules(self) -> tuple[RuleDoc, ...]:
@@ -75,17 +78,15 @@ class PackChecker:
         ctx.notes.extend(run.notes())
         return found
 
+    def relevant_patch(self, series: Any, index: int) -> bool:
+        """Whether patch `index` can change what the packs find other than through the files it changes
+        (patchcheck.rules.reuse, patchcheck.rules.packs.relevance)."""
+        return self._relevance.relevant(series, index)
+
 
 def _view(ctx: CheckContext) -> SeriesView | None:
     """The series as the pack rules see it, built once per verify run (every state shares it)."""
-    if ctx.series is None:
-        return None
-    key = ("pack-series-view", id(ctx.series))
-    cached = ctx.memo.get(key)
-    if cached is None or cached[0] is not ctx.series:
-        cached = ctx.memo[key] = (ctx.series, view_of(ctx.series))  # holding the series keeps its id
-    view: SeriesView | None = cached[1]
-    return view
+    return shared_view(ctx.memo, ctx.series)
 
 
 class Run:
@@ -105,6 +106,7 @@ class Run:
         self.added = self.view.added_at(self.upto) if self.view else {}
         # flag -> property -> rules whose reminders were held back (the property is only the packs').
         self.held_back: dict[str, dict[str, list[str]]] = {}
+        self.skipped: list[str] = []  # what a rule could not decide from what the diffs show
 
     # ---- which flags, which properties -------------------------------------------------------------
     def _series_flags(self) -> tuple[set[str], set[str]]:
@@ -237,9 +239,16 @@ class Run:
         for name, spec in self.packs.flags().items():
             flag_props.setdefault(name, self.packs.closure(set(spec.properties)))
         produced.extend(unreviewed_sites(applying, self.cache, changed, flag_props))
+        # In verify (and its audit of the tree before the series) only the files the series changes can
+        # hold what it introduced: the flow rules read only those.
+        scan_only = self.ctx.cache.get("scan_only")
+        only = frozenset(changed) if changed is not None else None
+        if only is None and isinstance(scan_only, frozenset):
+            only = scan_only
+        scope = Scope(self.cache, self.view, self.upto, only, self.diff_only, self.skipped)
         for rule in self.packs.rules:
             if rule.kind != "family":
-                produced.extend(special.run(rule, self.cache, self.view, self.upto))
+                produced.extend(special.run(rule, scope))
         kept = [f for f in produced if self._keep(f)]
         if self.view is not None:
             kept = [f if f.patch is not None else replace(f, patch=self._patch_of(
@@ -257,7 +266,7 @@ class Run:
                 f"no family reminders (PC702) for {flag}: {held}: only the rule pack's entry for {flag} says "
                 f"so; the series neither adds {flag} to a member of such a family nor promises it"
             )
-        return lines
+        return lines + list(dict.fromkeys(self.skipped))
 
     def _base_keys(self) -> set[tuple[str, str | None, str, str]]:
         """What the tree before the series already had: the series did not introduce it."""
@@ -266,9 +275,11 @@ class Run:
             return set()
         flags = frozenset(self.touched_flags)
         memo = _BASE_KEYS.setdefault(base, {})
-        key = (id(self.packs), flags)
+        scan = frozenset(p for patch in self.view.upto(self.upto) for p in patch.files)
+        key = (id(self.packs), flags, scan)
         if key not in memo:  # verify runs every state against the same base: audit it once
-            found = {_key(f) for f in Run(self.packs, CheckContext(tree=base, flags=flags)).findings()}
+            base_ctx = CheckContext(tree=base, flags=flags, cache={"scan_only": scan})
+            found = {_key(f) for f in Run(self.packs, base_ctx).findings()}
             memo[key] = (self.packs, found)  # holding the packs keeps their id from being reused
         return memo[key][1]
 
@@ -461,7 +472,7 @@ def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set
 
 
 _BaseKey = tuple[str, str | None, str, str]
-_BaseMemo = dict[tuple[int, frozenset[str]], tuple[PackSet, set[_BaseKey]]]
+_BaseMemo = dict[tuple[int, frozenset[str], frozenset[str]], tuple[PackSet, set[_BaseKey]]]
 _BASE_KEYS: weakref.WeakKeyDictionary[Any, _BaseMemo] = weakref.WeakKeyDictionary()
 
 _STATUS_WORDS = {

@@ -145,8 +145,8 @@ PACK_SCHEMA: dict[str, Any] = {
 
 # Parameters each special kind needs (checked after the schema, with the rule's line).
 SPECIAL_PARAMS: dict[str, dict[str, type]] = {
-    "dead-after-mask": {"masks": list, "defined_in": list, "under": list},
-    "read-after-call": {"file": str, "function": str, "object": str, "calls": list},
+    "dead-after-mask": {"under": list},
+    "read-after-call": {"calls": list, "under": list},
     "rust-helpers": {"helpers": str, "blocklist": str, "prefix": str},
     "uapi-mirror": {"pairs": list, "prefixes": list},
     "mirror-defines": {"sources": list, "mirror": str, "prefix": str},

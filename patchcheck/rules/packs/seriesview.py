@@ -282,5 +282,17 @@ def view_of(series: Any) -> SeriesView | None:
     return SeriesView(patches, int(total) if total else None, [int(m) for m in missing])
 
 
+def shared_view(memo: dict[Any, Any], series: Any) -> SeriesView | None:
+    """`view_of(series)`, built once per verify run: every state (and every rule) shares it through `memo`."""
+    if series is None:
+        return None
+    key = ("series-view", id(series))
+    cached = memo.get(key)
+    if cached is None or cached[0] is not series:
+        cached = memo[key] = (series, view_of(series))  # holding the series keeps its id from being reused
+    view: SeriesView | None = cached[1]
+    return view
+
+
 def flags_in(text: str) -> set[str]:
     return set(_FLAG.findall(text))

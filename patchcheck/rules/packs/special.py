@@ -1,7 +1,6 @@
 """Pack rules whose check is not "members test the flag": their kind names the check, params tune it.
 
-- dead-after-mask (R26): `x &= MASK; ... if (x & FLAG)` where FLAG is not in MASK is dead code.
-- read-after-call (R27): the VMA must not be read after the call that may free it.
+- dead-after-mask (R26) and read-after-call (R27): decided on control-flow graphs, see flow.py.
 - rust-helpers (R28): RUST_CONST_HELPER_VM_X = VM_X, and the bindgen blocklist lists the same names.
 - uapi-mirror (R18): uapi MAP_/PROT_/MADV_ values are mirrored in tools/include/uapi.
 - mirror-defines: flags the sources use unconditionally are defined by a userspace copy (tools/testing/vma).
@@ -12,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tree_sitter import Node
-
 from patchcheck.report.finding import Finding, Location
+from patchcheck.rules.packs import flow
 from patchcheck.rules.packs.members import SourceCache
-from patchcheck.rules.packs.seriesview import SeriesView, flags_in
+from patchcheck.rules.packs.seriesview import SeriesView
 from patchcheck.rules.packs.spec import PackRule
 from patchcheck.source import csrc
 from patchcheck.source.cache import DiskCache, digest
@@ -26,10 +24,15 @@ from patchcheck.source.tree import decode_source
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*((?:[^\n\\]|\\\n)*)", re.M)
 
 
-def run(rule: PackRule, cache: SourceCache, view: SeriesView | None, upto: int | None) -> Iterator[Finding]:
+def run(rule: PackRule, scope: flow.Scope) -> Iterator[Finding]:
+    if rule.kind == "dead-after-mask":
+        yield from flow.dead_after_mask(rule, scope)
+        return
+    if rule.kind == "read-after-call":
+        yield from flow.read_after_call(rule, scope)
+        return
+    cache, view, upto = scope.cache, scope.view, scope.upto
     checks = {
-        "dead-after-mask": _dead_after_mask,
-        "read-after-call": _read_after_call,
         "rust-helpers": _rust_helpers,
         "uapi-mirror": _uapi_mirror,
         "mirror-defines": _mirror_defines,
@@ -59,144 +62,6 @@ def _expand(name: str, table: dict[str, tuple[str, int]], depth: int = 0) -> set
         inner = _expand(ident, table, depth + 1) if not ident.startswith("VM_") else None
         leaves |= inner if inner is not None else {ident}
     return leaves
-
-
-# ---- R26 --------------------------------------------------------------------------------------------
-def _masking(node: Node, masks: set[str]) -> str | None:
-    """The variable `node` masks with one of `masks` (`x &= M` or `x = y & M`), else None."""
-    if node.type != "assignment_expression":
-        return None
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    op = node.child_by_field_name("operator")
-    if left is None or right is None or op is None or left.type != "identifier":
-        return None
-    names = {csrc.text(i) for i in csrc.identifiers(right)}
-    if op.type == "&=" and names and names <= masks:
-        return csrc.text(left)
-    if op.type == "=" and right.type == "binary_expression" and names & masks:
-        right_op = right.child_by_field_name("operator")
-        if right_op is not None and right_op.type == "&" and len(names - masks) == 1:
-            return csrc.text(left)
-    return None
-
-
-def _dead_after_mask(rule: PackRule, cache: SourceCache, view: SeriesView | None,
-                     upto: int | None) -> Iterator[Finding]:
-    masks = set(rule.params["masks"])
-    table: dict[str, tuple[str, int]] = {}
-    for path in rule.params["defined_in"]:
-        data = cache.data(path)
-        if data is not None:
-            table.update(defines(decode_source(data)))
-    expansions = {m: e for m in masks if (e := _expand(m, table)) is not None}
-    if not expansions:
-        return
-    for path in rule.params["under"]:
-        data = cache.data(path)
-        if data is None:
-            continue
-        for fn in csrc.functions_mentioning(data, expansions):
-            yield from _dead_in_function(rule, path, fn, expansions)
-
-
-def _dead_in_function(rule: PackRule, path: str, fn: csrc.Function,
-                      expansions: dict[str, set[str]]) -> Iterator[Finding]:
-    nodes = list(csrc.walk(fn.body))
-    for index, node in enumerate(nodes):
-        var = _masking(node, set(expansions))
-        if var is None:
-            continue
-        mask_names = {csrc.text(i) for i in csrc.identifiers(node.child_by_field_name("right") or node)}
-        allowed = set().union(*(expansions[m] for m in mask_names if m in expansions))
-        for later in nodes[index + 1:]:
-            if later.start_byte < node.end_byte:
-                continue
-            target = later.child_by_field_name("left")
-            if later.type == "assignment_expression" and target is not None and csrc.text(target) == var:
-                break  # reassigned: the mask no longer holds
-            if later.type != "binary_expression":
-                continue
-            op = later.child_by_field_name("operator")
-            left, right = later.child_by_field_name("left"), later.child_by_field_name("right")
-            if op is None or op.type != "&" or left is None or right is None:
-                continue
-            if csrc.text(left) != var and csrc.text(right) != var:
-                continue
-            other = right if csrc.text(left) == var else left
-            tested = {csrc.text(i) for i in csrc.identifiers(other)}
-            dead = sorted(f for f in tested if f.startswith("VM_") and f not in allowed)
-            if dead and len(dead) == len(tested):
-                masked_with = " | ".join(sorted(mask_names & set(expansions)))
-                yield _finding(
-                    rule, path, csrc.line_of(later),
-                    f"{fn.name}(): `{csrc.text(later)}` is always false: {var} was masked with {masked_with} "
-                    f"at line {csrc.line_of(node)}",
-                    flag=dead[0],
-                    evidence=(f"{masked_with} = {' | '.join(sorted(allowed))}",),
-                )
-
-
-# ---- R27 --------------------------------------------------------------------------------------------
-def _read_after_call(rule: PackRule, cache: SourceCache, view: SeriesView | None,
-                     upto: int | None) -> Iterator[Finding]:
-    path, function, obj = rule.params["file"], rule.params["function"], rule.params["object"]
-    call_names = set(rule.params["calls"])
-    data = cache.data(path)
-    if data is None:
-        yield from _read_after_call_in_diff(rule, view, upto)
-        return
-    for fn in csrc.find_functions(data, function):
-        fatal = csrc.calls(fn.body, call_names)
-        if not fatal:
-            continue
-        after = min(c.end_byte for c in fatal)
-        for node in csrc.walk(fn.body):
-            if node.type != "field_expression" or node.start_byte < after:
-                continue
-            arg, op = node.child_by_field_name("argument"), node.child_by_field_name("operator")
-            if arg is not None and csrc.text(arg) == obj and op is not None and op.type == "->":
-                flags = flags_in(csrc.text(node.parent or node))
-                callees = sorted({csrc.text(c.child_by_field_name("function") or c) for c in fatal})
-                yield _finding(
-                    rule, path, csrc.line_of(node),
-                    f"{function}() reads {csrc.text(node)} after {_either(callees)}, "
-                    f"which may have dropped the lock and freed {obj}",
-                    flag=min(flags) if flags else None,
-                )
-                break
-
-
-def _read_after_call_in_diff(rule: PackRule, view: SeriesView | None, upto: int | None) -> Iterator[Finding]:
-    if view is None:
-        return
-    path, function, obj = rule.params["file"], rule.params["function"], rule.params["object"]
-    calls = sorted(rule.params["calls"])
-    landmarks = set(calls) | set(rule.params.get("landmarks", ()))
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(landmarks))) + r")\s*\(")
-    member = re.compile(re.escape(obj) + r"\s*->\s*(\w+)")
-    for patch in view.upto(upto):
-        for added in patch.added:
-            read = member.search(added.text)
-            if added.path != path or added.function != function or read is None:
-                continue
-            marks = [m.group(1) for line in added.after if (m := pattern.search(line))]
-            if marks:
-                flags = flags_in(added.text)
-                where = (f"after {marks[-1]}()" if marks[-1] in calls
-                         else f"after {marks[-1]}(), which follows {_either(calls)}")
-                yield _finding(
-                    rule, path, added.line,
-                    f"{function}() reads {obj}->{read.group(1)} {where} (seen in the patch context): "
-                    f"the fault handler may have dropped the lock and freed {obj}",
-                    flag=min(flags) if flags else None,
-                    evidence=(f"added line: {added.text.strip()}",),
-                )
-
-
-def _either(names: list[str]) -> str:
-    """`a()`, `a() or b()`, `a(), b() or c()`."""
-    calls = [f"{name}()" for name in names]
-    return calls[0] if len(calls) == 1 else f"{', '.join(calls[:-1])} or {calls[-1]}"
 
 
 # ---- R28 --------------------------------------------------------------------------------------------

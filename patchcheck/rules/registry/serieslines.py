@@ -4,11 +4,11 @@ judge a series by its diff read (with or without a tree)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from patchcheck.rules.base import CheckContext
-from patchcheck.rules.packs.seriesview import SeriesView, view_of
+from patchcheck.rules.packs.seriesview import PatchView, shared_view
 
 
 @dataclass(frozen=True)
@@ -36,44 +36,68 @@ class SeriesLines:
 
 
 def series_lines(ctx: CheckContext) -> SeriesLines | None:
-    """The lines of the patches up to `ctx.patch_index` (none before the first); None without a series."""
+    """The lines of the patches up to `ctx.patch_index` (none before the first); None without a series.
+
+    The states of a series are checked in order, so each state's lines are the previous state's carried
+    through one more patch plus that patch's own: linear in the series, where rebuilding every state's
+    lines from the first patch would be quadratic (a thousand-patch series)."""
     if ctx.series is None:
         return None
     cached = ctx.cache.get("series_lines")
     if isinstance(cached, SeriesLines):
         return cached
     upto = ctx.patch_index or 0
-    view = view_of(ctx.series)
+    view = shared_view(ctx.memo, ctx.series)
     assert view is not None
-    removed: list[SeriesLine] = []
-    context: list[SeriesLine] = []
+    key = ("series-lines", id(ctx.series))
+    last = ctx.memo.get(key)
+    if last is None or last[0] is not ctx.series or last[1] > upto:
+        last = (ctx.series, 0, [], [], [])
+    _, done, added, removed, context = last
     patches: list[Any] = list(getattr(ctx.series, "patches", ()) or ())
-    for position, patch in enumerate(patches[:upto], start=1):
-        for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
-            for hunk in file.hunks:
-                for line in hunk.lines:
-                    if line.kind == "-":
-                        removed.append(SeriesLine(file.old_path or file.path, line.text, position, None))
-                    elif line.kind == " ":
-                        context.append(SeriesLine(file.path, line.text, position, None))
-    lines = SeriesLines(_added(view, upto), removed, context, len(getattr(ctx.series, "missing", ()) or ()))
+    for position in range(done + 1, upto + 1):
+        new_removed, new_context = _unchanged_and_removed(patches[position - 1], position)
+        removed, context = removed + new_removed, context + new_context
+        for patch in view.patches:
+            if patch.index == position:
+                added = _carry(added, patch) + [
+                    SeriesLine(a.path, a.text, patch.index, a.line, a.function, a.near)
+                    for a in patch.added
+                    if a.line is not None
+                ]
+    ctx.memo[key] = (ctx.series, upto, added, removed, context)
+    lines = SeriesLines(added, removed, context, len(getattr(ctx.series, "missing", ()) or ()))
     ctx.cache["series_lines"] = lines
     return lines
 
 
-def _added(view: SeriesView, upto: int) -> list[SeriesLine]:
-    patches = view.upto(upto)
-    found: list[SeriesLine] = []
-    for position, patch in enumerate(patches):
-        for added in patch.added:
-            line: int | None = added.line
-            for later in patches[position + 1 :]:
-                line = later.carry(added.path, line) if line is not None else None
-            if line is not None:
-                found.append(
-                    SeriesLine(added.path, added.text, patch.index, line, added.function, added.near)
-                )
-    return found
+def _unchanged_and_removed(patch: Any, position: int) -> tuple[list[SeriesLine], list[SeriesLine]]:
+    removed: list[SeriesLine] = []
+    context: list[SeriesLine] = []
+    for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
+        for hunk in file.hunks:
+            for line in hunk.lines:
+                if line.kind == "-":
+                    removed.append(SeriesLine(file.old_path or file.path, line.text, position, None))
+                elif line.kind == " ":
+                    context.append(SeriesLine(file.path, line.text, position, None))
+    return removed, context
+
+
+def _carry(lines: list[SeriesLine], patch: PatchView) -> list[SeriesLine]:
+    """Where `lines` are after `patch` (lines it removes are dropped); one sweep per file."""
+    moved: dict[str, dict[int, int]] = {}
+    for path in {entry.path for entry in lines if entry.line is not None}:
+        if path in patch.hunks:
+            wanted = (entry.line for entry in lines if entry.path == path and entry.line is not None)
+            moved[path] = patch.carry_all(path, wanted)
+    carried: list[SeriesLine] = []
+    for entry in lines:
+        if entry.line is None or entry.path not in moved:
+            carried.append(entry)
+        elif entry.line in moved[entry.path]:
+            carried.append(replace(entry, line=moved[entry.path][entry.line]))
+    return carried
 
 
 DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b\s*(.*?)\s*(?:/\*.*)?$")

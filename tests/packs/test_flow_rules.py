@@ -1,0 +1,131 @@
+"""PC612 and PC613 on the control-flow graph, in any function, for any mask and any VMA pointer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from patchcheck.intake.assemble import load_series
+from patchcheck.report.finding import Finding
+from patchcheck.rules.base import CheckContext
+from patchcheck.rules.engine import verify_series
+from patchcheck.rules.packs import load_packs
+from patchcheck.source.tree import EmptyTree, OverlayTree
+
+
+def audit(path: str, code: str) -> list[Finding]:
+    tree = OverlayTree(EmptyTree(), {path: code.encode()})
+    return [f for f in load_packs()[0].run(CheckContext(tree=tree)) if f.rule_id in ("PC612", "PC613")]
+
+
+MASKS = {  # flag tested -> the masking that excludes it
+    "VM_LOCKED": "newflags &= (VM_READ | VM_WRITE | VM_EXEC);",
+    "VM_DROPPABLE": "newflags = vma->vm_flags & VM_ACCESS_BITS;",
+}
+HEADER = "#define VM_ACCESS_BITS (VM_READ | VM_WRITE | VM_EXEC)\n"
+
+
+def masked(flag: str, between: str, *, in_branch: bool = False) -> str:
+    masking = MASKS[flag]
+    if in_branch:
+        masking = f"if (strict)\n\t\t{masking}"
+    return (
+        f"{HEADER}static int fixup(struct vm_area_struct *vma, unsigned long newflags, bool strict)\n{{\n"
+        f"\t{masking}\n{between}\tif (newflags & {flag})\n\t\treturn -EINVAL;\n\treturn 0;\n}}\n"
+    )
+
+
+@pytest.mark.parametrize("flag", sorted(MASKS))
+def test_pc612_a_test_after_any_mask_in_any_function(flag: str) -> None:
+    (found,) = audit("mm/mprotect.c", masked(flag, ""))
+    assert found.rule_id == "PC612" and found.flag == flag and "fixup()" in found.message
+    assert found.location is not None and found.location.line == 5
+
+
+@pytest.mark.parametrize("flag", sorted(MASKS))
+def test_pc612_a_masking_inside_an_if_does_not_make_the_later_test_dead(flag: str) -> None:
+    assert audit("mm/mprotect.c", masked(flag, "", in_branch=True)) == []
+
+
+@pytest.mark.parametrize("flag", sorted(MASKS))
+def test_pc612_a_reassignment_on_some_path_keeps_the_test_alive(flag: str) -> None:
+    between = "\tif (strict)\n\t\tnewflags = vma->vm_flags;\n"
+    assert audit("mm/mprotect.c", masked(flag, between)) == []
+
+
+@pytest.mark.parametrize("flag", sorted(MASKS))
+def test_pc612_a_flag_inside_the_mask_is_tested_alive(flag: str) -> None:
+    code = masked(flag, "").replace(f"newflags & {flag}", "newflags & VM_WRITE")
+    assert audit("mm/mprotect.c", code) == []
+
+
+FAULT = (
+    "vm_fault_t {name}(struct vm_area_struct *vma, unsigned long address, unsigned int flags)\n{{\n"
+    "\tvm_fault_t ret;\n{before}\tret = __handle_mm_fault(vma, address, flags);\n{after}\treturn ret;\n}}\n"
+)
+READS = {
+    "VM_DROPPABLE": "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tret &= ~VM_FAULT_OOM;\n",
+    "VM_NORESERVE": "\tif (vma->vm_flags & VM_NORESERVE)\n\t\tret |= VM_FAULT_RETRY;\n",
+}
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_a_read_after_the_call_in_any_function(flag: str) -> None:
+    code = FAULT.format(name="my_fault_path", before="", after=READS[flag])
+    (found,) = audit("mm/gup.c", code)
+    assert found.rule_id == "PC613" and found.flag == flag and found.location is not None
+    assert found.location.line == 5 and "my_fault_path() reads vma->vm_flags after __handle_mm_fault()" in (
+        found.message
+    )
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_a_read_in_an_else_branch_before_the_call_is_fine(flag: str) -> None:
+    before = (
+        "\tif (!vma)\n\t\treturn 0;\n\telse if (" + READS[flag].split("if (", 1)[1].split(")\n", 1)[0] + ")\n"
+    )
+    before += "\t\tflags |= 1;\n"
+    code = FAULT.format(name="my_fault_path", before=before, after="")
+    assert audit("mm/gup.c", code) == []
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_a_fresh_lookup_ends_the_danger(flag: str) -> None:
+    after = "\tvma = find_vma(current->mm, address);\n" + READS[flag]
+    assert audit("mm/gup.c", FAULT.format(name="my_fault_path", before="", after=after)) == []
+
+
+def fault_patch(flag: str, *, with_call: bool) -> str:
+    call = " \tret = __handle_mm_fault(vma, address, flags);\n" if with_call else " \tlru_gen_exit_fault();\n"
+    added = "".join(f"+{line}\n" for line in READS[flag].rstrip("\n").split("\n"))
+    count = 3 + (1 if with_call else 0)
+    return (
+        "From: Pat <pat@example.org>\nSubject: [PATCH] mm: fault change\n\nChange.\n---\n"
+        "diff --git a/mm/memory.c b/mm/memory.c\n--- a/mm/memory.c\n+++ b/mm/memory.c\n"
+        f"@@ -100,{count} +100,{count + 2} @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma,\n"
+        " \tvm_fault_t ret;\n" + call + " \n" + added + " \treturn ret;\n"
+    ).replace(f"@@ -100,{count} +100,{count + 2}", f"@@ -100,{count + 1} +100,{count + 3}")
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_without_a_tree_decides_a_hunk_that_shows_the_call(flag: str, tmp_path: Path) -> None:
+    (tmp_path / "p.patch").write_text(fault_patch(flag, with_call=True))
+    report = verify_series(load_series(str(tmp_path / "p.patch")), None)
+    (found,) = [f for f in report.findings if f.rule_id == "PC613"]
+    assert found.flag == flag and found.location is not None and found.location.line == 103
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_without_a_tree_a_hunk_without_the_call_is_skipped(flag: str, tmp_path: Path) -> None:
+    (tmp_path / "p.patch").write_text(fault_patch(flag, with_call=False))
+    report = verify_series(load_series(str(tmp_path / "p.patch")), None)
+    assert [f for f in report.findings if f.rule_id == "PC613"] == []
+    assert any(n.startswith("PC613") and "skipped" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("flag", sorted(READS))
+def test_pc613_a_path_that_handled_the_dropped_lock_keeps_the_vma(flag: str) -> None:
+    """As 6.1's follow_hugetlb_page(): the lock is dropped only with VM_FAULT_RETRY, which returns."""
+    after = "\tif (ret & VM_FAULT_RETRY)\n\t\treturn ret;\n" + READS[flag]
+    assert audit("mm/gup.c", FAULT.format(name="my_fault_path", before="", after=after)) == []
