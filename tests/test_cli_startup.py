@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from patchcheck.cli.options import FORMAT_NAMES
 from patchcheck.report.render import OutputFormat
@@ -31,3 +33,30 @@ def test_version_loads_no_layer_below_the_cli() -> None:
 
 def test_format_names_in_help_are_the_renderers_formats() -> None:
     assert tuple(f.value for f in OutputFormat) == FORMAT_NAMES
+
+
+def test_version_loads_no_typer() -> None:
+    code = "from patchcheck.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass"
+    assert "typer" not in loaded_after(code)
+
+
+def test_help_is_kept_and_served_without_typer(tmp_path: Path) -> None:
+    """The first `verify --help` renders with typer and keeps the text; the next one prints it unchanged
+    without importing typer. With the cache off, typer renders every time."""
+    env = {**os.environ, "PATCHCHECK_CACHE": str(tmp_path)}
+    script = (
+        "import sys\nfrom patchcheck.cli import main\ntry:\n    main(['verify', '--help'])\n"
+        "except SystemExit:\n    pass\nprint('typer' in sys.modules, file=sys.stderr)"
+    )
+
+    def run(environ: dict[str, str]) -> tuple[str, str]:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environ)
+        return out.stdout, out.stderr.strip()
+
+    first, first_typer = run(env)
+    second, second_typer = run(env)
+    assert "Usage: patchcheck verify" in first and "--reroll-count" in first
+    assert (first_typer, second_typer) == ("True", "False")
+    assert second == first
+    off, off_typer = run({**env, "PATCHCHECK_CACHE": "off"})
+    assert off == first and off_typer == "True"

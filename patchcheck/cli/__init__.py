@@ -3,48 +3,17 @@
 Exit statuses, fit for hooks: 0 clean, 1 findings (or a failed probe claim), 2 bad input or usage,
 3 internal error (see patchcheck.cli.contract).
 Each command module imports the layers it uses inside the command body, so that `--version`, `--help`
-and every command load only what they use.
+and every command load only what they use; `--version` and a help text rendered before (patchcheck.cli.
+helptext) do not even load typer. The application itself is in patchcheck.cli.application.
 """
 
 from __future__ import annotations
 
 import sys
-
-import typer
+from typing import Any
 
 from patchcheck import __version__
-from patchcheck.cli import audit, flags, hook, probe, rules, verify
-from patchcheck.cli.state import STATE
 from patchcheck.errors import EXIT_USAGE, InputError
-
-app = typer.Typer(
-    name="patchcheck",
-    help="Check that a Linux VM_* flag is handled consistently at every site, statically and live.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"patchcheck {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _global(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
-    ),
-) -> None:
-    STATE.debug = debug
-
-
-for module in (verify, audit, flags, rules, probe, hook):
-    module.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,17 +21,27 @@ def main(argv: list[str] | None = None) -> None:
     0 clean, 1 findings, 2 bad input or usage, 3 internal error, each failure one line on standard error.
     Commands end with `raise typer.Exit(code)`."""
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # the floor of every command: no typer, no layer below
+        print(f"patchcheck {__version__}")
+        sys.exit(0)
+    from patchcheck.cli import helptext
+
+    helptext.answer(args)  # `CMD --help` from the text rendered last time, if nothing changed since
+    from patchcheck.cli.state import STATE
+
     STATE.debug = "--debug" in args
     sys.exit(run(args))
 
 
 def run(args: list[str]) -> int:
-    from patchcheck.cli import contract
+    from patchcheck.cli import contract, helptext
+    from patchcheck.cli.application import app
 
     contract.guard_stdout()
     contract.catch_sigterm()
     try:
-        code = app(args=args, prog_name="patchcheck", standalone_mode=False)
+        with helptext.recording(args):
+            code = app(args=args, prog_name="patchcheck", standalone_mode=False)
     except InputError as exc:
         _traceback()
         status = contract.finish(EXIT_USAGE, exc.message)
@@ -87,7 +66,18 @@ def run(args: list[str]) -> int:
 
 
 def _traceback() -> None:
+    from patchcheck.cli.state import STATE
+
     if STATE.debug:
         import traceback  # only here: it costs a startup's worth of imports
 
         traceback.print_exc()
+
+
+def __getattr__(name: str) -> Any:
+    """`patchcheck.cli.app`, the typer application (.application), loads on first use, not on import."""
+    if name == "app":
+        from patchcheck.cli.application import app
+
+        return app
+    raise AttributeError(name)

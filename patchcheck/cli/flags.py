@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from patchcheck.cli.options import ConfigOption
 from patchcheck.errors import InputError
+
+if TYPE_CHECKING:
+    from patchcheck.model.load import FlagModel
+    from patchcheck.source.facts import ConfigFacts
 
 
 def register(app: typer.Typer) -> None:
@@ -18,8 +23,13 @@ def register(app: typer.Typer) -> None:
     def flags(
         tree: Annotated[Path | None, typer.Option("--tree", help="Kernel source tree to read.")] = None,
         rev: Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision.")] = None,
-        output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+        output_format: Annotated[
+            str, typer.Option("--format", help="text or json (with --map also html: one page).")
+        ] = "text",
         flag: Annotated[list[str] | None, typer.Option("--flag", help="Only these flags.")] = None,
+        bit_map: Annotated[
+            bool, typer.Option("--map", help="The 64 bits of vm_flags per architecture: holders, free, pool.")
+        ] = False,
         config: ConfigOption = None,
     ) -> None:
         """Print the VM_* flag table: bit and guard per configuration, smaps mnemonic, trace name, docs."""
@@ -29,8 +39,9 @@ def register(app: typer.Typer) -> None:
         from patchcheck.model.table import flag_rows, render_text
         from patchcheck.source.facts import ConfigFacts
 
-        if output_format not in ("text", "json"):
-            raise InputError(f"unknown format {output_format!r} (use text or json)")
+        formats = ("text", "json", "html") if bit_map else ("text", "json")
+        if output_format not in formats:
+            raise InputError(f"unknown format {output_format!r} (use {', '.join(formats)})")
         tree = tree or load_config(config).tree
         if tree is None:
             raise InputError(
@@ -39,6 +50,8 @@ def register(app: typer.Typer) -> None:
         source = open_flag_tree(tree, rev)
         model = load_flag_model(source)
         facts = ConfigFacts.from_tree(source)
+        if bit_map:
+            raise typer.Exit(_print_map(model, facts, source.label, output_format))
         wanted = set(flag or ())
         rows = flag_rows(model, facts, wanted or None)
         unknown = wanted - {r["name"] for r in rows}
@@ -49,3 +62,20 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(render_text(rows, width=shutil.get_terminal_size().columns))
         raise typer.Exit(0)
+
+
+def _print_map(model: FlagModel, facts: ConfigFacts, label: str, output_format: str) -> int:
+    from patchcheck.model.bitmap import as_json, build_map
+    from patchcheck.report.bitmap import render_html, render_text
+    from patchcheck.report.style import ColorMode, colour_enabled
+
+    maps = build_map(model, facts)
+    if output_format == "json":
+        typer.echo(json.dumps({"tree": label, "architectures": as_json(maps)}, indent=2))
+    elif output_format == "html":
+        typer.echo(render_html(maps, source=label), nl=False)
+    else:
+        colour = colour_enabled(sys.stdout, ColorMode.AUTO)
+        width = shutil.get_terminal_size().columns
+        typer.echo(render_text(maps, width=width, colour=colour), nl=False)
+    return 0

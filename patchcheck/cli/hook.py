@@ -18,6 +18,7 @@ hook_app = typer.Typer(
     name="hook",
     help="Pre-submit hooks: git send-email's sendemail-validate, and b4's check commands.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 TreeOption = Annotated[

@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         from patchcheck.cli.trees import containment_notes, open_tree, require_kernel_tree
         from patchcheck.intake import load_series
         from patchcheck.intake.limits import set_max_input
-        from patchcheck.intake.resolve import resolve
+        from patchcheck.intake.resolve import fit_strip_level, resolve
         from patchcheck.rules.catalogue import all_rule_docs
         from patchcheck.rules.engine import builtin_checkers, verify_series
         from patchcheck.source.tree import EmptyTree
@@ -87,6 +87,7 @@ def register(app: typer.Typer) -> None:
         if strict and (problems := loaded.strict_problems()):
             raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
         source_tree = opened = open_tree(tree or opts.default_tree, rev)
+        loaded = fit_strip_level(loaded, source_tree)
         require_kernel_tree(source_tree, loaded.files)
         resolved = resolve(loaded, source_tree, ignore_whitespace=ignore_whitespace, fuzz=fuzz)
         source_tree, states = resolved.tree, resolved.states

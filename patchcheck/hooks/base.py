@@ -20,10 +20,15 @@ from patchcheck.intake.mail import mails_from_bytes
 from patchcheck.intake.series import Patch
 from patchcheck.intake.subject import parse_subject
 
-__all__ = ["EMPTY_TREE", "bare_subject", "base_revision", "committed_as", "has_diff", "malformed_diff",
-           "read_patch"]
-
-SEARCH_DEPTH = 2000  # commits of HEAD's history compared by subject before the patch-id confirms one
+__all__ = [
+    "EMPTY_TREE",
+    "bare_subject",
+    "base_revision",
+    "committed_as",
+    "has_diff",
+    "malformed_diff",
+    "read_patch",
+]
 
 _FROM_LINE = re.compile(rb"\AFrom ([0-9a-f]{40}) ")
 
@@ -63,16 +68,7 @@ def committed_as(message: bytes, patch: Patch, repo: GitRepo) -> str | None:
     if patch.patch_id is None:
         return None
     named = _FROM_LINE.match(message)  # git format-patch's "From <commit> Mon Sep 17 ..." line
-    if named:
-        commit = repo.commit(named.group(1).decode())
-        if commit is not None and repo.patch_id(commit) == patch.patch_id:  # on any branch
-            return commit
-    subject = " ".join(patch.title.split())
-    if subject:
-        for commit, logged in repo.recent_commits(SEARCH_DEPTH):
-            if logged.strip() == subject and repo.patch_id(commit) == patch.patch_id:
-                return commit
-    return None
+    return repo.commit_of_patch(patch.title, patch.patch_id, named=named.group(1).decode() if named else None)
 
 
 def base_revision(message: bytes, repo: Path) -> str:

@@ -44,7 +44,6 @@ def outgoing(message: bytes, *, path: Path | None, repo: GitRepo | None) -> Outg
     patch = read_patch(message)
     if patch is None:
         return None
-    commit = committed_as(message, patch, repo) if repo is not None else None
     if patch.expected > 1 and path is not None and (siblings := _siblings(path, patch)) is not None:
         files, mbox = siblings
         first = read_patch(files[0].read_bytes()) if files else None
@@ -53,6 +52,7 @@ def outgoing(message: bytes, *, path: Path | None, repo: GitRepo | None) -> Outg
             first_commit = committed_as(files[0].read_bytes(), first, repo)
             base = repo.parent(first_commit) if first_commit else None
         return Outgoing(patch, mbox, patch.counter, True, base, f"with its {len(files)} sibling files")
+    commit = committed_as(message, patch, repo) if repo is not None else None
     if patch.expected > 1 and repo is not None and commit is not None:
         committed = _committed_series(patch, commit, repo)
         if committed is not None:

@@ -77,6 +77,9 @@ class FilePatch:
     # The blob ids of git's `index OLD..NEW` line (abbreviated as the diff has them), when it has one.
     old_blob: str | None = None
     new_blob: str | None = None
+    # For a diff read as -p0 (`--- linux/mm/f.c` / `+++ linux/mm/f.c`): the path one level stripped, which
+    # the tree decides between (patchcheck.intake.resolve.fit_strip_level).
+    p1_path: str | None = None
 
     @property
     def path(self) -> str:
@@ -280,6 +283,8 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
     if not git_style and old_path is not None and new_path is not None:
         # Outside git, a diff cannot rename: the old name is a backup's (quilt's `f~fix-name`, `f.orig`).
         old_path = new_path
+    named = new_path or old_path
+    p1_path = strip_prefix(named, False, 1) if strip == 0 and named and "/" in named else None
     for kind in ("rename", "copy"):
         if (f"{kind} from" in headers) != (f"{kind} to" in headers):
             raise ValueError(f"'{kind} from' without '{kind} to' (or the reverse)")
@@ -306,6 +311,7 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
         old_mode=headers.get("old mode") or headers.get("deleted file mode"),
         new_mode=headers.get("new mode") or headers.get("new file mode"),
         old_blob=_blob(headers, 1), new_blob=_blob(headers, 2),
+        p1_path=p1_path if status in ("modified", "added", "deleted") else None,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -26,12 +27,30 @@ _REPO_ENV = (
     "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 )
+SEARCH_DEPTH = 2000  # commits of HEAD's history compared by subject before the patch-id confirms one
 _OID = re.compile(r"^[0-9a-f]{4,64}$")
 
 
 def clean_env() -> dict[str, str]:
     """The environment without the variables git exports to hooks that would redirect a child's git."""
     return {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes) -> tuple[int, bytes]:
+    """`git merge-file -p` on private temporary files (no repository involved): (conflicts, merged text);
+    conflicts is negative when git failed."""
+    with tempfile.TemporaryDirectory(prefix="patchcheck-merge-") as tmp:
+        names = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            (Path(tmp) / name).write_bytes(data)
+            names.append(str(Path(tmp) / name))
+        try:
+            done = subprocess.run(
+                ["git", "merge-file", "-p", "-q", *names], capture_output=True, check=False, env=clean_env()
+            )
+        except OSError as exc:
+            raise InputError(f"cannot run git: {exc.strerror or exc}") from exc
+    return done.returncode, done.stdout
 
 
 def find_repo(path: Path) -> GitRepo | None:
@@ -85,6 +104,20 @@ class GitRepo:
         out = self.run("patch-id", "--stable", stdin=shown.stdout)
         first = out.stdout.split(b" ", 1)[0].decode("ascii", "replace").strip()
         return first or None
+
+    def commit_of_patch(self, title: str, patch_id: str, *, named: str | None = None) -> str | None:
+        """The commit whose change has git's stable `patch_id`: the commit `named` (git format-patch's
+        `From <sha>` line) when it is one, else one of HEAD's last SEARCH_DEPTH commits titled `title`."""
+        if named is not None:
+            commit = self.commit(named)
+            if commit is not None and self.patch_id(commit) == patch_id:  # on any branch
+                return commit
+        subject = " ".join(title.split())
+        if subject:
+            for commit, logged in self.recent_commits(SEARCH_DEPTH):
+                if logged.strip() == subject and self.patch_id(commit) == patch_id:
+                    return commit
+        return None
 
     def recent_commits(self, limit: int, rev: str = "HEAD") -> list[tuple[str, str]]:
         """(id, subject) of up to `limit` non-merge commits of `rev`'s history, newest first."""

@@ -10,15 +10,12 @@ means the route does not apply.
 from __future__ import annotations
 
 import difflib
-import subprocess
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from patchcheck.errors import InputError
 from patchcheck.intake.apply import apply_series
 from patchcheck.intake.diff import FilePatch, Hunk, HunkLine
-from patchcheck.intake.gitrepo import clean_env
+from patchcheck.intake.gitrepo import merge_file
 from patchcheck.intake.series import Patch, Series
 from patchcheck.source.tree import OverlayTree, SourceTree, decode_source
 
@@ -74,23 +71,11 @@ def _rebase_file(
 
 
 def _merge(patch: Patch, path: str, current: bytes, base: bytes, result: bytes) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="patchcheck-merge-") as tmp:
-        names = []
-        for name, data in (("ours", current), ("base", base), ("theirs", result)):
-            (Path(tmp) / name).write_bytes(data)
-            names.append(str(Path(tmp) / name))
-        try:
-            done = subprocess.run(
-                ["git", "merge-file", "-p", "-q", *names], capture_output=True, check=False, env=clean_env()
-            )
-        except OSError as exc:
-            raise InputError(f"cannot run git: {exc.strerror or exc}") from exc
-    if done.returncode != 0:
-        conflicts = f"{done.returncode} conflict(s)" if done.returncode > 0 else "git merge-file failed"
-        raise InputError(
-            f"{patch.describe()}: {path}: its change does not merge into the work tree ({conflicts})"
-        )
-    return done.stdout
+    conflicts, merged = merge_file(current, base, result)
+    if conflicts != 0:
+        why = f"{conflicts} conflict(s)" if conflicts > 0 else "git merge-file failed"
+        raise InputError(f"{patch.describe()}: {path}: its change does not merge into the work tree ({why})")
+    return merged
 
 
 def _hunks(old: list[str], new: list[str]) -> list[Hunk]:

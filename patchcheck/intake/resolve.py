@@ -4,8 +4,10 @@ With `--rev`, or a tree that is not the top of a git repository, the tree is rea
 is a git repository and no revision is given, the base is looked for in this order, the first that the
 whole series applies to winning:
 
-1. already applied: the series reverse-applies at HEAD, so it is checked at its parent (the commit before
-   it, when that commit's files are exactly the reversed ones; else HEAD with the series undone in memory);
+1. already applied: the first patch is a recent commit of HEAD (same title and patch-id), so the series is
+   checked at that commit's parent; or the series reverse-applies at HEAD, so it is checked at its parent
+   (the commit before it, when that commit's files are exactly the reversed ones; else HEAD with the
+   series undone in memory);
 2. (a) the `base-commit:` trailer of a patch or of the cover letter, when the repository has that commit;
 3. (b) the pre-image blob ids of the patches' `index` lines: a recent commit whose files have them all
    (the way b4 guesses a base, walking back at most HISTORY_LIMIT commits that touched those files), else,
@@ -19,10 +21,11 @@ Nothing is ever written: git only reads (rev-parse, ls-tree, log, cat-file), and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from patchcheck.errors import InputError
 from patchcheck.intake.apply import AppliedState, apply_series
+from patchcheck.intake.diff import FilePatch
 from patchcheck.intake.gitrepo import GitRepo, find_repo
 from patchcheck.intake.rebase import rebase_series
 from patchcheck.intake.reverse import reversed_series
@@ -57,6 +60,36 @@ def resolve(series: Series, tree: SourceTree, *, ignore_whitespace: bool = False
     return _Search(series, repo, tree, ignore_whitespace, fuzz).run()
 
 
+def fit_strip_level(series: Series, tree: SourceTree) -> Series:
+    """A diff read as -p0 whose paths the tree lacks, but has one level stripped (`diff -u
+    linux/mm/f.c.orig linux/mm/f.c` run above the tree), is read as -p1 instead, as the tree says."""
+    patches = []
+    for patch in series.patches:
+        files = patch.files
+        if any(
+            f.p1_path is not None
+            and f.status != "added"
+            and tree.read_bytes(f.path) is None
+            and tree.read_bytes(f.p1_path) is not None
+            for f in files
+        ):
+            files = tuple(_stripped(f) for f in files)
+            patch = replace(patch, diff=replace(patch.diff, files=files))
+        patches.append(patch)
+    return replace(series, patches=patches)
+
+
+def _stripped(file: FilePatch) -> FilePatch:
+    if file.p1_path is None:
+        return file
+    return replace(
+        file,
+        p1_path=None,
+        old_path=file.p1_path if file.old_path else None,
+        new_path=file.p1_path if file.new_path else None,
+    )
+
+
 def _repository(tree: SourceTree) -> GitRepo | None:
     """The git repository `tree` is the work tree of (its top directory, not a directory inside it)."""
     if not isinstance(tree, DirectoryTree):
@@ -86,7 +119,8 @@ class _Search:
         self.stored: dict[str, str] = {}  # pre-image blob ids the object store has (set by index_commit)
 
     def run(self) -> Resolved:
-        for route in (self.already_applied, self.base_commit, self.index_commit, self.index_blobs):
+        routes = (self.committed, self.already_applied, self.base_commit, self.index_commit, self.index_blobs)
+        for route in routes:
             found = route()
             if found is not None:
                 return found
@@ -118,6 +152,24 @@ class _Search:
 
     def revision(self, commit: str) -> GitRevisionTree:
         return GitRevisionTree(self.repo.root, commit)
+
+    def committed(self) -> Resolved | None:
+        """The series' first patch is a commit of HEAD's recent history (same title, same patch-id): the
+        series is checked at that commit's parent, the tree it was made for."""
+        first = self.series.patches[0] if self.series.patches else None
+        if first is None or first.patch_id is None or first.reconstructed_from_quote:
+            return None
+        commit = self.repo.commit_of_patch(first.title, first.patch_id)
+        if commit is None:
+            return None
+        parent = self.repo.parent(commit)
+        return self.attempt(
+            self.revision(parent),
+            "already-applied",
+            f"{self.repo.short(parent)}: patch {first.label} is commit {self.repo.short(commit)} of HEAD's "
+            "history (same title and patch-id), so the series is checked at its parent",
+            f"the parent of commit {self.repo.short(commit)}",
+        )
 
     def already_applied(self) -> Resolved | None:
         head = self.revision("HEAD")

@@ -19,7 +19,7 @@ from patchcheck.source.sat import SatLimit, SatSession
 
 SLOT = re.compile(r"VM_HIGH_ARCH_\d+|VM_ARCH_1")
 _NOT_FLAGS = re.compile(r"VM_(FAULT|BUG|WARN|UNMAPPED)_")
-_REGION_GAP = 40  # lines without a VM_ define that end the flag section of mm.h
+_REGION_GAP = 40  # lines without a VM_ define or VMA_ enumerator (comments aside): the flag section ended
 _CAST = re.compile(r"^\(\s*(?:__force\s+)?(?:const\s+)?(?:(?:unsigned|signed)\s+)?"
                    r"(?:long\s+long|long|int|short|char|[A-Za-z_]\w*_t|u8|u16|u32|u64)\s*\)")
 
@@ -96,14 +96,20 @@ class FlagDef:
         return tuple(sorted(found))
 
 
-def _flag_region(pre: PreprocFile) -> tuple[int, int]:
-    lines = sorted(d.line for d in pre.defines if d.name.startswith(("VM_", "VMA_")) and d.params is None)
+def _flag_region(pre: PreprocFile, enums: list[MacroDef]) -> tuple[int, int]:
+    """The lines of the flag section: from VM_NONE/VM_READ on, while VM_ defines or VMA_ enumerators follow
+    each other within `_REGION_GAP` lines (comment blocks and directives do not count)."""
+    lines = sorted({d.line for d in pre.defines if d.name.startswith(("VM_", "VMA_")) and d.params is None}
+                   | {e.line for e in enums})
     start = next((d.line for d in pre.defines if d.name in ("VM_READ", "VM_NONE")), lines[0] if lines else 0)
+    code = [0]  # code[n]: lines up to line n that count: code and blank lines, not comments or directives
+    for text in pre.masked.split("\n"):
+        code.append(code[-1] + (1 if text == "" or text.strip() else 0))  # blanked text keeps its width
     end = start
     for line in lines:
         if line < start:
             continue
-        if line - end > _REGION_GAP:
+        if code[min(line, len(code) - 1)] - code[min(end, len(code) - 1)] > _REGION_GAP:
             break
         end = line
     return start, end
@@ -272,7 +278,7 @@ def read_flags(
     enums = enum_constants(pre, macros)
     for const in enums:
         macros.setdefault(const.name, []).append(const)
-    start, end = _flag_region(pre)
+    start, end = _flag_region(pre, enums)
     evaluator = _Evaluator(macros)
     flags: dict[str, FlagDef] = {}
     names = [d.name for d in pre.defines if d.params is None and d.name.startswith("VM_")

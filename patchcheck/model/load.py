@@ -25,7 +25,7 @@ MM_H = "include/linux/mm.h"
 TASK_MMU = "fs/proc/task_mmu.c"
 MMFLAGS = "include/trace/events/mmflags.h"
 PROC_RST = "Documentation/filesystems/proc.rst"
-MODEL_VERSION = "flags-6"
+MODEL_VERSION = "flags-7"
 
 
 @dataclass

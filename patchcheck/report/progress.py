@@ -6,7 +6,8 @@ Long-running layers (reading a large tree cold, a long thread) call::
         for path in paths:
             bar.advance(detail=path)
 
-Nothing is written when stderr is not a terminal (hooks, CI logs, pipes) or after `--quiet`.
+Nothing is written when stderr is not a terminal (hooks, CI logs, pipes) or after `--quiet`, and nothing
+before the run is 2 seconds old: a quick run stays silent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from types import TracebackType
 from typing import TextIO
 
 _enabled_override: bool | None = None
+_STARTED = time.monotonic()  # about when the process started: this module loads with the first command
+_delay = 2.0
+
+
+def set_progress_delay(seconds: float) -> None:
+    """How old the run must be before progress is drawn (2 s by default)."""
+    global _delay
+    _delay = seconds
 
 
 def set_progress_enabled(enabled: bool | None) -> None:
@@ -50,15 +59,18 @@ class Progress:
         self._drawn = False
 
     def advance(self, step: int = 1, *, detail: str = "") -> None:
+        """Count `step` more done (0: only redraw, e.g. to show time passing) and redraw if it is time."""
         self.done += step
         if not self.enabled:
             return
         now = time.monotonic()
+        if now - _STARTED < _delay:
+            return
         if now - self._last_draw < self.interval and (self.total is None or self.done < self.total):
             return
         self._last_draw = now
-        count = f"{self.done}/{self.total}" if self.total else str(self.done)
-        line = f"{self.label}: {count}" + (f" {detail}" if detail else "")
+        count = f"{self.done}/{self.total}" if self.total else str(self.done) if self.done else ""
+        line = f"{self.label}: " + " ".join(part for part in (count, detail) if part)
         self.stream.write("\r\x1b[K" + line[:200])
         self.stream.flush()
         self._drawn = True

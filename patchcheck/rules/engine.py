@@ -21,7 +21,8 @@ from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc, quote_flag
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.rules.registry.common import edits_table
-from patchcheck.source.tree import DiffTree, OverlayTree, SourceTree, read_text
+from patchcheck.rules.reuse import StateReuse, changed_paths
+from patchcheck.source.tree import DiffTree, SourceTree, read_text
 
 if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
     from patchcheck.intake import AppliedState, Series
@@ -69,8 +70,9 @@ def run_checkers(
     reuse: StateReuse | None = None,
 ) -> Report:
     """Run `checkers` on `ctx.tree`. A rule whose required files are absent is skipped (and listed), never
-    reported clean; with `diff_only` only rules that can decide from the diffs run. With `reuse`, a
-    TreeChecker none of whose files changed since the state before gives that state's findings again."""
+    reported clean; with `diff_only` only rules that can decide from the diffs run. With `reuse`, a checker
+    nothing it reads changed for since the state before gives that state's findings again
+    (patchcheck.rules.reuse)."""
     report = Report()
     ctx.cache.setdefault("diff_only", diff_only)
     for checker in checkers:
@@ -98,44 +100,6 @@ def run_checkers(
     report.findings = sorted(set(report.findings), key=Finding.sort_key)
     report.notes += [n for n in dict.fromkeys(ctx.notes) if n not in report.notes]
     return report
-
-
-class StateReuse:
-    """Carries TreeChecker findings from one state of a series to the next (see `changed_paths`)."""
-
-    def __init__(self) -> None:
-        self.previous: SourceTree | None = None
-        self.changed: frozenset[str] | None = None
-        self.last: dict[int, list[Finding]] = {}
-
-    def advance(self, tree: SourceTree) -> None:
-        self.changed = None if self.previous is None else changed_paths(self.previous, tree)
-        self.previous = tree
-
-    def findings(self, checker: Checker, ctx: CheckContext) -> list[Finding]:
-        reads = getattr(checker, "reads", None)
-        if not callable(reads):
-            return list(checker.run(ctx))
-        key = id(checker)
-        kept = self.last.get(key)
-        if kept is not None and self.changed is not None and not any(reads(p) for p in self.changed):
-            return kept
-        self.last[key] = found = list(checker.run(ctx))
-        return found
-
-
-def changed_paths(before: SourceTree, after: SourceTree) -> frozenset[str] | None:
-    """The files whose content differs between two states of one series (None: unknown). States are the
-    user's tree and overlays of it, as the intake builds them."""
-    missing = object()
-    if isinstance(after, OverlayTree) and after.base is before:
-        return frozenset(after.changes)
-    if isinstance(before, OverlayTree) and isinstance(after, OverlayTree) and before.base is after.base:
-        paths = before.changes.keys() | after.changes.keys()
-        return frozenset(
-            p for p in paths if before.changes.get(p, missing) != after.changes.get(p, missing)
-        )
-    return None
 
 
 def audit(
@@ -348,7 +312,7 @@ def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
 
 # Lines past this number are left out of the trees built from diffs alone: a hunk header may claim any line
 # number, and the text is built with every line before it (blank when no hunk shows it).
-MAX_SPARSE_LINE = 5_000_000
+MAX_SPARSE_LINE = 1_000_000  # above the longest source files of the kernel (generated register headers)
 
 
 def _sparse_text(lines: dict[int, str]) -> bytes:

@@ -46,10 +46,12 @@ class Function:
 
 
 # name -> [(start byte, end byte, first row, compiled)] of every function definition in a file, by content
-# digest; `compiled` is False under a guard that is always false (`#if 0`).
+# digest; `compiled` is False under a guard that is always false (`#if 0`). On disk each list is flat
+# ([start, end, row, 0/1, ...]): plain JSON numbers, cheap to read back.
 FunctionIndex = dict[str, list[tuple[int, int, int, bool]]]
+_STORED = dict[str, list[int]]
 _DISK = DiskCache()
-_INDEX_NAMESPACE = "csrc-functions-v3"
+_INDEX_NAMESPACE = "csrc-functions-v4"
 _SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
 _DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
@@ -66,6 +68,7 @@ class CSource:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self._parsed: dict[tuple[int, int, int], Function | None] = {}
 
     @cached_property
     def key(self) -> str:
@@ -92,21 +95,27 @@ class CSource:
 
     @cached_property
     def index(self) -> FunctionIndex:
-        index = _DISK.get(_INDEX_NAMESPACE, self.key, FunctionIndex)
-        if not isinstance(index, dict):
-            index = {}
-            for fn in _functions_in(self.root(), self):
-                span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0], fn.guard != FALSE)
-                index.setdefault(fn.name, []).append(span)
-            _DISK.put(_INDEX_NAMESPACE, self.key, index)
+        stored = _DISK.get(_INDEX_NAMESPACE, self.key, _STORED)
+        if isinstance(stored, dict) and all(len(flat) % 4 == 0 for flat in stored.values()):
+            return {name: [(flat[i], flat[i + 1], flat[i + 2], bool(flat[i + 3]))
+                           for i in range(0, len(flat), 4)] for name, flat in stored.items()}
+        index: FunctionIndex = {}
+        for fn in _functions_in(self.root(), self):
+            span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0], fn.guard != FALSE)
+            index.setdefault(fn.name, []).append(span)
+        _DISK.put(_INDEX_NAMESPACE, self.key,
+                  {name: [int(v) for span in spans for v in span] for name, spans in index.items()})
         return index
 
     def _parse_function(self, start: int, end: int, row: int) -> Function | None:
         """Parse one function on its own (blanked on its own: comments and directives never cross a function
         definition); leading newlines keep its line numbers those of the file."""
-        tree = cparse.parse_bytes(b"\n" * row + _mask(self.data[start:end]))
-        found = list(_functions_in(tree.root_node, self))
-        return found[0] if found else None
+        span = (start, end, row)
+        if span not in self._parsed:  # once per content: the states of a series share it
+            tree = cparse.parse_bytes(b"\n" * row + _mask(self.data[start:end]))
+            found = list(_functions_in(tree.root_node, self))
+            self._parsed[span] = found[0] if found else None
+        return self._parsed[span]
 
     def functions(self, name: str) -> list[Function]:
         """Every definition of `name` in a configuration that can be compiled (`#if 0` blocks are not)."""

@@ -12,10 +12,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from patchcheck.report.progress import progress
 from patchcheck.source import plaindata
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
-from patchcheck.source.tree import OverlayTree, SourceTree
+from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
 KNOWN_ARCHES = (
@@ -145,31 +146,38 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 arch = parts[1] if parts[0] == "arch" and len(parts) > 2 and parts[1] in arches else None
                 queue.append((path, None, (), arch))
     missing: set[str] = set()
-    while queue:
-        path, parent, conds, arch = queue.popleft()
-        if path in missing:
-            continue
-        if path not in files:
-            data = tree.read_bytes(path)
-            if data is None:
-                missing.add(path)
+    prefetch = getattr(tree, "prefetch", None)
+    if callable(prefetch):  # a git revision: every Kconfig file in one round trip to git
+        prefetch(p for p in tree.list_files() if posixpath.basename(p).startswith("Kconfig"))
+    with progress("reading Kconfig files") as shown:
+        while queue:
+            shown.advance(0, detail=f"{len(files)} files")
+            path, parent, conds, arch = queue.popleft()
+            if path in missing:
                 continue
-            files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
-        db.sourced_from.setdefault(path, []).append((parent, conds, arch))
-        if len(db.sourced_from[path]) > 1:
-            continue
-        scanned = files[path]
-        for site in scanned.sources:
-            pattern = posixpath.join(posixpath.dirname(path), site.pattern) if site.relative else site.pattern
-            expanded = _expand(pattern, arches)
-            if expanded is None:
-                shown = site.pattern if len(site.pattern) <= 60 else site.pattern[:57] + "..."
-                db.unexpanded.append(f"{path}:{site.line}: source \"{shown}\"")
+            if path not in files:
+                data = tree.read_bytes(path)
+                if data is None:
+                    missing.add(path)
+                    continue
+                files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
+            db.sourced_from.setdefault(path, []).append((parent, conds, arch))
+            if len(db.sourced_from[path]) > 1:
                 continue
-            for target, target_arch in expanded:
-                inside = _inside_tree(target)
-                if inside is not None:
-                    queue.append((inside, path, site.conds, target_arch))
+            scanned = files[path]
+            for site in scanned.sources:
+                pattern = site.pattern
+                if site.relative:
+                    pattern = posixpath.join(posixpath.dirname(path), pattern)
+                expanded = _expand(pattern, arches)
+                if expanded is None:
+                    named = site.pattern if len(site.pattern) <= 60 else site.pattern[:57] + "..."
+                    db.unexpanded.append(f"{path}:{site.line}: source \"{named}\"")
+                    continue
+                for target, target_arch in expanded:
+                    inside = _inside_tree(target)
+                    if inside is not None:
+                        queue.append((inside, path, site.conds, target_arch))
     definitions: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     # target -> (selecting symbol, which of its definitions, `if` condition): definitions are stored once
     selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
@@ -201,10 +209,19 @@ def kconfig_view(tree: SourceTree) -> SourceTree:
     return tree
 
 
+def _index_key(tree: SourceTree) -> str:
+    """Where the list of a tree's Kconfig files and their stamps is kept: per directory, and for git
+    revisions per repository (blob ids are the stamps, so another revision with the same Kconfig files finds
+    the same database without reading one, and one that changes a few takes the database over)."""
+    if isinstance(tree, GitRevisionTree):
+        return digest("kconfig-index", f"{tree.root} (git)")
+    return digest("kconfig-index", tree.label)
+
+
 def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
     """The key of the cached database of `tree` if none of its Kconfig files changed since (stat only)."""
     tree = kconfig_view(tree)
-    index = cache.get("kconfig-index", digest("kconfig-index", tree.label))
+    index = cache.get("kconfig-index", _index_key(tree))
     if _good_index(index):
         stamps, db_key = index
         if all(file_stamp(tree, p) == s for p, s in stamps):
@@ -234,11 +251,15 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         return known[1], known[2]
     db = cache.get("kconfig-db", db_key) if db_key is not None else None
     if db_key is None or not isinstance(db, KconfigDB):
-        derived = _derive(tree, cache) if isinstance(tree, OverlayTree) else None
+        derived = (
+            _derive(tree, cache) if isinstance(tree, OverlayTree)
+            else _derive_revision(tree, cache) if isinstance(tree, GitRevisionTree)
+            else None
+        )
         db, stamps = derived if derived is not None else _discover(tree, cache)
         db_key = digest("kconfig-db", repr(stamps))
         cache.put("kconfig-db", db_key, db)
-        cache.put("kconfig-index", digest("kconfig-index", tree.label), (stamps, db_key))
+        cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
     _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
 
@@ -256,21 +277,56 @@ def _sourcing(scanned: KconfigFile) -> list[tuple[str, tuple[str, ...], bool]]:
     return [(s.pattern, s.conds, s.relative) for s in scanned.sources]
 
 
-def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[str, str | None]]] | None:
+Stamps = list[tuple[str, str | None]]
+_MAX_DERIVED = 64  # more changed Kconfig files than this: scan the whole tree
+
+
+def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | None:
     """The database of a patched tree from its base's: only the Kconfig files the patches change are
     scanned (before and after), and only the symbols they define or select are rebuilt. None when the change
     reaches further (a `source` line, a Kconfig file added or removed, an architecture): then the whole tree
     is scanned again."""
     base_key, base_db = load_kconfig_keyed(view.base, cache)
-    index = cache.get("kconfig-index", digest("kconfig-index", kconfig_view(view.base).label))
+    index = cache.get("kconfig-index", _index_key(kconfig_view(view.base)))
     if not (_good_index(index) and index[1] == base_key):
         return None
     changed = sorted(p for p in view.changes if _is_kconfig(p))
+    contents = {path: (view.base.read_bytes(path), view.changes[path]) for path in changed}
+    stamps = [(p, file_stamp(view, p) if p in view.changes else s) for p, s in index[0]]
+    return _rebuild(base_db, contents, stamps)
+
+
+def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | None:
+    """A git revision's database from the one last built for another revision of the same repository,
+    when they differ in a few Kconfig files (the parent of each patch of a series, as the hooks check them):
+    both versions of those files are read by their blob ids, the rest is taken over."""
+    index = cache.get("kconfig-index", _index_key(tree))
+    if not _good_index(index):
+        return None
+    base_db = cache.get("kconfig-db", index[1])
+    if not isinstance(base_db, KconfigDB):
+        return None
+    stamps: Stamps = [(p, file_stamp(tree, p)) for p, _ in index[0]]
+    changed = [(p, old) for (p, old), (_, new) in zip(index[0], stamps, strict=True) if old != new]
+    if not changed or len(changed) > _MAX_DERIVED:
+        return None
+    contents = {
+        path: (tree.read_object(old[1:]) if old and old.startswith("g") else None, tree.read_bytes(path))
+        for path, old in changed
+    }
+    return _rebuild(base_db, contents, stamps)
+
+
+def _rebuild(
+    base_db: KconfigDB, contents: dict[str, tuple[bytes | None, bytes | None]], stamps: Stamps
+) -> tuple[KconfigDB, Stamps] | None:
+    """`base_db` with the Kconfig files in `contents` (path -> content before, after) scanned again; None
+    when that changes which files are read (see `_derive`)."""
+    changed = sorted(contents)
     old_scans: dict[str, KconfigFile] = {}
     new_scans: dict[str, KconfigFile] = {}
     for path in changed:
-        new = view.changes[path]
-        old = view.base.read_bytes(path)
+        old, new = contents[path]
         if path not in base_db.sourced_from:
             if old is not None or new is None:
                 continue  # a file no `source` line reaches (and no changed one: see below)
@@ -326,9 +382,7 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[
         for d in f.definitions:
             if d.choice:
                 db.choices.setdefault((d.path, d.choice), []).append(d.name)
-    stamps = index[0]
-    fresh = {path: file_stamp(view, path) for path in changed}
-    return db, [(p, fresh.get(p, s)) for p, s in stamps]
+    return db, stamps
 
 
 def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str | None = None) -> KconfigDB:

@@ -57,37 +57,23 @@ class PreprocFile:
         return out
 
 
+_COMMENT_OR_LITERAL = re.compile(
+    r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?", re.S
+)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
+def _blank(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found[0] == "/":
+        return _NOT_NEWLINE.sub(" ", found)
+    return found
+
+
 def blank_comments(text: str) -> str:
-    """Replace comments with spaces (newlines kept), leaving string and char literals alone."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "/" and i + 1 < n and text[i + 1] == "*":
-            end = text.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            out.append(re.sub(r"[^\n]", " ", text[i:end]))
-            i = end
-        elif c == "/" and i + 1 < n and text[i + 1] == "/":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            out.append(" " * (end - i))
-            i = end
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
-            i = j + 1
-        else:
-            j = i
-            while j < n and text[j] not in "/\"'":
-                j += 1
-            if j == i:
-                j += 1
-            out.append(text[i:j])
-            i = j
-    return "".join(out)
+    """Replace comments with spaces (newlines kept), leaving string and char literals alone (a literal ends
+    at its closing quote or at the end of its line; a backslash escapes the next character)."""
+    return _COMMENT_OR_LITERAL.sub(_blank, text)
 
 
 class _Frame:

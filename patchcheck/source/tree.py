@@ -12,7 +12,7 @@ import stat
 import subprocess
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -164,6 +164,7 @@ class GitRevisionTree:
         self.tree_id = subtree.strip()
         self._files: dict[str, str] | None = None  # path -> blob id, from one `git ls-tree`
         self._reader: CatFile | None = None  # one `git cat-file --batch` for every blob read
+        self._fetched: dict[str, bytes] = {}  # blobs read ahead by `prefetch`
 
     @property
     def label(self) -> str:
@@ -179,35 +180,61 @@ class GitRevisionTree:
         return out.stdout if out.returncode == 0 else None
 
     def _all_files(self) -> dict[str, str]:
+        """Every file of the revision and its blob id, from one `git ls-tree` (kept on disk by tree id: a
+        tree id names its listing for good)."""
         if self._files is None:
-            out = subprocess.run(
-                ["git", "-C", str(self.root), "ls-tree", "--full-tree", "-r", "-z", self.tree_id],
-                capture_output=True, check=True,
-            )
-            files: dict[str, str] = {}
-            for entry in out.stdout.split(b"\0"):
-                meta, _, name = entry.partition(b"\t")
-                fields = meta.split()
-                if name and len(fields) == 3 and fields[1] == b"blob":  # not a submodule's commit
-                    files[name.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
+            from patchcheck.source.cache import DiskCache  # the cache module builds on this one
+
+            cache = DiskCache()
+            files = cache.get("git-ls-tree", self.tree_id, dict[str, str])
+            if not isinstance(files, dict):
+                out = subprocess.run(
+                    ["git", "-C", str(self.root), "ls-tree", "--full-tree", "-r", "-z", self.tree_id],
+                    capture_output=True, check=True,
+                )
+                files = {}
+                for entry in out.stdout.split(b"\0"):
+                    meta, _, name = entry.partition(b"\t")
+                    fields = meta.split()
+                    if name and len(fields) == 3 and fields[1] == b"blob":  # not a submodule's commit
+                        files[name.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
+                cache.put("git-ls-tree", self.tree_id, files)
             self._files = files
         return self._files
 
     def blob_id(self, path: str) -> str | None:
         """The git object id of a file: a stamp that changes exactly when its content does."""
-        return self._all_files().get(safe_relpath(path))
+        files = self._all_files()
+        found = files.get(path)  # git's own paths are normal: one found needs no checking
+        return found if found is not None else files.get(safe_relpath(path))
 
     def read_bytes(self, path: str) -> bytes | None:
-        blob = self._all_files().get(safe_relpath(path))
+        blob = self.blob_id(path)
         if blob is None:
             return None
-        if self._reader is None:
-            self._reader = CatFile(self.root)
-        data = self._reader.read(blob)
+        fetched = self._fetched.pop(blob, None)
+        if fetched is not None:
+            return fetched
+        data = self._cat_file().read(blob)
         if data is None:  # listed in the revision, yet not readable: never taken for an absent file
             raise InputError(f"{self.label}: {path}: git object {blob} cannot be read (missing from the "
                              "object store, e.g. a partial clone)")
         return data
+
+    def read_object(self, object_id: str) -> bytes | None:
+        """A blob of the repository by its id (e.g. an older version of a file, from a stamp)."""
+        return self._cat_file().read(object_id)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read these files in one round trip to git; each is then handed out once by `read_bytes`."""
+        files = self._all_files()
+        blobs = [b for p in paths if (b := files.get(p)) is not None and b not in self._fetched]
+        self._fetched.update(self._cat_file().read_many(blobs))
+
+    def _cat_file(self) -> CatFile:
+        if self._reader is None:
+            self._reader = CatFile(self.root)
+        return self._reader
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         head = safe_relpath(prefix) + "/" if prefix else ""
@@ -219,32 +246,63 @@ class CatFile:
     file). Thread-safe; the process ends with the object or at exit."""
 
     def __init__(self, root: Path) -> None:
+        self._root = root
+        self._lock = threading.Lock()
+        self._proc = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
         try:
-            self._proc = subprocess.Popen(
-                ["git", "-C", str(root), "cat-file", "--batch"],
+            proc = subprocess.Popen(
+                ["git", "-C", str(self._root), "cat-file", "--batch"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
         except OSError as exc:
             raise InputError(f"cannot run git: {exc}") from exc
-        self._lock = threading.Lock()
-        weakref.finalize(self, _close, self._proc)
+        weakref.finalize(self, _close, proc)
+        return proc
 
     def read(self, object_id: str) -> bytes | None:
+        return self.read_many([object_id]).get(object_id)
+
+    def read_many(self, object_ids: list[str]) -> dict[str, bytes]:
+        """The blobs among `object_ids`: every request written at once (by a thread, so that neither side
+        waits on a full pipe), then every answer read."""
         proc = self._proc
         assert proc.stdin is not None and proc.stdout is not None
+        stdin, stdout = proc.stdin, proc.stdout
+        found: dict[str, bytes] = {}
         with self._lock:
+
+            def ask() -> None:
+                try:
+                    stdin.write(b"".join(o.encode("ascii") + b"\n" for o in object_ids))
+                    stdin.flush()
+                except OSError:
+                    pass
+
+            writer = threading.Thread(target=ask, daemon=True)
+            if len(object_ids) > 64:  # a long request could fill the pipe before git's answers are read
+                writer.start()
+            else:
+                ask()
             try:
-                proc.stdin.write(object_id.encode("ascii") + b"\n")
-                proc.stdin.flush()
-                header = proc.stdout.readline().split()
-                if len(header) != 3 or header[1] != b"blob":
-                    return None  # "<id> missing", or not a file
-                size = int(header[2])
-                data = proc.stdout.read(size)
-                proc.stdout.read(1)  # the newline after the content
-            except (OSError, ValueError):
-                return None
-        return data if len(data) == size else None
+                for object_id in object_ids:
+                    header = stdout.readline().split()
+                    if len(header) == 2 and header[1] == b"missing":
+                        continue
+                    if len(header) != 3:
+                        raise ValueError("git cat-file answered out of step")
+                    size = int(header[2])
+                    data = stdout.read(size)
+                    stdout.read(1)  # the newline after the content
+                    if header[1] == b"blob" and len(data) == size:
+                        found[object_id] = data
+            except (OSError, ValueError):  # the stream is out of step: a new process for what follows
+                _close(proc)
+                self._proc = self._start()
+            if writer.is_alive() or writer.ident is not None:
+                writer.join()
+        return found
 
 
 def _close(proc: subprocess.Popen[bytes]) -> None:

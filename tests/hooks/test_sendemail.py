@@ -152,3 +152,20 @@ def test_tree_option_reads_another_repository_not_the_hooks_git_dir(
     done = repo.run(sys.executable, "-m", "patchcheck", "hook", "install", "--tree", str(other), check=False)
     assert done.returncode == 0
     assert send(repo, patch).returncode == 0
+
+
+def test_a_series_is_checked_whole_as_git_send_email_sends_it(repo: Repo, tmp_path: Path) -> None:
+    """1/2 adds the flag, 2/2 its mnemonic: git send-email validates each file, the hook checks each with its
+    siblings and, like verify, only warns on 1/2 (PC001) instead of failing it for the missing mnemonic."""
+    installed(repo)
+    base = repo.head()
+    repo.commit("mm: add VM_DEMO", demo_flag(mnemonic=False))
+    repo.commit("proc: show VM_DEMO in smaps", demo_flag())
+    patches = repo.format_patch(f"{base}..HEAD", tmp_path / "out", "--cover-letter")
+    cover = patches[0].read_text().replace("*** SUBJECT HERE ***", "add VM_DEMO")
+    patches[0].write_text(cover.replace("*** BLURB HERE ***", "Demo."))
+    done = send(repo, *patches)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Dry-OK") == 3
+    assert "warning: the series is consistent only after patch 2 of 2 [PC001]" in done.stderr
+    assert "PC201" not in done.stderr

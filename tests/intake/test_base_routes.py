@@ -197,9 +197,23 @@ def test_the_series_committed_at_head_is_checked_at_its_parent(repo: Path, tmp_p
     before = snapshot(repo)
     got = summary(verify(repo, series, "--format", "json"))
     assert got["route"] == "already-applied"
-    short = git(repo, "rev-parse", "--short", base)
-    assert (
-        got["base"]
-        == f"{short}, HEAD~2: the series is already applied at HEAD, so it is checked at its parent"
+    short, first = git(repo, "rev-parse", "--short", base), git(repo, "rev-parse", "--short", "HEAD~1")
+    assert got["base"] == (
+        f"{short}: patch 1/2 is commit {first} of HEAD's history (same title and patch-id), so the series is "
+        "checked at its parent"
     )
+    assert snapshot(repo) == before
+
+
+def test_a_series_committed_squashed_is_undone_at_head(repo: Path, tmp_path: Path) -> None:
+    """Committed as one commit, the patches are no commits of their own: the series reverse-applies at HEAD,
+    and is checked on HEAD with the series undone."""
+    base, patches = series_against_base(repo, tmp_path / "out")
+    git(repo, "reset", "-q", "--hard", base)
+    git(repo, "merge", "-q", "--squash", "topic")
+    git(repo, "commit", "-q", "-m", "mm: VM_DEMO, squashed")
+    before = snapshot(repo)
+    got = summary(verify(repo, patches[0].parent, "--format", "json"))
+    assert got["route"] == "already-applied"
+    assert got["base"] == "HEAD with the series undone in memory: the series is already applied at HEAD"
     assert snapshot(repo) == before

@@ -10,7 +10,10 @@ import pytest
 
 from patchcheck.errors import InputError
 from patchcheck.intake import apply_series, load_series
-from patchcheck.intake.diff import parse_diff
+from patchcheck.intake.assemble import assemble
+from patchcheck.intake.diff import parse_diff, split_body
+from patchcheck.intake.mail import mails_from_bytes
+from patchcheck.intake.resolve import fit_strip_level
 from patchcheck.source.tree import DirectoryTree
 
 from .helpers import EXAMPLE_TREE, MAIL, REPO
@@ -88,9 +91,6 @@ def test_reply_that_quotes_a_patch_and_carries_its_own() -> None:
 def test_a_carried_patch_in_a_thread_with_the_series_is_noted_not_applied() -> None:
     thread = (MAIL / "single.patch").read_bytes() + b"\n" + b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
     thread += (FORMS / "quilt-fixup.eml").read_bytes()
-    from patchcheck.intake.assemble import assemble
-    from patchcheck.intake.mail import mails_from_bytes
-
     series = assemble(mails_from_bytes(thread, "thread"), source="thread")
     assert [p.title for p in series.patches] == ["mm: name every file a new VM_* flag must update"]
     assert any("a reply carries a patch" in note for note in series.notes)
@@ -116,8 +116,6 @@ def test_quilt_diff_lines_between_files() -> None:
         "@@ -1 +1 @@\n-a\n+b\n"
         for name in ("mmap", "mlock")
     )
-    from patchcheck.intake.diff import split_body
-
     parts = split_body("A fix.\n\n" + text + "_\n")
     assert parts is not None and parts.message == "A fix." and parts.tail == "_\n"
     assert [f.path for f in parse_diff(parts.diff).files] == ["mm/mmap.c", "mm/mlock.c"]
@@ -153,3 +151,21 @@ def test_mail_without_a_patch_is_one_line_and_exit_2(name: str, words: str) -> N
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and words in done.stderr
+
+
+def test_a_diff_made_above_the_tree_is_read_p1_when_the_tree_says_so() -> None:
+    """`diff -up linux/include/linux/mm.h.orig linux/include/linux/mm.h`: both names start with `linux/`,
+    which reads as -p0 without a tree; the tree has include/linux/mm.h, not linux/include/linux/mm.h."""
+    text = (FORMS / "p0.patch").read_text()
+    text = text.replace("--- include/linux/mm.h", "--- linux/include/linux/mm.h.orig")
+    text = text.replace("+++ include/linux/mm.h", "+++ linux/include/linux/mm.h")
+    series = assemble(mails_from_bytes(text.encode(), "above.patch"), source="above.patch")
+    assert [f.path for f in series.patches[0].files] == ["linux/include/linux/mm.h"]
+    fitted = fit_strip_level(series, DirectoryTree(EXAMPLE_TREE))
+    assert [f.path for f in fitted.patches[0].files] == ["include/linux/mm.h"]
+    (state,) = apply_series(fitted, DirectoryTree(EXAMPLE_TREE))
+    assert state.changes["include/linux/mm.h"].added_lines and not state.unchecked
+    # A tree that has neither path leaves the reading alone (its hunks are then "not checked").
+    assert fit_strip_level(series, DirectoryTree(EXAMPLE_TREE.parent)).patches[0].files[0].path == (
+        "linux/include/linux/mm.h"
+    )

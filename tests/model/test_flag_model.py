@@ -167,3 +167,32 @@ def test_slot_cases_follow_ilog2(classic: tuple[FlagModel, ConfigFacts]) -> None
     assert [slot for _, slot in cases] == [40, 24, 0]  # VM_NONE -> ilog2(0) == 0, the "rd" slot
     assert [slot for _, slot, _ in model.slot_cases("VM_PKEY_BIT3")] == [35, None, 0]
     assert model.slot_cases("VM_NO_SUCH_FLAG") == []
+
+
+def _long_style_b_mm_h(comment_lines: int) -> str:
+    """A style-B mm.h laid out like mainline's: VM_NONE first, a long enum, then the masks with long comment
+    blocks between groups (the enum and comments make gaps of many lines without a VM_ #define)."""
+    entries = "".join(f"\tDECLARE_VMA_BIT(FILL{n}, {n}),\n" for n in range(2, 60))
+    comment = "/*\n" + "".join(f" * explanation line {n}\n" for n in range(comment_lines)) + " */\n"
+    return (
+        "#define VM_NONE\t0x00000000\n\n"
+        "#define DECLARE_VMA_BIT(name, bitnum) VMA_ ## name ## _BIT = ((__force vma_flag_t)bitnum)\n"
+        "enum {\n\tDECLARE_VMA_BIT(READ, 0),\n\tDECLARE_VMA_BIT(WRITE, 1),\n" + entries
+        + "#ifdef CONFIG_64BIT\n\tDECLARE_VMA_BIT(DROPPABLE, 40),\n\tDECLARE_VMA_BIT(SEALED, 42),\n"
+        "#endif\n};\n"
+        "#undef DECLARE_VMA_BIT\n#define INIT_VM_FLAG(name) BIT((__force int) VMA_ ## name ## _BIT)\n"
+        + comment + "#define VM_READ\tINIT_VM_FLAG(READ)\n#define VM_WRITE\tINIT_VM_FLAG(WRITE)\n" + comment
+        + "#ifdef CONFIG_64BIT\n#define VM_DROPPABLE\tINIT_VM_FLAG(DROPPABLE)\n"
+        "#define VM_SEALED\tINIT_VM_FLAG(SEALED)\n"
+        "#else\n#define VM_DROPPABLE\tVM_NONE\n#define VM_SEALED\tVM_NONE\n#endif\n"
+    )
+
+
+@pytest.mark.parametrize("flag", ["VM_READ", "VM_DROPPABLE", "VM_SEALED"])
+def test_long_enums_and_comment_blocks_do_not_end_the_flag_section(flag: str) -> None:
+    from patchcheck.model.flags import read_flags
+    from patchcheck.source.preproc import preprocess
+
+    flags = read_flags("include/linux/mm.h", preprocess(_long_style_b_mm_h(80)))
+    assert flag in flags
+    assert flags[flag].bits == ({"VM_READ": 0, "VM_DROPPABLE": 40, "VM_SEALED": 42}[flag],)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from patchcheck.intake import load_series
-from patchcheck.report.progress import set_progress_enabled
+from patchcheck.report.progress import set_progress_delay, set_progress_enabled
 from patchcheck.rules.engine import verify_series
 from patchcheck.source.tree import DirectoryTree
 from tests.conftest import FIXTURES
@@ -18,8 +18,10 @@ EXAMPLE = FIXTURES / "example"
 
 @pytest.fixture(autouse=True)
 def reset_progress() -> Iterator[None]:
+    set_progress_delay(0)  # the example runs well under the 2 s a real run waits before drawing
     yield
     set_progress_enabled(None)
+    set_progress_delay(2.0)
 
 
 def run_verify() -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 
-from patchcheck.report.progress import Progress, set_progress_enabled
+from patchcheck.report.progress import Progress, set_progress_delay, set_progress_enabled
 from patchcheck.report.style import ColorMode, colour_enabled
 
 
@@ -16,10 +17,13 @@ class FakeTerminal(io.StringIO):
 
 
 @pytest.fixture(autouse=True)
-def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
     set_progress_enabled(None)
+    set_progress_delay(0)
+    yield
+    set_progress_delay(2.0)
 
 
 def test_colour_only_on_a_terminal() -> None:
@@ -54,3 +58,17 @@ def test_progress_is_silent_off_a_terminal_and_when_quiet() -> None:
     with Progress("x", stream=term, interval=0) as bar:
         bar.advance()
     assert term.getvalue() == ""
+
+
+def test_progress_waits_until_the_run_is_two_seconds_old() -> None:
+    """A quick run prints no progress at all, even on a terminal."""
+    set_progress_delay(3600)
+    term = FakeTerminal()
+    with Progress("reading tree", total=3, stream=term, interval=0) as bar:
+        for name in ("a", "b", "c"):
+            bar.advance(detail=name)
+    assert term.getvalue() == ""
+    set_progress_delay(0)
+    with Progress("booting", stream=term, interval=0) as bar:
+        bar.advance(0, detail="3 s")  # time passing, nothing counted
+    assert "booting: 3 s" in term.getvalue()

@@ -148,3 +148,66 @@ def test_verify_of_a_series_that_changes_kconfig_rescans_only_what_it_changed(
     assert len(count) > 1
     assert all(n == 1 for path, n in count.items() if path not in changed), count
     assert count["mm/Kconfig"] <= 3  # the base, then the one patch's before and after
+
+
+def test_a_git_revision_reads_its_kconfig_in_one_batch_and_shares_the_database(tmp_path: Path) -> None:
+    """Every Kconfig file of a revision comes from one `git cat-file --batch` round trip, and another
+    revision with the same Kconfig files finds the same database without scanning any."""
+    import subprocess
+
+    from patchcheck.source.tree import GitRevisionTree
+
+    root = tmp_path / "repo"
+    make_tree(root)
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e.invalid",
+        "PATH": "/usr/bin:/bin",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "one"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+    (root / "README").write_text("not Kconfig\n")
+    for args in (["add", "-A"], ["commit", "-qm", "two"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+    cache = DiskCache(tmp_path / "cache")
+    first = GitRevisionTree(root, "HEAD~1")
+    key, db = load_kconfig_keyed(first, cache)
+    assert first._fetched == {}  # every prefetched file was handed out
+    assert unpacked(db) == unpacked(kconfig_tree._discover(DirectoryTree(root), DiskCache(tmp_path / "x"))[0])
+    second = GitRevisionTree(root, "HEAD")
+    assert kconfig_tree.cached_kconfig_key(second, cache) == key
+
+
+def test_another_revision_rescans_only_the_kconfig_files_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hooks check each patch against its commit's parent: a revision that changes mm/Kconfig reads
+    that file's two versions by blob id and takes the rest of the database over."""
+    import subprocess
+
+    from patchcheck.source.tree import GitRevisionTree
+
+    root = tmp_path / "repo"
+    make_tree(root)
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e.invalid",
+        "PATH": "/usr/bin:/bin",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "one"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+    path, old, new = EDITS["dependency changed"]
+    (root / path).write_text(FILES[path].replace(old, new))
+    for args in (["commit", "-qam", "two"],):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+    cache = DiskCache(tmp_path / "cache")
+    load_kconfig_keyed(GitRevisionTree(root, "HEAD~1"), cache)
+    scans = ScanCounter(monkeypatch)
+    _, derived = load_kconfig_keyed(GitRevisionTree(root, "HEAD"), cache)
+    assert sorted(set(scans.paths)) == [path] and len(scans.paths) == 2
+    full, _ = kconfig_tree._discover(DirectoryTree(root), DiskCache(tmp_path / "other"))
+    assert unpacked(derived) == unpacked(full)

@@ -20,6 +20,7 @@ from patchcheck.errors import InputError
 from patchcheck.probe.vm import console, swapdisk
 from patchcheck.probe.vm.kernels import KernelImage
 from patchcheck.probe.vm.watchdog import WatchedRun, run_watched
+from patchcheck.report.progress import progress
 
 Accel = Literal["tcg", "kvm", "auto"]
 ACCELS: tuple[Accel, ...] = ("tcg", "kvm", "auto")
@@ -126,20 +127,25 @@ def _boot_once(
     init_args: Sequence[str],
     stall: float | None = None,
 ) -> Boot:
+    shown = progress(f"booting {kernel.path.name} in QEMU ({accel})")
+
     def give_up(out: bytes, err: bytes, elapsed: float) -> str | None:
+        running = ", observer running" if console.has_begin_marker(out) else ""
+        shown.advance(0, detail=f"{elapsed:.0f} s{running}")
         if b"KVM internal error" in err or b"emulation failure" in err:
             return "KVM internal error"
         if stall is not None and elapsed > stall and not console.has_begin_marker(out):
             return f"no observer output after {stall:.0f} s"
         return None
 
-    run = run_watched(
-        qemu_argv(kernel, initrd, accel, init_args, swap),
-        timeout=timeout,
-        done=console.has_end_marker,
-        grace=2.0,
-        give_up=give_up,
-    )
+    with shown:
+        run = run_watched(
+            qemu_argv(kernel, initrd, accel, init_args, swap),
+            timeout=timeout,
+            done=console.has_end_marker,
+            grace=2.0,
+            give_up=give_up,
+        )
     return Boot(kernel, accel, run, console.parse(run.stdout))
 
 

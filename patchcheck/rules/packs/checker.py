@@ -17,7 +17,8 @@ from patchcheck.rules.packs.discovery import unreviewed_sites
 from patchcheck.rules.packs.flow import Scope
 from patchcheck.rules.packs.members import MemberJudge, SourceCache, Status, companions_at, touched_in_series
 from patchcheck.rules.packs.meta import META_RULES, PC_CLAIM, PC_COVERAGE, PC_STALE
-from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, view_of
+from patchcheck.rules.packs.relevance import Relevance
+from patchcheck.rules.packs.seriesview import PatchView, SeriesView, flags_in, shared_view
 from patchcheck.rules.packs.spec import Member, PackRule, PackSet, Site
 from patchcheck.source.guards import FALSE
 from patchcheck.source.tree import EmptyTree
@@ -65,6 +66,7 @@ class PackChecker:
     def __init__(self, packs: PackSet) -> None:
         self.packs = packs
         self._docs = tuple(rule_doc(r) for r in packs.rules) + META_RULES
+        self._relevance = Relevance(packs)
 
     @property
     def rules(self) -> tuple[RuleDoc, ...]:
@@ -76,24 +78,17 @@ class PackChecker:
         ctx.notes.extend(run.notes())
         return found
 
-
-def _view(ctx: CheckContext) -> SeriesView | None:
-    """The series as the pack rules see it, built once per verify run (every state shares it)."""
-    if ctx.series is None:
-        return None
-    key = ("pack-series-view", id(ctx.series))
-    cached = ctx.memo.get(key)
-    if cached is None or cached[0] is not ctx.series:
-        cached = ctx.memo[key] = (ctx.series, view_of(ctx.series))  # holding the series keeps its id
-    view: SeriesView | None = cached[1]
-    return view
+    def relevant_patch(self, series: Any, index: int) -> bool:
+        """Whether patch `index` can change what the packs find other than through the files it changes
+        (patchcheck.rules.reuse, patchcheck.rules.packs.relevance)."""
+        return self._relevance.relevant(series, index)
 
 
 class Run:
     def __init__(self, packs: PackSet, ctx: CheckContext) -> None:
         self.packs = packs
         self.ctx = ctx
-        self.view: SeriesView | None = _view(ctx)
+        self.view: SeriesView | None = shared_view(ctx)
         # With a series, patch_index None is the tree before its first patch (as the engine's state 0).
         self.upto = ctx.patch_index if ctx.patch_index is not None or ctx.series is None else 0
         # The engine's diff-only trees hold only hunk text: members are then judged from the diffs.
@@ -118,9 +113,7 @@ class Run:
             return set(), set()
         touched: set[str] = set()
         for patch in self.view.upto(self.upto):
-            added = {f for a in patch.added for f in flags_in(a.text)}
-            removed = {f for r in patch.removed_text for f in flags_in(r)}
-            touched |= added ^ removed
+            touched |= patch.touched_flags()
         return self.view.defined_flags(self.upto), touched
 
     def _flag_facts(self) -> dict[str, FlagFacts]:
@@ -152,16 +145,22 @@ class Run:
     def _defined_in_tree(self) -> set[str] | None:
         """The flags the tree's mm.h defines as a nonzero value somewhere; None when it cannot tell (no
         mm.h, or verify without a tree)."""
-        if self.diff_only or self.cache.data(MM_H) is None:
+        data = None if self.diff_only else self.cache.data(MM_H)
+        if data is None:
             return None
         known = self.ctx.cache.get("pack_defined_flags")
         if isinstance(known, set):
             return known
+        shared = ("pack-defined-flags", data)  # every state with this mm.h: built once per verify run
+        found = self.ctx.memo.get(shared)
+        if isinstance(found, set):
+            self.ctx.cache["pack_defined_flags"] = found
+            return found
         model = self.ctx.cache.get("flag_model")
         if not isinstance(model, FlagModel):
             model = self.ctx.cache["flag_model"] = load_flag_model(self.ctx.tree)
         defined = {name for name, flag in model.flags.items() if flag.guard_where("bit", "mask") != FALSE}
-        self.ctx.cache["pack_defined_flags"] = defined
+        self.ctx.cache["pack_defined_flags"] = self.ctx.memo[shared] = defined
         return defined
 
     def _infer_from_members(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:

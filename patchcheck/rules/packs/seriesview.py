@@ -50,6 +50,7 @@ class PatchView:
     files: set[str] = field(default_factory=set)
     # Per file, each hunk as (first pre-image line, line kinds " ", "+", "-"): to follow lines across patches.
     hunks: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    _memo: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def carry(self, path: str, line: int) -> int | None:
         """Where line `line` of `path` before this patch is after it (None: this patch removed it)."""
@@ -96,19 +97,38 @@ class PatchView:
         return moved
 
     def defined_flags(self) -> set[str]:
-        added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
-        removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
-        return {f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")}
+        """The flags this patch defines (computed once: every later state of a verify run asks again)."""
+        if "defined" not in self._memo:
+            added = {m.group(1) for a in self.added if (m := _DEFINE.match(a.text))}
+            removed = {m.group(1) for t in self.removed_text if (m := _DEFINE.match(t))}
+            self._memo["defined"] = {
+                f for f in added - removed if not f.endswith("_BIT") and not f.startswith("VM_HIGH_ARCH_")
+            }
+        return set(self._memo["defined"])
+
+    def touched_flags(self) -> set[str]:
+        """Flags this patch adds to or removes from code; a flag on both sides (a line rewritten around it,
+        e.g. `VM_A` -> `(VM_A | VM_B)`) is not touched. Computed once."""
+        if "touched" not in self._memo:
+            added = {f for a in self.added for f in flags_in(a.text)}
+            removed = {f for r in self.removed_text for f in flags_in(r)}
+            self._memo["touched"] = added ^ removed
+        return set(self._memo["touched"])
+
+
+# path -> line in the tree after the patches read -> (index of the patch that added it, its order in the
+# series, the added line)
+_Placed = dict[str, dict[int, tuple[int, int, "AddedLine"]]]
 
 
 class AddedLines(Mapping[tuple[str, int], int]):
     """(path, line) -> index of the patch that added the line; read-only, grouped by path."""
 
-    def __init__(self, by_path: dict[str, dict[int, int]]) -> None:
+    def __init__(self, by_path: _Placed) -> None:
         self._by_path = by_path
 
     def __getitem__(self, key: tuple[str, int]) -> int:
-        return self._by_path[key[0]][key[1]]
+        return self._by_path[key[0]][key[1]][0]
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, tuple) or len(key) != 2:
@@ -121,14 +141,20 @@ class AddedLines(Mapping[tuple[str, int], int]):
     def __len__(self) -> int:
         return sum(len(lines) for lines in self._by_path.values())
 
+    def placed(self) -> list[tuple[int, AddedLine]]:
+        """(line in the tree after the patches read, added line), in the order the series added them."""
+        found = [(order, line, added) for lines in self._by_path.values()
+                 for line, (_, order, added) in lines.items()]
+        return [(line, added) for _, line, added in sorted(found, key=lambda entry: entry[0])]
+
 
 @dataclass
 class SeriesView:
     patches: list[PatchView]
     total: int | None = None
     missing: list[int] = field(default_factory=list)
-    # The last added_at() answer: (patches covered, path -> line -> patch index), to continue from.
-    _added: tuple[int, dict[str, dict[int, int]]] = field(default=(0, {}), repr=False, compare=False)
+    # The last added_at() answer: (patches covered, lines added so far), to continue from.
+    _added: tuple[int, _Placed] = field(default=(0, {}), repr=False, compare=False)
 
     def upto(self, index: int | None) -> list[PatchView]:
         return [p for p in self.patches if index is None or p.index <= index]
@@ -148,14 +174,16 @@ class SeriesView:
         patches = self.upto(index)
         done, by_path = self._added if self._added[0] <= len(patches) else (0, {})
         by_path = dict(by_path)
+        order = sum(len(p.added) for p in patches[:done])
         for patch in patches[done:]:
             touched = set(patch.hunks) | {a.path for a in patch.added}
             for path in touched:
                 known = by_path.get(path, {})
                 carried = patch.carry_all(path, known)
-                by_path[path] = {carried[line]: origin for line, origin in known.items() if line in carried}
+                by_path[path] = {carried[line]: entry for line, entry in known.items() if line in carried}
             for added in patch.added:
-                by_path[added.path][added.line] = patch.index
+                by_path[added.path][added.line] = (patch.index, order, added)
+                order += 1
         self._added = (len(patches), by_path)
         return AddedLines(by_path)
 
@@ -256,6 +284,19 @@ def _attr(obj: Any, *names: str, default: Any = None) -> Any:
         if value is not None:
             return value
     return default
+
+
+def shared_view(ctx: Any) -> SeriesView | None:
+    """The series of a CheckContext as a SeriesView, built once per verify run: every state and every
+    checker shares it (ctx.memo is shared by the states of one run)."""
+    if ctx.series is None:
+        return None
+    key = ("series-view", id(ctx.series))
+    cached = ctx.memo.get(key)
+    if cached is None or cached[0] is not ctx.series:
+        cached = ctx.memo[key] = (ctx.series, view_of(ctx.series))  # holding the series keeps its id
+    view: SeriesView | None = cached[1]
+    return view
 
 
 def view_of(series: Any) -> SeriesView | None:

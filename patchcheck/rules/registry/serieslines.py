@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from patchcheck.rules.base import CheckContext
-from patchcheck.rules.packs.seriesview import SeriesView, view_of
+from patchcheck.rules.packs.seriesview import SeriesView, shared_view
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def series_lines(ctx: CheckContext) -> SeriesLines | None:
     if isinstance(cached, SeriesLines):
         return cached
     upto = ctx.patch_index or 0
-    view = view_of(ctx.series)
+    view = shared_view(ctx)
     assert view is not None
     removed: list[SeriesLine] = []
     context: list[SeriesLine] = []
@@ -62,18 +62,12 @@ def series_lines(ctx: CheckContext) -> SeriesLines | None:
 
 
 def _added(view: SeriesView, upto: int) -> list[SeriesLine]:
-    patches = view.upto(upto)
-    found: list[SeriesLine] = []
-    for position, patch in enumerate(patches):
-        for added in patch.added:
-            line: int | None = added.line
-            for later in patches[position + 1 :]:
-                line = later.carry(added.path, line) if line is not None else None
-            if line is not None:
-                found.append(
-                    SeriesLine(added.path, added.text, patch.index, line, added.function, added.near)
-                )
-    return found
+    """Each added line where it is after patch `upto` (the view carries them patch by patch, linearly)."""
+    placed = view.added_at(upto)
+    return [
+        SeriesLine(added.path, added.text, placed[(added.path, line)], line, added.function, added.near)
+        for line, added in placed.placed()
+    ]
 
 
 DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b\s*(.*?)\s*(?:/\*.*)?$")
