@@ -23,6 +23,7 @@ from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import AddedLine, PatchView, SeriesView, flags_in
 from patchcheck.rules.packs.spec import PackRule
 from patchcheck.source import csrc
+from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.cfg import CFG
 from patchcheck.source.tree import decode_source
 
@@ -96,20 +97,50 @@ def _leaves(expr: str, table: dict[str, str], depth: int = 0) -> set[str] | None
     return leaves
 
 
+# What a masking looks like in the text (`x &= M`, `x = y & VM_A`, `x = y & __VM_M`): only functions with
+# one are parsed.
+_MASKING_NEEDLES = ("&=", "& VM_", "&VM_", "& (VM_", "& __VM_", "&__VM_")
+
+
 # ---- R26 --------------------------------------------------------------------------------------------
 def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
-    table: dict[str, str] = {}
-    for path in rule.params.get("defined_in", ()):
-        data = scope.cache.data(path)
-        if data is not None:
-            table.update(_defines(decode_source(data)))
+    headers = tuple(scope.cache.data(p) for p in rule.params.get("defined_in", ()))
+    table: dict[str, str] | None = None
     for path in scope.files(list(rule.params["under"])):
         data = scope.cache.data(path)
         if data is None or b"&" not in data or b"VM_" not in data:
             continue
-        local = {**table, **_defines(decode_source(data))}
-        for fn in csrc.functions_mentioning(data, ["&"]):
-            yield from _dead_in(rule, path, fn, local)
+        key = (rule.id, path, data, headers)
+        if key not in _MEMO:  # the states of a verify run share most files: judge each content once
+            stored = digest(
+                "dead-after-mask-v1",
+                repr(sorted(rule.params.items())),
+                rule.fix,
+                path,
+                data,
+                *(h or b"" for h in headers),
+            )
+            found = _DISK.get("flow", stored, list[Finding])
+            if not isinstance(found, list):
+                if table is None:
+                    table = {}
+                    for header in headers:
+                        table.update(_defines(decode_source(header)) if header is not None else {})
+                local = {**table, **_defines(decode_source(data))}
+                found = [
+                    f
+                    for fn in csrc.functions_mentioning(data, _MASKING_NEEDLES)
+                    for f in _dead_in(rule, path, fn, local)
+                ]
+                _DISK.put("flow", stored, found)
+            if len(_MEMO) > 512:
+                _MEMO.clear()
+            _MEMO[key] = found
+        yield from _MEMO[key]
+
+
+_DISK = DiskCache()
+_MEMO: dict[tuple[str, str, bytes, tuple[bytes | None, ...]], list[Finding]] = {}
 
 
 def _masking(node: Node, table: dict[str, str]) -> tuple[str, set[str], str] | None:

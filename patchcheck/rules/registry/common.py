@@ -11,7 +11,7 @@ from typing import Any
 
 from patchcheck.model import FlagDef, FlagModel, load_flag_model
 from patchcheck.model.core import CORE_BITS
-from patchcheck.model.registries import SmapsEntry
+from patchcheck.model.registries import SmapsEntry, TraceEntry
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.source.facts import Answer, ConfigFacts
@@ -103,6 +103,7 @@ def registry(ctx: CheckContext) -> Registry:
             view = decided_view(ctx.tree)
             model = load_flag_model(view, core=True)
             model.smaps = decided_smaps(read_text(view, TASK_MMU))
+            model.trace = decided_trace(read_text(view, MMFLAGS))
             reg.decided = Registry(model, free_facts(), True)
     ctx.cache["registry"] = reg
     return reg
@@ -165,6 +166,29 @@ def edits_table(path: str, before: SourceTree, after: SourceTree) -> bool:
     lines_old = [line for line in (old or "").split("\n") if shape.search(line)]
     lines_new = [line for line in new.split("\n") if shape.search(line)]
     return sorted(lines_old) != sorted(lines_new)
+
+
+_WRAPPED = re.compile(r'\b(IF_HAVE_\w+)\s*\(\s*(VM_\w+)\s*,\s*"([^"]*)"\s*\)')
+_PLAIN = re.compile(r'\{\s*(VM_\w+)\s*,\s*"([^"]*)"\s*\}')
+
+
+def decided_trace(text: str | None) -> list[TraceEntry]:
+    """The trace entries of a decided mmflags.h text: a wrapped entry where the hunks show its wrapper's
+    definitions (it is compiled where the wrapper expands to something), a plain one always."""
+    if text is None:
+        return []
+    pre = preprocess(text)
+    macros = pre.macros()
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for m in _WRAPPED.finditer(line):
+            defs = [d for d in macros.get(m.group(1), []) if d.params is not None]
+            if defs:
+                guard = disj(*(d.guard for d in defs if d.body.strip()))
+                found.append(TraceEntry(m.group(2), m.group(3), guard, number, m.group(1), False))
+        for m in _PLAIN.finditer(line):
+            found.append(TraceEntry(m.group(1), m.group(2), pre.guard_at(number), number, None, False))
+    return found
 
 
 def free_facts() -> ConfigFacts:

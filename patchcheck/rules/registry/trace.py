@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from patchcheck.model import FlagDef, TraceEntry
 from patchcheck.report.finding import Finding, Location, Severity
@@ -15,7 +16,9 @@ from patchcheck.rules.registry.common import (
     Registry,
     arch1_guard,
     finding,
+    free_symbols,
     guard_text,
+    introduced_flags,
     registry,
     registry_reads,
     unresolved,
@@ -34,11 +37,14 @@ GUARD_MISMATCH = RuleDoc(
     what="Compares the guard of each flag's __def_vmaflag_names entry (including its IF_HAVE_*() wrapper) "
     "with where the flag is a real bit. An entry where the flag is 0/VM_NONE is an error: "
     "trace_print_flags_seq() matches a zero mask on every VMA and prints the name for all of them. An "
-    "entry missing where the flag exists is a warning (the bit prints as a raw number).",
+    "entry missing where the flag exists is a warning (the bit prints as a raw number). Without a tree "
+    "it runs on the flags the series introduces where the hunks show the definition, the entry and its "
+    "wrapper's definitions: Kconfig symbols are then free, so a mismatch is a warning naming them.",
     why="vma flags in tracepoints and dump_vma() output name flags the VMA does not have.",
     example='{VM_NEW, "new"},   /* unwrapped; VM_NEW is VM_NONE on 32-bit */',
     fix="Wrap the entry in an IF_HAVE_*() macro defined under exactly the flag's definition guard.",
     scope=("R9", "R17"),
+    diff_only=True,
     needs=(MM_H, MMFLAGS, KCONFIG),
     table=MMFLAGS,
 )
@@ -99,6 +105,8 @@ class TraceChecker:
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
+        if reg.diff_only:
+            yield from self._decided(ctx, reg)
         entries = reg.model.trace
         if entries is None:
             return
@@ -114,6 +122,31 @@ class TraceChecker:
                 yield from self._shadowed(reg, flag, own, entries)
             else:
                 yield from self._unnamed(reg, flag)
+
+    def _decided(self, ctx: CheckContext, reg: Registry) -> Iterator[Finding]:
+        """Without a tree: PC301 for the flags the series introduces whose definition and trace entries
+        (and the entries' IF_HAVE_* wrappers) the hunks decide; Kconfig symbols are free, so a warning."""
+        decided = reg.decided
+        if decided is None or not decided.model.trace:
+            return
+        introduced = introduced_flags(ctx)
+        for flag in decided.model.real_flags():
+            own = [e for e in decided.model.trace if e.flag == flag.name]
+            if flag.name not in introduced or not own or not reg.wanted(ctx, flag.name):
+                continue
+            for found in self._guards(decided, flag, own, decided.model.trace):
+                if found.rule_id != GUARD_MISMATCH.id or "is undefined" in found.message:
+                    continue  # hunks may not show every definition: "undefined" is only "not shown"
+                example = next((e for e in found.evidence if e.startswith("example configuration: ")), "")
+                names = ", ".join(free_symbols(conj(*(e.guard for e in own), flag.defined_guard)))
+                yield replace(
+                    found,
+                    severity=Severity.WARNING,
+                    message=f"{found.message} ({example.removeprefix('example configuration: ')}; "
+                    f"unknown without the tree's Kconfig: {names or 'no symbol'})",
+                    evidence=(*found.evidence, "decided from the hunks alone, every Kconfig symbol free; "
+                              "with --tree the tree's Kconfig decides it (an error)"),
+                )
 
     def _guards(
         self, reg: Registry, flag: FlagDef, own: list[TraceEntry], entries: list[TraceEntry]
