@@ -92,7 +92,7 @@ class CSource:
 
     @cached_property
     def index(self) -> FunctionIndex:
-        index = _DISK.get(_INDEX_NAMESPACE, self.key, dict[str, list[tuple[int, int, int]]])
+        index = _DISK.get(_INDEX_NAMESPACE, self.key, FunctionIndex)
         if not isinstance(index, dict):
             index = {}
             for fn in _functions_in(self.root(), self):
