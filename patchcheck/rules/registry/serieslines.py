@@ -64,11 +64,16 @@ def series_lines(ctx: CheckContext) -> SeriesLines | None:
 def _added(view: SeriesView, upto: int) -> list[SeriesLine]:
     patches = view.upto(upto)
     found: list[SeriesLine] = []
+    touching: dict[str, list[int]] = {}  # path -> positions of the patches with hunks in it
+    for position, patch in enumerate(patches):
+        for path in patch.hunks:
+            touching.setdefault(path, []).append(position)
     for position, patch in enumerate(patches):
         for added in patch.added:
             line: int | None = added.line
-            for later in patches[position + 1 :]:
-                line = later.carry(added.path, line) if line is not None else None
+            for later in touching.get(added.path, ()):  # a patch that leaves the file alone moves nothing
+                if later > position:
+                    line = patches[later].carry(added.path, line) if line is not None else None
             if line is not None:
                 found.append(
                     SeriesLine(added.path, added.text, patch.index, line, added.function, added.near)
