@@ -214,7 +214,7 @@ def _pre_existing(
         if patch is None:
             continue
         found.append(dataclasses.replace(
-            gap, severity=lowered, message=f"{gap.message} (pre-existing)", patch=patch,
+            gap, severity=lowered, message=f"{gap.message} (pre-existing)", patch=patch, pre_existing=True,
             evidence=(*gap.evidence, f"pre-existing: the series edits the table in {table}, not this gap"),
         ))
     return found
