@@ -154,7 +154,7 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
         # A pure VM_ARCH_1 alias shows as "ar" by design; only a bit of its own needs a mnemonic.
         if not real or name in smaps:
             continue
-        absent = ["an smaps mnemonic", *([] if name in traced else ["a trace name"]), "a proc.rst line"]
+        absent = ["smaps mnemonic", *([] if name in traced else ["trace name"]), "proc.rst line"]
         where = f" ({lines.missing} patches of the series are absent)" if lines.missing else ""
         line = next((a.line for a in lines.added_in(MM_H) if name in a.text), None)
         yield finding(
