@@ -63,7 +63,9 @@ def run(
     env: dict[str, str | None] | None = None,
     allowed: tuple[int, ...] = (0, 1, 2),
     cwd: Path | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> Outcome:
+    """`prefix`: a command to run patchcheck under (e.g. setpriv dropping capabilities)."""
     environment = sandbox(base)
     for name, value in (env or {}).items():  # None removes a variable
         if value is None:
@@ -71,7 +73,7 @@ def run(
         else:
             environment[name] = value
     done = subprocess.run(
-        [sys.executable, "-m", "patchcheck", *args],
+        [*prefix, sys.executable, "-m", "patchcheck", *args],
         input=stdin,
         capture_output=True,
         timeout=timeout,

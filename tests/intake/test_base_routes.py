@@ -217,3 +217,41 @@ def test_a_series_committed_squashed_is_undone_at_head(repo: Path, tmp_path: Pat
     assert got["route"] == "already-applied"
     assert got["base"] == "HEAD with the series undone in memory: the series is already applied at HEAD"
     assert snapshot(repo) == before
+
+
+def test_a_3way_conflict_is_one_of_the_bases_tried(repo: Path, tmp_path: Path) -> None:
+    """The pre-image blobs are in the store, but HEAD rewrote the very lines the patch changes: the 3-way
+    merge conflicts, the work tree does not match, and the one line says both."""
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(
+        repo,
+        "mm: comment VM_EXEC",
+        {"include/linux/mm.h": MM_H.replace("0x00000004\n", "0x00000004\t/* x */\n")},
+    )
+    git(repo, "checkout", "-q", "-b", "topic")
+    commit(
+        repo,
+        "mm: renumber VM_SHARED",
+        {
+            "include/linux/mm.h": (repo / "include/linux/mm.h")
+            .read_text()
+            .replace("VM_SHARED\t0x00000008", "VM_SHARED\t0x00000080")
+        },
+    )
+    out = Path(git(repo, "format-patch", "-o", str(tmp_path / "out"), "side..topic"))
+    git(repo, "checkout", "-q", "master")
+    commit(
+        repo,
+        "mm: renumber VM_SHARED otherwise",
+        {"include/linux/mm.h": MM_H.replace("0x00000008", "0x00000800")},
+    )
+    before = snapshot(repo)
+    done = verify(repo, out)
+    assert done.returncode == 2
+    first = done.stderr.splitlines()[0]
+    assert (
+        "the pre-image blobs merged 3-way (patch 1/1 'mm: renumber VM_SHARED': include/linux/mm.h: its "
+        "change does not merge into the work tree (1 conflict(s)))" in first
+    )
+    assert "; the work tree " in first
+    assert snapshot(repo) == before

@@ -300,9 +300,24 @@ def shared_view(ctx: Any) -> SeriesView | None:
 
 
 def view_of(series: Any) -> SeriesView | None:
-    """Adapt the intake's series (or None) to a SeriesView."""
+    """Adapt the intake's series (or None) to a SeriesView (built once per series object: every state of a
+    verify run and every rule asks for it)."""
     if series is None or isinstance(series, SeriesView):
         return series
+    known = _VIEWS.get(id(series))
+    if known is not None and known[0] is series:
+        return known[1]
+    view = _build_view(series)
+    if len(_VIEWS) >= 8:
+        _VIEWS.pop(next(iter(_VIEWS)))
+    _VIEWS[id(series)] = (series, view)  # holds the series, so its id is not reused while listed
+    return view
+
+
+_VIEWS: dict[int, tuple[Any, SeriesView]] = {}
+
+
+def _build_view(series: Any) -> SeriesView:
     patches: list[PatchView] = []
     raw_patches: Iterable[Any] = _attr(series, "patches", default=())
     for position, patch in enumerate(raw_patches, start=1):
