@@ -131,13 +131,30 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
     added_text = [a.text for a in lines.added]
     smaps = {m.group(1) for t in added_text for m in [SMAPS_ENTRY.search(t)] if m}
     traced = {flag for t in added_text for flag, _ in trace_names(t)}
+    # Style B: `DECLARE_VMA_BIT(NAME, n)` gives VM_NAME bit n of its own (its mask macro may not be shown).
+    declared = {
+        f"VM_{d.group(2)}": int(d.group(3))
+        for a in lines.added_in(MM_H)
+        for d in DECLARE.finditer(a.text)
+        if not d.group(1) and d.group(3).isdigit()
+    }
     for name in sorted(introduced):
         flag = model.flags.get(name) if model is not None else None
-        real = [v for v in flag.variants if v.value.kind == "bit"] if flag else []
+        real = (
+            [
+                v.value.describe()
+                for v in flag.variants
+                if v.value.kind == "bit" and v.value.via[:1] != (ARCH_1,)
+            ]
+            if flag
+            else []
+        )
+        if name in declared:
+            real.append(f"bit {declared[name]}")
         # A pure VM_ARCH_1 alias shows as "ar" by design; only a bit of its own needs a mnemonic.
-        if not real or all(v.value.via[:1] == (ARCH_1,) for v in real) or name in smaps:
+        if not real or name in smaps:
             continue
-        absent = ["an smaps mnemonic", *([] if name in traced else ["a trace name"]), "a proc.rst line"]
+        absent = ["smaps mnemonic", *([] if name in traced else ["trace name"]), "proc.rst line"]
         where = f" ({lines.missing} patches of the series are absent)" if lines.missing else ""
         line = next((a.line for a in lines.added_in(MM_H) if name in a.text), None)
         yield finding(
@@ -148,7 +165,7 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
             Location(MM_H, line),
             name,
             (
-                f"{name} is {real[0].value.describe()} where the hunks show it defined{where}",
+                f"{name} is {real[0]} where the hunks show it defined{where}",
                 "a patch not among the diffs read may add them; with --tree PC201, PC303 and PC401 decide",
             ),
         )
