@@ -265,6 +265,7 @@ def diff_only_states(series: Series) -> list[SourceTree]:
     before: dict[str, dict[int, str]] = {}
     shown: dict[str, dict[int, str]] = {}
     states: list[SourceTree] = []
+    made: _Made = {}  # holds every lines dict it saw: ids are not reused within the call
     for patch in series.patches:
         for file in patch.files:
             if file.binary:
@@ -276,8 +277,8 @@ def diff_only_states(series: Series) -> list[SourceTree]:
             known = shown.pop(file.old_path, {}) if file.old_path else {}
             if file.new_path:
                 shown[file.new_path] = _after_hunks(known, file.hunks)
-        states.append(_diff_tree(shown))
-    return [_diff_tree(before), *states]
+        states.append(_diff_tree(shown, made))
+    return [_diff_tree(before, made), *states]
 
 
 def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
@@ -305,9 +306,20 @@ def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]
     return after
 
 
-def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
-    return DiffTree({p: _sparse_text(lines) for p, lines in files.items()},
-                    {p: frozenset(lines) for p, lines in files.items()})
+_Made = dict[int, tuple[dict[int, str], bytes, frozenset[int]]]
+
+
+def _diff_tree(files: dict[str, dict[int, str]], made: _Made) -> DiffTree:
+    """The tree of what the diffs show; a file no patch since touched reuses its text (`made`, by the
+    identity of its lines), so the states of a long series share their bytes."""
+    texts: dict[str, bytes | None] = {}
+    shown: dict[str, frozenset[int]] = {}
+    for path, lines in files.items():
+        entry = made.get(id(lines))
+        if entry is None or entry[0] is not lines:
+            entry = made[id(lines)] = (lines, _sparse_text(lines), frozenset(lines))
+        texts[path], shown[path] = entry[1], entry[2]
+    return DiffTree(texts, shown)
 
 
 # Lines past this number are left out of the trees built from diffs alone: a hunk header may claim any line
