@@ -160,7 +160,7 @@ class ConfigFacts:
         if self._sat.exhausted:
             return  # incomplete facts are never saved
         if self._dirty and self._cache is not None and self._key is not None:
-            self._cache.put("facts", self._key, (self._sat.state(), frozenset(self._done)))
+            self._cache.put("facts", self._key, (self._sat.state(memo=False), frozenset(self._done)))
             self._dirty = False
             atexit.unregister(self.persist)
 

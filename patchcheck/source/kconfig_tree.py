@@ -389,7 +389,9 @@ def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str |
     """The database of `tree`; `key`: what `cached_kconfig_key` just returned (its stat check is not
     repeated)."""
     if key is not None and cache is not None:
-        db = cache.get("kconfig-db", key)
+        loaded = next((db for _, k, db in _loaded.values() if k == key), None)  # read once per process
+        db = loaded if loaded is not None else cache.get("kconfig-db", key)
         if isinstance(db, KconfigDB):
+            _loaded[id(tree)] = (tree, key, db)
             return db
     return load_kconfig_keyed(tree, cache)[1]

@@ -64,8 +64,12 @@ class SatSession:
         self._true = self._fresh()
         self._add([self._true])
 
-    def state(self) -> SatState:
-        return SatState(self._top, dict(self._atom_var), dict(self._lit), list(self._clauses))
+    def state(self, *, memo: bool = True) -> SatState:
+        """What rebuilds this session. Without `memo`, the formulas' literals are left out: a restored
+        session encodes a formula again with fresh variables (its old definitions stay true and unused),
+        and the saved state is a fraction of the size (each formula a nested object to read back)."""
+        lit = dict(self._lit) if memo else {}
+        return SatState(self._top, dict(self._atom_var), lit, list(self._clauses))
 
     def _add(self, clause: list[int]) -> None:
         if self.exhausted or len(self._clauses) >= MAX_CLAUSES:

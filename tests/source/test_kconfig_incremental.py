@@ -211,3 +211,20 @@ def test_another_revision_rescans_only_the_kconfig_files_it_changed(
     assert sorted(set(scans.paths)) == [path] and len(scans.paths) == 2
     full, _ = kconfig_tree._discover(DirectoryTree(root), DiskCache(tmp_path / "other"))
     assert unpacked(derived) == unpacked(full)
+
+
+def test_a_session_restored_without_its_literal_memo_answers_the_same() -> None:
+    from patchcheck.source.sat import SatSession
+
+    a, b, c = Sym("A"), Sym("B"), Sym("C")
+    session = SatSession()
+    session.assert_formula(conj(a, neg(conj(b, c))))
+    questions = [conj(b, c), conj(a, b), neg(a), conj(b, neg(c))]
+    before = [session.satisfiable([session.literal(q)]) for q in questions]
+    restored = SatSession(session.state(memo=False))
+    assert restored.state().lit == {}
+    assert (
+        [restored.satisfiable([restored.literal(q)]) for q in questions]
+        == before
+        == [False, True, False, True]
+    )
