@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from patchcheck.model.core import ARCH_1, CORE_BITS, RELEASE, fixed_flag_at
-from patchcheck.report.finding import Finding, Location
+from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext
 from patchcheck.rules.registry.common import (
     MM_H,
@@ -194,19 +194,25 @@ def _left_behind(ctx: CheckContext, lines: SeriesLines) -> Iterator[Finding]:
         if flag not in removed_trace and _still_there(tree, MMFLAGS, flag):
             stays.append((MMFLAGS, "its trace name"))
         doc_stays = code and code not in removed_codes | added_codes
-        if doc_stays and (tree is None or _doc_has(tree, code or "")):
+        if doc_stays and tree is not None and _doc_has(tree, code or ""):
             stays.append((PROC_RST, f'the proc.rst line for "{code}"'))
+        evidence = (
+            f"{flag}: every #define removed from {MM_H}",
+            *([f'smaps mnemonic "{code}" removed from {TASK_MMU}'] if code else []),
+        )
         for path, what in stays:
+            message = f"the series removes {flag} but {what} stays"
+            yield finding(LEFT_BEHIND, message, Location(path), flag, evidence)
+        if doc_stays and tree is None:
+            # Without a tree proc.rst is unseen: it may never have documented the mnemonic (6.12 lacks "ui").
             yield finding(
                 LEFT_BEHIND,
-                f"the series removes {flag} but {what} stays",
-                Location(path),
+                f'the series removes {flag} but may leave the proc.rst line for "{code}": proc.rst is not in '
+                "the series and no tree was given",
+                Location(PROC_RST),
                 flag,
-                (
-                    f"{flag}: every #define removed from {MM_H}",
-                    *([f'smaps mnemonic "{code}" removed from {TASK_MMU}'] if code else []),
-                    *([] if tree is not None else ["read from the diffs (no tree)"]),
-                ),
+                (*evidence, "read from the diffs (no tree): run with --tree to decide"),
+                severity=Severity.UNRESOLVED,
             )
     for flag, code in sorted(removed_smaps.items()):
         if flag in kept_defs and flag not in added_smaps and (ctx.flags is None or flag in ctx.flags):
