@@ -167,12 +167,15 @@ def verify_states(
     ]
     if transient:
         fixed_after = max(k for k, _ in transient) + 1
+        first = min(k for k, _ in transient)
+        # Said as what it is: later patches repair what earlier ones break (other findings may remain).
         report.findings.append(
             Finding(
                 NOT_BISECTABLE.id,
                 NOT_BISECTABLE.severity,
-                f"the series is consistent only after patch {fixed_after} of {last}",
-                None,
+                f"patch {first} leaves gaps that only patch {fixed_after} of {last} fills: "
+                "the commits in between are inconsistent",
+                transient[0][1].location,
                 None,
                 NOT_BISECTABLE.fix,
                 tuple(
@@ -180,7 +183,7 @@ def verify_states(
                     + (f" ({_where(f.location)})" if f.location else "")
                     for k, f in transient
                 ),
-                patch=min(k for k, _ in transient),
+                patch=first,
             )
         )
     report.findings.sort(key=Finding.sort_key)
