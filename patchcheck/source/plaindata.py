@@ -51,6 +51,15 @@ def fits(value: Any, shape: Any) -> bool:
 
 
 def _encode(value: Any) -> Any:
+    kind = type(value)  # the common plain types first, by exact type (an enum member never is one)
+    if kind is str and value.isascii():
+        return value
+    if kind is tuple:
+        return {"$t": [_encode(v) for v in value]}
+    if kind is list:
+        return [_encode(v) for v in value]
+    if kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, enum.Enum):  # before str and int: StrEnum and IntEnum values keep their type
         return {"$o": _name(type(value)), "v": _encode(value.value)}
     if value is None or isinstance(value, bool | int | float):
