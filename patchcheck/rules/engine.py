@@ -32,7 +32,7 @@ NOT_BISECTABLE = RuleDoc(
     id="PC001",
     name="series-not-bisectable",
     severity=Severity.WARNING,
-    summary="The series is consistent only after a later patch: intermediate commits break a rule",
+    summary="A patch leaves gaps that only a later patch fills: the commits in between are inconsistent",
     what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
     "later patch removes means the commits in between are inconsistent. Gaps in a flag's semantic sites "
     "and promises (rule-pack families, PC701, PC702) do not count: a series may wire those up over several "
