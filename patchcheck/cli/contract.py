@@ -44,7 +44,12 @@ def catch_sigterm() -> None:
 
 
 class OutputError(Exception):
-    """Standard output cannot be written; the message is one line."""
+    """Standard output cannot be written; the message is one line. `reader_gone`: the reader closed the pipe
+    (`patchcheck audit | head`), which is no one's error and is not said."""
+
+    def __init__(self, message: str, *, reader_gone: bool = False) -> None:
+        super().__init__(message)
+        self.reader_gone = reader_gone
 
 
 class _GuardedStream:
@@ -56,7 +61,9 @@ class _GuardedStream:
     def _fail(self, exc: OSError | None) -> OutputError:
         if exc is None:
             return OutputError("cannot write the output: standard output is closed")
-        return OutputError(f"cannot write the output: {exc.strerror or exc}")
+        return OutputError(
+            f"cannot write the output: {exc.strerror or exc}", reader_gone=exc.errno == errno.EPIPE
+        )
 
     def write(self, text: str) -> int:
         if self._stream is None:
@@ -133,6 +140,13 @@ def write_error(exc: OSError) -> str | None:
     return None
 
 
+def reader_gone(exc: BaseException) -> bool:
+    """The reader of standard output went away (EPIPE): the run ends quietly, as `git log | head` does."""
+    if isinstance(exc, OutputError):
+        return exc.reader_gone
+    return isinstance(exc, OSError) and exc.errno == errno.EPIPE
+
+
 def say(line: str) -> None:
     """One line on standard error; if even that fails there is nobody left to tell."""
     stderr: IO[str] | None = sys.stderr
@@ -150,7 +164,8 @@ def finish(code: int, message: str | None = None, *, internal: bool = False) -> 
             sys.stdout.flush()
     except (OutputError, OSError) as exc:
         _silence_stdout()
-        say(f"patchcheck: error: {exc if isinstance(exc, OutputError) else write_error(exc) or exc}")
+        if not reader_gone(exc):
+            say(f"patchcheck: error: {exc if isinstance(exc, OutputError) else write_error(exc) or exc}")
         return 2
     if message is not None:
         say(f"patchcheck: {'internal error' if internal else 'error'}: {message}")

@@ -9,8 +9,10 @@ MMU, VM_SOFTDIRTY without MEM_SOFT_DIRTY) are not in the table.
 
 from __future__ import annotations
 
+import re
+
 from patchcheck.source.guards import TRUE, Sym
-from patchcheck.source.preproc import MacroDef
+from patchcheck.source.preproc import MacroDef, PreprocFile
 
 RELEASE = "Linux 6.12 include/linux/mm.h (the same bits from 6.1 to 6.19)"
 
@@ -70,8 +72,12 @@ def fixed_flag_at(bit: int) -> str | None:
     return None
 
 
-def core_macros() -> dict[str, list[MacroDef]]:
-    """The facts as definitions the flag reader can resolve names through (line 0: not in any file)."""
+def core_macros(pre: PreprocFile | None = None) -> dict[str, list[MacroDef]]:
+    """The facts as definitions the flag reader can resolve names through (line 0: not in any file).
+
+    The enum style's notation too: `INIT_VM_FLAG(X)` is bit `VMA_X_BIT`, the core enumerators' values,
+    and, from `pre` (a partial mm.h), each `DECLARE_VMA_BIT(X, n)` / `DECLARE_VMA_BIT_ALIAS(X, Y)` line it
+    shows as `VMA_X_BIT` under that line's guard (the enum around them may not be shown)."""
     out: dict[str, list[MacroDef]] = {
         name: [MacroDef(name, None, f"BIT({bit})", TRUE, 0, 0)] for name, bit in CORE_BITS.items()
     }
@@ -79,4 +85,21 @@ def core_macros() -> dict[str, list[MacroDef]]:
     for name, bit in high_arch_bits().items():
         body = str(bit) if "_BIT_" in name else f"BIT({bit})"
         out[name] = [MacroDef(name, None, body, pool, 0, 0)]
+    out["INIT_VM_FLAG"] = [MacroDef("INIT_VM_FLAG", ("name",), "BIT(VMA_ ## name ## _BIT)", TRUE, 0, 0)]
+    for name, bit in CORE_BITS.items():
+        out[f"VMA_{name[3:]}_BIT"] = [MacroDef(f"VMA_{name[3:]}_BIT", None, str(bit), TRUE, 0, 0)]
+    for n in range(HIGH_ARCH_COUNT):
+        out[f"VMA_HIGH_ARCH_{n}_BIT"] = [
+            MacroDef(f"VMA_HIGH_ARCH_{n}_BIT", None, str(HIGH_ARCH_FIRST + n), TRUE, 0, 0)
+        ]
+    if pre is not None:
+        for number, line in enumerate(pre.masked.split("\n"), start=1):
+            for m in _DECLARE.finditer(line):
+                name = f"VMA_{m.group(2)}_BIT"
+                body = f"VMA_{m.group(3)}_BIT" if m.group(1) else m.group(3)
+                declared = MacroDef(name, None, body, pre.guard_at(number), number, number)
+                out[name] = [*(d for d in out.get(name, []) if d.line), declared]
     return out
+
+
+_DECLARE = re.compile(r"\bDECLARE_VMA_BIT(_ALIAS)?\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)")

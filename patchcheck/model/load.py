@@ -107,10 +107,13 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
     """With `core`, names mm.h does not define resolve through the built-in core flag facts (for the
     partial mm.h diffs show without a tree)."""
     cache = cache or DiskCache()
-    fallback = core_macros() if core else None
-    defs = MM_H + (" core" if core else "")
-    _, flags = _cached(tree, MM_H, cache, lambda text: read_flags(MM_H, preprocess(text), fallback), defs,
-                       dict[str, FlagDef])
+    defs = MM_H + (" core-2" if core else "")
+
+    def build(text: str) -> dict[str, FlagDef]:
+        pre = preprocess(text)
+        return read_flags(MM_H, pre, core_macros(pre) if core else None)
+
+    _, flags = _cached(tree, MM_H, cache, build, defs, dict[str, FlagDef])
     _, smaps = _cached(tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)),
                        shape=list[SmapsEntry] | None)
     _, trace = _cached(tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)),

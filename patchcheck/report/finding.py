@@ -35,6 +35,8 @@ class Finding:
     # Facts that make the finding defensible: guard formulas, sites seen, quoted sentences.
     evidence: tuple[str, ...] = ()
     patch: int | None = None  # 1-based index of the patch that introduced it (verify), None for audit
+    # A gap the tree had before the series (shown because the series edits its table): never fails a run.
+    pre_existing: bool = False
 
     def sort_key(self) -> tuple[int, str, int, str]:
         loc = self.location

@@ -36,7 +36,8 @@ def _finding(finding: Finding, names: dict[str, str], fail_on: FailOn) -> dict[s
         "hint": finding.hint,
         "evidence": list(finding.evidence),
         "patch": finding.patch,
-        "fails": fail_on.fails(finding.severity),
+        "pre_existing": finding.pre_existing,
+        "fails": fail_on.fails_on(finding),
     }
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from enum import StrEnum
 
 from patchcheck.errors import EXIT_CLEAN, EXIT_FINDINGS, InputError
-from patchcheck.report.finding import Report, Severity
+from patchcheck.report.finding import Finding, Report, Severity
 from patchcheck.report.summary import Catalogue
 
 
@@ -24,6 +24,10 @@ class FailOn(StrEnum):
 
     def fails(self, severity: Severity) -> bool:
         return severity.rank >= self.threshold
+
+    def fails_on(self, finding: Finding) -> bool:
+        """Whether `finding` fails the run: a pre-existing gap never does (the series did not cause it)."""
+        return not finding.pre_existing and self.fails(finding.severity)
 
 
 def parse_fail_on(value: str, *, origin: str = "--fail-on") -> FailOn:
@@ -64,7 +68,7 @@ def without_disabled(report: Report, disabled: frozenset[str]) -> Report:
 
 
 def failing(report: Report, fail_on: FailOn) -> int:
-    return sum(1 for f in report.findings if fail_on.fails(f.severity))
+    return sum(1 for f in report.findings if fail_on.fails_on(f))
 
 
 def exit_status(report: Report, fail_on: FailOn = FailOn.ERROR) -> int:

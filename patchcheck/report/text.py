@@ -142,7 +142,7 @@ def render_terse(report: Report, out: TextIO) -> None:
 
 def b4_severity_word(finding: Finding, fail_on: FailOn) -> str | None:
     """b4 fails a patch on any line containing `ERROR:` and warns on every other line."""
-    if fail_on.fails(finding.severity):
+    if fail_on.fails_on(finding):
         return "ERROR"
     if finding.severity is Severity.WARNING:
         return "WARNING"

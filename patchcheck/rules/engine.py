@@ -32,7 +32,7 @@ NOT_BISECTABLE = RuleDoc(
     id="PC001",
     name="series-not-bisectable",
     severity=Severity.WARNING,
-    summary="The series is consistent only after a later patch: intermediate commits break a rule",
+    summary="A patch leaves gaps that only a later patch fills: the commits in between are inconsistent",
     what="Runs the rules on the tree after every patch. A finding that an earlier patch introduces and a "
     "later patch removes means the commits in between are inconsistent. Gaps in a flag's semantic sites "
     "and promises (rule-pack families, PC701, PC702) do not count: a series may wire those up over several "
@@ -167,12 +167,15 @@ def verify_states(
     ]
     if transient:
         fixed_after = max(k for k, _ in transient) + 1
+        first = min(k for k, _ in transient)
+        # Said as what it is: later patches repair what earlier ones break (other findings may remain).
         report.findings.append(
             Finding(
                 NOT_BISECTABLE.id,
                 NOT_BISECTABLE.severity,
-                f"the series is consistent only after patch {fixed_after} of {last}",
-                None,
+                f"patch {first} leaves gaps that only patch {fixed_after} of {last} fills: "
+                "the commits in between are inconsistent",
+                transient[0][1].location,
                 None,
                 NOT_BISECTABLE.fix,
                 tuple(
@@ -180,7 +183,7 @@ def verify_states(
                     + (f" ({_where(f.location)})" if f.location else "")
                     for k, f in transient
                 ),
-                patch=min(k for k, _ in transient),
+                patch=first,
             )
         )
     report.findings.sort(key=Finding.sort_key)
@@ -214,7 +217,7 @@ def _pre_existing(
         if patch is None:
             continue
         found.append(dataclasses.replace(
-            gap, severity=lowered, message=f"{gap.message} (pre-existing)", patch=patch,
+            gap, severity=lowered, message=f"{gap.message} (pre-existing)", patch=patch, pre_existing=True,
             evidence=(*gap.evidence, f"pre-existing: the series edits the table in {table}, not this gap"),
         ))
     return found
@@ -265,6 +268,7 @@ def diff_only_states(series: Series) -> list[SourceTree]:
     before: dict[str, dict[int, str]] = {}
     shown: dict[str, dict[int, str]] = {}
     states: list[SourceTree] = []
+    made: _Made = {}  # holds every lines dict it saw: ids are not reused within the call
     for patch in series.patches:
         for file in patch.files:
             if file.binary:
@@ -276,8 +280,8 @@ def diff_only_states(series: Series) -> list[SourceTree]:
             known = shown.pop(file.old_path, {}) if file.old_path else {}
             if file.new_path:
                 shown[file.new_path] = _after_hunks(known, file.hunks)
-        states.append(_diff_tree(shown))
-    return [_diff_tree(before), *states]
+        states.append(_diff_tree(shown, made))
+    return [_diff_tree(before, made), *states]
 
 
 def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]:
@@ -305,9 +309,20 @@ def _after_hunks(known: dict[int, str], hunks: Sequence[Hunk]) -> dict[int, str]
     return after
 
 
-def _diff_tree(files: dict[str, dict[int, str]]) -> DiffTree:
-    return DiffTree({p: _sparse_text(lines) for p, lines in files.items()},
-                    {p: frozenset(lines) for p, lines in files.items()})
+_Made = dict[int, tuple[dict[int, str], bytes, frozenset[int]]]
+
+
+def _diff_tree(files: dict[str, dict[int, str]], made: _Made) -> DiffTree:
+    """The tree of what the diffs show; a file no patch since touched reuses its text (`made`, by the
+    identity of its lines), so the states of a long series share their bytes."""
+    texts: dict[str, bytes | None] = {}
+    shown: dict[str, frozenset[int]] = {}
+    for path, lines in files.items():
+        entry = made.get(id(lines))
+        if entry is None or entry[0] is not lines:
+            entry = made[id(lines)] = (lines, _sparse_text(lines), frozenset(lines))
+        texts[path], shown[path] = entry[1], entry[2]
+    return DiffTree(texts, shown)
 
 
 # Lines past this number are left out of the trees built from diffs alone: a hunk header may claim any line

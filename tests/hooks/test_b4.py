@@ -97,7 +97,8 @@ def test_b4_prep_check_reports_a_gap_the_next_patch_fills_as_verify_does(repo: R
     repo.git("config", "b4.prep-perpatch-check-cmd", "patchcheck hook b4")
     log = prep_check(repo).splitlines()
     first = next(i for i, line in enumerate(log) if line.endswith(": mm: add VM_DEMO"))
-    assert log[first + 1].endswith("WARNING: the series is consistent only after patch 2 of 2 [PC001]")
+    pc001 = "patch 1 leaves gaps that only patch 2 of 2 fills: the commits in between are inconsistent"
+    assert log[first + 1].endswith(f"WARNING: {pc001} [PC001]")
     assert not any("ERROR" in line for line in log)
 
 

@@ -167,5 +167,6 @@ def test_a_series_is_checked_whole_as_git_send_email_sends_it(repo: Repo, tmp_pa
     done = send(repo, *patches)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("Dry-OK") == 3
-    assert "warning: the series is consistent only after patch 2 of 2 [PC001]" in done.stderr
+    pc001 = "patch 1 leaves gaps that only patch 2 of 2 fills: the commits in between are inconsistent"
+    assert f"warning: {pc001} [PC001]" in done.stderr
     assert "PC201" not in done.stderr

@@ -60,6 +60,24 @@ def test_closed_stdout_is_one_line_exit_2(tmp_path: Path) -> None:
     assert len(stderr.splitlines()) == 1 and "cannot write the output" in stderr
 
 
+def test_a_reader_that_went_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`patchcheck audit | head -1`: the reader closing the pipe is no error of anyone's; nothing is said
+    (exit 2, the output was not all written)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "patchcheck", "verify", SERIES, "--tree", TREE],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=sandbox(tmp_path),
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 2 and done.stderr.decode() == ""
+
+
 def _crash(*_args: object, **_kwargs: object) -> None:
     raise ZeroDivisionError("a bug")
 

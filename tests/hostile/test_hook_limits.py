@@ -67,3 +67,45 @@ def test_a_generous_time_limit_checks_the_patch(tmp_path: Path) -> None:
 def test_a_time_limit_that_is_not_a_number_of_seconds_is_a_usage_error(tmp_path: Path, value: str) -> None:
     out = run(tmp_path, "hook", "b4", "--timeout", value, stdin=b"", allowed=(2,))
     assert out.stderr.startswith("patchcheck: error: --timeout:")
+
+
+def _broken_verify(tmp_path: Path) -> dict[str, str | None]:
+    """An environment whose Python processes find patchcheck's intake broken (a sitecustomize makes the
+    series loader raise): verify ends with an internal error, exit 3."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import patchcheck.intake as intake\n"
+        "def _broken(*args, **kwargs):\n    raise RuntimeError('simulated bug')\n"
+        "intake.load_series = _broken\n"
+    )
+    return {"PYTHONPATH": str(site)}
+
+
+def test_verify_internal_error_is_exit_3_and_one_line(tmp_path: Path) -> None:
+    out = run(tmp_path, "verify", "-", stdin=patch_two(), env=_broken_verify(tmp_path), allowed=(3,))
+    assert out.stderr.splitlines() == ["patchcheck: internal error: RuntimeError: simulated bug"]
+
+
+def test_hooks_block_on_an_internal_error(tmp_path: Path) -> None:
+    env = _broken_verify(tmp_path)
+    patch = tmp_path / "0002.patch"
+    patch.write_bytes(patch_two())
+    sent = run(
+        tmp_path,
+        "hook",
+        "sendemail-validate",
+        str(patch),
+        "--tree",
+        str(EXAMPLE / "tree"),
+        env=env,
+        allowed=(2,),
+    )
+    assert "not checked, so not sent: internal error: RuntimeError: simulated bug" in sent.stderr
+    b4 = run(
+        tmp_path, "hook", "b4", "--tree", str(EXAMPLE / "tree"), stdin=patch_two(), env=env, allowed=(2,)
+    )
+    assert b4.stdout.splitlines() == ["ERROR: not checked: internal error: RuntimeError: simulated bug"]
+    review = run(tmp_path, "hook", "b4-review", "--tree", str(EXAMPLE / "tree"), stdin=patch_two(), env=env)
+    (entry,) = json.loads(review.stdout)
+    assert entry["status"] == "fail" and "internal error" in entry["summary"]

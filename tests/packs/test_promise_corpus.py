@@ -116,6 +116,22 @@ CORPUS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("No functional change intended.", set()),
         ("It is unclear whether the pages should be swapped or dropped.", set()),
         ("Perhaps the pages are never locked.", set()),
+        # written after the patterns, as a check of how they generalise (before the discard, memlock and
+        # test-description fixes: precision 0.875, recall 0.78 on these 14)
+        ("Memory in these VMAs is never swapped out to disk.", {SWAP}),
+        ("The kernel may reclaim these pages at any moment, discarding their contents.", {DROP}),
+        ("Such VMAs cannot be mlock()ed.", {LOCK}),
+        ("They do not count toward RLIMIT_MEMLOCK.", {LOCK}),
+        ("Page faults in the region never invoke the OOM killer.", {OOM}),
+        ("The mapping survives fork().", {FORK}),
+        ("Creating it requires the new MAP_TRANSIENT flag to mmap().", {MMAP}),
+        ("The region is not accounted against the commit limit.", {ACCT}),
+        ("This fixes a crash in mlock_fixup().", set()),
+        ("The lock is not dropped here.", set()),
+        ("Without this patch, pages could be swapped.", set()),
+        ("Pages are not charged to the memcg.", set()),
+        ("The test checks that dropped pages read back as zero.", set()),
+        ("It is never locked into RAM.", {LOCK}),
     )
 )
 

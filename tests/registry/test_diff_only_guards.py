@@ -75,3 +75,14 @@ def test_an_existing_flag_is_not_decided_from_its_visible_definitions(tmp_path: 
     """VM_DROPPABLE's other definitions and entries may be anywhere the hunks do not show."""
     text = (REGISTRY / "pc202-ppc32-guard-mismatch.patch").read_text()
     assert verify(text, tmp_path) == []
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_the_enum_style_is_decided_alike(name: str, tmp_path: Path) -> None:
+    """Style B: the hunks show `DECLARE_VMA_BIT(X, n)` and `VM_X INIT_VM_FLAG(X)` under its guard."""
+    flag, defined, named = SCENARIOS[name]
+    twin = (REGISTRY / "style-b" / f"{name}.patch").read_text()
+    smaps = (REGISTRY / f"{name}.patch").read_text().split("diff --git a/fs/proc/task_mmu.c", 1)[1]
+    found = verify(twin + "diff --git a/fs/proc/task_mmu.c" + smaps, tmp_path)
+    assert len(found) == 2 and {f.flag for f in found} == {flag}
+    assert all(f.severity is Severity.WARNING and defined in f.message and named in f.message for f in found)

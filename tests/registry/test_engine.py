@@ -53,7 +53,9 @@ def test_non_bisectable_series_is_consistent_only_after_patch_k() -> None:
     )
     (finding,) = report.findings
     assert finding.rule_id == "PC001" and finding.severity is Severity.WARNING
-    assert finding.message == "the series is consistent only after patch 3 of 3"
+    assert finding.message == (
+        "patch 1 leaves gaps that only patch 3 of 3 fills: the commits in between are inconsistent"
+    )
     assert finding.patch == 1
     assert any("PC401" in e and "after patch 2" in e for e in finding.evidence)
 

@@ -3,9 +3,12 @@ one severity lower. A series that does not edit the table hears nothing about th
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from patchcheck.report.finding import Finding, Severity
+from patchcheck.report.finding import Finding, Report, Severity
+from patchcheck.report.policy import FailOn, exit_status
 from patchcheck.rules.engine import verify_states
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import OverlayTree, SourceTree, read_text
@@ -51,3 +54,17 @@ def test_a_series_that_does_not_edit_the_table_is_not_told(flag: str) -> None:
     before = with_gap(flag)
     prose = edit_proc(before, "Note that there is no guarantee", "Note: there is no guarantee")
     assert [f for f in run(before, prose) if f.flag == flag] == []
+
+
+def test_a_pre_existing_gap_never_fails_a_run() -> None:
+    """`--fail-on warning` in a hook must not block a patch for a gap it did not cause: a pre-existing
+    error shown as a warning (PC201, say) is still marked, and no threshold counts it."""
+    before = with_gap("VM_DROPPABLE")
+    after = edit_proc(before, "    sl    sealed\n", "    sl    sealed (mseal)\n")
+    gaps = [f for f in run(before, after) if f.flag == "VM_DROPPABLE"]
+    assert gaps and all(f.pre_existing for f in gaps)
+    lifted = [dataclasses.replace(f, severity=Severity.ERROR) for f in gaps]  # the worst it could be
+    for fail_on in FailOn:
+        assert exit_status(Report(findings=lifted), fail_on) == 0
+    fresh = [dataclasses.replace(f, pre_existing=False) for f in lifted]
+    assert exit_status(Report(findings=fresh), FailOn.ERROR) == 1

@@ -162,6 +162,8 @@ def test_pc450_a_removed_flag_leaves_its_proc_rst_line(flag: str, tmp_path: Path
         (flag, "Documentation/filesystems/proc.rst")
     ]
     assert f'"{REMOVE[flag][3]}"' in found[0].message
+    # proc.rst is not seen without a tree (6.12 never documented "ui"): undecided, never a warning.
+    assert found[0].severity is Severity.UNRESOLVED and "--tree" in " ".join(found[0].evidence)
     assert run(removal(flag, doc=True), tmp_path, "PC450") == []
 
 
@@ -196,3 +198,48 @@ def test_pc650_a_refusal_returning_enotsupp(path: str, case: str, tmp_path: Path
     assert run(refusal(path, case, "EOPNOTSUPP"), tmp_path, "PC650") == []
     # -ENOTSUPP far from any user-space flag (an in-kernel interface) is not this rule's business.
     assert run(refusal(path, "FOO_KIND", "ENOTSUPP"), tmp_path, "PC650") == []
+
+
+# Style B (mainline 6.19+): flags declared by bit number in an enum.
+def enum_lines(*entries: str) -> str:
+    return mm_h(*(f"\t{entry}," for entry in entries))
+
+
+@pytest.mark.parametrize("flag", ["FOO", "BAR"])
+def test_style_b_pc150_alias_of_a_core_bit(flag: str, tmp_path: Path) -> None:
+    (found,) = run(patch(enum_lines(f"DECLARE_VMA_BIT_ALIAS({flag}, WRITE)")), tmp_path, "PC150")
+    assert found.flag == f"VM_{flag}"
+    assert run(patch(enum_lines(f"DECLARE_VMA_BIT_ALIAS({flag}, ARCH_1)")), tmp_path, "PC150") == []
+
+
+@pytest.mark.parametrize(("slot", "bit"), [("HIGH_ARCH_6", 30), ("HIGH_ARCH_7", 13)])
+def test_style_b_pc151_a_pool_slot_on_a_fixed_bit(slot: str, bit: int, tmp_path: Path) -> None:
+    (found,) = run(patch(enum_lines(f"DECLARE_VMA_BIT({slot}, {bit})")), tmp_path, "PC151")
+    assert found.flag == f"VM_{slot}"
+    assert run(patch(enum_lines(f"DECLARE_VMA_BIT({slot}, 38)")), tmp_path, "PC151") == []
+
+
+@pytest.mark.parametrize("flag", ["FOO", "BAR"])
+def test_style_b_pc250_a_declared_bit_without_a_mnemonic(flag: str, tmp_path: Path) -> None:
+    (found,) = run(patch(enum_lines(f"DECLARE_VMA_BIT({flag}, 44)")), tmp_path, "PC250")
+    assert found.flag == f"VM_{flag}" and "bit 44" in " ".join(found.evidence)
+    entry = SMAPS_ENTRY.format(flag=f"VM_{flag}", code=flag[:2].lower())
+    assert run(patch(enum_lines(f"DECLARE_VMA_BIT({flag}, 44)"), entry), tmp_path, "PC250") == []
+    assert run(patch(enum_lines(f"DECLARE_VMA_BIT_ALIAS({flag}, ARCH_1)")), tmp_path, "PC250") == []
+
+
+@pytest.mark.parametrize(("flag", "code"), [("UFFD_MINOR", "ui"), ("SEALED", "sl")])
+def test_style_b_pc450_a_removed_enumerator_leaves_its_doc_line(flag: str, code: str, tmp_path: Path) -> None:
+    removal = (
+        header("include/linux/mm.h") + "@@ -30,3 +30,2 @@\n \tDECLARE_VMA_BIT(MERGEABLE, 31),\n"
+        f"-\tDECLARE_VMA_BIT({flag}, 41),\n \t/* Names of the arch-reusable bits. */\n"
+        + header("fs/proc/task_mmu.c")
+        + f'@@ -40,3 +40,2 @@\n #endif\n-\t\t[ilog2(VM_{flag})]\t= "{code}",\n \t}};\n'
+    )
+    (found,) = run(patch(removal), tmp_path, "PC450")
+    assert found.flag == f"VM_{flag}" and f'"{code}"' in found.message
+    doc = header(PROC) + f"@@ -20,3 +20,2 @@\n     mt    arm64 MTE\n-    {code}    gone\n     ss    shadow\n"
+    assert run(patch(removal + doc), tmp_path, "PC450") == []
+
+
+PROC = "Documentation/filesystems/proc.rst"

@@ -78,7 +78,9 @@ _CONDITIONAL = re.compile(r"^\s*(?:if|when|unless|whether|once|until|before|afte
 # A question, or a sentence that hedges, promises nothing.
 _HEDGE = re.compile(
     r"\b(?:whether|unclear|not (?:sure|clear|certain)|wonder\w*|perhaps|maybe|TODO|should we|do we|"
-    r"is it|are they|question)\b", re.I)
+    r"is it|are they|question)\b"
+    # what a test checks is the test's business, not a promise
+    r"|\b(?:self)?tests?\s+(?:checks?|verif\w*|makes? sure|ensures?|confirms?)\b", re.I)
 # "Like VM_X, ..." / "the same as VM_X": the sentence gives its flag VM_X's properties.
 _ANALOGY = re.compile(
     r"(?<![A-Za-z])(?:just like|like|same as|similar to|as with|as for|as does|analogous to|mirrors?|"

@@ -109,7 +109,10 @@ def registry(ctx: CheckContext) -> Registry:
     return reg
 
 
-_CORE_LINE = re.compile(r"#\s*define\s+(VM_\w+)\b|\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]|\{\s*(VM_\w+)\s*,")
+_CORE_LINE = re.compile(
+    r"#\s*define\s+(VM_\w+)\b|\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]|\{\s*(VM_\w+)\s*,"
+    r"|DECLARE_VMA_BIT\s*\(\s*(\w+)\s*,"
+)
 
 
 def _core_anchor(line: str) -> bool:
@@ -118,7 +121,10 @@ def _core_anchor(line: str) -> bool:
     if line.strip() == "};":
         return True
     m = _CORE_LINE.search(line)
-    return m is not None and next(g for g in m.groups() if g) in CORE_BITS
+    if m is None:
+        return False
+    name = next(g for g in m.groups() if g)
+    return (name if name.startswith("VM_") else f"VM_{name}") in CORE_BITS
 
 
 def decided_view(tree: DiffTree) -> SourceTree:

@@ -15,6 +15,7 @@ from patchcheck.rules.registry.common import (
     arch1_guard,
     finding,
     guard_text,
+    introduced_flags,
     registry,
     registry_reads,
     unresolved,
@@ -85,8 +86,12 @@ class DefinitionChecker:
 
     # R2 ---------------------------------------------------------------------------------------------
     def _collisions(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+        introduced = introduced_flags(ctx)
         for i, a in enumerate(flags):
             for b in flags[i + 1 :]:
+                # The finding (and its fix, "pick a free bit") goes to the flag that must move: the one the
+                # series introduces, else the later definition.
+                blamed = a if a.name in introduced and b.name not in introduced else b
                 if not (reg.wanted(ctx, a.name) or reg.wanted(ctx, b.name)):
                     continue
                 shared = set(a.bits) & set(b.bits)
@@ -94,7 +99,7 @@ class DefinitionChecker:
                 if overlap == disj():
                     continue
                 answer = reg.holds(overlap)
-                loc = Location(MM_H, line_of(b))
+                loc = Location(MM_H, line_of(blamed))
                 if answer is Answer.YES:
                     bits = sorted(
                         bit
@@ -108,7 +113,7 @@ class DefinitionChecker:
                         f"{a.name} and {b.name} are both bit {', '.join(map(str, bits))} "
                         f"in some configuration",
                         loc,
-                        b.name,
+                        blamed.name,
                         (
                             f"{MM_H}:{_bit_line(a, bits[0])}: {a.name} is bit {bits[0]} where "
                             f"{guard_text(_own_bit(a, bits[0], b))}",
@@ -119,7 +124,9 @@ class DefinitionChecker:
                         ),
                     )
                 elif answer is Answer.UNRESOLVED:
-                    yield unresolved(COLLISION, b.name, loc, f"{a.name} and {b.name} share a bit", overlap)
+                    yield unresolved(
+                        COLLISION, blamed.name, loc, f"{a.name} and {b.name} share a bit", overlap
+                    )
 
     # R3 ---------------------------------------------------------------------------------------------
     def _width(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:

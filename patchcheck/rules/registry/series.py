@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from patchcheck.model.core import ARCH_1, CORE_BITS, RELEASE, fixed_flag_at
-from patchcheck.report.finding import Finding, Location
+from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext
 from patchcheck.rules.registry.common import (
     MM_H,
@@ -131,13 +131,30 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
     added_text = [a.text for a in lines.added]
     smaps = {m.group(1) for t in added_text for m in [SMAPS_ENTRY.search(t)] if m}
     traced = {flag for t in added_text for flag, _ in trace_names(t)}
+    # Style B: `DECLARE_VMA_BIT(NAME, n)` gives VM_NAME bit n of its own (its mask macro may not be shown).
+    declared = {
+        f"VM_{d.group(2)}": int(d.group(3))
+        for a in lines.added_in(MM_H)
+        for d in DECLARE.finditer(a.text)
+        if not d.group(1) and d.group(3).isdigit()
+    }
     for name in sorted(introduced):
         flag = model.flags.get(name) if model is not None else None
-        real = [v for v in flag.variants if v.value.kind == "bit"] if flag else []
+        real = (
+            [
+                v.value.describe()
+                for v in flag.variants
+                if v.value.kind == "bit" and v.value.via[:1] != (ARCH_1,)
+            ]
+            if flag
+            else []
+        )
+        if name in declared:
+            real.append(f"bit {declared[name]}")
         # A pure VM_ARCH_1 alias shows as "ar" by design; only a bit of its own needs a mnemonic.
-        if not real or all(v.value.via[:1] == (ARCH_1,) for v in real) or name in smaps:
+        if not real or name in smaps:
             continue
-        absent = ["an smaps mnemonic", *([] if name in traced else ["a trace name"]), "a proc.rst line"]
+        absent = ["smaps mnemonic", *([] if name in traced else ["trace name"]), "proc.rst line"]
         where = f" ({lines.missing} patches of the series are absent)" if lines.missing else ""
         line = next((a.line for a in lines.added_in(MM_H) if name in a.text), None)
         yield finding(
@@ -148,7 +165,7 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
             Location(MM_H, line),
             name,
             (
-                f"{name} is {real[0].value.describe()} where the hunks show it defined{where}",
+                f"{name} is {real[0]} where the hunks show it defined{where}",
                 "a patch not among the diffs read may add them; with --tree PC201, PC303 and PC401 decide",
             ),
         )
@@ -177,19 +194,25 @@ def _left_behind(ctx: CheckContext, lines: SeriesLines) -> Iterator[Finding]:
         if flag not in removed_trace and _still_there(tree, MMFLAGS, flag):
             stays.append((MMFLAGS, "its trace name"))
         doc_stays = code and code not in removed_codes | added_codes
-        if doc_stays and (tree is None or _doc_has(tree, code or "")):
+        if doc_stays and tree is not None and _doc_has(tree, code or ""):
             stays.append((PROC_RST, f'the proc.rst line for "{code}"'))
+        evidence = (
+            f"{flag}: every #define removed from {MM_H}",
+            *([f'smaps mnemonic "{code}" removed from {TASK_MMU}'] if code else []),
+        )
         for path, what in stays:
+            message = f"the series removes {flag} but {what} stays"
+            yield finding(LEFT_BEHIND, message, Location(path), flag, evidence)
+        if doc_stays and tree is None:
+            # Without a tree proc.rst is unseen: it may never have documented the mnemonic (6.12 lacks "ui").
             yield finding(
                 LEFT_BEHIND,
-                f"the series removes {flag} but {what} stays",
-                Location(path),
+                f'the series removes {flag} but may leave the proc.rst line for "{code}": proc.rst is not in '
+                "the series and no tree was given",
+                Location(PROC_RST),
                 flag,
-                (
-                    f"{flag}: every #define removed from {MM_H}",
-                    *([f'smaps mnemonic "{code}" removed from {TASK_MMU}'] if code else []),
-                    *([] if tree is not None else ["read from the diffs (no tree)"]),
-                ),
+                (*evidence, "read from the diffs (no tree): run with --tree to decide"),
+                severity=Severity.UNRESOLVED,
             )
     for flag, code in sorted(removed_smaps.items()):
         if flag in kept_defs and flag not in added_smaps and (ctx.flags is None or flag in ctx.flags):

@@ -45,29 +45,52 @@ def series_lines(ctx: CheckContext) -> SeriesLines | None:
     upto = ctx.patch_index or 0
     view = shared_view(ctx)
     assert view is not None
+    # Shared by every state of the run: each patch's lines are made once, and each state's lists hold
+    # the same objects (a state holds pointers, not copies: memory stays linear in the series).
+    shared = ctx.memo.setdefault(("series-lines", id(ctx.series)), (ctx.series, {}, {}))
+    per_patch: dict[int, tuple[Any, list[SeriesLine], list[SeriesLine]]] = shared[1]
     removed: list[SeriesLine] = []
     context: list[SeriesLine] = []
     patches: list[Any] = list(getattr(ctx.series, "patches", ()) or ())
     for position, patch in enumerate(patches[:upto], start=1):
-        for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
-            for hunk in file.hunks:
-                for line in hunk.lines:
-                    if line.kind == "-":
-                        removed.append(SeriesLine(file.old_path or file.path, line.text, position, None))
-                    elif line.kind == " ":
-                        context.append(SeriesLine(file.path, line.text, position, None))
-    lines = SeriesLines(_added(view, upto), removed, context, len(getattr(ctx.series, "missing", ()) or ()))
+        entry = per_patch.get(position)
+        if entry is None or entry[0] is not patch:
+            entry = per_patch[position] = (patch, *_unchanged_lines(patch, position))
+        removed.extend(entry[1])
+        context.extend(entry[2])
+    lines = SeriesLines(_added(view, upto, shared[2]), removed, context,
+                        len(getattr(ctx.series, "missing", ()) or ()))
     ctx.cache["series_lines"] = lines
     return lines
 
 
-def _added(view: SeriesView, upto: int) -> list[SeriesLine]:
-    """Each added line where it is after patch `upto` (the view carries them patch by patch, linearly)."""
+def _unchanged_lines(patch: Any, position: int) -> tuple[list[SeriesLine], list[SeriesLine]]:
+    """(removed lines, context lines) of one patch."""
+    removed: list[SeriesLine] = []
+    context: list[SeriesLine] = []
+    for file in getattr(getattr(patch, "diff", None), "files", ()) or ():
+        for hunk in file.hunks:
+            for line in hunk.lines:
+                if line.kind == "-":
+                    removed.append(SeriesLine(file.old_path or file.path, line.text, position, None))
+                elif line.kind == " ":
+                    context.append(SeriesLine(file.path, line.text, position, None))
+    return removed, context
+
+
+def _added(view: SeriesView, upto: int, made: dict[tuple[int, int], SeriesLine]) -> list[SeriesLine]:
+    """Each added line where it is after patch `upto` (the view carries them patch by patch, linearly).
+    `made`: the SeriesLine of each (added line, line number) made so far, reused while the line stays."""
     placed = view.added_at(upto)
-    return [
-        SeriesLine(added.path, added.text, placed[(added.path, line)], line, added.function, added.near)
-        for line, added in placed.placed()
-    ]
+    found = []
+    for line, added in placed.placed():
+        key = (id(added), line)  # the view holds every added line: ids are not reused within the run
+        entry = made.get(key)
+        if entry is None:
+            patch = placed[(added.path, line)]
+            entry = made[key] = SeriesLine(added.path, added.text, patch, line, added.function, added.near)
+        found.append(entry)
+    return found
 
 
 DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b\s*(.*?)\s*(?:/\*.*)?$")

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from patchcheck.model import FlagDef
+from patchcheck.model import FlagDef, load_flag_model
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
@@ -27,7 +27,7 @@ from patchcheck.rules.registry.common import (
     unresolved,
 )
 from patchcheck.rules.registry.definition import line_of
-from patchcheck.rules.registry.never_defined import never_defined_uses
+from patchcheck.rules.registry.never_defined import defined_names, never_defined_uses
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, Formula, conj, neg
@@ -42,7 +42,8 @@ UNDEFINED_USE = RuleDoc(
     what="For every flag that mm.h leaves undefined in some configuration (no VM_NONE fallback), looks at "
     "each use in mm/, include/, fs/ and kernel/ and asks whether that use is compiled (its #if guards and "
     "its Makefile line) in a configuration where the flag is undefined. On a patched tree, also a flag a "
-    "patched file newly uses that nothing defines in any configuration (no #define in mm.h or elsewhere).",
+    "patched file newly uses that nothing defines in any configuration (no #define in mm.h or elsewhere), "
+    "and every use of a flag whose every definition the series removes.",
     why="An undefined VM_* macro is a build error, but only in the configurations that lack it: the patch "
     "builds on the submitter's x86_64 and breaks a 32-bit or nommu build later.",
     example="#ifdef CONFIG_64BIT\n#define VM_SEALED _BITUL(63)\n#endif\n...\n"
@@ -77,6 +78,7 @@ class UndefinedUseChecker:
             f.name: f for f in reg.model.real_flags() if f.name in names and reg.wanted(ctx, f.name)
         }
         yield from never_defined_uses(ctx, reg, UNDEFINED_USE, reads_references)
+        yield from removed_flag_uses(ctx, reg)
         if not partial:
             search.result()
             return
@@ -95,6 +97,61 @@ class UndefinedUseChecker:
                     for use in _use(reg, partial[name], path, number, conj(reg.model.resolve(guard), built))
                 ]
             yield from found
+
+
+def removed_flag_uses(ctx: CheckContext, reg: Registry) -> Iterator[Finding]:
+    """Uses, anywhere under mm/, include/, fs/ and kernel/, of a flag the tree defined before the series and
+    that the series leaves defined nowhere (every #define removed, and none elsewhere): each compiled use
+    is now a build error, though the file using it was never touched."""
+    tree = ctx.tree
+    if not isinstance(tree, OverlayTree) or MM_H not in tree.changes:
+        return
+    key = ("flags-before-series", id(tree.base))
+    cached = ctx.memo.get(key)
+    if cached is None or cached[0] is not tree.base:
+        cached = ctx.memo[key] = (tree.base, frozenset(load_flag_model(tree.base).flags))
+    before: frozenset[str] = cached[1]
+    gone = sorted(
+        name
+        for name in before - set(reg.model.flags)
+        if not name.endswith("_BIT") and not name.startswith("VM_HIGH_ARCH") and reg.wanted(ctx, name)
+    )
+    if gone:
+        still = defined_names(tree, gone, ctx.memo)
+        gone = [name for name in gone if name not in still]
+    if not gone:
+        return
+    words = re.compile(r"\b(" + "|".join(map(re.escape, gone)) + r")\b")
+    for path in ReferenceSearch(tree, gone, REFERENCE_DIRS, ctx.memo).result():
+        built = TRUE if path.endswith(".h") else build_condition(ctx, path)
+        data = tree.read_bytes(path)
+        if built is None or data is None:
+            continue
+        for number, name, guard in occurrences(ctx.memo, path, data, words):
+            compiled = conj(reg.model.resolve(guard), built)
+            answer = reg.holds(compiled)
+            loc = Location(path, number)
+            if answer is Answer.YES:
+                yield finding(
+                    UNDEFINED_USE,
+                    f"{name} is used here but the series removes its every definition",
+                    loc,
+                    name,
+                    (
+                        f"{MM_H}: {name} was defined before the series and is defined in no configuration "
+                        "after it",
+                        f"no #define of {name} in the patched files nor under include/, arch/, mm/, fs/, "
+                        "kernel/",
+                        f"{path}:{number}: compiled where {guard_text(compiled)}",
+                        f"example configuration: {reg.example(compiled)}",
+                    ),
+                    hint=f"Remove this use of {name} in the same series, or keep {name} defined "
+                    "(VM_NONE where it no longer exists).",
+                )
+            elif answer is Answer.UNRESOLVED:
+                yield unresolved(
+                    UNDEFINED_USE, name, loc, f"this use of {name} (no longer defined) is compiled", compiled
+                )
 
 
 _OCCURRENCES_VERSION = "occurrences-1"
