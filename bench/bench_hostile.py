@@ -35,9 +35,13 @@ def timed(mail: bytes, *args: str) -> tuple[float, float]:
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "PATCHCHECK_CACHE": cache}
             start = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "patchcheck", "verify", "-", "-q", *args],
-                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, env=env)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "patchcheck", "verify", "-", "-q", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
             _, err = proc.communicate(mail)
             elapsed = time.perf_counter() - start
             if proc.returncode not in (0, 1):
@@ -52,11 +56,23 @@ def main() -> int:
     failed = False
     cases = [
         ("100,000-line new file, no tree", new_file_patch(100_000), new_file_patch(10_000), (), 10.0, 500.0),
-        ("100,000-line new file, --tree", new_file_patch(100_000), new_file_patch(10_000),
-         ("--tree", str(TREE)), 10.0, 500.0),
+        (
+            "100,000-line new file, --tree",
+            new_file_patch(100_000),
+            new_file_patch(10_000),
+            ("--tree", str(TREE)),
+            10.0,
+            500.0,
+        ),
         ("1,000 distinct patches, no tree", many_patches(1000), many_patches(100), (), 60.0, None),
-        ("1,000 distinct patches, --tree", many_patches(1000), many_patches(100), ("--tree", str(TREE)),
-         60.0, None),
+        (
+            "1,000 distinct patches, --tree",
+            many_patches(1000),
+            many_patches(100),
+            ("--tree", str(TREE)),
+            60.0,
+            None,
+        ),
     ]
     for label, full, tenth, args, seconds, mib in cases:
         small_time, _ = timed(tenth, *args)
@@ -64,8 +80,10 @@ def main() -> int:
         ok = full_time < seconds and (mib is None or peak < mib)
         failed |= not ok
         goal = f"goal < {seconds:g} s" + (f", < {mib:g} MiB" if mib else "")
-        print(f"{label}: {full_time:.2f} s, peak {peak:.0f} MiB ({goal}: {'met' if ok else 'MISSED'}); "
-              f"a tenth of it {small_time:.2f} s, growth x{full_time / small_time:.1f}")
+        print(
+            f"{label}: {full_time:.2f} s, peak {peak:.0f} MiB ({goal}: {'met' if ok else 'MISSED'}); "
+            f"a tenth of it {small_time:.2f} s, growth x{full_time / small_time:.1f}"
+        )
     return 1 if failed else 0
 
 

@@ -66,8 +66,9 @@ def packs_stage(series: Path, tree: Path) -> int:
 
     loaded = load_series(str(series))
     states = apply_series(loaded, DirectoryTree(tree))
-    findings = list(load_packs()[0].run(CheckContext(tree=states[-1].tree, series=loaded,
-                                                     patch_index=len(states))))
+    findings = list(
+        load_packs()[0].run(CheckContext(tree=states[-1].tree, series=loaded, patch_index=len(states)))
+    )
     return 1 if findings else 0
 
 
@@ -85,15 +86,24 @@ def measure(
         times.append(elapsed)
         peaks.append(peak)
     result = {"median": statistics.median(times), "peak": max(peaks)}
-    print(f"  {label:<28} {result['median']:7.3f} s   peak {result['peak']:6.1f} MB   "
-          f"(runs: {', '.join(f'{t:.3f}' for t in times)})")
+    print(
+        f"  {label:<28} {result['median']:7.3f} s   peak {result['peak']:6.1f} MB   "
+        f"(runs: {', '.join(f'{t:.3f}' for t in times)})"
+    )
     return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tree", type=Path, default=Path(os.environ.get(
-        "PATCHCHECK_LINUX_TREE", Path.home() / ".cache" / "patchcheck" / "linux-source-6.12")))
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=Path(
+            os.environ.get(
+                "PATCHCHECK_LINUX_TREE", Path.home() / ".cache" / "patchcheck" / "linux-source-6.12"
+            )
+        ),
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stage", choices=["packs", "engine"], help=argparse.SUPPRESS)
     parser.add_argument("--series", type=Path, help=argparse.SUPPRESS)
@@ -117,32 +127,70 @@ def main() -> int:
             patch.write_text(sep + part)
             patches.append(str(patch))
         cache = work / "cache"
-        verify = [sys.executable, "-m", "patchcheck", "verify", str(work / "series.mbox"),
-                  "--tree", str(tree)]
-        stage = [sys.executable, str(Path(__file__).resolve()), "--series", str(work / "series.mbox"),
-                 "--tree", str(tree), "--stage"]
+        verify = [
+            sys.executable,
+            "-m",
+            "patchcheck",
+            "verify",
+            str(work / "series.mbox"),
+            "--tree",
+            str(tree),
+        ]
+        stage = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--series",
+            str(work / "series.mbox"),
+            "--tree",
+            str(tree),
+            "--stage",
+        ]
         print(f"5-patch series (VM_SCRATCH) on {tree}, median of {args.repeat}")
-        checkpatch = measure("checkpatch.pl (5 patches)", ["perl", "scripts/checkpatch.pl", *patches],
-                             tree, None, args.repeat, cold=False)
+        checkpatch = measure(
+            "checkpatch.pl (5 patches)",
+            ["perl", "scripts/checkpatch.pl", *patches],
+            tree,
+            None,
+            args.repeat,
+            cold=False,
+        )
         cold = measure("patchcheck verify, cold", verify, REPO, cache, args.repeat, cold=True)
         warm = measure("patchcheck verify, warm", verify, REPO, cache, args.repeat, cold=False)
-        measure("patchcheck --version", [sys.executable, "-m", "patchcheck", "--version"], REPO, None,
-                args.repeat, cold=False)
+        measure(
+            "patchcheck --version",
+            [sys.executable, "-m", "patchcheck", "--version"],
+            REPO,
+            None,
+            args.repeat,
+            cold=False,
+        )
         runs = {}
         for name, label in (("packs", "intake + packs"), ("engine", "intake + all rules")):
             for cold_run in (True, False):
-                runs[name, cold_run] = measure(f"{label}, {'cold' if cold_run else 'warm'}", [*stage, name],
-                                               REPO, cache, args.repeat, cold=cold_run)
+                runs[name, cold_run] = measure(
+                    f"{label}, {'cold' if cold_run else 'warm'}",
+                    [*stage, name],
+                    REPO,
+                    cache,
+                    args.repeat,
+                    cold=cold_run,
+                )
 
     base = checkpatch["median"]
     peak = max(cold["peak"], warm["peak"])
     warm_ratio, cold_ratio = warm["median"] / base, cold["median"] / base
-    print("ratios to checkpatch (stages, for where the time goes): " + ", ".join(
-        f"{name} {'cold' if cold_run else 'warm'} {result['median'] / base:.2f}"
-        for (name, cold_run), result in runs.items()))
+    print(
+        "ratios to checkpatch (stages, for where the time goes): "
+        + ", ".join(
+            f"{name} {'cold' if cold_run else 'warm'} {result['median'] / base:.2f}"
+            for (name, cold_run), result in runs.items()
+        )
+    )
     ok = warm_ratio <= 1 / 3 and cold_ratio <= 1 and peak < 300
-    print(f"goals on `patchcheck verify`: warm {warm_ratio:.2f} (<= 0.33), cold {cold_ratio:.2f} (<= 1.00), "
-          f"peak {peak:.1f} MB (< 300): " + ("met" if ok else "NOT met"))
+    print(
+        f"goals on `patchcheck verify`: warm {warm_ratio:.2f} (<= 0.33), cold {cold_ratio:.2f} (<= 1.00), "
+        f"peak {peak:.1f} MB (< 300): " + ("met" if ok else "NOT met")
+    )
     return 0 if ok else 1
 
 

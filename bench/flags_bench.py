@@ -21,8 +21,9 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = 
 
 
 def main() -> None:
-    default = Path(os.environ.get("PATCHCHECK_LINUX_TREE",
-                                  Path.home() / ".cache" / "patchcheck" / "linux-source-6.12"))
+    default = Path(
+        os.environ.get("PATCHCHECK_LINUX_TREE", Path.home() / ".cache" / "patchcheck" / "linux-source-6.12")
+    )
     tree = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     grep = min(timed(["grep", "-rn", "VM_", "mm", "include", "fs"], cwd=tree) for _ in range(3))
     with tempfile.TemporaryDirectory() as cache:

@@ -47,8 +47,10 @@ def main() -> None:
     default = Path.home() / ".cache" / "patchcheck" / "linux-source-6.12"
     tree = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     ours, git = _ours(tree), _git(tree)
-    print(f"patchcheck load+apply: {ours * 1000:.1f} ms; git apply --check: {git * 1000:.1f} ms; "
-          f"ratio {ours / git:.2f}")
+    print(
+        f"patchcheck load+apply: {ours * 1000:.1f} ms; git apply --check: {git * 1000:.1f} ms; "
+        f"ratio {ours / git:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,13 @@ from patchcheck.cli.options import FORMAT_NAMES
 from patchcheck.report.render import OutputFormat
 
 HEAVY = (
-    "patchcheck.rules.engine", "patchcheck.intake", "patchcheck.report.render", "patchcheck.hooks.checks",
-    "patchcheck.model.load", "tree_sitter", "pydantic",
+    "patchcheck.rules.engine",
+    "patchcheck.intake",
+    "patchcheck.report.render",
+    "patchcheck.hooks.checks",
+    "patchcheck.model.load",
+    "tree_sitter",
+    "pydantic",
 )
 
 
@@ -27,7 +32,7 @@ def test_importing_the_cli_loads_no_layer_below_it() -> None:
 
 
 def test_version_loads_no_layer_below_the_cli() -> None:
-    code = ("from patchcheck.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass")
+    code = "from patchcheck.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass"
     assert not {name for name in HEAVY if name in loaded_after(code)}
 
 

@@ -23,14 +23,20 @@ hook_app = typer.Typer(
 
 TreeOption = Annotated[
     Path | None,
-    typer.Option("--tree", help="Check against this tree as it stands, not the repository's own history.",
-                 metavar="DIR"),
+    typer.Option(
+        "--tree",
+        help="Check against this tree as it stands, not the repository's own history.",
+        metavar="DIR",
+    ),
 ]
 
 TimeoutOption = Annotated[
     str,
-    typer.Option("--timeout", help="Seconds the check may take; past them the patch is blocked (default 60).",
-                 metavar="SECONDS"),
+    typer.Option(
+        "--timeout",
+        help="Seconds the check may take; past them the patch is blocked (default 60).",
+        metavar="SECONDS",
+    ),
 ]
 
 
@@ -80,8 +86,9 @@ def uninstall_() -> None:
 @hook_app.command("sendemail-validate")
 def sendemail_validate(
     patch: Annotated[Path, typer.Argument(help="The message git send-email is about to send.")],
-    extra: Annotated[list[str] | None, typer.Argument(help="Ignored: the SMTP headers file (git >= 2.42).")]
-    = None,
+    extra: Annotated[
+        list[str] | None, typer.Argument(help="Ignored: the SMTP headers file (git >= 2.42).")
+    ] = None,
     tree: TreeOption = None,
     fail_on: FailOnOption = None,
     disable: DisableOption = None,
@@ -140,8 +147,9 @@ def b4_check(
 
     opts = output_options(fail_on=fail_on, disable=disable, config=config, quiet=True)
     _time_limit(timeout)
-    outcome = check_message(read_stream(sys.stdin.buffer, "<stdin>"), tree=tree,
-                            settings=verify_settings(disable, config))
+    outcome = check_message(
+        read_stream(sys.stdin.buffer, "<stdin>"), tree=tree, settings=verify_settings(disable, config)
+    )
     if outcome is None:
         raise typer.Exit(EXIT_CLEAN)
     if outcome.blocks:  # an internal error, a time-out, input that cannot be read: never a pass

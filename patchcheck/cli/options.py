@@ -37,25 +37,32 @@ QuietOption = Annotated[
 ]
 FailOnOption = Annotated[
     str | None,
-    typer.Option("--fail-on", help="Exit 1 on findings of this severity or worse: error (default), warning.",
-                 metavar="SEVERITY"),
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 on findings of this severity or worse: error (default), warning.",
+        metavar="SEVERITY",
+    ),
 ]
 DisableOption = Annotated[
     list[str] | None,
-    typer.Option("--disable", help="Drop findings of this rule (id or name; repeat or comma-separate).",
-                 metavar="RULE"),
+    typer.Option(
+        "--disable", help="Drop findings of this rule (id or name; repeat or comma-separate).", metavar="RULE"
+    ),
 ]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Settings file (default: .patchcheck.toml or pyproject.toml upward).",
-                 metavar="FILE"),
+    typer.Option(
+        "--config", help="Settings file (default: .patchcheck.toml or pyproject.toml upward).", metavar="FILE"
+    ),
 ]
 ExplainOption = Annotated[
     bool, typer.Option("--explain", help="Show each finding's evidence and why checks were skipped.")
 ]
 ColorOption = Annotated[
-    str, typer.Option("--color", "--colour", help="Colour: auto (terminal, no NO_COLOR), always, never.",
-                      metavar="WHEN")
+    str,
+    typer.Option(
+        "--color", "--colour", help="Colour: auto (terminal, no NO_COLOR), always, never.", metavar="WHEN"
+    ),
 ]
 
 

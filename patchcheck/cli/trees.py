@@ -57,5 +57,7 @@ def containment_notes(*trees: SourceTree) -> list[str]:
             if base is None:
                 break
             tree = base
-    return [f"{path}: a symlink out of the tree (to {target}); not followed" for path, target in
-            sorted(outside.items())]
+    return [
+        f"{path}: a symlink out of the tree (to {target}); not followed"
+        for path, target in sorted(outside.items())
+    ]

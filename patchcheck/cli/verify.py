@@ -32,20 +32,31 @@ if TYPE_CHECKING:  # the layers below load when the command runs, not for --help
 SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of .patch files, or - (stdin)")]
 TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
 RevOpt = Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision, no checkout.")]
-RerollOpt = Annotated[int | None, typer.Option(
-    "--reroll-count", "-v", min=1, help="Series version, as git format-patch -v N (default: newest)."
-)]
+RerollOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--reroll-count", "-v", min=1, help="Series version, as git format-patch -v N (default: newest)."
+    ),
+]
 WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore whitespace in context.")]
-StrictOpt = Annotated[bool, typer.Option(
-    "--strict", help="An incomplete or mixed-version series is an error (hook mode)."
-)]
-MaxInputOpt = Annotated[str | None, typer.Option(
-    "--max-input-size", metavar="SIZE", help="Read at most this much mail (default 64M; e.g. 200M, 1G)."
-)]
-FuzzOpt = Annotated[int, typer.Option(
-    "--fuzz", min=0, metavar="N",
-    help="Let a hunk ignore up to N lines of its leading and trailing context, as GNU patch (default 0).",
-)]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="An incomplete or mixed-version series is an error (hook mode).")
+]
+MaxInputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-input-size", metavar="SIZE", help="Read at most this much mail (default 64M; e.g. 200M, 1G)."
+    ),
+]
+FuzzOpt = Annotated[
+    int,
+    typer.Option(
+        "--fuzz",
+        min=0,
+        metavar="N",
+        help="Let a hunk ignore up to N lines of its leading and trailing context, as GNU patch (default 0).",
+    ),
+]
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
 
 
@@ -121,8 +132,12 @@ def series_summary(
     label = None if isinstance(tree, EmptyTree) else tree.label
     data = summarize(series, states, label)
     if resolved is not None and label is not None:
-        data["base"] = {"route": resolved.route, "base": resolved.base, "tried": list(resolved.tried),
-                        "fuzzed": resolved.fuzzed}
+        data["base"] = {
+            "route": resolved.route,
+            "base": resolved.base,
+            "tried": list(resolved.tried),
+            "fuzzed": resolved.fuzzed,
+        }
     return SeriesSummary(
         lines=tuple(render_text(data).splitlines()),
         patches=tuple(PatchRef(p.counter, p.title, p.message_id) for p in series.patches),
@@ -142,7 +157,8 @@ def mark_fuzzed(report: Report, states: list[AppliedState]) -> Report:
         fuzz = change.fuzz_at(loc.line) if change is not None and loc is not None and loc.line else 0
         if fuzz:
             finding = dataclasses.replace(
-                finding, message=f"{finding.message} (on a hunk applied with fuzz {fuzz}: check it by hand)")
+                finding, message=f"{finding.message} (on a hunk applied with fuzz {fuzz}: check it by hand)"
+            )
         marked.append(finding)
     report.findings = marked
     return report

@@ -48,8 +48,11 @@ def check_message(
         return None
     if (problem := next((u.reason for u in found.patch.diff.unusable), None)) is not None:
         return VerifyOutcome(None, None, problem)
-    target = Target(tree.expanduser().resolve(), None) if tree is not None else Target(
-        repo.root if repo is not None else toplevel(), found.rev)
+    target = (
+        Target(tree.expanduser().resolve(), None)
+        if tree is not None
+        else Target(repo.root if repo is not None else toplevel(), found.rev)
+    )
     outcome = run_verify(found.series, tree=target.tree, rev=target.rev, settings=settings)
     return only_patch(outcome, found.number, last=found.patch.expected) if found.whole else outcome
 

@@ -11,7 +11,12 @@ from patchcheck.errors import InputError
 # git exports these to hooks (send-email sets GIT_DIR); passed on, they would make a `git -C OTHER` in a
 # child process read the hook's repository instead.
 _REPO_ENV = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
 )
 
 
@@ -24,7 +29,11 @@ def git(
 ) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False,
+            ["git", *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            check=False,
             env=env if env is not None else os.environ.copy(),
         )
     except OSError as exc:

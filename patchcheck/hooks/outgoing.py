@@ -87,8 +87,12 @@ def _siblings(path: Path, patch: Patch) -> tuple[list[Path], bytes] | None:
         if len(mails) != 1:
             continue
         subject = parse_subject(mails[0].subject)
-        if (not subject.reply and subject.revision == patch.revision and subject.expected == patch.expected
-                and not subject.counters_inferred):
+        if (
+            not subject.reply
+            and subject.revision == patch.revision
+            and subject.expected == patch.expected
+            and not subject.counters_inferred
+        ):
             chosen.append(name)
     mbox = b"".join(_as_mbox(p.read_bytes()) for p in chosen)
     try:

@@ -72,19 +72,24 @@ def set_time_limit(seconds: float) -> None:
     _limit[:] = [seconds]
 
 
-
 def _remaining() -> float:
     if not _deadline:
         set_time_limit(DEFAULT_TIMEOUT)
     return max(_deadline[0] - time.monotonic(), 0.01)
 
 
-def _run(command: list[str], stdin: bytes | None, cwd: Path | None, timeout: float | None) -> tuple[
-    int, bytes, bytes
-]:
+def _run(
+    command: list[str], stdin: bytes | None, cwd: Path | None, timeout: float | None
+) -> tuple[int, bytes, bytes]:
     """Run verify; past the time limit it is asked to stop (SIGTERM: it cleans up), then killed."""
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          cwd=cwd, env=clean_env()) as proc:
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=clean_env(),
+    ) as proc:
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -15,6 +15,16 @@ from patchcheck.intake.series import CoverLetter, Duplicate, Patch, Series
 from patchcheck.intake.summary import render_text, summarize, vm_flag_definitions
 
 __all__ = [
-    "AppliedState", "CoverLetter", "Duplicate", "FileChange", "Patch", "Series", "apply_series", "assemble",
-    "load_series", "render_text", "summarize", "vm_flag_definitions",
+    "AppliedState",
+    "CoverLetter",
+    "Duplicate",
+    "FileChange",
+    "Patch",
+    "Series",
+    "apply_series",
+    "assemble",
+    "load_series",
+    "render_text",
+    "summarize",
+    "vm_flag_definitions",
 ]

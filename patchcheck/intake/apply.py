@@ -45,9 +45,11 @@ class FileChange:
         return 0
 
     def describe_fuzz(self) -> list[str]:
-        return [f"{self.path}: hunk #{number} applied with fuzz {fuzz} (post-image lines "
-                f"{self.hunk_ranges[number - 1][0]}-{self.hunk_ranges[number - 1][1]})"
-                for number, fuzz in self.fuzzed]
+        return [
+            f"{self.path}: hunk #{number} applied with fuzz {fuzz} (post-image lines "
+            f"{self.hunk_ranges[number - 1][0]}-{self.hunk_ranges[number - 1][1]})"
+            for number, fuzz in self.fuzzed
+        ]
 
     def added_ranges(self) -> list[tuple[int, int]]:
         """Added lines as inclusive (first, last) runs."""
@@ -101,11 +103,17 @@ def apply_series(
         for file in patch.files:
             applier.apply_file(file)
         changes.update(applier.writes)
-        states.append(AppliedState(
-            index=index, patch=patch, tree=OverlayTree(tree, changes), changes=applier.changes,
-            unchecked=tuple(applier.unchecked), ignored_whitespace=lenient,
-            skipped=tuple(applier.skipped) + tuple(f"{u.what}: {u.reason}" for u in patch.diff.unusable),
-        ))
+        states.append(
+            AppliedState(
+                index=index,
+                patch=patch,
+                tree=OverlayTree(tree, changes),
+                changes=applier.changes,
+                unchecked=tuple(applier.unchecked),
+                ignored_whitespace=lenient,
+                skipped=tuple(applier.skipped) + tuple(f"{u.what}: {u.reason}" for u in patch.diff.unusable),
+            )
+        )
     return states
 
 
@@ -136,9 +144,12 @@ def _trim_context(hunk: Hunk, fuzz: int) -> Hunk | None:
     drop_lead, drop_trail = min(fuzz, lead), min(fuzz, trail)
     if drop_lead + drop_trail == 0 or drop_lead + drop_trail >= len(hunk.lines):
         return None
-    kept = hunk.lines[drop_lead:len(hunk.lines) - drop_trail]
+    kept = hunk.lines[drop_lead : len(hunk.lines) - drop_trail]
     return replace(
-        hunk, old_start=hunk.old_start + drop_lead, new_start=hunk.new_start + drop_lead, lines=kept,
+        hunk,
+        old_start=hunk.old_start + drop_lead,
+        new_start=hunk.new_start + drop_lead,
+        lines=kept,
         old_count=sum(1 for line in kept if line.kind != "+"),
         new_count=sum(1 for line in kept if line.kind != "-"),
         old_ends_without_newline=hunk.old_ends_without_newline and drop_trail == 0,
@@ -192,13 +203,13 @@ class _PatchApplier:
                 fuzzed.append((number, fuzz))
                 nominal += _leading_context(whole) - _leading_context(hunk)
             pre, post = hunk.preimage, hunk.postimage
-            replacement, fresh = self.merge(hunk, lines[pos:pos + len(pre)])
+            replacement, fresh = self.merge(hunk, lines[pos : pos + len(pre)])
             at_end = pos + len(pre) == len(lines)
             grow = len(post) - len(pre)
             added = [a + grow if a >= pos + len(pre) else a for a in added] + [pos + i for i in fresh]
             ranges = [(a + grow, b + grow) if a > pos else (a, b) for a, b in ranges]
             ranges.append((pos + 1, pos + len(post)))
-            lines[pos:pos + len(pre)] = replacement
+            lines[pos : pos + len(pre)] = replacement
             if at_end and hunk.old_ends_without_newline != hunk.new_ends_without_newline:
                 final_newline = not hunk.new_ends_without_newline
             shift = pos - nominal + grow
@@ -214,8 +225,12 @@ class _PatchApplier:
             self.writes[file.old_path] = None
         self.writes[file.new_path] = body.encode("utf-8", errors="surrogateescape")
         self.changes[file.new_path] = FileChange(
-            file.new_path, file.old_path, file.status,
-            added_lines=tuple(sorted(a + 1 for a in added)), hunk_ranges=tuple(ranges), fuzzed=tuple(fuzzed),
+            file.new_path,
+            file.old_path,
+            file.status,
+            added_lines=tuple(sorted(a + 1 for a in added)),
+            hunk_ranges=tuple(ranges),
+            fuzzed=tuple(fuzzed),
         )
 
     def merge(self, hunk: Hunk, matched: list[str]) -> tuple[list[str], list[int]]:
@@ -279,8 +294,10 @@ class _PatchApplier:
         base = self.series.base_commit
         base_line = f"series base-commit: {base}" if base else "the series names no base-commit"
         if where is None:
-            raise InputError(f"{self.patch.describe()} does not apply to {self.tree_label()}: {reason}",
-                             details=[base_line])
+            raise InputError(
+                f"{self.patch.describe()} does not apply to {self.tree_label()}: {reason}",
+                details=[base_line],
+            )
         number, hunk, lines = where
         pre = hunk.preimage
         details = ["expected (context and removed lines):"]

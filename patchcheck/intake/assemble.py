@@ -26,7 +26,8 @@ _INTERDIFF = re.compile(r"^(?:Interdiff|Range-diff)\b.*:\s*$", re.MULTILINE)
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.MULTILINE)
 _DIFFSTAT = re.compile(
     r"^\s*(\d{1,9}) files? changed(?:, (\d{1,9}) insertions?\(\+\))?(?:, (\d{1,9}) deletions?\(-\))?\s*$",
-    re.MULTILINE)
+    re.MULTILINE,
+)
 
 
 @dataclass
@@ -54,8 +55,11 @@ def assemble(mails: list[Mail], *, source: str, version: int | None = None) -> S
     revisions = sorted(set(pool.patches) | set(pool.quoted))
     if not revisions:
         raise InputError(_nothing_found(pool, source))
-    pool.notes += [f"{p.origin}: a reply carries a patch ({p.title!r}); it is not part of the series, "
-                   "verify that message alone to check it" for p in pool.carried]
+    pool.notes += [
+        f"{p.origin}: a reply carries a patch ({p.title!r}); it is not part of the series, "
+        "verify that message alone to check it"
+        for p in pool.carried
+    ]
     chosen, choice = _choose(pool, revisions, version, source)
     series = _build(pool, chosen, source)
     series.versions, series.version_choice = revisions, choice
@@ -124,10 +128,13 @@ def _collect(mails: list[Mail]) -> _Pool:
             pool.patches[subject.revision].append(patch)
             if subject.is_cover:
                 # git am applies a diff it finds in the cover letter: so is it checked, as patch 0.
-                pool.notes.append(f"{mail.origin}: the cover letter [{' '.join(subject.prefixes)}] carries a "
-                                  "diff: checked as patch 0, applied before patch 1 as git am does")
-                pool.covers.setdefault(subject.revision, CoverLetter(subject, mail.message_id, mail.author,
-                                                                     mail.body))
+                pool.notes.append(
+                    f"{mail.origin}: the cover letter [{' '.join(subject.prefixes)}] carries a "
+                    "diff: checked as patch 0, applied before patch 1 as git am does"
+                )
+                pool.covers.setdefault(
+                    subject.revision, CoverLetter(subject, mail.message_id, mail.author, mail.body)
+                )
         elif subject.is_cover:
             cover = CoverLetter(subject, mail.message_id, mail.author, mail.body)
             pool.covers.setdefault(subject.revision, cover)
@@ -137,7 +144,12 @@ def _collect(mails: list[Mail]) -> _Pool:
 
 
 def _patch(
-    mail: Mail, subject: Subject, text: str, *, reconstructed: bool = False, message: str | None = None,
+    mail: Mail,
+    subject: Subject,
+    text: str,
+    *,
+    reconstructed: bool = False,
+    message: str | None = None,
     reply: bool = False,
 ) -> Patch | None:
     parts = split_body(text)
@@ -160,11 +172,21 @@ def _patch(
         notes.append(f"the mail's diffstat says {claimed}, the diff has {diff.diffstat}")
     base = _BASE_COMMIT.search(parts.tail) or _BASE_COMMIT.search(parts.notes)
     return Patch(
-        counter=subject.counter, expected=subject.expected, subject=subject,
-        message_id=mail.message_id, origin=mail.origin, author=author, date=date,
-        message=inbody.message or (message or "").strip(), diff=diff, patch_id=patch_id(parts.diff),
-        trailers=message_trailers(inbody.message), claimed_diffstat=claimed,
-        base_commit=base.group(1) if base else None, reconstructed_from_quote=reconstructed, notes=notes,
+        counter=subject.counter,
+        expected=subject.expected,
+        subject=subject,
+        message_id=mail.message_id,
+        origin=mail.origin,
+        author=author,
+        date=date,
+        message=inbody.message or (message or "").strip(),
+        diff=diff,
+        patch_id=patch_id(parts.diff),
+        trailers=message_trailers(inbody.message),
+        claimed_diffstat=claimed,
+        base_commit=base.group(1) if base else None,
+        reconstructed_from_quote=reconstructed,
+        notes=notes,
         thread_parents=mail.thread_parents,
     )
 
@@ -240,8 +262,16 @@ def _build(pool: _Pool, revision: int, source: str) -> Series:
     patches = [slots[n] for n in sorted(slots)]  # a patch 0 is a cover letter that carries a diff
     cover = pool.covers.get(revision)
     _attach_review_trailers(pool, patches, cover)
-    series = Series(source=source, revision=revision, expected=expected, patches=patches, cover=cover,
-                    missing=missing, duplicates=duplicates, backfilled=backfilled)
+    series = Series(
+        source=source,
+        revision=revision,
+        expected=expected,
+        patches=patches,
+        cover=cover,
+        missing=missing,
+        duplicates=duplicates,
+        backfilled=backfilled,
+    )
     bases = [cover.body] if cover else []
     series.base_commit = next((p.base_commit for p in patches if p.base_commit), None)
     if series.base_commit is None:
@@ -257,9 +287,7 @@ def _backfill(pool: _Pool, revision: int, slots: dict[int, Patch], expected: int
     older_ids = {p.message_id for p in older if p.message_id}
     if revision - 1 in pool.covers and pool.covers[revision - 1].message_id:
         older_ids.add(pool.covers[revision - 1].message_id or "")
-    replies_into_older = any(
-        set(p.thread_parents) & older_ids for p in pool.patches.get(revision, [])
-    )
+    replies_into_older = any(set(p.thread_parents) & older_ids for p in pool.patches.get(revision, []))
     if not replies_into_older:
         return []
     old_slots, _ = _slots(older)
@@ -279,8 +307,16 @@ def _attach_review_trailers(pool: _Pool, patches: list[Patch], cover: CoverLette
         if cover is not None and mail.in_reply_to == cover.message_id:
             targets = patches
         elif (replied := sent.get(mail.in_reply_to)) is not None:
-            targets = [p for p in patches if p is replied or (
-                p.patch_id is not None and p.patch_id == replied.patch_id and p.revision >= replied.revision)]
+            targets = [
+                p
+                for p in patches
+                if p is replied
+                or (
+                    p.patch_id is not None
+                    and p.patch_id == replied.patch_id
+                    and p.revision >= replied.revision
+                )
+            ]
         else:
             continue
         for patch in targets:

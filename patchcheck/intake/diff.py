@@ -24,9 +24,24 @@ FileStatus = Literal["modified", "added", "deleted", "renamed", "copied"]
 # Line numbers and counts have at most 9 digits: a longer number is not a hunk header (nor a crash in int()).
 HUNK_HEADER = re.compile(r"^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@ ?(.*)$")
 _GIT_HEADER_PREFIXES = (
-    "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
-    "similarity index ", "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ",
-    "--- ", "+++ ", "Binary files ", "diff -", "Index: ", "=" * 67,
+    "diff --git ",
+    "index ",
+    "old mode ",
+    "new mode ",
+    "deleted file mode ",
+    "new file mode ",
+    "similarity index ",
+    "dissimilarity index ",
+    "rename from ",
+    "rename to ",
+    "copy from ",
+    "copy to ",
+    "--- ",
+    "+++ ",
+    "Binary files ",
+    "diff -",
+    "Index: ",
+    "=" * 67,
 )
 _BINARY_DATA = re.compile(r"^(?:(?:literal|delta) \d+|[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]*|)$")
 _DIFF_START = re.compile(r"^(?:diff --git \S|--- \S)")
@@ -112,9 +127,11 @@ class Diffstat:
     deletions: int
 
     def __str__(self) -> str:
-        return (f"{self.files} file{'s' if self.files != 1 else ''} changed, "
-                f"{self.insertions} insertion{'s' if self.insertions != 1 else ''}(+), "
-                f"{self.deletions} deletion{'s' if self.deletions != 1 else ''}(-)")
+        return (
+            f"{self.files} file{'s' if self.files != 1 else ''} changed, "
+            f"{self.insertions} insertion{'s' if self.insertions != 1 else ''}(+), "
+            f"{self.deletions} deletion{'s' if self.deletions != 1 else ''}(-)"
+        )
 
 
 @dataclass(frozen=True)
@@ -149,7 +166,7 @@ def split_body(body: str) -> BodyParts | None:
     separator = next((i for i, line in enumerate(before) if line.rstrip() == "---"), len(before))
     return BodyParts(
         message="\n".join(before[:separator]).strip("\n"),
-        notes="\n".join(before[separator + 1:]).strip("\n"),
+        notes="\n".join(before[separator + 1 :]).strip("\n"),
         diff="\n".join(lines[start:end]) + "\n",
         tail="\n".join(lines[end:]),
     )
@@ -167,8 +184,12 @@ def _is_diff_start(lines: list[str], index: int) -> bool:
 
 
 def _is_file_header(lines: list[str], index: int) -> bool:
-    return (lines[index].startswith("--- ") and index + 2 < len(lines) and lines[index + 1].startswith("+++ ")
-            and lines[index + 2].startswith("@@ -"))
+    return (
+        lines[index].startswith("--- ")
+        and index + 2 < len(lines)
+        and lines[index + 1].startswith("+++ ")
+        and lines[index + 2].startswith("@@ -")
+    )
 
 
 def _diff_end(lines: list[str], start: int) -> int:
@@ -240,7 +261,7 @@ def _file_chunks(text: str) -> list[str]:
 
 def _chunk_name(chunk: str) -> str:
     first = chunk.split("\n", 1)[0]
-    return first[len("diff --git "):] if first.startswith("diff --git ") else first[:80]
+    return first[len("diff --git ") :] if first.startswith("diff --git ") else first[:80]
 
 
 def strip_prefix(path: str, git_style: bool, strip: int = 1) -> str | None:
@@ -305,12 +326,15 @@ def _file_patch(patched: object, strip: int = 1) -> FilePatch:
     if old_path is None and new_path is None:
         raise ValueError("no file name in diff header")
     return FilePatch(
-        old_path=old_path, new_path=new_path, status=status,  # type: ignore[arg-type]
+        old_path=old_path,
+        new_path=new_path,
+        status=status,  # type: ignore[arg-type]
         hunks=tuple(_hunk(h) for h in patched),  # type: ignore[attr-defined]
         binary=bool(getattr(patched, "is_binary_file", False)),
         old_mode=headers.get("old mode") or headers.get("deleted file mode"),
         new_mode=headers.get("new mode") or headers.get("new file mode"),
-        old_blob=_blob(headers, 1), new_blob=_blob(headers, 2),
+        old_blob=_blob(headers, 1),
+        new_blob=_blob(headers, 2),
         p1_path=p1_path if status in ("modified", "added", "deleted") else None,
     )
 
@@ -323,10 +347,19 @@ def _blob(headers: dict[str, str], group: int) -> str | None:
 def _extended_headers(info: str) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in info.splitlines():
-        for name in ("old mode", "new mode", "deleted file mode", "new file mode",
-                     "rename from", "rename to", "copy from", "copy to", "index"):
+        for name in (
+            "old mode",
+            "new mode",
+            "deleted file mode",
+            "new file mode",
+            "rename from",
+            "rename to",
+            "copy from",
+            "copy to",
+            "index",
+        ):
             if line.startswith(name + " "):
-                headers[name] = line[len(name) + 1:].strip()
+                headers[name] = line[len(name) + 1 :].strip()
     return headers
 
 
@@ -343,8 +376,10 @@ def _hunk(raw: object) -> Hunk:
         elif kind in (" ", "-", "+"):
             lines.append(HunkLine(kind, text))
     return Hunk(
-        old_start=raw.source_start, old_count=raw.source_length,  # type: ignore[attr-defined]
-        new_start=raw.target_start, new_count=raw.target_length,  # type: ignore[attr-defined]
+        old_start=raw.source_start,  # type: ignore[attr-defined]
+        old_count=raw.source_length,  # type: ignore[attr-defined]
+        new_start=raw.target_start,  # type: ignore[attr-defined]
+        new_count=raw.target_length,  # type: ignore[attr-defined]
         section=str(getattr(raw, "section_header", "") or ""),
         lines=tuple(lines),
         old_ends_without_newline=old_no_newline,

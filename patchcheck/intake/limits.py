@@ -42,8 +42,10 @@ def max_input() -> int:
 
 
 def _too_big(what: str, limit: int) -> InputError:
-    return InputError(f"{what}: more than {_human(limit)} of input; raise the limit with --max-input-size "
-                      f"(or {ENV_MAX_INPUT})")
+    return InputError(
+        f"{what}: more than {_human(limit)} of input; raise the limit with --max-input-size "
+        f"(or {ENV_MAX_INPUT})"
+    )
 
 
 def _human(size: int) -> str:

@@ -92,7 +92,7 @@ def patch_id(diff_text: str) -> str | None:
 
 
 def _index_oids(line: str) -> tuple[str, str]:
-    rest = line[len("index "):]
+    rest = line[len("index ") :]
     if ".." not in rest:
         return "", ""
     pre, post = rest.split("..", 1)

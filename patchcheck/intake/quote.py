@@ -18,8 +18,19 @@ State = tuple[int, int]  # (old lines left, new lines left) while reading a hunk
 _MAX_READINGS = 64
 _QUOTED = re.compile(r"^ ?>")
 _HEADER_PREFIXES = (
-    "diff --git ", "index ", "old mode ", "new mode ", "deleted file mode ", "new file mode ",
-    "similarity index ", "rename from ", "rename to ", "copy from ", "copy to ", "--- ", "+++ ",
+    "diff --git ",
+    "index ",
+    "old mode ",
+    "new mode ",
+    "deleted file mode ",
+    "new file mode ",
+    "similarity index ",
+    "rename from ",
+    "rename to ",
+    "copy from ",
+    "copy to ",
+    "--- ",
+    "+++ ",
 )
 
 
@@ -86,7 +97,7 @@ def _rebuild(lines: list[str]) -> tuple[list[str], int, list[str]]:
             hunk_lines, used = found
             out.append(line)
             out.extend(hunk_lines)
-            originals = lines[index + 1:index + 1 + used]
+            originals = lines[index + 1 : index + 1 + used]
             repaired += sum(1 for fixed, raw in zip(hunk_lines, originals, strict=True) if fixed != raw)
             index += 1 + used
             while index < len(lines) and lines[index].startswith("\\ "):

@@ -96,8 +96,11 @@ class Series:
     @property
     def diffstat(self) -> Diffstat:
         files = {f.path for p in self.patches for f in p.files}
-        return Diffstat(len(files), sum(p.diffstat.insertions for p in self.patches),
-                        sum(p.diffstat.deletions for p in self.patches))
+        return Diffstat(
+            len(files),
+            sum(p.diffstat.insertions for p in self.patches),
+            sum(p.diffstat.deletions for p in self.patches),
+        )
 
     @property
     def files(self) -> list[str]:
@@ -123,8 +126,10 @@ class Series:
             problems.append(f"mixed versions: {borrowed} taken from v{self.revision - 1}")
         for dup in self.duplicates:
             if not dup.same_content:
-                problems.append(f"patch {dup.counter}/{self.expected} sent twice with different content "
-                                f"({dup.kept} and {dup.other})")
+                problems.append(
+                    f"patch {dup.counter}/{self.expected} sent twice with different content "
+                    f"({dup.kept} and {dup.other})"
+                )
         for patch in self.patches:
             for part in patch.diff.unusable:
                 problems.append(f"{patch.describe()}: {part.what}: {part.reason}")

@@ -44,7 +44,8 @@ class Subject:
         """Prefixes other than PATCH/RFC/RESEND, version and counters, e.g. ('mm-unstable',)."""
         skip = ("patch", "rfc", "resend")
         return tuple(
-            p for p in self.prefixes
+            p
+            for p in self.prefixes
             if not p.lower().startswith(skip) and not _VERSION.match(p) and not _COUNTERS.match(p)
         )
 
@@ -77,9 +78,18 @@ def parse_subject(raw: str) -> Subject:
             elif lowered.startswith("patch"):
                 patch = True
             prefixes.append(chunk)
-        text = text[match.end():]
+        text = text[match.end() :]
     return Subject(
-        full=full, title=text.strip(), reply=reply, patch=patch, rfc=rfc, resend=resend,
-        revision=revision, revision_inferred=revision_inferred, counter=counter, expected=expected,
-        counters_inferred=counters_inferred, prefixes=tuple(prefixes),
+        full=full,
+        title=text.strip(),
+        reply=reply,
+        patch=patch,
+        rfc=rfc,
+        resend=resend,
+        revision=revision,
+        revision_inferred=revision_inferred,
+        counter=counter,
+        expected=expected,
+        counters_inferred=counters_inferred,
+        prefixes=tuple(prefixes),
     )

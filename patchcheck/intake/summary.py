@@ -36,8 +36,9 @@ def series_vm_flags(series: Series) -> dict[str, str]:
     return dict(sorted(flags.items()))
 
 
-def summarize(series: Series, states: list[AppliedState] | None = None, tree_label: str | None = None
-              ) -> dict[str, Any]:
+def summarize(
+    series: Series, states: list[AppliedState] | None = None, tree_label: str | None = None
+) -> dict[str, Any]:
     """Everything `verify` reports about the series, JSON-ready."""
     by_index = {state.index: state for state in states or []}
     stat = series.diffstat
@@ -57,8 +58,13 @@ def summarize(series: Series, states: list[AppliedState] | None = None, tree_lab
         "files": series.files,
         "vm_flags": series_vm_flags(series),
         "duplicates": [
-            {"patch": f"{d.counter}/{series.expected}", "kept": d.kept, "other": d.other,
-             "same_content": d.same_content} for d in series.duplicates
+            {
+                "patch": f"{d.counter}/{series.expected}",
+                "kept": d.kept,
+                "other": d.other,
+                "same_content": d.same_content,
+            }
+            for d in series.duplicates
         ],
         "backfilled_from_previous_version": [f"{n}/{series.expected}" for n in series.backfilled],
         "notes": series.notes,
@@ -77,8 +83,16 @@ def _patch_summary(index: int, patch: Patch, state: AppliedState | None) -> dict
         "reconstructed_from_quote": patch.reconstructed_from_quote,
         "diffstat": {"files": stat.files, "insertions": stat.insertions, "deletions": stat.deletions},
         "files": [
-            {"path": f.path, "old_path": f.old_path, "status": f.status, "binary": f.binary,
-             "insertions": f.added, "deletions": f.removed, "hunks": len(f.hunks)} for f in patch.files
+            {
+                "path": f.path,
+                "old_path": f.old_path,
+                "status": f.status,
+                "binary": f.binary,
+                "insertions": f.added,
+                "deletions": f.removed,
+                "hunks": len(f.hunks),
+            }
+            for f in patch.files
         ],
         "trailers": [str(t) for t in patch.trailers],
         "review_trailers": [{"trailer": str(t), "from": t.source} for t in patch.review_trailers],
@@ -110,8 +124,10 @@ def render_text(summary: dict[str, Any]) -> str:
         quoted = patch["reconstructed_from_quote"]
         mark = " [reconstructed from a quote; whitespace ignored]" if quoted else ""
         files = f"{stat['files']} file{'' if stat['files'] == 1 else 's'}"
-        lines.append(f"  [{patch['patch']}] {patch['title']}{mark}: {files}, "
-                     f"+{stat['insertions']} -{stat['deletions']}")
+        lines.append(
+            f"  [{patch['patch']}] {patch['title']}{mark}: {files}, "
+            f"+{stat['insertions']} -{stat['deletions']}"
+        )
         for trailer in patch["review_trailers"]:
             lines.append(f"      {trailer['trailer']} (from a reply)")
         if summary["tree"]:
@@ -126,8 +142,9 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append(f"  taken from the previous version: {borrowed}")
     lines.extend(f"  note: {note}" for note in summary["notes"])
     stat = summary["diffstat"]
-    lines.append(f"files ({stat['files']}), {stat['insertions']} insertions(+), "
-                 f"{stat['deletions']} deletions(-):")
+    lines.append(
+        f"files ({stat['files']}), {stat['insertions']} insertions(+), {stat['deletions']} deletions(-):"
+    )
     lines.extend(f"  {path}" for path in summary["files"])
     flags = summary["vm_flags"]
     named = ", ".join(f"{k} ({v})" for k, v in flags.items())

@@ -8,6 +8,13 @@ from patchcheck.model.load import FlagModel, load_flag_model
 from patchcheck.model.registries import DocCode, DocTable, SmapsEntry, TraceEntry
 
 __all__ = [
-    "DocCode", "DocTable", "FlagDef", "FlagModel", "FlagValue", "SmapsEntry", "TraceEntry", "Variant",
+    "DocCode",
+    "DocTable",
+    "FlagDef",
+    "FlagModel",
+    "FlagValue",
+    "SmapsEntry",
+    "TraceEntry",
+    "Variant",
     "load_flag_model",
 ]

@@ -20,8 +20,10 @@ from patchcheck.source.sat import SatLimit, SatSession
 SLOT = re.compile(r"VM_HIGH_ARCH_\d+|VM_ARCH_1")
 _NOT_FLAGS = re.compile(r"VM_(FAULT|BUG|WARN|UNMAPPED)_")
 _REGION_GAP = 40  # lines without a VM_ define or VMA_ enumerator (comments aside): the flag section ended
-_CAST = re.compile(r"^\(\s*(?:__force\s+)?(?:const\s+)?(?:(?:unsigned|signed)\s+)?"
-                   r"(?:long\s+long|long|int|short|char|[A-Za-z_]\w*_t|u8|u16|u32|u64)\s*\)")
+_CAST = re.compile(
+    r"^\(\s*(?:__force\s+)?(?:const\s+)?(?:(?:unsigned|signed)\s+)?"
+    r"(?:long\s+long|long|int|short|char|[A-Za-z_]\w*_t|u8|u16|u32|u64)\s*\)"
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,10 @@ class FlagDef:
 def _flag_region(pre: PreprocFile, enums: list[MacroDef]) -> tuple[int, int]:
     """The lines of the flag section: from VM_NONE/VM_READ on, while VM_ defines or VMA_ enumerators follow
     each other within `_REGION_GAP` lines (comment blocks and directives do not count)."""
-    lines = sorted({d.line for d in pre.defines if d.name.startswith(("VM_", "VMA_")) and d.params is None}
-                   | {e.line for e in enums})
+    lines = sorted(
+        {d.line for d in pre.defines if d.name.startswith(("VM_", "VMA_")) and d.params is None}
+        | {e.line for e in enums}
+    )
     start = next((d.line for d in pre.defines if d.name in ("VM_READ", "VM_NONE")), lines[0] if lines else 0)
     code = [0]  # code[n]: lines up to line n that count: code and blank lines, not comments or directives
     for text in pre.masked.split("\n"):
@@ -182,8 +186,9 @@ class _Evaluator:
         self.memo[key] = out
         return out
 
-    def expr(self, text: str, numeric: bool, depth: int,
-             enum: bool = False) -> list[tuple[Formula, FlagValue]]:
+    def expr(
+        self, text: str, numeric: bool, depth: int, enum: bool = False
+    ) -> list[tuple[Formula, FlagValue]]:
         """Variants of an expression; `enum` when it is an enumerator's value (DECLARE_VMA_BIT_ALIAS)."""
         text = _strip(text)
         literal = _LITERAL.fullmatch(text)
@@ -281,8 +286,14 @@ def read_flags(
     start, end = _flag_region(pre, enums)
     evaluator = _Evaluator(macros)
     flags: dict[str, FlagDef] = {}
-    names = [d.name for d in pre.defines if d.params is None and d.name.startswith("VM_")
-             and start <= d.line <= end and not _NOT_FLAGS.match(d.name)]
+    names = [
+        d.name
+        for d in pre.defines
+        if d.params is None
+        and d.name.startswith("VM_")
+        and start <= d.line <= end
+        and not _NOT_FLAGS.match(d.name)
+    ]
     for name in dict.fromkeys(names):
         variants = []
         for guard, value, d in evaluator.name(name, False):
@@ -293,10 +304,21 @@ def read_flags(
             variants.append(Variant(absorb(guard), value, d.line if d else 0, d.body if d else ""))
         own = tuple(Definition(d.line, d.body, d.guard) for d in macros[name] if d.params is None)
         enumerators = tuple(Definition(e.line, e.body, e.guard) for e in enums if _link_name(e.name) == name)
-        undefs = tuple(Definition(u.line, "", pre.guard_at(u.line)) for u in pre.directives
-                       if u.kind == "undef" and u.text.split()[:1] == [name])
-        flags[name] = FlagDef(name, _classify(name, variants), path, tuple(variants),
-                              tuple(d.line for d in own), own, enumerators, undefs)
+        undefs = tuple(
+            Definition(u.line, "", pre.guard_at(u.line))
+            for u in pre.directives
+            if u.kind == "undef" and u.text.split()[:1] == [name]
+        )
+        flags[name] = FlagDef(
+            name,
+            _classify(name, variants),
+            path,
+            tuple(variants),
+            tuple(d.line for d in own),
+            own,
+            enumerators,
+            undefs,
+        )
     return flags
 
 

@@ -36,8 +36,9 @@ class FlagModel:
     smaps: list[SmapsEntry] | None
     trace: list[TraceEntry] | None
     doc: DocTable | None
-    paths: dict[str, str] = field(default_factory=lambda: {
-        "definitions": MM_H, "smaps": TASK_MMU, "trace": MMFLAGS, "doc": PROC_RST})
+    paths: dict[str, str] = field(
+        default_factory=lambda: {"definitions": MM_H, "smaps": TASK_MMU, "trace": MMFLAGS, "doc": PROC_RST}
+    )
 
     def real_flags(self) -> list[FlagDef]:
         """Flags in their own right (not masks, constants or VM_HIGH_ARCH_n slots), in definition order."""
@@ -87,7 +88,11 @@ class FlagModel:
 
 
 def _cached(
-    tree: SourceTree, path: str, cache: DiskCache, build: Callable[[str], Any], label: str | None = None,
+    tree: SourceTree,
+    path: str,
+    cache: DiskCache,
+    build: Callable[[str], Any],
+    label: str | None = None,
     shape: Any = Any,
 ) -> tuple[bool, Any]:
     """(file exists, product) with the product cached by the file's content."""
@@ -114,12 +119,11 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
         return read_flags(MM_H, pre, core_macros(pre) if core else None)
 
     _, flags = _cached(tree, MM_H, cache, build, defs, dict[str, FlagDef])
-    _, smaps = _cached(tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)),
-                       shape=list[SmapsEntry] | None)
-    _, trace = _cached(tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)),
-                       shape=list[TraceEntry] | None)
+    _, smaps = _cached(
+        tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)), shape=list[SmapsEntry] | None
+    )
+    _, trace = _cached(
+        tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)), shape=list[TraceEntry] | None
+    )
     _, doc = _cached(tree, PROC_RST, cache, read_doc_table, shape=DocTable | None)
     return FlagModel(flags or {}, smaps, trace, doc)
-
-
-

@@ -118,8 +118,17 @@ def read_trace(pre: PreprocFile) -> list[TraceEntry] | None:
                 wrapper = expansion.via[0] if expansion.via else None
                 for flag, name in _pairs(expansion.text):
                     guard = conj(body_def.guard, expansion.guard)
-                    entries.append(TraceEntry(flag, name, guard, line, wrapper, wrapper == ARCH_SPECIFIC,
-                                              expansion.lines[0] if expansion.lines else None))
+                    entries.append(
+                        TraceEntry(
+                            flag,
+                            name,
+                            guard,
+                            line,
+                            wrapper,
+                            wrapper == ARCH_SPECIFIC,
+                            expansion.lines[0] if expansion.lines else None,
+                        )
+                    )
     return entries
 
 
@@ -144,8 +153,9 @@ _BORDER = re.compile(r"^(\s*)(=+)(\s+)(=+)\s*$")
 def read_doc_table(text: str) -> DocTable | None:
     """The VmFlags code table of proc.rst: the simple table after the paragraph introducing VmFlags."""
     lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if '"VmFlags" field' in line or "VmFlags field" in line),
-                 None)
+    start = next(
+        (i for i, line in enumerate(lines) if '"VmFlags" field' in line or "VmFlags field" in line), None
+    )
     if start is None:
         return None
     border = next((i for i in range(start, min(start + 15, len(lines))) if _BORDER.match(lines[i])), None)

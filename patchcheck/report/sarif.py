@@ -14,7 +14,9 @@ from patchcheck.report.summary import Catalogue, RuleInfo, SeriesSummary
 from patchcheck.report.text import one_line, sorted_findings
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 SRCROOT = "SRCROOT"
 
 # SARIF 3.27.9: a result whose kind is not "fail" has level "none".

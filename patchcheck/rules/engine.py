@@ -216,10 +216,19 @@ def _pre_existing(
         patch = edited[table]
         if patch is None:
             continue
-        found.append(dataclasses.replace(
-            gap, severity=lowered, message=f"{gap.message} (pre-existing)", patch=patch, pre_existing=True,
-            evidence=(*gap.evidence, f"pre-existing: the series edits the table in {table}, not this gap"),
-        ))
+        found.append(
+            dataclasses.replace(
+                gap,
+                severity=lowered,
+                message=f"{gap.message} (pre-existing)",
+                patch=patch,
+                pre_existing=True,
+                evidence=(
+                    *gap.evidence,
+                    f"pre-existing: the series edits the table in {table}, not this gap",
+                ),
+            )
+        )
     return found
 
 

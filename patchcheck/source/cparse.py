@@ -87,6 +87,7 @@ def string_value(node: Node) -> str | None:
 
 # -- macro expansion -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Expansion:
     text: str
@@ -120,7 +121,7 @@ def split_args(text: str, start: int) -> tuple[list[str], int] | None:
             j = i + 1
             while j < len(text) and text[j] != '"':
                 j += 2 if text[j] == "\\" else 1
-            current.append(text[i:j + 1])
+            current.append(text[i : j + 1])
             i = j
         else:
             current.append(c)
@@ -134,8 +135,9 @@ def substitute_params(body: str, params: tuple[str, ...], args: list[str]) -> st
     def stringify(m: re.Match[str]) -> str:
         return '"' + values.get(m.group(1), m.group(1)).replace('"', '\\"') + '"'
 
-    body = re.sub(r"(?<!#)#\s*([A-Za-z_]\w*)", lambda m: stringify(m) if m.group(1) in values else m.group(0),
-                  body)
+    body = re.sub(
+        r"(?<!#)#\s*([A-Za-z_]\w*)", lambda m: stringify(m) if m.group(1) in values else m.group(0), body
+    )
     body = _IDENT.sub(lambda m: values.get(m.group(0), m.group(0)), body)
     return re.sub(r"\s*##\s*", "", body)
 
@@ -143,8 +145,9 @@ def substitute_params(body: str, params: tuple[str, ...], args: list[str]) -> st
 MAX_EXPANSIONS = 64  # per call: hostile input must not make variant combinations explode
 
 
-def expand_variants(text: str, macros: dict[str, list[MacroDef]], names: set[str] | None = None,
-                    depth: int = 0) -> list[Expansion]:
+def expand_variants(
+    text: str, macros: dict[str, list[MacroDef]], names: set[str] | None = None, depth: int = 0
+) -> list[Expansion]:
     """Expand, in `text`, the macros of `macros` (restricted to `names`), one result per combination of
     definition variants, each with the conjunction of the guards of the definitions it used."""
     if depth > 8 or len(text) > 100_000:
@@ -170,7 +173,8 @@ def expand_variants(text: str, macros: dict[str, list[MacroDef]], names: set[str
                 replacement = d.body
             expanded = text[: m.start()] + replacement + text[end:]
             for rest in expand_variants(expanded, macros, names, depth + 1):
-                out.append(Expansion(rest.text, conj(d.guard, rest.guard), (name, *rest.via),
-                                     (d.line, *rest.lines)))
+                out.append(
+                    Expansion(rest.text, conj(d.guard, rest.guard), (name, *rest.via), (d.line, *rest.lines))
+                )
         return out[:MAX_EXPANSIONS]
     return [Expansion(text, TRUE, ())]

@@ -97,14 +97,19 @@ class CSource:
     def index(self) -> FunctionIndex:
         stored = _DISK.get(_INDEX_NAMESPACE, self.key, _STORED)
         if isinstance(stored, dict) and all(len(flat) % 4 == 0 for flat in stored.values()):
-            return {name: [(flat[i], flat[i + 1], flat[i + 2], bool(flat[i + 3]))
-                           for i in range(0, len(flat), 4)] for name, flat in stored.items()}
+            return {
+                name: [(flat[i], flat[i + 1], flat[i + 2], bool(flat[i + 3])) for i in range(0, len(flat), 4)]
+                for name, flat in stored.items()
+            }
         index: FunctionIndex = {}
         for fn in _functions_in(self.root(), self):
             span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0], fn.guard != FALSE)
             index.setdefault(fn.name, []).append(span)
-        _DISK.put(_INDEX_NAMESPACE, self.key,
-                  {name: [int(v) for span in spans for v in span] for name, spans in index.items()})
+        _DISK.put(
+            _INDEX_NAMESPACE,
+            self.key,
+            {name: [int(v) for span in spans for v in span] for name, spans in index.items()},
+        )
         return index
 
     def _parse_function(self, start: int, end: int, row: int) -> Function | None:
@@ -124,8 +129,12 @@ class CSource:
                 return []
         elif name.encode() not in self.data:
             return []
-        return [fn for start, end, row, live in self.index.get(name, []) if live
-                if (fn := self._parse_function(start, end, row)) is not None and fn.name == name]
+        return [
+            fn
+            for start, end, row, live in self.index.get(name, [])
+            if live
+            if (fn := self._parse_function(start, end, row)) is not None and fn.name == name
+        ]
 
     def functions_mentioning(self, needles: Iterable[str]) -> list[Function]:
         """Every function whose text contains one of `needles`, each parsed on its own."""
@@ -197,8 +206,15 @@ def _declarator_name(node: Node | None) -> str | None:
 
 
 _CONTAINERS = {
-    "translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
-    "linkage_specification", "declaration_list", "ERROR",
+    "translation_unit",
+    "preproc_if",
+    "preproc_ifdef",
+    "preproc_else",
+    "preproc_elif",
+    "preproc_elifdef",
+    "linkage_specification",
+    "declaration_list",
+    "ERROR",
 }
 
 
@@ -218,9 +234,11 @@ def _functions_in(root: Node, src: CSource) -> Iterator[Function]:
         declarator = node.child_by_field_name("declarator")
         body = node.child_by_field_name("body")
         # A function_definition's declarator must contain a function_declarator.
-        if body is None or declarator is None or "function_declarator" not in {
-            n.type for n in walk(declarator)
-        }:
+        if (
+            body is None
+            or declarator is None
+            or "function_declarator" not in {n.type for n in walk(declarator)}
+        ):
             continue
         name = _declarator_name(declarator)
         if name:

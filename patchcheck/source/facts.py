@@ -72,8 +72,9 @@ def _file_var(path: str) -> Sym:
 class ConfigFacts:
     """Facts about which configurations exist; decides satisfiability, implication, equivalence, overlap."""
 
-    def __init__(self, db: KconfigDB | Callable[[], KconfigDB], cache: DiskCache | None = None,
-                 key: str | None = None) -> None:
+    def __init__(
+        self, db: KconfigDB | Callable[[], KconfigDB], cache: DiskCache | None = None, key: str | None = None
+    ) -> None:
         """`db` may be a loader, called only when a question needs a fact not in the saved state.
 
         With a `cache` and the database's `key`, the encoded facts are saved at exit and restored next time.
@@ -87,8 +88,13 @@ class ConfigFacts:
         self._atom_facts: dict[Atom, list[Formula]] = {}
         self._inherited: dict[Atom, list[Formula]] = {}
         saved = cache.get("facts", key) if cache is not None and key is not None else None
-        if (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], SatState)
-                and isinstance(saved[1], frozenset) and saved[0].valid()):
+        if (
+            isinstance(saved, tuple)
+            and len(saved) == 2
+            and isinstance(saved[0], SatState)
+            and isinstance(saved[1], frozenset)
+            and saved[0].valid()
+        ):
             self._sat, self._done = SatSession(saved[0]), set(saved[1])
             return
         self._sat = SatSession()
@@ -96,7 +102,7 @@ class ConfigFacts:
         if arch_atoms:
             self._sat.assert_formula(disj(*arch_atoms))
             for i, a in enumerate(arch_atoms):
-                for b in arch_atoms[i + 1:]:
+                for b in arch_atoms[i + 1 :]:
                     self._sat.assert_formula(disj(neg(a), neg(b)))
         self._mark_dirty()
 
@@ -183,8 +189,12 @@ class ConfigFacts:
         if len(opaque) > _MAX_OPAQUE:
             return Answer.UNRESOLVED
         # is there a configuration in which f holds for every value of the opaque atoms?
-        every_value = conj(*(_assign(f, dict(zip(opaque, values, strict=True)))
-                             for values in itertools.product((False, True), repeat=len(opaque))))
+        every_value = conj(
+            *(
+                _assign(f, dict(zip(opaque, values, strict=True)))
+                for values in itertools.product((False, True), repeat=len(opaque))
+            )
+        )
         found = self._sat.satisfiable([self._sat.literal(every_value)])
         return Answer.YES if found else Answer.UNRESOLVED
 
@@ -226,8 +236,9 @@ class ConfigFacts:
                 self._selected_by(atom.name, model, shown, reasons)
         return shown
 
-    def _selected_by(self, name: str, model: dict[Atom, bool], shown: dict[str, str | bool],
-                     reasons: list[str] | None) -> None:
+    def _selected_by(
+        self, name: str, model: dict[Atom, bool], shown: dict[str, str | bool], reasons: list[str] | None
+    ) -> None:
         """The conditional selects that set `name` in `model`: their symbols join the example."""
         for definition, cond in self.db.selectors_of(name):
             by = Sym(definition.name)
@@ -241,8 +252,9 @@ class ConfigFacts:
                 if isinstance(atom, Sym) and not _internal(atom):
                     shown.setdefault(f"CONFIG_{atom.name}", model.get(atom, False))
             if reasons is not None:
-                reasons.append(f"CONFIG_{name}=y: selected by {definition.name} if {cond} "
-                               f"({definition.path})")
+                reasons.append(
+                    f"CONFIG_{name}=y: selected by {definition.name} if {cond} ({definition.path})"
+                )
             return
 
     @property
@@ -284,9 +296,16 @@ class ConfigFacts:
 
     def _file_fact(self, path: str) -> Formula:
         sites = self.db.sourced_from.get(path, [])
-        reached = disj(*(conj(_file_var(p) if p else TRUE, *(cond_formula(c) for c in conds),
-                              Arch(arch) if arch else TRUE)
-                         for p, conds, arch in sites))
+        reached = disj(
+            *(
+                conj(
+                    _file_var(p) if p else TRUE,
+                    *(cond_formula(c) for c in conds),
+                    Arch(arch) if arch else TRUE,
+                )
+                for p, conds, arch in sites
+            )
+        )
         return iff_f(_file_var(path), reached)
 
     def _visible(self, d: Definition) -> Formula:
@@ -297,13 +316,15 @@ class ConfigFacts:
             return []
         sym = Sym(name)
         defs = self.db.definitions_of(name)
-        selectors = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
-                     for s, cond in self.db.selectors_of(name)]
+        selectors = [
+            conj(Sym(s.name), self._visible(s), cond_formula(cond)) for s, cond in self.db.selectors_of(name)
+        ]
         facts = [implies_f(sel, sym) for sel in selectors]
         # `imply`: a weak select. It sets a prompt-less symbol where the symbol is visible; a symbol with a
         # prompt stays the user's choice (the implier only changes its default).
-        impliers = [conj(Sym(s.name), self._visible(s), cond_formula(cond))
-                    for s, cond in self.db.impliers_of(name)]
+        impliers = [
+            conj(Sym(s.name), self._visible(s), cond_formula(cond)) for s, cond in self.db.impliers_of(name)
+        ]
         ways: list[Formula] = []
         for d in defs:
             visible = self._visible(d)

@@ -150,8 +150,20 @@ def _comparison(left: str, op: str, right: str) -> Formula:
 
 
 _SOURCE = re.compile(r'^(o?r?source)\s+"([^"]+)"')
-_BLOCK_END = ("menu", "endmenu", "choice", "endchoice", "comment", "if", "endif", "source", "osource",
-              "rsource", "orsource", "mainmenu")
+_BLOCK_END = (
+    "menu",
+    "endmenu",
+    "choice",
+    "endchoice",
+    "comment",
+    "if",
+    "endif",
+    "source",
+    "osource",
+    "rsource",
+    "orsource",
+    "mainmenu",
+)
 
 
 def _split_if(rest: str) -> tuple[str, str]:
@@ -175,8 +187,17 @@ class _Entry:
         self.selects: list[tuple[str, str]] = []
 
     def freeze(self) -> Definition:
-        return Definition(self.name, self.path, self.line, self.kind, self.prompt, tuple(self.depends),
-                          tuple(self.defaults), tuple(self.selects), self.choice)
+        return Definition(
+            self.name,
+            self.path,
+            self.line,
+            self.kind,
+            self.prompt,
+            tuple(self.depends),
+            tuple(self.defaults),
+            tuple(self.selects),
+            self.choice,
+        )
 
 
 def scan_kconfig(path: str, text: str) -> KconfigFile:
@@ -220,8 +241,13 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
             help_indent = 0
             continue
         if word in ("config", "menuconfig"):
-            current = _Entry(rest, path, lineno, [c for block in stack for c in block],
-                             choice_stack[-1] if choice_stack else 0)
+            current = _Entry(
+                rest,
+                path,
+                lineno,
+                [c for block in stack for c in block],
+                choice_stack[-1] if choice_stack else 0,
+            )
             entries.append(current)
             menu_pending = False
             continue

@@ -20,10 +20,41 @@ from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
 KNOWN_ARCHES = (
-    "alpha", "arc", "arm", "arm64", "avr32", "blackfin", "c6x", "cris", "csky", "frv", "h8300", "hexagon",
-    "ia64", "loongarch", "m32r", "m68k", "metag", "microblaze", "mips", "mn10300", "nds32", "nios2",
-    "openrisc", "parisc", "powerpc", "riscv", "s390", "score", "sh", "sparc", "tile", "um", "unicore32",
-    "x86", "xtensa",
+    "alpha",
+    "arc",
+    "arm",
+    "arm64",
+    "avr32",
+    "blackfin",
+    "c6x",
+    "cris",
+    "csky",
+    "frv",
+    "h8300",
+    "hexagon",
+    "ia64",
+    "loongarch",
+    "m32r",
+    "m68k",
+    "metag",
+    "microblaze",
+    "mips",
+    "mn10300",
+    "nds32",
+    "nios2",
+    "openrisc",
+    "parisc",
+    "powerpc",
+    "riscv",
+    "s390",
+    "score",
+    "sh",
+    "sparc",
+    "tile",
+    "um",
+    "unicore32",
+    "x86",
+    "xtensa",
 )
 _ARCH_VARS = ("SRCARCH", "ARCH")
 _OTHER_ARCH_VARS = ("HEADER_ARCH", "SUBARCH")
@@ -118,7 +149,7 @@ def _expand_all(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | 
     name = var.group(1)
     out: list[tuple[str, str | None]] = []
     for arch in arches:
-        for path, inner in _expand_all(pattern[: var.start()] + arch + pattern[var.end():], arches):
+        for path, inner in _expand_all(pattern[: var.start()] + arch + pattern[var.end() :], arches):
             out.append((path, arch if name in _ARCH_VARS else inner))
     return out
 
@@ -172,7 +203,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 expanded = _expand(pattern, arches)
                 if expanded is None:
                     named = site.pattern if len(site.pattern) <= 60 else site.pattern[:57] + "..."
-                    db.unexpanded.append(f"{path}:{site.line}: source \"{named}\"")
+                    db.unexpanded.append(f'{path}:{site.line}: source "{named}"')
                     continue
                 for target, target_arch in expanded:
                     inside = _inside_tree(target)
@@ -204,7 +235,8 @@ def kconfig_view(tree: SourceTree) -> SourceTree:
     """The tree whose Kconfig files `tree` has: a patched tree that changes no Kconfig file shares its base's
     (and so its cache entries)."""
     while isinstance(tree, OverlayTree) and not any(
-            posixpath.basename(p).startswith("Kconfig") for p in tree.changes):
+        posixpath.basename(p).startswith("Kconfig") for p in tree.changes
+    ):
         tree = tree.base
     return tree
 
@@ -252,8 +284,10 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
     db = cache.get("kconfig-db", db_key) if db_key is not None else None
     if db_key is None or not isinstance(db, KconfigDB):
         derived = (
-            _derive(tree, cache) if isinstance(tree, OverlayTree)
-            else _derive_revision(tree, cache) if isinstance(tree, GitRevisionTree)
+            _derive(tree, cache)
+            if isinstance(tree, OverlayTree)
+            else _derive_revision(tree, cache)
+            if isinstance(tree, GitRevisionTree)
             else None
         )
         db, stamps = derived if derived is not None else _discover(tree, cache)
@@ -337,8 +371,13 @@ def _rebuild(
         new_scans[path] = scan_kconfig(path, new.decode("utf-8", "surrogateescape"))
         if _sourcing(old_scans[path]) != _sourcing(new_scans[path]):
             return None
-    db = KconfigDB(base_db.arches, base_db.sourced_from, dict(base_db.packed_definitions),
-                   dict(base_db.packed_selectors), dict(base_db.choices))
+    db = KconfigDB(
+        base_db.arches,
+        base_db.sourced_from,
+        dict(base_db.packed_definitions),
+        dict(base_db.packed_selectors),
+        dict(base_db.choices),
+    )
     db.unexpanded = list(base_db.unexpanded)  # the same `source` lines: the same ones left unexpanded
     names = {d.name for scans in (old_scans, new_scans) for f in scans.values() for d in f.definitions}
     new_by_path = {path: [d for d in f.definitions] for path, f in new_scans.items()}
@@ -365,8 +404,13 @@ def _rebuild(
         else:
             db.packed_definitions.pop(name, None)
     # Selector entries point at a definition by index: every entry of a rebuilt symbol is redone.
-    targets = {str(target) for lists in (old_lists, new_lists) for defs in lists.values() for d in defs
-               for target, _ in d[7]}
+    targets = {
+        str(target)
+        for lists in (old_lists, new_lists)
+        for defs in lists.values()
+        for d in defs
+        for target, _ in d[7]
+    }
     for target in sorted(targets):
         packed = base_db.packed_selectors.get(target)
         entries = [e for e in (plaindata.loads(packed) if packed is not None else []) if e[0] not in names]

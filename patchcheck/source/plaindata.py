@@ -242,8 +242,11 @@ def _checker(hint: Any) -> Check:
         return lambda value: isinstance(value, tuple) and all(item(v) for v in value)
     if origin is tuple and args:
         items = [_checker(arg) for arg in args]
-        return lambda value: (isinstance(value, tuple) and len(value) == len(items)
-                              and all(test(v) for test, v in zip(items, value, strict=True)))
+        return lambda value: (
+            isinstance(value, tuple)
+            and len(value) == len(items)
+            and all(test(v) for test, v in zip(items, value, strict=True))
+        )
     if origin in (list, set, frozenset) and args:
         item = _checker(args[0])
         return lambda value: isinstance(value, origin) and all(item(v) for v in value)

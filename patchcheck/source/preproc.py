@@ -18,8 +18,26 @@ _DEFINE = re.compile(r"^([A-Za-z_]\w*)(\([^)]*\))?[ \t]*(.*)$", re.S)
 _PP_TOKEN = re.compile(
     r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%<>!~&|^()?:,])"
 )
-_BINARY_PREC = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "<": 7, ">": 7, "<=": 7, ">=": 7,
-                "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10}
+_BINARY_PREC = {
+    "||": 1,
+    "&&": 2,
+    "|": 3,
+    "^": 4,
+    "&": 5,
+    "==": 6,
+    "!=": 6,
+    "<": 7,
+    ">": 7,
+    "<=": 7,
+    ">=": 7,
+    "<<": 8,
+    ">>": 8,
+    "+": 9,
+    "-": 9,
+    "*": 10,
+    "/": 10,
+    "%": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -150,8 +168,11 @@ def preprocess(text: str) -> PreprocFile:
                     params = tuple(p.strip() for p in dm.group(2)[1:-1].split(",") if p.strip())
                 body = dm.group(3)
                 leading = body[: len(body) - len(body.lstrip())]
-                defines.append(MacroDef(dm.group(1), params, body.strip(), current, start + 1,
-                                        start + 1 + leading.count("\n")))
+                defines.append(
+                    MacroDef(
+                        dm.group(1), params, body.strip(), current, start + 1, start + 1 + leading.count("\n")
+                    )
+                )
                 defined_so_far[dm.group(1)] = disj(defined_so_far.get(dm.group(1), FALSE), current)
         elif kind == "undef":
             name = rest.split()[0] if rest.split() else ""
@@ -178,7 +199,7 @@ def _include_guard(lines: list[str]) -> int:
 
 def _defined(name: str, defined_so_far: dict[str, Formula]) -> Formula:
     if name.startswith("CONFIG_"):
-        return Sym(name[len("CONFIG_"):])
+        return Sym(name[len("CONFIG_") :])
     if name in defined_so_far:
         return defined_so_far[name]
     return Opaque(f"defined({name})")
@@ -217,7 +238,7 @@ def _truth(value: _Value) -> Formula:
         return TRUE if value else FALSE
     if isinstance(value, _Ident):
         if value.name.startswith("CONFIG_"):
-            return Sym(value.name[len("CONFIG_"):])
+            return Sym(value.name[len("CONFIG_") :])
         return Opaque(value.name)
     if isinstance(value, _Unknown):
         return Opaque(value.text)
@@ -285,7 +306,7 @@ class _CondParser:
             self._take(")")
             if tok == "IS_MODULE":
                 return Opaque(f"IS_MODULE({name})")
-            return Sym(name[len("CONFIG_"):]) if name.startswith("CONFIG_") else Opaque(f"{tok}({name})")
+            return Sym(name[len("CONFIG_") :]) if name.startswith("CONFIG_") else Opaque(f"{tok}({name})")
         if re.fullmatch(r"[A-Za-z_]\w*", tok):
             if self._peek() == "(":  # a function-like macro in a condition: unknown to us
                 depth = 0
@@ -311,10 +332,10 @@ class _CondParser:
             return _arith(op, ai, bi)
         if op in ("==", "!=", "<", ">", "<=", ">="):
             if isinstance(a, _Ident) and a.name.startswith("CONFIG_") and bi is not None:
-                return Cmp(a.name[len("CONFIG_"):], op, bi)
+                return Cmp(a.name[len("CONFIG_") :], op, bi)
             if isinstance(b, _Ident) and b.name.startswith("CONFIG_") and ai is not None:
                 flipped = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
-                return Cmp(b.name[len("CONFIG_"):], flipped, ai)
+                return Cmp(b.name[len("CONFIG_") :], flipped, ai)
         return _Unknown(f"{_text(a)} {op} {_text(b)}")
 
     def _ternary(self, cond: _Value, yes: _Value, no: _Value) -> _Value:
@@ -328,8 +349,14 @@ class _CondParser:
 
 def _arith(op: str, a: int, b: int) -> int | Formula:
     ops = {
-        "|": a | b, "^": a ^ b, "&": a & b, "+": a + b, "-": a - b, "*": a * b,
-        "<<": a << b if 0 <= b < 128 else 0, ">>": a >> b if 0 <= b < 128 else 0,
+        "|": a | b,
+        "^": a ^ b,
+        "&": a & b,
+        "+": a + b,
+        "-": a - b,
+        "*": a * b,
+        "<<": a << b if 0 <= b < 128 else 0,
+        ">>": a >> b if 0 <= b < 128 else 0,
     }
     if op in ops:
         return ops[op]

@@ -157,8 +157,11 @@ class GitRevisionTree:
             raise InputError(f"{rev!r} is not a revision of the git repository {str(root)!r}")
         # --tree may name a directory inside the repository: read that directory of the revision.
         prefix = (self._git("rev-parse", "--show-prefix") or "").strip().rstrip("/")
-        subtree = (self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}:{prefix}")
-                   if prefix else commit)
+        subtree = (
+            self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}:{prefix}")
+            if prefix
+            else commit
+        )
         if subtree is None or self._git("cat-file", "-t", subtree.strip()) != "tree\n":
             raise InputError(f"{prefix!r} is not a directory of the git repository at {rev!r}")
         self.tree_id = subtree.strip()
@@ -173,8 +176,9 @@ class GitRevisionTree:
     def _git(self, *args: str) -> str | None:
         """git's output in the tree's directory, or None when it fails."""
         try:
-            out = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, check=False,
-                                 text=True)
+            out = subprocess.run(
+                ["git", "-C", str(self.root), *args], capture_output=True, check=False, text=True
+            )
         except OSError as exc:
             raise InputError(f"cannot run git: {exc}") from exc
         return out.stdout if out.returncode == 0 else None
@@ -190,7 +194,8 @@ class GitRevisionTree:
             if not isinstance(files, dict):
                 out = subprocess.run(
                     ["git", "-C", str(self.root), "ls-tree", "--full-tree", "-r", "-z", self.tree_id],
-                    capture_output=True, check=True,
+                    capture_output=True,
+                    check=True,
                 )
                 files = {}
                 for entry in out.stdout.split(b"\0"):
@@ -217,8 +222,10 @@ class GitRevisionTree:
             return fetched
         data = self._cat_file().read(blob)
         if data is None:  # listed in the revision, yet not readable: never taken for an absent file
-            raise InputError(f"{self.label}: {path}: git object {blob} cannot be read (missing from the "
-                             "object store, e.g. a partial clone)")
+            raise InputError(
+                f"{self.label}: {path}: git object {blob} cannot be read (missing from the "
+                "object store, e.g. a partial clone)"
+            )
         return data
 
     def read_object(self, object_id: str) -> bytes | None:
@@ -254,7 +261,9 @@ class CatFile:
         try:
             proc = subprocess.Popen(
                 ["git", "-C", str(self._root), "cat-file", "--batch"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
         except OSError as exc:
             raise InputError(f"cannot run git: {exc}") from exc

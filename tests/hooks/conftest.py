@@ -75,8 +75,13 @@ class Repo:
         self, *args: str, stdin: bytes | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            list(args), cwd=self.path, env=self.env, input=stdin.decode() if stdin is not None else None,
-            capture_output=True, text=True, check=False,
+            list(args),
+            cwd=self.path,
+            env=self.env,
+            input=stdin.decode() if stdin is not None else None,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if check and done.returncode != 0:
             raise AssertionError(f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -117,7 +122,8 @@ def repo(tmp_path: Path, home: Path) -> Iterator[Repo]:
     """A git work tree with a kernel-shaped include/linux/mm.h and fs/proc/task_mmu.c; git and b4 see only
     a private HOME, so the developer's own configuration cannot leak in."""
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("GIT_", "B4_", "XDG_")) and k not in ("NO_COLOR",)
     }
     bindir = Path(sys.executable).parent

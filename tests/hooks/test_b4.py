@@ -64,8 +64,18 @@ def am_check(repo: Repo, tmp_path: Path) -> str:
     mbox = tmp_path / "thread.mbox"
     mbox.write_bytes(b"".join(p.read_bytes() for p in paths))
     repo.git("checkout", "-q", "--detach", base)
-    done = repo.run("b4", "--offline-mode", "am", "--check", "--no-cache", "-m", str(mbox),
-                    "-o", str(tmp_path / "am"), check=False)
+    done = repo.run(
+        "b4",
+        "--offline-mode",
+        "am",
+        "--check",
+        "--no-cache",
+        "-m",
+        str(mbox),
+        "-o",
+        str(tmp_path / "am"),
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout + done.stderr
 
@@ -141,7 +151,9 @@ REVIEW = f"{sys.executable} -m patchcheck hook b4-review"
 
 
 def test_b4_review_reads_our_json_for_a_patch(
-    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: Path,
+    b4_checks,  # type: ignore[no-untyped-def]
 ) -> None:
     prep_series(repo)
     patches = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")
@@ -154,19 +166,26 @@ def test_b4_review_reads_our_json_for_a_patch(
 
 
 def test_b4_review_series_without_a_thread_checks_the_cover_letter_alone(
-    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: Path,
+    b4_checks,  # type: ignore[no-untyped-def]
 ) -> None:
     prep_series(repo)
     cover = message_of(repo, "HEAD~2..HEAD", tmp_path / "out", "--cover-letter")[0]
     (entry,) = b4_checks.run_series_checks(cover, [f"{REVIEW} --series"], str(repo.path))
     assert entry == {
-        "tool": "patchcheck", "status": "pass", "summary": "nothing to check: no diff in this message",
-        "url": "", "details": "",
+        "tool": "patchcheck",
+        "status": "pass",
+        "summary": "nothing to check: no diff in this message",
+        "url": "",
+        "details": "",
     }
 
 
 def test_b4_review_passes_a_clean_patch(
-    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: Path,
+    b4_checks,  # type: ignore[no-untyped-def]
 ) -> None:
     prep_series(repo)
     patches = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")
@@ -185,7 +204,9 @@ def track_thread(repo: Repo, tmp_path: Path, base: str) -> Path:
 
 
 def test_b4_review_fails_a_patch_with_an_error(
-    repo: Repo, tmp_path: Path, b4_checks  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: Path,
+    b4_checks,  # type: ignore[no-untyped-def]
 ) -> None:
     prep_series(repo, mnemonic=False, fixed_later=False)
     first = message_of(repo, "HEAD~2..HEAD", tmp_path / "out")[0]
@@ -196,7 +217,10 @@ def test_b4_review_fails_a_patch_with_an_error(
 
 
 def test_b4_review_checks_a_later_patch_on_top_of_the_earlier_ones(
-    repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: Path,
+    b4_checks,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     base = repo.head()
     prep_series(repo)
@@ -215,7 +239,10 @@ def test_b4_review_checks_a_later_patch_on_top_of_the_earlier_ones(
 
 
 def test_b4_review_series_checks_the_thread_b4_tracks(
-    repo: Repo, tmp_path: Path, b4_checks, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: Path,
+    b4_checks,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     base = repo.head()
     prep_series(repo)

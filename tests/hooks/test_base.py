@@ -11,8 +11,15 @@ from tests.hooks.conftest import MM_H, Repo, foreign
 
 def two_commit_series(repo: Repo) -> tuple[str, str, str]:
     base = repo.head()
-    first = repo.commit("mm: add VM_DEMO", {"include/linux/mm.h": MM_H.replace(
-        "#define VM_SHARED\t0x00000008\n", "#define VM_SHARED\t0x00000008\n#define VM_DEMO\t\t0x00000010\n")})
+    first = repo.commit(
+        "mm: add VM_DEMO",
+        {
+            "include/linux/mm.h": MM_H.replace(
+                "#define VM_SHARED\t0x00000008\n",
+                "#define VM_SHARED\t0x00000008\n#define VM_DEMO\t\t0x00000010\n",
+            )
+        },
+    )
     second = repo.commit("mm: document VM_DEMO", {"Documentation/demo.rst": "VM_DEMO\n"})
     return base, first, second
 
@@ -44,7 +51,6 @@ def test_a_patch_not_in_the_repository_is_checked_against_head(repo: Repo, tmp_p
     p1 = repo.format_patch(f"{base}..HEAD", tmp_path / "out")[0]
     repo.git("reset", "-q", "--hard", base)
     assert base_revision(foreign(p1.read_bytes()), repo.path) == "HEAD"
-
 
 
 def test_root_commit_uses_the_empty_tree(repo: Repo, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def test_install_writes_an_executable_marked_hook(repo: Repo) -> None:
     assert os.access(hook, os.X_OK)
     text = hook.read_text()
     assert "# installed-by: patchcheck hook install" in text
-    assert f"{sys.executable} -m patchcheck hook sendemail-validate -- \"$@\"" in text
+    assert f'{sys.executable} -m patchcheck hook sendemail-validate -- "$@"' in text
 
 
 def test_install_respects_core_hooks_path(repo: Repo) -> None:
@@ -95,7 +95,10 @@ def test_chain_runs_the_old_hook_first_and_uninstall_restores_it(repo: Repo, tmp
 
 def test_outside_a_repository_is_an_input_error(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "patchcheck", "hook", "install"], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-m", "patchcheck", "hook", "install"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
     )
     assert out.returncode == 2 and "not inside a git" in out.stderr and "Traceback" not in out.stderr

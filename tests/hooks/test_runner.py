@@ -29,14 +29,26 @@ def test_verify_is_asked_for_json_at_a_revision_with_the_hooks_settings(tmp_path
     settings = verify_settings(["PC201", "proc-doc"], tmp_path / "pc.toml")
     assert settings == ("--disable", "PC201", "--disable", "proc-doc", "--config", str(tmp_path / "pc.toml"))
     assert verify_command("-", tree=tmp_path, rev="abc^", settings=settings)[3:] == [
-        "verify", "-", "--tree", str(tmp_path), "--rev", "abc^", *settings, "--format", "json"
+        "verify",
+        "-",
+        "--tree",
+        str(tmp_path),
+        "--rev",
+        "abc^",
+        *settings,
+        "--format",
+        "json",
     ]
 
 
 def test_sendemail_validate_on_an_unreadable_file_is_one_line_and_blocks(repo: Repo, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "patchcheck", "hook", "sendemail-validate", str(tmp_path / "gone.patch")],
-        cwd=repo.path, env=repo.env, capture_output=True, text=True, check=False,
+        cwd=repo.path,
+        env=repo.env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr == f"patchcheck: cannot read {tmp_path / 'gone.patch'}: No such file or directory\n"
@@ -48,7 +60,11 @@ def test_a_bad_configuration_is_one_line_and_exit_2(repo: Repo, tmp_path: Path) 
     patch.write_text("Subject: [PATCH] x\n\nno diff\n")
     done = subprocess.run(
         [sys.executable, "-m", "patchcheck", "hook", "sendemail-validate", str(patch)],
-        cwd=repo.path, env=repo.env, capture_output=True, text=True, check=False,
+        cwd=repo.path,
+        env=repo.env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr == (

@@ -23,10 +23,17 @@ pytestmark = pytest.mark.skipif(
     reason="git send-email is not installed (Debian package git-email; .ci/run installs it)",
 )
 
+
 def send(repo: Repo, *patches: Path) -> subprocess.CompletedProcess[str]:
     return repo.run(
-        "git", "send-email", "--dry-run", "--confirm=never", "--suppress-cc=all", "--no-thread",
-        "--to=linux-mm@example.invalid", "--from=Dev Eloper <dev@example.invalid>",
+        "git",
+        "send-email",
+        "--dry-run",
+        "--confirm=never",
+        "--suppress-cc=all",
+        "--no-thread",
+        "--to=linux-mm@example.invalid",
+        "--from=Dev Eloper <dev@example.invalid>",
         "--smtp-server=/bin/false",  # never used: --dry-run; a real sender would fail loudly
         *map(str, patches),
         check=False,
@@ -98,7 +105,11 @@ def test_a_patch_with_a_broken_hunk_is_blocked_by_the_hook_run_as_git_runs_it(
     env = {**repo.env, "GIT_DIR": str(repo.path / ".git")}
     done = subprocess.run(
         ["git", "hook", "run", "--ignore-missing", "sendemail-validate", "--", str(broken)],
-        cwd=repo.path, env=env, capture_output=True, text=True, check=False,
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.startswith(f"patchcheck: {broken.name}: not checked, so not sent:")
@@ -109,8 +120,10 @@ def test_a_patch_with_an_error_is_blocked_and_the_finding_shown(repo: Repo, tmp_
     done = send(repo, patch)
     assert done.returncode != 0
     lines = done.stderr.splitlines()
-    assert any(line.strip().startswith("include/linux/mm.h:") and "error:" in line and "[PC201]" in line
-               for line in lines), done.stderr
+    assert any(
+        line.strip().startswith("include/linux/mm.h:") and "error:" in line and "[PC201]" in line
+        for line in lines
+    ), done.stderr
     assert f"patchcheck: {patch.name}: 1 finding(s) at or above error; not sending" in lines
     assert "rejected by sendemail-validate hook" in done.stderr
 
@@ -138,9 +151,7 @@ def test_a_good_patch_passes_against_head_before_it_is_committed(repo: Repo, tmp
     assert done.stdout.count("Dry-OK") == 1
 
 
-def test_tree_option_reads_another_repository_not_the_hooks_git_dir(
-    repo: Repo, tmp_path: Path
-) -> None:
+def test_tree_option_reads_another_repository_not_the_hooks_git_dir(repo: Repo, tmp_path: Path) -> None:
     _base, (_cover, patch) = demo_series(repo, tmp_path / "out")
     other = tmp_path / "other"
     shutil.copytree(repo.path, other)

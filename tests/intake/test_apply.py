@@ -52,8 +52,14 @@ def test_changed_ranges_point_at_the_added_lines_in_the_post_image() -> None:
     final = states[-1]
     for path, change in final.changes.items():
         lines = (read_text(final.tree, path) or "").split("\n")
-        added = [line.text for f in final.patch.files if f.path == path for h in f.hunks
-                 for line in h.lines if line.kind == "+"]
+        added = [
+            line.text
+            for f in final.patch.files
+            if f.path == path
+            for h in f.hunks
+            for line in h.lines
+            if line.kind == "+"
+        ]
         assert [lines[n - 1] for n in change.added_lines] == added, path
     task_mmu = final.changed_ranges()["fs/proc/task_mmu.c"]
     assert len(task_mmu) == 1 and task_mmu[0][1] - task_mmu[0][0] == 2
@@ -64,7 +70,8 @@ def test_without_a_tree_only_new_files_are_known() -> None:
     (state,) = apply_series(series, EmptyTree())
     assert set(state.unchecked) == {"arch/x86/Kconfig", "fs/proc/task_mmu.c"}
     assert read_text(state.tree, "mm/scratch.c") == (
-        "// SPDX-License-Identifier: GPL-2.0\n/* Scratch mappings: nothing here yet. */\n")
+        "// SPDX-License-Identifier: GPL-2.0\n/* Scratch mappings: nothing here yet. */\n"
+    )
 
 
 def test_rename_new_and_delete_against_the_tree() -> None:
@@ -84,8 +91,11 @@ def test_partial_tree_applies_to_present_files_and_records_the_absent_ones(tmp_p
     states = apply_series(load_series(str(EXAMPLE_SERIES)), DirectoryTree(root))
     assert "VM_SCRATCH_BIT\t\t41" in (read_text(states[-1].tree, "include/linux/mm.h") or "")
     assert set(states[-1].unchecked) == {
-        "Documentation/filesystems/proc.rst", "fs/proc/task_mmu.c", "include/trace/events/mmflags.h",
-        "mm/Kconfig"}
+        "Documentation/filesystems/proc.rst",
+        "fs/proc/task_mmu.c",
+        "include/trace/events/mmflags.h",
+        "mm/Kconfig",
+    }
     assert states[0].unchecked == ()
 
 
@@ -103,7 +113,8 @@ def test_failure_names_patch_file_hunk_context_nearest_lines_and_base() -> None:
     error = caught.value
     title = "mm: add VM_SCRATCH for mappings left out of hibernation images"
     assert error.message.startswith(
-        f"patch 1/1 '{title}' does not apply: fs/proc/task_mmu.c: hunk #1 @@ -32,6 +32,9 @@")
+        f"patch 1/1 '{title}' does not apply: fs/proc/task_mmu.c: hunk #1 @@ -32,6 +32,9 @@"
+    )
     assert '  | \t\t[ilog2(VM_DROPPABLE)]\t= "dr",' in error.details
     tree_line = '| \t\t[ilog2(VM_DROPPABLE)]\t= "dp",'
     assert any(line.endswith(tree_line) and "34" in line for line in error.details)
@@ -134,8 +145,11 @@ def test_offsets_are_allowed(tmp_path: Path) -> None:
 def test_whitespace_differences_need_ignore_whitespace(tmp_path: Path) -> None:
     root = _copy_tree(tmp_path)
     mmflags = root / "include/trace/events/mmflags.h"
-    mmflags.write_text(mmflags.read_text().replace("# define IF_HAVE_VM_DROPPABLE(flag, name)\n",
-                                                   "#  define IF_HAVE_VM_DROPPABLE(flag,   name)\n"))
+    mmflags.write_text(
+        mmflags.read_text().replace(
+            "# define IF_HAVE_VM_DROPPABLE(flag, name)\n", "#  define IF_HAVE_VM_DROPPABLE(flag,   name)\n"
+        )
+    )
     series = load_series(str(EXAMPLE_SERIES))
     with pytest.raises(InputError, match=r"include/trace/events/mmflags\.h: hunk #1"):
         apply_series(series, DirectoryTree(root))
@@ -174,11 +188,14 @@ def test_non_utf8_mail_gives_utf8_in_the_tree() -> None:
     assert "naïve transliteration".encode() in data
 
 
-@pytest.mark.parametrize("diff", [
-    "diff --git a/../outside b/../outside\n--- a/../outside\n+++ b/../outside\n@@ -1 +1 @@\n-a\n+b\n",
-    "--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-a\n+b\n",
-    "diff --git a/x b/y\nsimilarity index 100%\nrename from x\nrename to /tmp/y\n",
-])
+@pytest.mark.parametrize(
+    "diff",
+    [
+        "diff --git a/../outside b/../outside\n--- a/../outside\n+++ b/../outside\n@@ -1 +1 @@\n-a\n+b\n",
+        "--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-a\n+b\n",
+        "diff --git a/x b/y\nsimilarity index 100%\nrename from x\nrename to /tmp/y\n",
+    ],
+)
 def test_escaping_paths_are_refused(tmp_path: Path, diff: str) -> None:
     mail = tmp_path / "evil.patch"
     mail.write_text("Subject: [PATCH] innocent\n\n---\n" + diff)
@@ -192,8 +209,10 @@ def test_no_newline_at_end_of_file_is_honoured(tmp_path: Path) -> None:
     root.mkdir()
     (root / "f").write_text("a\nb")
     patch = tmp_path / "p.patch"
-    patch.write_text("Subject: [PATCH] x\n\n---\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n"
-                     "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n")
+    patch.write_text(
+        "Subject: [PATCH] x\n\n---\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n"
+        "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n"
+    )
     (state,) = apply_series(load_series(str(patch)), DirectoryTree(root))
     assert state.tree.read_bytes("f") == b"a\nc\n"
 

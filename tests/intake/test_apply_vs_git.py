@@ -42,8 +42,13 @@ def _git_diff(work: Path, old: str, new: str) -> str:
     (work / "b").mkdir()
     (work / "a" / "f.c").write_text(old)
     (work / "b" / "f.c").write_text(new)
-    out = subprocess.run(["git", "diff", "--no-index", "--no-prefix", "a/f.c", "b/f.c"], cwd=work,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--no-prefix", "a/f.c", "b/f.c"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return out.stdout  # --no-prefix keeps the directory names a/ and b/ as git's usual prefixes
 
 

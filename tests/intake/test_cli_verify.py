@@ -11,8 +11,9 @@ from .helpers import EXAMPLE_SERIES, EXAMPLE_TREE, MAIL, REPO
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "patchcheck", *args], capture_output=True, input=stdin,
-                          cwd=REPO, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "patchcheck", *args], capture_output=True, input=stdin, cwd=REPO, check=False
+    )
 
 
 def test_readme_example_command() -> None:
@@ -52,8 +53,9 @@ def test_ignore_whitespace_option(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     (tree / "include/linux").mkdir(parents=True)
     original = (EXAMPLE_TREE / "include/linux/mm.h").read_text()
-    (tree / "include/linux/mm.h").write_text(original.replace("#define VM_DROPPABLE\t\tVM_NONE",
-                                                              "#define VM_DROPPABLE  VM_NONE"))
+    (tree / "include/linux/mm.h").write_text(
+        original.replace("#define VM_DROPPABLE\t\tVM_NONE", "#define VM_DROPPABLE  VM_NONE")
+    )
     strict = run("verify", str(MAIL / "single.patch"), "--tree", str(tree))
     assert strict.returncode == 0  # patch 1 does not touch that line
     second = run("verify", str(EXAMPLE_SERIES), "--tree", str(tree))
@@ -71,11 +73,14 @@ def test_patch_that_does_not_apply_exits_2_without_traceback() -> None:
 
 
 def test_bad_inputs_exit_2_with_one_line() -> None:
-    for args in (["verify", "/nonexistent.mbox"], ["verify", str(EXAMPLE_SERIES), "--tree", "/nonexistent"],
-                 ["verify", str(MAIL / "path-traversal.patch")],
-                 ["verify", str(MAIL / "thread-v1-v2.mbox"), "-v", "7"],
-                 ["verify", str(EXAMPLE_SERIES), "--format", "xml"],
-                 ["verify", str(EXAMPLE_SERIES), "--tree", str(EXAMPLE_TREE), "--rev", "no-such-rev"]):
+    for args in (
+        ["verify", "/nonexistent.mbox"],
+        ["verify", str(EXAMPLE_SERIES), "--tree", "/nonexistent"],
+        ["verify", str(MAIL / "path-traversal.patch")],
+        ["verify", str(MAIL / "thread-v1-v2.mbox"), "-v", "7"],
+        ["verify", str(EXAMPLE_SERIES), "--format", "xml"],
+        ["verify", str(EXAMPLE_SERIES), "--tree", str(EXAMPLE_TREE), "--rev", "no-such-rev"],
+    ):
         out = run(*args)
         assert out.returncode == 2, args
         assert b"Traceback" not in out.stderr

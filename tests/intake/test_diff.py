@@ -40,7 +40,11 @@ def test_body_is_cut_at_the_diff_by_hunk_counts() -> None:
     assert "base-commit:" in parts.tail
     (file,) = parse_diff(parts.diff).files
     assert [(line.kind, line.text) for line in file.hunks[0].lines] == [
-        (" ", "int a;"), ("-", "-- b;"), ("+", "++ b;"), (" ", "int c;")]
+        (" ", "int a;"),
+        ("-", "-- b;"),
+        ("+", "++ b;"),
+        (" ", "int c;"),
+    ]
 
 
 def test_body_without_diff() -> None:
@@ -85,8 +89,10 @@ def test_escaping_paths_are_unusable_and_hostile() -> None:
 
 
 def test_malformed_hunk_is_unusable_not_an_exception() -> None:
-    text = ("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n+b\n"
-            "diff --git a/y b/y\n--- a/y\n+++ b/y\n")
+    text = (
+        "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n+b\n"
+        "diff --git a/y b/y\n--- a/y\n+++ b/y\n"
+    )
     parsed = parse_diff(text)
     assert parsed.unusable and not parsed.unusable[0].hostile
     assert "malformed" in parsed.unusable[0].reason

@@ -17,8 +17,9 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git not inst
 
 
 def _git_patch_id(text: str) -> str | None:
-    out = subprocess.run(["git", "patch-id", "--stable"], input=text.encode(), capture_output=True,
-                         check=True)
+    out = subprocess.run(
+        ["git", "patch-id", "--stable"], input=text.encode(), capture_output=True, check=True
+    )
     return out.stdout.decode().split()[0] if out.stdout else None
 
 

@@ -19,10 +19,25 @@ def test_seed_reads_as_patch_1_of_5_of_v16_with_the_mails_own_diffstat() -> None
     assert series.diffstat == Diffstat(8, 34, 4)
     assert patch.claimed_diffstat == Diffstat(8, 34, 4)
     assert [f.path for f in patch.files] == [
-        "fs/proc/task_mmu.c", "include/linux/mm.h", "include/trace/events/mmflags.h", "mm/Kconfig",
-        "mm/memory.c", "mm/mempolicy.c", "mm/mprotect.c", "mm/rmap.c"]
+        "fs/proc/task_mmu.c",
+        "include/linux/mm.h",
+        "include/trace/events/mmflags.h",
+        "mm/Kconfig",
+        "mm/memory.c",
+        "mm/mempolicy.c",
+        "mm/mprotect.c",
+        "mm/rmap.c",
+    ]
     assert [(f.added, f.removed) for f in patch.files] == [
-        (3, 0), (8, 0), (7, 0), (3, 0), (4, 0), (3, 0), (1, 1), (5, 3)]
+        (3, 0),
+        (8, 0),
+        (7, 0),
+        (3, 0),
+        (4, 0),
+        (3, 0),
+        (1, 1),
+        (5, 3),
+    ]
     assert not patch.notes  # no diffstat mismatch, no unmatched hunk
 
 
@@ -48,17 +63,31 @@ def test_clean_quote_with_review_comment_between_hunks_needs_no_repair() -> None
 
 def test_counts_decide_a_context_line_that_starts_with_a_minus() -> None:
     # The archive dropped the leading space of the context line " -1," so it looks like a removal.
-    reply = "\n".join([
-        "> diff --git a/t.c b/t.c", "> --- a/t.c", "> +++ b/t.c", "> @@ -1,3 +1,3 @@",
-        "> int v[] = {", "> -1,", "> - 2,", "> + 3,", ">", "Comment.",
-    ])
+    reply = "\n".join(
+        [
+            "> diff --git a/t.c b/t.c",
+            "> --- a/t.c",
+            "> +++ b/t.c",
+            "> @@ -1,3 +1,3 @@",
+            "> int v[] = {",
+            "> -1,",
+            "> - 2,",
+            "> + 3,",
+            ">",
+            "Comment.",
+        ]
+    )
     quoted = recover_quoted_patch(reply)
     assert quoted is not None
     parts = split_body(quoted.body)
     assert parts is not None
     (file,) = parse_diff(parts.diff).files
     assert [(line.kind, line.text) for line in file.hunks[0].lines] == [
-        (" ", "int v[] = {"), (" ", "-1,"), ("-", " 2,"), ("+", " 3,")]
+        (" ", "int v[] = {"),
+        (" ", "-1,"),
+        ("-", " 2,"),
+        ("+", " 3,"),
+    ]
 
 
 def test_a_hunk_that_cannot_match_its_counts_is_reported() -> None:

@@ -35,7 +35,8 @@ def test_seed_patch_is_refused_naming_its_first_failing_hunk(real_tree: Path) ->
     message = caught.value.message
     title = "mm: add VM_DROPPABLE for designating always lazily freeable mappings"
     assert message.startswith(
-        f"patch 1/5 '{title}' does not apply: fs/proc/task_mmu.c: hunk #1 @@ -706,6 +706,9 @@")
+        f"patch 1/5 '{title}' does not apply: fs/proc/task_mmu.c: hunk #1 @@ -706,6 +706,9 @@"
+    )
     details = caught.value.details
     assert "  | #ifdef CONFIG_X86_USER_SHADOW_STACK" in details
     # 6.12 already has VM_DROPPABLE's smaps entry right where the seed wants to add it.

@@ -46,7 +46,8 @@ def test_version_option_selects_an_older_version() -> None:
     series = load_series(str(THREAD), version=1)
     assert series.revision == 1 and series.version_choice == "as requested"
     assert [str(t) for t in series.patches[0].review_trailers] == [
-        "Reviewed-by: Rhea Reviewer <rhea@example.net>"]
+        "Reviewed-by: Rhea Reviewer <rhea@example.net>"
+    ]
     assert series.patches[1].review_trailers == []
     assert "proc.rst" not in " ".join(f.path for f in series.patches[1].files)
 
@@ -98,7 +99,8 @@ def test_uncounted_patches_in_a_directory_are_numbered_in_order(tmp_path: Path) 
     for n, name in enumerate(["0001-a.patch", "0002-b.patch"]):
         (tmp_path / name).write_text(
             f"Subject: [PATCH] change {n}\n\n---\ndiff --git a/f{n} b/f{n}\n--- a/f{n}\n+++ b/f{n}\n"
-            f"@@ -1 +1 @@\n-a\n+b\n")
+            f"@@ -1 +1 @@\n-a\n+b\n"
+        )
     series = load_series(str(tmp_path))
     assert [(p.label, p.title) for p in series.patches] == [("1/2", "change 0"), ("2/2", "change 1")]
 
@@ -145,8 +147,14 @@ def test_assembly_agrees_with_b4(revision: int, tmp_path: Path, monkeypatch: pyt
         their_trailers = {t.as_string() for t in theirs_patch.followup_trailers}
         our_trailers = {str(t) for t in our_patch.review_trailers}
         # b4 puts replies to the cover letter on the cover; `b4 am` then applies them to every patch.
-        cover_trailers = {t.as_string() for t in (theirs.patches[0].followup_trailers  # type: ignore[attr-defined]
-                                                  if theirs.patches[0] else [])}  # type: ignore[attr-defined]
+        cover_trailers = {
+            t.as_string()
+            for t in (
+                theirs.patches[0].followup_trailers  # type: ignore[attr-defined]
+                if theirs.patches[0]
+                else []
+            )
+        }  # type: ignore[attr-defined]
         assert our_trailers == their_trailers | cover_trailers
 
 

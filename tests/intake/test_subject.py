@@ -23,11 +23,17 @@ from patchcheck.intake.subject import parse_subject
         ("mm: no prefix at all", False, 1, 1, 1, "mm: no prefix at all"),
     ],
 )
-def test_known_subject_forms(raw: str, reply: bool, revision: int, counter: int, expected: int,
-                             title: str) -> None:
+def test_known_subject_forms(
+    raw: str, reply: bool, revision: int, counter: int, expected: int, title: str
+) -> None:
     subject = parse_subject(raw)
     assert (subject.reply, subject.revision, subject.counter, subject.expected, subject.title) == (
-        reply, revision, counter, expected, title)
+        reply,
+        revision,
+        counter,
+        expected,
+        title,
+    )
 
 
 def test_flags_and_extra_prefixes() -> None:
@@ -40,8 +46,25 @@ def test_flags_and_extra_prefixes() -> None:
 
 b4 = pytest.importorskip("b4")
 
-_PREFIX_WORDS = st.sampled_from(["PATCH", "RFC", "RESEND", "mm-unstable", "net-next", "v2", "v16", "V3",
-                                 "1/5", "0/3", "12/12", "PATCHv4", "patch", "rfc,", "v2;"])
+_PREFIX_WORDS = st.sampled_from(
+    [
+        "PATCH",
+        "RFC",
+        "RESEND",
+        "mm-unstable",
+        "net-next",
+        "v2",
+        "v16",
+        "V3",
+        "1/5",
+        "0/3",
+        "12/12",
+        "PATCHv4",
+        "patch",
+        "rfc,",
+        "v2;",
+    ]
+)
 _BRACKET = st.lists(_PREFIX_WORDS, min_size=1, max_size=4).map(lambda words: "[" + " ".join(words) + "]")
 _SUBJECT = st.tuples(
     st.sampled_from(["", "Re: ", "RE:", "Aw: ", "Fwd: ", "Re: Re: "]),
@@ -52,14 +75,36 @@ _SUBJECT = st.tuples(
 
 def _b4_view(raw: str) -> tuple[object, ...]:
     s = b4.LoreSubject(raw)
-    return (s.reply, s.patch, s.rfc, s.resend, s.revision, s.revision_inferred, s.counter, s.expected,
-            s.counters_inferred, s.subject, tuple(s.prefixes))
+    return (
+        s.reply,
+        s.patch,
+        s.rfc,
+        s.resend,
+        s.revision,
+        s.revision_inferred,
+        s.counter,
+        s.expected,
+        s.counters_inferred,
+        s.subject,
+        tuple(s.prefixes),
+    )
 
 
 def _our_view(raw: str) -> tuple[object, ...]:
     s = parse_subject(raw)
-    return (s.reply, s.patch, s.rfc, s.resend, s.revision, s.revision_inferred, s.counter, s.expected,
-            s.counters_inferred, s.title, s.prefixes)
+    return (
+        s.reply,
+        s.patch,
+        s.rfc,
+        s.resend,
+        s.revision,
+        s.revision_inferred,
+        s.counter,
+        s.expected,
+        s.counters_inferred,
+        s.title,
+        s.prefixes,
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -68,11 +113,17 @@ def test_subjects_parse_as_b4_parses_them(raw: str) -> None:
     assert _our_view(raw) == _b4_view(raw)
 
 
-@pytest.mark.parametrize("raw", [
-    "[PATCH v16 1/5] mm: add VM_DROPPABLE for designating always lazily freeable mappings",
-    "Re: [PATCH v16 1/5] mm: add VM_DROPPABLE for designating always lazily freeable mappings",
-    "[PATCH mm-unstable v2 3/7] mm: x", "[PATCHv3] x", "[RFC PATCH] x", "[PATCH RESEND] x",
-    "Re: Re: [PATCH] x",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[PATCH v16 1/5] mm: add VM_DROPPABLE for designating always lazily freeable mappings",
+        "Re: [PATCH v16 1/5] mm: add VM_DROPPABLE for designating always lazily freeable mappings",
+        "[PATCH mm-unstable v2 3/7] mm: x",
+        "[PATCHv3] x",
+        "[RFC PATCH] x",
+        "[PATCH RESEND] x",
+        "Re: Re: [PATCH] x",
+    ],
+)
 def test_issue_subjects_match_b4(raw: str) -> None:
     assert _our_view(raw) == _b4_view(raw)

@@ -66,8 +66,13 @@ def test_high_arch_pool_and_pkeys(classic: tuple[FlagModel, ConfigFacts]) -> Non
 
 def test_arch_1_aliases_and_nested_elif(classic: tuple[FlagModel, ConfigFacts]) -> None:
     model, facts = classic
-    for name, symbol in [("VM_PAT", "X86"), ("VM_SAO", "PPC64"), ("VM_GROWSUP", "PARISC"),
-                         ("VM_SPARC_ADI", "SPARC64"), ("VM_ARM64_BTI", "ARM64")]:
+    for name, symbol in [
+        ("VM_PAT", "X86"),
+        ("VM_SAO", "PPC64"),
+        ("VM_GROWSUP", "PARISC"),
+        ("VM_SPARC_ADI", "SPARC64"),
+        ("VM_ARM64_BTI", "ARM64"),
+    ]:
         flag = model.flags[name]
         assert flag.kind == "flag"
         assert flag.bits == (24,)
@@ -133,7 +138,10 @@ def test_trace_registry(classic: tuple[FlagModel, ConfigFacts]) -> None:
     assert names["softdirty"].guard == Sym("MEM_SOFT_DIRTY")
     arch = [e for e in model.trace if e.arch_specific]
     assert [(e.flag, e.name) for e in arch] == [
-        ("VM_PAT", "pat"), ("VM_SAO", "sao"), ("VM_GROWSUP", "growsup"), ("VM_MAPPED_COPY", "mappedcopy"),
+        ("VM_PAT", "pat"),
+        ("VM_SAO", "sao"),
+        ("VM_GROWSUP", "growsup"),
+        ("VM_MAPPED_COPY", "mappedcopy"),
         ("VM_ARCH_1", "arch_1"),
     ]
     assert {e.line for e in arch} == {42}
@@ -177,11 +185,14 @@ def _long_style_b_mm_h(comment_lines: int) -> str:
     return (
         "#define VM_NONE\t0x00000000\n\n"
         "#define DECLARE_VMA_BIT(name, bitnum) VMA_ ## name ## _BIT = ((__force vma_flag_t)bitnum)\n"
-        "enum {\n\tDECLARE_VMA_BIT(READ, 0),\n\tDECLARE_VMA_BIT(WRITE, 1),\n" + entries
+        "enum {\n\tDECLARE_VMA_BIT(READ, 0),\n\tDECLARE_VMA_BIT(WRITE, 1),\n"
+        + entries
         + "#ifdef CONFIG_64BIT\n\tDECLARE_VMA_BIT(DROPPABLE, 40),\n\tDECLARE_VMA_BIT(SEALED, 42),\n"
         "#endif\n};\n"
         "#undef DECLARE_VMA_BIT\n#define INIT_VM_FLAG(name) BIT((__force int) VMA_ ## name ## _BIT)\n"
-        + comment + "#define VM_READ\tINIT_VM_FLAG(READ)\n#define VM_WRITE\tINIT_VM_FLAG(WRITE)\n" + comment
+        + comment
+        + "#define VM_READ\tINIT_VM_FLAG(READ)\n#define VM_WRITE\tINIT_VM_FLAG(WRITE)\n"
+        + comment
         + "#ifdef CONFIG_64BIT\n#define VM_DROPPABLE\tINIT_VM_FLAG(DROPPABLE)\n"
         "#define VM_SEALED\tINIT_VM_FLAG(SEALED)\n"
         "#else\n#define VM_DROPPABLE\tVM_NONE\n#define VM_SEALED\tVM_NONE\n#endif\n"

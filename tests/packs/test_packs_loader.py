@@ -81,8 +81,9 @@ def test_bad_rule_id_and_severity() -> None:
 
 def test_duplicate_key_and_duplicate_rule_id() -> None:
     assert _error(GOOD.replace("    fix: test it\n", "    fix: test it\n    fix: again\n")).startswith(
-        "packs/bad.yaml:18:")
-    twice = GOOD + GOOD[GOOD.index("  - id: PC690"):]
+        "packs/bad.yaml:18:"
+    )
+    twice = GOOD + GOOD[GOOD.index("  - id: PC690") :]
     assert "PC690 used twice" in _error(twice)
 
 
@@ -93,14 +94,17 @@ def test_bad_regex_in_claims_names_line() -> None:
 
 
 def test_member_with_two_ways_of_testing() -> None:
-    bad = GOOD.replace("function: mlock_fixup\n", "function: mlock_fixup\n        creation: true\n"
-                       "        guards_calls: [f]\n")
+    bad = GOOD.replace(
+        "function: mlock_fixup\n",
+        "function: mlock_fixup\n        creation: true\n        guards_calls: [f]\n",
+    )
     assert "twice" in _error(bad)
 
 
 def test_special_kind_needs_its_params() -> None:
-    bad = GOOD.replace("    applies_to: [never-locked]\n", "    kind: read-after-call\n"
-                       "    params: {file: mm/memory.c}\n")
+    bad = GOOD.replace(
+        "    applies_to: [never-locked]\n", "    kind: read-after-call\n    params: {file: mm/memory.c}\n"
+    )
     message = _error(bad)
     assert message.startswith("packs/bad.yaml:") and "params.calls" in message
 
@@ -138,7 +142,7 @@ def test_documented_example_pack_works(tmp_path: Path) -> None:
     from patchcheck.source.tree import DirectoryTree
 
     section = (Path(__file__).resolve().parents[2] / "docs" / "packs.md").read_text()
-    example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml"))]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml"))]
     (tmp_path / "my.yaml").write_text(example)
     checker = load_packs([tmp_path])[0]
     tree = DirectoryTree(Path(__file__).resolve().parents[2] / "fixtures" / "packs" / "tree")

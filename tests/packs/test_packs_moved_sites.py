@@ -134,17 +134,25 @@ def test_a_renamed_member_is_found_by_what_it_does() -> None:
     assert {f.rule_id for f in run({"mm/ksm.c": broken})} == {"PC704"}  # no function tests it: not found
 
 
-@pytest.mark.parametrize(("guard", "reported"), [
-    ("", True),
-    ("\tif (!(vma->vm_flags & VM_DROPPABLE))\n\t", False),
-    ("\tif (!vma_flags_test(&vma->flags, VMA_DROPPABLE_BIT))\n\t", False),
-    ("\tif (!(vma->vm_flags & VM_LOCKED))\n\t", True),
-])
+@pytest.mark.parametrize(
+    ("guard", "reported"),
+    [
+        ("", True),
+        ("\tif (!(vma->vm_flags & VM_DROPPABLE))\n\t", False),
+        ("\tif (!vma_flags_test(&vma->flags, VMA_DROPPABLE_BIT))\n\t", False),
+        ("\tif (!(vma->vm_flags & VM_LOCKED))\n\t", True),
+    ],
+)
 def test_a_new_site_that_already_tests_the_flag_is_no_unreviewed_site(guard: str, reported: bool) -> None:
-    rmap = (TREE / "mm" / "rmap.c").read_text().replace(
-        "static void rmap_walk_helper",
-        "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
-        f"{{\n{guard}\tfolio_set_swapbacked(folio);\n}}\n\nstatic void rmap_walk_helper")
+    rmap = (
+        (TREE / "mm" / "rmap.c")
+        .read_text()
+        .replace(
+            "static void rmap_walk_helper",
+            "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
+            f"{{\n{guard}\tfolio_set_swapbacked(folio);\n}}\n\nstatic void rmap_walk_helper",
+        )
+    )
     assert [f.rule_id for f in run({"mm/rmap.c": rmap})] == (["PC703"] if reported else [])
 
 
@@ -152,8 +160,10 @@ def test_a_new_site_in_a_file_the_pack_exempts_for_one_reason_is_not_unreviewed(
     """mm/shmem.c's three exemptions share one reason (shmem folios are never in a droppable VMA): a new
     shmem function setting swap-backed has that reason too. mm/memory.c's one exemption is about its
     function (do_swap_page), so a new site there is still reported."""
-    site = ("\nstatic int {name}(struct folio *folio, struct vm_area_struct *vma)\n"
-            "{{\n\tfolio_set_swapbacked(folio);\n\treturn 0;\n}}\n")
+    site = (
+        "\nstatic int {name}(struct folio *folio, struct vm_area_struct *vma)\n"
+        "{{\n\tfolio_set_swapbacked(folio);\n\treturn 0;\n}}\n"
+    )
     shmem = (TREE / "mm" / "shmem.c").read_text() + site.format(name="shmem_swapin_new")
     assert run({"mm/shmem.c": shmem}) == []
     memory = (TREE / "mm" / "memory.c").read_text() + site.format(name="memory_new_site")

@@ -32,8 +32,11 @@ DEFINE_FOO = """\
 
 
 def run(series: SeriesView, tree: object = None) -> list[Finding]:
-    ctx = CheckContext(tree=tree or EmptyTree(), series=series,  # type: ignore[arg-type]
-                       patch_index=len(series.patches))
+    ctx = CheckContext(
+        tree=tree or EmptyTree(),
+        series=series,  # type: ignore[arg-type]
+        patch_index=len(series.patches),
+    )
     return list(load_packs()[0].run(ctx))
 
 
@@ -66,23 +69,29 @@ def test_rewritten_lines_around_an_old_flag_do_not_report_its_old_problems() -> 
     text = (TREE / uffd).read_text()
     broken = text.replace(
         "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n\tvm_flags &= __VM_UFFD_FLAGS;\n",
-        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n")
+        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n",
+    )
     tree = OverlayTree(DirectoryTree(TREE), {uffd: broken.encode()})
     audit = list(load_packs()[0].run(CheckContext(tree=tree)))
     assert [f.rule_id for f in audit] == ["PC612"]
-    diff = (f"--- a/{uffd}\n+++ b/{uffd}\n@@ -13,3 +13,3 @@ static inline bool vma_can_userfault(\n"
-            "-\tif (wp_async && (vm_flags == VM_UFFD_WP))\n+\tif (wp_async && vm_flags == VM_UFFD_WP)\n")
+    diff = (
+        f"--- a/{uffd}\n+++ b/{uffd}\n@@ -13,3 +13,3 @@ static inline bool vma_can_userfault(\n"
+        "-\tif (wp_async && (vm_flags == VM_UFFD_WP))\n+\tif (wp_async && vm_flags == VM_UFFD_WP)\n"
+    )
     assert run(SeriesView([patch_view_from_diff(1, "tidy", "Tidy.\n", diff)]), tree) == []
 
 
 def test_series_adding_an_unreviewed_swapbacked_site_is_reported(tmp_path: Path) -> None:
     rmap = (TREE / "mm" / "rmap.c").read_text()
-    extra = "\nstatic void remap_one(struct vm_area_struct *vma, struct folio *folio)\n{\n" \
-            "\tfolio_set_swapbacked(folio);\n}\n"
+    extra = (
+        "\nstatic void remap_one(struct vm_area_struct *vma, struct folio *folio)\n{\n"
+        "\tfolio_set_swapbacked(folio);\n}\n"
+    )
     tree = OverlayTree(DirectoryTree(TREE), {"mm/rmap.c": (rmap + extra).encode()})
     start = rmap.count("\n") + 1
     diff = f"--- a/mm/rmap.c\n+++ b/mm/rmap.c\n@@ -{start - 1},1 +{start - 1},6 @@\n }}\n" + "".join(
-        "+" + line + "\n" for line in extra.splitlines())
+        "+" + line + "\n" for line in extra.splitlines()
+    )
     findings = run(SeriesView([patch_view_from_diff(1, "remap", "Add remap_one.\n", diff)]), tree)
     assert [(f.rule_id, f.location.line if f.location else 0) for f in findings] == [("PC703", start + 3)]
 
@@ -110,7 +119,8 @@ def test_published_schema_matches_the_code() -> None:
 def _uffd_dead_test(text: str) -> str:
     return text.replace(
         "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n\tvm_flags &= __VM_UFFD_FLAGS;\n",
-        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n")
+        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n",
+    )
 
 
 def test_a_series_is_blamed_only_for_what_it_introduced() -> None:
@@ -121,15 +131,17 @@ def test_a_series_is_blamed_only_for_what_it_introduced() -> None:
     old = (TREE / mempolicy).read_text()
     noretry = "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tgfp |= __GFP_NORETRY;\n"
     new = old.replace("\t\tgfp |= __GFP_NOWARN;\n", "\t\tgfp |= __GFP_NOWARN;\n" + noretry)
-    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                        f"a/{mempolicy}", f"b/{mempolicy}"))
+    diff = "".join(
+        difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{mempolicy}", f"b/{mempolicy}")
+    )
     series = SeriesView([patch_view_from_diff(1, "noretry", "VM_DROPPABLE: no retries.\n", diff)])
     # The dead test was there before: not this series' doing, even though it mentions VM_DROPPABLE.
     base = OverlayTree(DirectoryTree(TREE), {uffd: bad.encode()})
     assert run(series, OverlayTree(base, {mempolicy: new.encode()})) == []
     # A series that introduces it is told.
-    dead_diff = "".join(difflib.unified_diff(good.splitlines(True), bad.splitlines(True),
-                                             f"a/{uffd}", f"b/{uffd}"))
+    dead_diff = "".join(
+        difflib.unified_diff(good.splitlines(True), bad.splitlines(True), f"a/{uffd}", f"b/{uffd}")
+    )
     introduced = SeriesView([patch_view_from_diff(1, "uffd", "Move the VM_DROPPABLE test.\n", dead_diff)])
     findings = run(introduced, OverlayTree(DirectoryTree(TREE), {uffd: bad.encode()}))
     assert [f.rule_id for f in findings] == ["PC612"]
@@ -149,10 +161,17 @@ def test_added_lines_follow_later_patches() -> None:
     final = v4.splitlines()
     added = view.added_at()
     assert {final[line - 1]: index for (_, line), index in added.items()} == {
-        "added by one": 1, "first of two": 2, "second of two": 2, "again": 3}
+        "added by one": 1,
+        "first of two": 2,
+        "second of two": 2,
+        "again": 3,
+    }
     after_two = v3.splitlines()
-    assert {after_two[line - 1] for (_, line) in view.added_at(2)} == {"added by one", "first of two",
-                                                                       "second of two"}
+    assert {after_two[line - 1] for (_, line) in view.added_at(2)} == {
+        "added by one",
+        "first of two",
+        "second of two",
+    }
 
 
 def test_with_two_new_flags_a_promise_belongs_to_the_one_it_follows() -> None:
@@ -163,9 +182,11 @@ def test_with_two_new_flags_a_promise_belongs_to_the_one_it_follows() -> None:
 
 
 def test_rust_helper_mismatch_is_seen_in_the_diff_alone() -> None:
-    diff = ("--- a/rust/bindings/bindings_helper.h\n+++ b/rust/bindings/bindings_helper.h\n@@ -1,1 +1,2 @@\n"
-            " const gfp_t RUST_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;\n"
-            "+const vm_flags_t RUST_CONST_HELPER_VM_MAYSHARE = VM_MAYEXEC;\n")
+    diff = (
+        "--- a/rust/bindings/bindings_helper.h\n+++ b/rust/bindings/bindings_helper.h\n@@ -1,1 +1,2 @@\n"
+        " const gfp_t RUST_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;\n"
+        "+const vm_flags_t RUST_CONST_HELPER_VM_MAYSHARE = VM_MAYEXEC;\n"
+    )
     findings = run(SeriesView([patch_view_from_diff(1, "rust", "Add VM_MAYSHARE.\n", diff)]))
     assert [(f.rule_id, f.location.line if f.location else 0) for f in findings] == [("PC614", 2)]
 
@@ -174,8 +195,9 @@ def test_testing_another_flag_in_a_big_member_function_is_no_family_membership()
     rmap = (TREE / "mm" / "rmap.c").read_text()
     anchor = "\tint refs = folio_ref_count(folio);\n"
     new = rmap.replace(anchor, anchor + "\n\tif (vma->vm_flags & VM_LOCKED)\n\t\treturn false;\n")
-    diff = "".join(difflib.unified_diff(rmap.splitlines(True), new.splitlines(True),
-                                        "a/mm/rmap.c", "b/mm/rmap.c"))
+    diff = "".join(
+        difflib.unified_diff(rmap.splitlines(True), new.splitlines(True), "a/mm/rmap.c", "b/mm/rmap.c")
+    )
     series = SeriesView([patch_view_from_diff(1, "rmap", "Keep VM_LOCKED folios.\n", diff)])
     assert run(series, OverlayTree(DirectoryTree(TREE), {"mm/rmap.c": new.encode()})) == []
 
@@ -185,19 +207,24 @@ def test_warm_runs_take_packs_from_the_cache_without_yaml(tmp_path: Path) -> Non
     import subprocess
     import sys
 
-    probe = ("import sys; from patchcheck.rules.packs import load_packs; load_packs(); "
-             "print('yaml' in sys.modules, 'jsonschema' in sys.modules)")
+    probe = (
+        "import sys; from patchcheck.rules.packs import load_packs; load_packs(); "
+        "print('yaml' in sys.modules, 'jsonschema' in sys.modules)"
+    )
     env = {**os.environ, "PATCHCHECK_CACHE": str(tmp_path)}
-    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
     assert [r.stdout.split() for r in runs] == [["True", "True"], ["False", "False"]]
 
 
 def test_excluding_a_flag_from_ksm_says_nothing_about_what_the_flag_is() -> None:
     ksm = (TREE / "mm" / "ksm.c").read_text()
     new = ksm.replace("| VM_DROPPABLE))", "| VM_DROPPABLE | VM_SEALED))")
-    diff = "".join(difflib.unified_diff(ksm.splitlines(True), new.splitlines(True),
-                                        "a/mm/ksm.c", "b/mm/ksm.c"))
+    diff = "".join(
+        difflib.unified_diff(ksm.splitlines(True), new.splitlines(True), "a/mm/ksm.c", "b/mm/ksm.c")
+    )
     series = SeriesView([patch_view_from_diff(1, "ksm", "KSM: skip VM_SEALED VMAs.\n", diff)])
     assert run(series, OverlayTree(DirectoryTree(TREE), {"mm/ksm.c": new.encode()})) == []
     assert run(series) == []
@@ -207,7 +234,9 @@ def test_a_promise_is_not_called_broken_when_its_sites_are_not_in_the_tree(tmp_p
     # A partial tree without the mlock files and a flag the series does not define: undecidable.
     (tmp_path / "mm").mkdir()
     (tmp_path / "mm" / "ksm.c").write_text((TREE / "mm" / "ksm.c").read_text())
-    diff = ("--- a/mm/ksm.c\n+++ b/mm/ksm.c\n@@ -1,1 +1,2 @@\n"
-            " /* Kernel-shaped fixture: KSM eligibility. */\n+/* VM_SEALED: sealed VMAs */\n")
+    diff = (
+        "--- a/mm/ksm.c\n+++ b/mm/ksm.c\n@@ -1,1 +1,2 @@\n"
+        " /* Kernel-shaped fixture: KSM eligibility. */\n+/* VM_SEALED: sealed VMAs */\n"
+    )
     message = "VM_SEALED memory doesn't count against the mlock budget.\n"
     assert run(SeriesView([patch_view_from_diff(1, "x", message, diff)]), DirectoryTree(tmp_path)) == []

@@ -33,53 +33,111 @@ def _b(rules: str, path: str, old: str, new: str, where: tuple[str, int]) -> Bre
 
 
 BREAKAGES = {
-    "new-anon-unguarded": _b("PC601", "mm/rmap.c", "\tif (!(vma->vm_flags & VM_DROPPABLE))\n\t\t__folio",
-                             "\t__folio", ("mm/rmap.c", 8)),
-    "dirty-kept": _b("PC602", "mm/rmap.c",
-                     "(!folio_test_dirty(folio) ||\n\t\t\t  (vma->vm_flags & VM_DROPPABLE))",
-                     "!folio_test_dirty(folio)", ("mm/rmap.c", 18)),
-    "no-noreserve": _b("PC603 PC608", "mm/mmap.c", "\t\t\tvm_flags |= VM_NORESERVE;\n", "",
-                       ("mm/mprotect.c", 11)),
-    "oom-fatal": _b("PC604", "mm/memory.c", "\tis_droppable = !!(vma->vm_flags & VM_DROPPABLE);\n", "",
-                    ("mm/memory.c", 2)),
-    "alloc-warns": _b("PC605", "mm/mempolicy.c",
-                      "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tgfp |= __GFP_NOWARN;\n", "",
-                      ("mm/mempolicy.c", 2)),
-    "mlock-6.11-shape": _b("PC606", "mm/mmap.c", "if (!vma_supports_mlock(vma))",
-                           "if ((vm_flags & VM_SPECIAL) || is_vm_hugetlb_page(vma))", ("mm/mmap.c", 32)),
-    "keeponfork-allowed": _b("PC607", "mm/madvise.c",
-                             "\tcase MADV_KEEPONFORK:\n\t\tif (vma->vm_flags & VM_DROPPABLE)\n"
-                             "\t\t\treturn -EINVAL;\n",
-                             "\tcase MADV_KEEPONFORK:\n", ("mm/madvise.c", 17)),
-    "map-locked-accepted": _b("PC608", "mm/mmap.c",
-                              "\t\t\tif (flags & (MAP_LOCKED | MAP_HUGETLB))\n\t\t\t\treturn -EINVAL;\n", "",
-                              ("mm/mmap.c", 12)),
+    "new-anon-unguarded": _b(
+        "PC601",
+        "mm/rmap.c",
+        "\tif (!(vma->vm_flags & VM_DROPPABLE))\n\t\t__folio",
+        "\t__folio",
+        ("mm/rmap.c", 8),
+    ),
+    "dirty-kept": _b(
+        "PC602",
+        "mm/rmap.c",
+        "(!folio_test_dirty(folio) ||\n\t\t\t  (vma->vm_flags & VM_DROPPABLE))",
+        "!folio_test_dirty(folio)",
+        ("mm/rmap.c", 18),
+    ),
+    "no-noreserve": _b(
+        "PC603 PC608", "mm/mmap.c", "\t\t\tvm_flags |= VM_NORESERVE;\n", "", ("mm/mprotect.c", 11)
+    ),
+    "oom-fatal": _b(
+        "PC604", "mm/memory.c", "\tis_droppable = !!(vma->vm_flags & VM_DROPPABLE);\n", "", ("mm/memory.c", 2)
+    ),
+    "alloc-warns": _b(
+        "PC605",
+        "mm/mempolicy.c",
+        "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\tgfp |= __GFP_NOWARN;\n",
+        "",
+        ("mm/mempolicy.c", 2),
+    ),
+    "mlock-6.11-shape": _b(
+        "PC606",
+        "mm/mmap.c",
+        "if (!vma_supports_mlock(vma))",
+        "if ((vm_flags & VM_SPECIAL) || is_vm_hugetlb_page(vma))",
+        ("mm/mmap.c", 32),
+    ),
+    "keeponfork-allowed": _b(
+        "PC607",
+        "mm/madvise.c",
+        "\tcase MADV_KEEPONFORK:\n\t\tif (vma->vm_flags & VM_DROPPABLE)\n\t\t\treturn -EINVAL;\n",
+        "\tcase MADV_KEEPONFORK:\n",
+        ("mm/madvise.c", 17),
+    ),
+    "map-locked-accepted": _b(
+        "PC608",
+        "mm/mmap.c",
+        "\t\t\tif (flags & (MAP_LOCKED | MAP_HUGETLB))\n\t\t\t\treturn -EINVAL;\n",
+        "",
+        ("mm/mmap.c", 12),
+    ),
     "ksm-merges": _b("PC609", "mm/ksm.c", " | VM_DROPPABLE))", "))", ("mm/ksm.c", 2)),
-    "uffd-registers": _b("PC610", "include/linux/userfaultfd_k.h",
-                         "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n", "",
-                         ("include/linux/userfaultfd_k.h", 4)),
-    "fork-clears": _b("PC611", "kernel/fork.c", "VM_LOCKED_MASK);", "VM_LOCKED_MASK | VM_DROPPABLE);",
-                      ("kernel/fork.c", 10)),
-    "uffd-dead-test": _b("PC612", "include/linux/userfaultfd_k.h",
-                         "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n"
-                         "\tvm_flags &= __VM_UFFD_FLAGS;\n",
-                         "\tvm_flags &= __VM_UFFD_FLAGS;\n\n"
-                         "\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n",
-                         ("include/linux/userfaultfd_k.h", 9)),
-    "vma-after-fault": _b("PC613", "mm/memory.c", "\tif (is_droppable)\n",
-                          "\tif (vma->vm_flags & VM_DROPPABLE)\n", ("mm/memory.c", 18)),
-    "rust-wrong-init": _b("PC614", "rust/bindings/bindings_helper.h", "VM_MAYSHARE = VM_MAYSHARE",
-                          "VM_MAYSHARE = VM_MAYEXEC", ("rust/bindings/bindings_helper.h", 4)),
-    "rust-blocklisted-twice": _b("PC614", "rust/bindgen_parameters", "--blocklist-item VM_MAYSHARE",
-                                 "--blocklist-item VM_READ", ("rust/bindgen_parameters", 4)),
-    "tools-mirror-stale": _b("PC615", "tools/include/uapi/linux/mman.h", "#define MAP_DROPPABLE\t0x08\n",
-                             "", ("include/uapi/linux/mman.h", 4)),
-    "vma-test-header-stale": _b("PC616", "mm/vma.c", "& ~VM_SOFTDIRTY)", "& ~(VM_SOFTDIRTY | VM_DROPPABLE))",
-                                ("mm/vma.c", 6)),
-    "unreviewed-swapbacked": _b("PC703", "mm/rmap.c", "static void rmap_walk_helper",
-                                "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
-                                "{\n\tfolio_set_swapbacked(folio);\n}\n\nstatic void rmap_walk_helper",
-                                ("mm/rmap.c", 30)),
+    "uffd-registers": _b(
+        "PC610",
+        "include/linux/userfaultfd_k.h",
+        "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n",
+        "",
+        ("include/linux/userfaultfd_k.h", 4),
+    ),
+    "fork-clears": _b(
+        "PC611", "kernel/fork.c", "VM_LOCKED_MASK);", "VM_LOCKED_MASK | VM_DROPPABLE);", ("kernel/fork.c", 10)
+    ),
+    "uffd-dead-test": _b(
+        "PC612",
+        "include/linux/userfaultfd_k.h",
+        "\tif (vma->vm_flags & VM_DROPPABLE)\n\t\treturn false;\n\n\tvm_flags &= __VM_UFFD_FLAGS;\n",
+        "\tvm_flags &= __VM_UFFD_FLAGS;\n\n\tif (vm_flags & VM_DROPPABLE)\n\t\treturn false;\n",
+        ("include/linux/userfaultfd_k.h", 9),
+    ),
+    "vma-after-fault": _b(
+        "PC613",
+        "mm/memory.c",
+        "\tif (is_droppable)\n",
+        "\tif (vma->vm_flags & VM_DROPPABLE)\n",
+        ("mm/memory.c", 18),
+    ),
+    "rust-wrong-init": _b(
+        "PC614",
+        "rust/bindings/bindings_helper.h",
+        "VM_MAYSHARE = VM_MAYSHARE",
+        "VM_MAYSHARE = VM_MAYEXEC",
+        ("rust/bindings/bindings_helper.h", 4),
+    ),
+    "rust-blocklisted-twice": _b(
+        "PC614",
+        "rust/bindgen_parameters",
+        "--blocklist-item VM_MAYSHARE",
+        "--blocklist-item VM_READ",
+        ("rust/bindgen_parameters", 4),
+    ),
+    "tools-mirror-stale": _b(
+        "PC615",
+        "tools/include/uapi/linux/mman.h",
+        "#define MAP_DROPPABLE\t0x08\n",
+        "",
+        ("include/uapi/linux/mman.h", 4),
+    ),
+    "vma-test-header-stale": _b(
+        "PC616", "mm/vma.c", "& ~VM_SOFTDIRTY)", "& ~(VM_SOFTDIRTY | VM_DROPPABLE))", ("mm/vma.c", 6)
+    ),
+    "unreviewed-swapbacked": _b(
+        "PC703",
+        "mm/rmap.c",
+        "static void rmap_walk_helper",
+        "static void remap_one(struct vm_area_struct *vma, struct folio *folio)\n"
+        "{\n\tfolio_set_swapbacked(folio);\n}\n\nstatic void rmap_walk_helper",
+        ("mm/rmap.c", 30),
+    ),
     "member-renamed": _b("PC704", "mm/ksm.c", "vma_ksm_compatible", "ksm_vma_ok", ("mm/ksm.c", 0)),
 }
 

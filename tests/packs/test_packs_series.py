@@ -91,8 +91,10 @@ def test_seed_implemented_promises_are_not_reported(seed_findings: list[Finding]
 def test_sentences_keep_list_items_apart_and_track_lines() -> None:
     text = "Intro line\nwraps here. Second one.\n\na) It never is written\nout to swap.\nb) Next.\n"
     assert sentences(text) == [
-        ("Intro line wraps here.", 1), ("Second one.", 2),
-        ("It never is written out to swap.", 4), ("Next.", 6),
+        ("Intro line wraps here.", 1),
+        ("Second one.", 2),
+        ("It never is written out to swap.", 4),
+        ("Next.", 6),
     ]
 
 
@@ -128,8 +130,11 @@ def test_seed_through_the_engine_without_a_tree() -> None:
     from patchcheck.rules.engine import verify_series
 
     report = verify_series(load_series(str(seed_mail())), None)
-    ours = [(f.rule_id, f.location.path if f.location else "") for f in report.findings
-            if f.rule_id.startswith(("PC6", "PC7"))]
+    ours = [
+        (f.rule_id, f.location.path if f.location else "")
+        for f in report.findings
+        if f.rule_id.startswith(("PC6", "PC7"))
+    ]
     assert ("PC701", "COMMIT_MSG") in ours
     # The smaps code without a proc.rst line is reported once, by the registry's docs rule, not by a pack.
     proc = [f for f in report.findings if "proc.rst" in f.message]

@@ -170,7 +170,10 @@ def test_style_b_variant_guards_read_as_their_own_condition() -> None:
 
 @pytest.mark.parametrize("style", STYLES)
 def test_a_redefinition_after_undef_is_not_defined_twice(style: str) -> None:
-    tree = edited(scenario_tree("base", style), "/* Deliberate aliases",
-                  "#ifdef CONFIG_ARM64\n#undef VM_UFFD_MINOR\n# define VM_UFFD_MINOR\tVM_NONE\n#endif\n\n"
-                  "/* Deliberate aliases")
+    tree = edited(
+        scenario_tree("base", style),
+        "/* Deliberate aliases",
+        "#ifdef CONFIG_ARM64\n#undef VM_UFFD_MINOR\n# define VM_UFFD_MINOR\tVM_NONE\n#endif\n\n"
+        "/* Deliberate aliases",
+    )
     assert not [f for f in audit(tree) if f.rule_id == "PC107"]

@@ -122,5 +122,6 @@ def test_diff_parts_that_could_not_be_read_are_noted_not_silently_clean(tmp_path
     for tree in (None, DirectoryTree(REPO / "fixtures" / "example" / "tree")):
         report = verify_series(series, tree)
         assert report.findings == []
-        assert any("mm: short hunk" in n and "not checked" in n and "include/linux/mm.h" in n
-                   for n in report.notes), report.notes
+        assert any(
+            "mm: short hunk" in n and "not checked" in n and "include/linux/mm.h" in n for n in report.notes
+        ), report.notes

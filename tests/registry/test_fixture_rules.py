@@ -20,6 +20,7 @@ def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
     """The registry rules alone: the fixture trees are registry files, not whole kernels for the packs."""
     return engine.audit(tree, flags=flags, checkers=registry_checkers())
 
+
 EXPECTED: dict[str, set[str]] = {
     "pc101-undefined-use": {"PC101"},
     "pc102-collision": {"PC102", "PC201", "PC303"},
@@ -71,8 +72,9 @@ def test_every_rule_has_a_firing_scenario() -> None:
     fired = set().union(*EXPECTED.values(), *EXPECTED_STYLE_B.values())
     assert registry_rules <= fired
     for rule in registry_rules:
-        assert any(name.startswith(rule.lower()) for name in [*EXPECTED, *EXPECTED_STYLE_B]), \
+        assert any(name.startswith(rule.lower()) for name in [*EXPECTED, *EXPECTED_STYLE_B]), (
             f"{rule} has no scenario of its own"
+        )
 
 
 def test_base_tree_is_silent() -> None:
@@ -195,8 +197,12 @@ def test_field_guide_r1_to_r17_each_have_a_rule() -> None:
 def test_partial_tree_without_kconfig_skips_the_rules_that_need_it() -> None:
     from patchcheck.source.tree import OverlayTree
 
-    files = ["include/linux/mm.h", "fs/proc/task_mmu.c", "include/trace/events/mmflags.h",
-             "Documentation/filesystems/proc.rst"]
+    files = [
+        "include/linux/mm.h",
+        "fs/proc/task_mmu.c",
+        "include/trace/events/mmflags.h",
+        "Documentation/filesystems/proc.rst",
+    ]
     full = scenario_tree("pc202-ppc32-guard-mismatch")
     partial = OverlayTree(EmptyTree(), {p: full.read_bytes(p) for p in files})
     report = audit(partial)

@@ -63,7 +63,7 @@ def test_silent_once_mm_h_defines_it_with_a_fallback() -> None:
         # defined by another header of the tree (vmalloc-style flags share the prefix)
         ("\nint f(int x) { return x & VM_SCRATCH; }\n", "#define VM_SCRATCH 0x00000200\n"),
         # not flags: function-like macros, the VM_FAULT_* family, strings and comments
-        ("\nint g(int x) { VM_BUG_ON(x); return VM_FAULT_OOM + sizeof(\"VM_NOPE\"); /* VM_NOPE */ }\n", None),
+        ('\nint g(int x) { VM_BUG_ON(x); return VM_FAULT_OOM + sizeof("VM_NOPE"); /* VM_NOPE */ }\n', None),
         # an enumerator is a definition too
         ("\nenum { VM_LOCAL = 1 };\nint h(int x) { return x & VM_LOCAL; }\n", None),
     ],

@@ -80,7 +80,10 @@ def test_sarif_validates_against_the_official_schema(
         "region": {"startLine": 38},
     }
     assert error["properties"]["patch"] == {
-        "index": 2, "total": 5, "subject": "proc: show VM_DEMO", "messageId": None
+        "index": 2,
+        "total": 5,
+        "subject": "proc: show VM_DEMO",
+        "messageId": None,
     }
     assert rules[error["ruleIndex"]]["id"] == "PC201"
     unresolved = next(r for r in run["results"] if r["ruleId"] == "PC999")

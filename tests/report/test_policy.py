@@ -54,5 +54,7 @@ def test_disable_by_id_or_name_and_reject_unknown(report: Report, catalogue: tup
 
 def test_disable_without_catalogue_trusts_ids(report: Report) -> None:
     assert {f.rule_id for f in without_disabled(report, resolve_disabled(["PC201"], None)).findings} == {
-        "PC301", "PC999", "PC998"
+        "PC301",
+        "PC999",
+        "PC998",
     }

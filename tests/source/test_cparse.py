@@ -28,8 +28,10 @@ def test_interleaved_initializer_parses_cleanly_with_guards() -> None:
     assert not tree.root_node.has_error
     fn = find_function(tree, "show")
     assert fn is not None
-    pairs = [(string_value(p.child_by_field_name("value")), pre.guard_at(p.start_point.row + 1))  # type: ignore[arg-type]
-             for p in walk(fn, "initializer_pair")]
+    pairs = [
+        (string_value(p.child_by_field_name("value")), pre.guard_at(p.start_point.row + 1))  # type: ignore[arg-type]
+        for p in walk(fn, "initializer_pair")
+    ]
     assert pairs == [("aa", TRUE), ("bb", Sym("B")), ("cc", TRUE)]
 
 
@@ -44,8 +46,8 @@ def test_expand_variants_per_definition() -> None:
     macros = preprocess(text).macros()
     variants = expand_variants('IF_HAVE_X(VM_X, "x") {VM_Y, "y"}', macros)
     assert [(v.text.split(), v.guard, v.via) for v in variants] == [
-        (['{VM_X,', '"x"},', '{VM_Y,', '"y"}'], Sym("X"), ("IF_HAVE_X",)),
-        (['{VM_Y,', '"y"}'], neg(Sym("X")), ("IF_HAVE_X",)),
+        (["{VM_X,", '"x"},', "{VM_Y,", '"y"}'], Sym("X"), ("IF_HAVE_X",)),
+        (["{VM_Y,", '"y"}'], neg(Sym("X")), ("IF_HAVE_X",)),
     ]
 
 

@@ -51,8 +51,12 @@ rsource "Kconfig.sub"
     assert foo.depends == ("MENU_DEP", "QUX && !QUUX")
     assert foo.defaults == (("y", "BAZ"),)
     assert foo.selects == (("SEL", "COND"),)
-    assert (inner.name, inner.kind, inner.depends, inner.defaults) == ("INNER", "int", ("MENU_DEP", "OUTER"),
-                                                                       (("3", ""),))
+    assert (inner.name, inner.kind, inner.depends, inner.defaults) == (
+        "INNER",
+        "int",
+        ("MENU_DEP", "OUTER"),
+        (("3", ""),),
+    )
     sources = [(s.pattern, s.relative) for s in scanned.sources]
     assert sources == [("dir/Kconfig", False), ("Kconfig.sub", True)]
 
@@ -146,8 +150,10 @@ def test_tree_without_kconfig_knows_nothing(tmp_path: Path) -> None:
 
 def test_source_lines_leaving_the_tree_are_ignored(tmp_path: Path) -> None:
     (tmp_path / "mm").mkdir()
-    (tmp_path / "Kconfig").write_text('source "mm/Kconfig"\nsource "../../etc/passwd"\nsource "/etc/passwd"\n'
-                                      'source "mm/../mm/Kconfig.more"\nsource "mm/\\0x"\n')
+    (tmp_path / "Kconfig").write_text(
+        'source "mm/Kconfig"\nsource "../../etc/passwd"\nsource "/etc/passwd"\n'
+        'source "mm/../mm/Kconfig.more"\nsource "mm/\\0x"\n'
+    )
     (tmp_path / "mm" / "Kconfig").write_text('config INSIDE\n\tbool "inside"\n')
     (tmp_path / "mm" / "Kconfig.more").write_text('config MORE\n\tbool "more"\n')
     db = load_kconfig(DirectoryTree(tmp_path), DiskCache(tmp_path / "cache"))

@@ -119,8 +119,9 @@ def test_patched_tree_without_kconfig_changes_shares_the_kconfig_cache(
     assert db.exists("ONLY_IN_PATCH") and not db.exists("ARCH_USES_HIGH_VMA_FLAGS")
 
 
-def test_git_revision_tree_is_stamped_by_blob(tree_copy: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_revision_tree_is_stamped_by_blob(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import subprocess
 
     from patchcheck.source.tree import GitRevisionTree
@@ -141,11 +142,14 @@ def test_git_revision_tree_is_stamped_by_blob(tree_copy: Path, tmp_path: Path,
 _GOOD_ENTRY = pickle.dumps({"a": 1}, protocol=5)
 
 
-@pytest.mark.parametrize("damage", [
-    _GOOD_ENTRY.replace(b"\x8c\x01a", b"\x8c\x01\x81"),  # a key that is not UTF-8: UnicodeDecodeError
-    b"\x80\x74",  # an unsupported protocol: ValueError
-    b"",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _GOOD_ENTRY.replace(b"\x8c\x01a", b"\x8c\x01\x81"),  # a key that is not UTF-8: UnicodeDecodeError
+        b"\x80\x74",  # an unsupported protocol: ValueError
+        b"",
+    ],
+)
 def test_damaged_cache_entry_is_a_miss(tmp_path: Path, damage: bytes) -> None:
     cache = DiskCache(tmp_path)
     cache.put("ns", "key", {"value": 1})
@@ -160,5 +164,11 @@ def test_every_module_that_caches_a_product_is_part_of_the_code_digest() -> None
 
     package = Path(cparse.__file__).resolve().parents[1]
     covered = {p.relative_to(package).as_posix() for p in code_files()}
-    assert {"source/cparse.py", "model/load.py", "rules/registry/uses.py", "source/csrc.py",
-            "rules/packs/special.py", "rules/registry/smaps.py"} <= covered
+    assert {
+        "source/cparse.py",
+        "model/load.py",
+        "rules/registry/uses.py",
+        "source/csrc.py",
+        "rules/packs/special.py",
+        "rules/registry/smaps.py",
+    } <= covered

@@ -120,7 +120,7 @@ def _reference_blank_comments(text: str) -> str:
             j = i + 1
             while j < n and text[j] != c and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
         else:
             j = i
@@ -133,7 +133,7 @@ def _reference_blank_comments(text: str) -> str:
     return "".join(out)
 
 
-@given(st.text(alphabet='/*"\'\\\nab \t', max_size=60))
+@given(st.text(alphabet="/*\"'\\\nab \t", max_size=60))
 @settings(max_examples=400, deadline=None)
 def test_blank_comments_agrees_with_the_character_scan(text: str) -> None:
     assert blank_comments(text) == _reference_blank_comments(text)

@@ -28,7 +28,11 @@ def pack_rule_docs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> tuple[
 
 
 def check_series(
-    series: Any, final_tree: SourceTree, *, patches: int | None = None, rule_dirs: Iterable[Path] = (),
+    series: Any,
+    final_tree: SourceTree,
+    *,
+    patches: int | None = None,
+    rule_dirs: Iterable[Path] = (),
     flags: frozenset[str] | None = None,
 ) -> list[Finding]:
     """Every pack rule on the tree after the series (the intake's last AppliedState.tree, or its EmptyTree

@@ -53,10 +53,19 @@ _DIFF_KINDS = ("family", "read-after-call", "uapi-mirror", "rust-helpers")
 
 def rule_doc(rule: PackRule) -> RuleDoc:
     return RuleDoc(
-        id=rule.id, name=rule.name, severity=rule.severity, summary=rule.title, what=rule.doc,
-        why=rule.why or rule.doc, example=rule.example, fix=rule.fix, scope=rule.scope,
+        id=rule.id,
+        name=rule.name,
+        severity=rule.severity,
+        summary=rule.title,
+        what=rule.doc,
+        why=rule.why or rule.doc,
+        example=rule.example,
+        fix=rule.fix,
+        scope=rule.scope,
         needs=rule.needs or tuple(dict.fromkeys(m.site.file for m in rule.members)),
-        diff_only=rule.kind in _DIFF_KINDS, origin=rule.origin, bisect=rule.kind != "family",
+        diff_only=rule.kind in _DIFF_KINDS,
+        origin=rule.origin,
+        bisect=rule.kind != "family",
     )
 
 
@@ -133,8 +142,12 @@ class Run:
         for entry in facts.values():
             for prop in list(entry.sources):
                 for implied in self.packs.closure({prop}) - {prop}:
-                    entry.add(implied, f"implied by {prop}", independent=prop in entry.independent,
-                              series=prop in entry.from_series)
+                    entry.add(
+                        implied,
+                        f"implied by {prop}",
+                        independent=prop in entry.independent,
+                        series=prop in entry.from_series,
+                    )
         if self.ctx.flags is not None:
             facts = {k: v for k, v in facts.items() if k in self.ctx.flags}
         in_tree = self._defined_in_tree()
@@ -175,12 +188,14 @@ class Run:
                         continue
                     for prop in rule.applies_to:
                         facts.setdefault(flag, FlagFacts(flag)).add(
-                            prop, f"patch {view.label(patch)} adds {flag} to {member.site}", series=True)
+                            prop, f"patch {view.label(patch)} adds {flag} to {member.site}", series=True
+                        )
 
     def _infer_from_claims(self, view: SeriesView, facts: dict[str, FlagFacts]) -> None:
         """A promise in a commit message gives the flag it speaks of the promised property."""
-        declared = {name: self.packs.closure(set(spec.properties))
-                    for name, spec in self.packs.flags().items()}
+        declared = {
+            name: self.packs.closure(set(spec.properties)) for name, spec in self.packs.flags().items()
+        }
         for patch in view.upto(self.upto):
             lines = patch.message.splitlines()
             candidates = self._claim_targets(patch.subject + "\n" + patch.message)
@@ -250,9 +265,17 @@ class Run:
                 produced.extend(special.run(rule, scope))
         kept = [f for f in produced if self._keep(f)]
         if self.view is not None:
-            kept = [f if f.patch is not None else replace(f, patch=self._patch_of(
-                f.location.path if f.location else "", f.location.line if f.location else None, f.flag))
-                for f in kept]
+            kept = [
+                f
+                if f.patch is not None
+                else replace(
+                    f,
+                    patch=self._patch_of(
+                        f.location.path if f.location else "", f.location.line if f.location else None, f.flag
+                    ),
+                )
+                for f in kept
+            ]
         before = self._base_keys() if kept else set()
         yield from (f for f in kept if _key(f) not in before)
 
@@ -327,8 +350,9 @@ class Run:
                 # A flag the series defines, or (without a tree) one whose property the series gives it.
                 new = flag in self.new_flags
                 remind = new or (self.diff_only and bool(facts.from_series & set(applying)))
-                verdicts = [(m, self._member_verdict(m, flag, companions, refuses, remind))
-                            for m in rule.members]
+                verdicts = [
+                    (m, self._member_verdict(m, flag, companions, refuses, remind)) for m in rule.members
+                ]
                 positive = [v[0] for m, v in verdicts if not m.must_not_clear]
                 statuses = positive or [v[0] for _, v in verdicts]
                 if not new:  # an absent member may handle an existing flag already: cannot tell
@@ -371,7 +395,11 @@ class Run:
         return "unknown", member.site, None, "", []
 
     def _rule_findings(
-        self, rule: PackRule, flag: str, facts: FlagFacts, applying: list[str],
+        self,
+        rule: PackRule,
+        flag: str,
+        facts: FlagFacts,
+        applying: list[str],
         verdicts: list[tuple[Member, tuple[str, Site, int | None, str, list[str]]]],
     ) -> Iterator[_Pending]:
         why = [f"{flag} is {p}: {facts.sources[p]}" for p in applying]
@@ -386,62 +414,102 @@ class Run:
         positive = [m for m in rule.members if not m.must_not_clear]
         if untouched and len(untouched) == len(positive):
             sites = ", ".join(str(m.site) for m in untouched)
-            yield _Pending(set(applying), Finding(
-                rule_id=PC_COVERAGE, severity=Severity.WARNING if note else rule.severity,
-                message=f"{flag} is {'/'.join(applying)} but the series touches no member of "
-                        f"{rule.id} ({rule.title}): {sites}",
-                location=Location(untouched[0].site.file), flag=flag, hint=rule.fix,
-                evidence=tuple(why + ([note] if note else [])), patch=self._patch_of("", None, flag),
-            ))
+            yield _Pending(
+                set(applying),
+                Finding(
+                    rule_id=PC_COVERAGE,
+                    severity=Severity.WARNING if note else rule.severity,
+                    message=f"{flag} is {'/'.join(applying)} but the series touches no member of "
+                    f"{rule.id} ({rule.title}): {sites}",
+                    location=Location(untouched[0].site.file),
+                    flag=flag,
+                    hint=rule.fix,
+                    evidence=tuple(why + ([note] if note else [])),
+                    patch=self._patch_of("", None, flag),
+                ),
+            )
             return
         seen = "family members: " + "; ".join(f"{v[1]} {_STATUS_WORDS[v[0]]}" for _, v in verdicts)
         for member, _ in verdicts:
             if member in self.moved:
                 gone, now = self.moved[member]
-                yield _Pending(set(), Finding(
-                    rule_id=PC_STALE, severity=Severity.UNRESOLVED,
-                    message=f"rule {rule.id} member {gone}: {gone.function}() not found in {gone.file}; "
-                            f"its pattern lives now in {now}, checked there; the pack may need updating",
-                    location=Location(gone.file), flag=flag, hint="update the member in the rule pack",
-                    evidence=(f"pack entry {rule.origin}", f"found by what the member does: {now}"),
-                ))
+                yield _Pending(
+                    set(),
+                    Finding(
+                        rule_id=PC_STALE,
+                        severity=Severity.UNRESOLVED,
+                        message=f"rule {rule.id} member {gone}: {gone.function}() not found in {gone.file}; "
+                        f"its pattern lives now in {now}, checked there; the pack may need updating",
+                        location=Location(gone.file),
+                        flag=flag,
+                        hint="update the member in the rule pack",
+                        evidence=(f"pack entry {rule.origin}", f"found by what the member does: {now}"),
+                    ),
+                )
         for member, (status, site, line, detail, evidence) in verdicts:
             if status == "missing" or status == "untouched":
                 partial = note if status == "untouched" else None
-                yield _Pending(set(applying), Finding(
-                    rule_id=rule.id, severity=Severity.WARNING if partial else rule.severity,
-                    message=f"{site}: {detail}", location=Location(site.file, line), flag=flag,
-                    hint=rule.fix,
-                    evidence=tuple(why + evidence + ([member.why] if member.why else []) + [seen]
-                                   + ([partial] if partial else [])),
-                    patch=self._patch_of(site.file, line, flag),
-                ))
+                yield _Pending(
+                    set(applying),
+                    Finding(
+                        rule_id=rule.id,
+                        severity=Severity.WARNING if partial else rule.severity,
+                        message=f"{site}: {detail}",
+                        location=Location(site.file, line),
+                        flag=flag,
+                        hint=rule.fix,
+                        evidence=tuple(
+                            why
+                            + evidence
+                            + ([member.why] if member.why else [])
+                            + [seen]
+                            + ([partial] if partial else [])
+                        ),
+                        patch=self._patch_of(site.file, line, flag),
+                    ),
+                )
             elif status == "stale":
-                yield _Pending(set(), Finding(
-                    rule_id=PC_STALE, severity=Severity.UNRESOLVED,
-                    message=f"rule {rule.id} member {site}: {detail}; the pack may need updating",
-                    location=Location(site.file), flag=flag, hint="update the member in the rule pack",
-                    evidence=(f"pack entry {rule.origin}",),
-                ))
+                yield _Pending(
+                    set(),
+                    Finding(
+                        rule_id=PC_STALE,
+                        severity=Severity.UNRESOLVED,
+                        message=f"rule {rule.id} member {site}: {detail}; the pack may need updating",
+                        location=Location(site.file),
+                        flag=flag,
+                        hint="update the member in the rule pack",
+                        evidence=(f"pack entry {rule.origin}",),
+                    ),
+                )
 
     def _claim_findings(self, facts: FlagFacts, gaps: set[str]) -> Iterator[Finding]:
         note = self.view.incomplete_note() if self.view else None
-        where = "in the tree after the series" if self.cache.data("include/linux/mm.h") is not None \
+        where = (
+            "in the tree after the series"
+            if self.cache.data("include/linux/mm.h") is not None
             else "in the patches present"
+        )
         seen: set[tuple[str, str]] = set()
         for claim in facts.claims:
             if claim.property not in gaps or (claim.property, claim.sentence) in seen:
                 continue
             seen.add((claim.property, claim.sentence))
-            expected = [_describe(m) for r in self.families if claim.property in r.applies_to
-                        for m in r.members if not m.must_not_clear]
+            expected = [
+                _describe(m)
+                for r in self.families
+                if claim.property in r.applies_to
+                for m in r.members
+                if not m.must_not_clear
+            ]
             where_said = " in its subject" if claim.line == 0 else ""
             like = f", like {claim.via}" if claim.via else ""
             yield Finding(
-                rule_id=PC_CLAIM, severity=Severity.WARNING if note else Severity.ERROR,
+                rule_id=PC_CLAIM,
+                severity=Severity.WARNING if note else Severity.ERROR,
                 message=f'patch {self._label(claim.patch)} promises{where_said} "{claim.sentence}" '
-                        f"({claim.property}{like}) but no site {where} makes {facts.name} {claim.property}",
-                location=Location(COMMIT_MSG, claim.line or None), flag=facts.name,
+                f"({claim.property}{like}) but no site {where} makes {facts.name} {claim.property}",
+                location=Location(COMMIT_MSG, claim.line or None),
+                flag=facts.name,
                 hint="implement it at: " + "; ".join(expected) if expected else None,
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
@@ -463,7 +531,7 @@ def _promised_flags(claim: Claim, lines: list[str], candidates: set[str]) -> set
     named = flags_in(claim.sentence) & candidates
     if named:
         return named
-    for text in reversed(lines[:claim.line]):
+    for text in reversed(lines[: claim.line]):
         named = flags_in(text) & candidates
         if named:
             return named
@@ -475,8 +543,11 @@ _BaseMemo = dict[tuple[int, frozenset[str], frozenset[str]], tuple[PackSet, set[
 _BASE_KEYS: weakref.WeakKeyDictionary[Any, _BaseMemo] = weakref.WeakKeyDictionary()
 
 _STATUS_WORDS = {
-    "ok": "handles it", "missing": "does not", "untouched": "not touched by the series",
-    "stale": "not found", "unknown": "not in the tree",
+    "ok": "handles it",
+    "missing": "does not",
+    "untouched": "not touched by the series",
+    "stale": "not found",
+    "unknown": "not in the tree",
 }
 
 

@@ -62,17 +62,21 @@ def sentences(message: str) -> list[tuple[str, int]]:
 
 # Words that turn a clause into a negative statement about what follows them.
 _NEGATION = re.compile(
-    r"\b(?:not|never|no|nothing|none|neither|nor|without|cannot|nobody|nowhere)\b|n't\b", re.I)
+    r"\b(?:not|never|no|nothing|none|neither|nor|without|cannot|nobody|nowhere)\b|n't\b", re.I
+)
 # A negation of one of these verbs is about the patch or the author, not about the flag ("does not change
 # how pages are swapped", "we don't need to lock").
 _META_VERBS = re.compile(
     r"\b(?:chang|affect|touch|modif|alter|address|fix|handl|cover|test|implement|support|need|try|"
     r"know|care|matter|bother|want|plan|expect|mean|check|see|seem|think|remember|mention)\w*\b|"
-    r"\b(?:tries|tried)\b", re.I)
+    r"\b(?:tries|tried)\b",
+    re.I,
+)
 # Clauses: a promise and its negation live in the same clause ("It doesn't count against the mlock budget,
 # since nothing is locked" is two clauses and two readings of one promise).
 _CLAUSE = re.compile(
-    r"[,;:]|\s[-\u2013\u2014]\s|\b(?:and|but|while|whereas|since|because|so that|although|though)\b", re.I)
+    r"[,;:]|\s[-\u2013\u2014]\s|\b(?:and|but|while|whereas|since|because|so that|although|though)\b", re.I
+)
 _ASIDE = re.compile(r"\s\(([^()]*)\)")  # " (so that they're zero)" is a clause; "mmap()" is not
 _CONDITIONAL = re.compile(r"^\s*(?:if|when|unless|whether|once|until|before|after|in case)\b", re.I)
 # A question, or a sentence that hedges, promises nothing.
@@ -80,11 +84,15 @@ _HEDGE = re.compile(
     r"\b(?:whether|unclear|not (?:sure|clear|certain)|wonder\w*|perhaps|maybe|TODO|should we|do we|"
     r"is it|are they|question)\b"
     # what a test checks is the test's business, not a promise
-    r"|\b(?:self)?tests?\s+(?:checks?|verif\w*|makes? sure|ensures?|confirms?)\b", re.I)
+    r"|\b(?:self)?tests?\s+(?:checks?|verif\w*|makes? sure|ensures?|confirms?)\b",
+    re.I,
+)
 # "Like VM_X, ..." / "the same as VM_X": the sentence gives its flag VM_X's properties.
 _ANALOGY = re.compile(
     r"(?<![A-Za-z])(?:just like|like|same as|similar to|as with|as for|as does|analogous to|mirrors?|"
-    r"behaves as)\s+(?:the\s+|an?\s+)?(VM_[A-Z][A-Z0-9_]*)(?!\w)", re.I)
+    r"behaves as)\s+(?:the\s+|an?\s+)?(VM_[A-Z][A-Z0-9_]*)(?!\w)",
+    re.I,
+)
 _SUBJECT_PREFIX = re.compile(r"^(?:[\w./,*-]+:\s+)+")
 _WORD = re.compile(r"\S+")
 
@@ -101,11 +109,11 @@ def _negated_before(clause: str, start: int) -> bool:
     if not negations:
         return False
     last = negations[-1]
-    between = before[last.end():]
+    between = before[last.end() :]
     if len(_WORD.findall(between)) > 8 or _META_VERBS.search(between):
         return False
     # "not only ... but", "no longer" keep their meaning; a double negation ("not never") cancels.
-    return len(negations) % 2 == 1 or len(_WORD.findall(before[negations[-2].end():last.start()])) > 3
+    return len(negations) % 2 == 1 or len(_WORD.findall(before[negations[-2].end() : last.start()])) > 3
 
 
 def reads_as(spec: ClaimSpec, sentence: str) -> bool:
@@ -132,7 +140,10 @@ def analogies(sentence: str) -> list[str]:
 
 
 def find_claims(
-    message: str, specs: list[ClaimSpec], patch: int, subject: str = "",
+    message: str,
+    specs: list[ClaimSpec],
+    patch: int,
+    subject: str = "",
     declared: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Claim]:
     """Every (property, sentence) a message promises; several promises of one sentence are several claims.

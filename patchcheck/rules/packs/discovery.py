@@ -12,7 +12,9 @@ from patchcheck.source import csrc
 
 
 def unreviewed_sites(
-    families: Iterable[PackRule], cache: SourceCache, changed: set[str] | None = None,
+    families: Iterable[PackRule],
+    cache: SourceCache,
+    changed: set[str] | None = None,
     flags: dict[str, set[str]] | None = None,
 ) -> Iterator[Finding]:
     """PC703 for each function calling a family's `discover.calls` that is neither member nor exemption.
@@ -39,19 +41,24 @@ def unreviewed_sites(
                 if not found:
                     continue
                 family_flags = [f for f, props in (flags or {}).items() if props & set(rule.applies_to)]
-                if family_flags and all(any(
+                if family_flags and all(
+                    any(
                         cache.reach.tests(path, cond, flag) is not None
-                        for flag in family_flags for cond in csrc.conditions_over(call, fn.body))
-                        for call in found):
+                        for flag in family_flags
+                        for cond in csrc.conditions_over(call, fn.body)
+                    )
+                    for call in found
+                ):
                     continue  # already tests the flag before each call
                 body = csrc.text(fn.node)
                 if rule.discover.vma_in_scope and not ("vm_area_struct" in body or "vm_fault" in body):
                     continue
                 callee = csrc.text(found[0].child_by_field_name("function") or found[0])
                 yield Finding(
-                    rule_id=PC_UNREVIEWED, severity=Severity.WARNING,
+                    rule_id=PC_UNREVIEWED,
+                    severity=Severity.WARNING,
                     message=f"{path}: {fn.name}() calls {callee}() with a VMA in scope but is neither "
-                            f"a member nor an exemption of {rule.id}",
+                    f"a member nor an exemption of {rule.id}",
                     location=Location(path, csrc.line_of(found[0])),
                     hint=f"review it and add it to {rule.id}'s members or exemptions ({rule.origin})",
                     evidence=(f"{rule.id}: {rule.title}",),

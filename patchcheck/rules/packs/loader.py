@@ -13,9 +13,11 @@ from patchcheck.source.cache import DiskCache, digest
 
 _CACHE_NAMESPACE = "packs-parsed-v1"
 # Parsed packs are keyed by their text and by the schema and pack model they were validated against.
-_MODEL_STAMP = digest(json.dumps(PACK_SCHEMA, sort_keys=True),
-                      (Path(__file__).parent / "spec.py").read_bytes(),
-                      (Path(__file__).parent / "parse.py").read_bytes())
+_MODEL_STAMP = digest(
+    json.dumps(PACK_SCHEMA, sort_keys=True),
+    (Path(__file__).parent / "spec.py").read_bytes(),
+    (Path(__file__).parent / "parse.py").read_bytes(),
+)
 
 
 def _default_pack_dir() -> Path:

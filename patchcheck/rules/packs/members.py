@@ -46,8 +46,9 @@ class SourceCache:
 
     def list_files(self, directory: str) -> list[str]:
         if directory not in self._lists:
-            self._lists[directory] = [p for p in self.tree.list_files(directory)
-                                      if posixpath.dirname(p) == directory]
+            self._lists[directory] = [
+                p for p in self.tree.list_files(directory) if posixpath.dirname(p) == directory
+            ]
         return self._lists[directory]
 
     def data(self, path: str) -> bytes | None:
@@ -126,8 +127,13 @@ class MemberJudge:
         return None
 
     def _judge_function(
-        self, member: Member, site: Site, fn: csrc.Function, flag: str,
-        companions: set[str], refuses: set[str],
+        self,
+        member: Member,
+        site: Site,
+        fn: csrc.Function,
+        flag: str,
+        companions: set[str],
+        refuses: set[str],
     ) -> Verdict:
         body = fn.body
         if member.mask_with:
@@ -138,8 +144,9 @@ class MemberJudge:
             if not unguarded:
                 return Verdict(Status.OK, site)
             call = unguarded[0]
-            return Verdict(Status.MISSING, site, csrc.line_of(call),
-                           f"{csrc.text(call)} runs without testing {flag}")
+            return Verdict(
+                Status.MISSING, site, csrc.line_of(call), f"{csrc.text(call)} runs without testing {flag}"
+            )
         if member.condition_with_calls:
             if self._condition_tests_with_call(site, body, flag, set(member.condition_with_calls)):
                 return Verdict(Status.OK, site)
@@ -164,21 +171,29 @@ class MemberJudge:
         if helper is not None:
             return Verdict(Status.OK, site, evidence=[f"tests {flag} through {helper}"])
         helpers = " nor ".join(f"{v.function}()" for v in member.via)
-        return Verdict(Status.MISSING, site, fn.line,
-                       f"never tests {flag}" + (f" (nor does {helpers})" if helpers else ""))
+        return Verdict(
+            Status.MISSING,
+            site,
+            fn.line,
+            f"never tests {flag}" + (f" (nor does {helpers})" if helpers else ""),
+        )
 
     def _guarded(self, site: Site, call: Node, body: Node, flag: str) -> bool:
         """`call` runs only under a condition that tests `flag` (itself or through a helper it calls)."""
-        return any(self.reach.tests(site.file, cond, flag) is not None
-                   for cond in csrc.conditions_over(call, body))
+        return any(
+            self.reach.tests(site.file, cond, flag) is not None for cond in csrc.conditions_over(call, body)
+        )
 
     def _condition_tests_with_call(self, site: Site, body: Node, flag: str, names: set[str]) -> bool:
         """Some if/while condition calls one of `names` and tests `flag` (itself or through a helper)."""
         for sub in csrc.walk(body):
             if sub.type in ("if_statement", "while_statement"):
                 cond = sub.child_by_field_name("condition")
-                if cond is not None and csrc.calls(cond, names) and \
-                        self.reach.tests(site.file, cond, flag) is not None:
+                if (
+                    cond is not None
+                    and csrc.calls(cond, names)
+                    and self.reach.tests(site.file, cond, flag) is not None
+                ):
                     return True
         return False
 
@@ -195,10 +210,14 @@ class MemberJudge:
             if any(flag in csrc.mask_members(a) for a in inner):
                 return Verdict(Status.OK, site, evidence=[f"{flag} is in the mask of {' -> '.join(chain)}"])
         line = csrc.line_of(anchors[0]) if anchors else fn.line
-        also = f" and {flag} is not always set together with {'/'.join(member.or_set_with)}" \
-            if member.or_set_with else ""
-        return Verdict(Status.MISSING, site, line,
-                       f"{flag} is not in the mask with {'/'.join(member.mask_with)}{also}")
+        also = (
+            f" and {flag} is not always set together with {'/'.join(member.or_set_with)}"
+            if member.or_set_with
+            else ""
+        )
+        return Verdict(
+            Status.MISSING, site, line, f"{flag} is not in the mask with {'/'.join(member.mask_with)}{also}"
+        )
 
     def _always_set_with(self, member: Member, flag: str) -> tuple[bool, list[str]]:
         evidence: list[str] = []
@@ -217,7 +236,9 @@ class MemberJudge:
             cleared = csrc.and_not_cleared(block) & companions
             if cleared and not csrc.flag_tests(block, flag):
                 return Verdict(
-                    Status.MISSING, site, csrc.line_of(block),
+                    Status.MISSING,
+                    site,
+                    csrc.line_of(block),
                     f"{'/'.join(labels)} clears {', '.join(sorted(cleared))} (implied by {flag}) "
                     f"without refusing {flag}",
                 )
@@ -232,12 +253,20 @@ class MemberJudge:
         block = blocks[0]
         unset = sorted(companions - set(csrc.or_assigned(block)))
         if unset:
-            return Verdict(Status.MISSING, site, csrc.line_of(block),
-                           f"sets {flag} without its companions {', '.join(unset)}")
+            return Verdict(
+                Status.MISSING,
+                site,
+                csrc.line_of(block),
+                f"sets {flag} without its companions {', '.join(unset)}",
+            )
         unrefused = sorted(r for r in refuses if not csrc.flag_tests(block, r))
         if unrefused:
-            return Verdict(Status.MISSING, site, csrc.line_of(block),
-                           f"sets {flag} without refusing {', '.join(unrefused)}")
+            return Verdict(
+                Status.MISSING,
+                site,
+                csrc.line_of(block),
+                f"sets {flag} without refusing {', '.join(unrefused)}",
+            )
         return Verdict(Status.OK, site)
 
 

@@ -82,8 +82,11 @@ def _compose(source: str, where: str) -> tuple[Any, dict[Path_, int]]:
     _lines(node, (), table, where)
     for sub in _all_nodes(node):
         if isinstance(sub, ScalarNode) and sub.tag not in (
-            "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-            "tag:yaml.org,2002:null", "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:null",
+            "tag:yaml.org,2002:float",
         ):
             raise InputError(f"{where}:{sub.start_mark.line + 1}: unsupported YAML tag {sub.tag}")
     data = SafeConstructor().construct_document(node)
@@ -135,10 +138,16 @@ def parse_pack(source: str, where: str) -> Pack:
                     re.compile(phrase)
                 except re.error as exc:
                     raise fail(("claims", index, key, sub), f"bad regular expression: {exc}") from None
-        pack.claims.append(ClaimSpec(
-            raw["property"], tuple(raw.get("phrases", ())), tuple(raw.get("unless", ())),
-            tuple(raw.get("terms", ())), raw.get("polarity", "positive"), tuple(raw.get("context", ())),
-        ))
+        pack.claims.append(
+            ClaimSpec(
+                raw["property"],
+                tuple(raw.get("phrases", ())),
+                tuple(raw.get("unless", ())),
+                tuple(raw.get("terms", ())),
+                raw.get("polarity", "positive"),
+                tuple(raw.get("context", ())),
+            )
+        )
 
     seen: set[str] = set()
     for index, raw in enumerate(data["rules"]):
@@ -150,8 +159,9 @@ def parse_pack(source: str, where: str) -> Pack:
         params = raw.get("params") or {}
         for key, expected in SPECIAL_PARAMS.get(kind, {}).items():
             if not isinstance(params.get(key), expected):
-                raise fail((*path, "params"),
-                           f"rule {raw['id']} ({kind}) needs params.{key} ({expected.__name__})")
+                raise fail(
+                    (*path, "params"), f"rule {raw['id']} ({kind}) needs params.{key} ({expected.__name__})"
+                )
         if kind == "family" and not raw.get("members"):
             raise fail(path, f"rule {raw['id']} is a family rule without members")
         if kind == "family" and not raw.get("applies_to"):
@@ -162,29 +172,49 @@ def parse_pack(source: str, where: str) -> Pack:
             ways += [k for k in ("refuses_clearing", "creation", "must_not_clear") if m.get(k)]
             if len(ways) > 1:
                 raise fail((*path, "members", m_index), f"member says how to test the flag twice: {ways}")
-            members.append(Member(
-                site=_site(m), why=m.get("why", ""), mask_with=tuple(m.get("mask_with", ())),
-                guards_calls=tuple(m.get("guards_calls", ())),
-                condition_with_calls=tuple(m.get("condition_with_calls", ())),
-                refuses_clearing=bool(m.get("refuses_clearing")), creation=bool(m.get("creation")),
-                must_not_clear=bool(m.get("must_not_clear")),
-                via=tuple(_site(v) for v in m.get("via", ())), or_set_with=tuple(m.get("or_set_with", ())),
-                alternatives=tuple(_site(a) for a in m.get("alternatives", ())),
-                line=_line_for((*path, "members", m_index), table),
-            ))
+            members.append(
+                Member(
+                    site=_site(m),
+                    why=m.get("why", ""),
+                    mask_with=tuple(m.get("mask_with", ())),
+                    guards_calls=tuple(m.get("guards_calls", ())),
+                    condition_with_calls=tuple(m.get("condition_with_calls", ())),
+                    refuses_clearing=bool(m.get("refuses_clearing")),
+                    creation=bool(m.get("creation")),
+                    must_not_clear=bool(m.get("must_not_clear")),
+                    via=tuple(_site(v) for v in m.get("via", ())),
+                    or_set_with=tuple(m.get("or_set_with", ())),
+                    alternatives=tuple(_site(a) for a in m.get("alternatives", ())),
+                    line=_line_for((*path, "members", m_index), table),
+                )
+            )
         discover = raw.get("discover")
-        pack.rules.append(PackRule(
-            id=raw["id"], name=raw["name"], title=raw["title"], severity=Severity(raw["severity"]),
-            kind=kind, doc=raw["doc"].strip(), fix=raw["fix"].strip(),
-            example=raw.get("example", "").rstrip(),
-            scope=tuple(raw.get("scope", ())), applies_to=tuple(raw.get("applies_to", ())),
-            members=tuple(members),
-            exemptions=tuple(Exemption(_site(e), e["reason"]) for e in raw.get("exemptions", ())),
-            discover=Discovery(tuple(discover["calls"]), tuple(discover["under"]),
-                               bool(discover.get("vma_in_scope", True))) if discover else None,
-            params=params, origin=f"{where}:{_line_for(path, table)}", needs=tuple(raw.get("needs", ())),
-            why=raw.get("why", "").strip(), infers=bool(raw.get("infers", True)),
-        ))
+        pack.rules.append(
+            PackRule(
+                id=raw["id"],
+                name=raw["name"],
+                title=raw["title"],
+                severity=Severity(raw["severity"]),
+                kind=kind,
+                doc=raw["doc"].strip(),
+                fix=raw["fix"].strip(),
+                example=raw.get("example", "").rstrip(),
+                scope=tuple(raw.get("scope", ())),
+                applies_to=tuple(raw.get("applies_to", ())),
+                members=tuple(members),
+                exemptions=tuple(Exemption(_site(e), e["reason"]) for e in raw.get("exemptions", ())),
+                discover=Discovery(
+                    tuple(discover["calls"]),
+                    tuple(discover["under"]),
+                    bool(discover.get("vma_in_scope", True)),
+                )
+                if discover
+                else None,
+                params=params,
+                origin=f"{where}:{_line_for(path, table)}",
+                needs=tuple(raw.get("needs", ())),
+                why=raw.get("why", "").strip(),
+                infers=bool(raw.get("infers", True)),
+            )
+        )
     return pack
-
-

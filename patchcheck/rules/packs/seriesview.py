@@ -143,8 +143,11 @@ class AddedLines(Mapping[tuple[str, int], int]):
 
     def placed(self) -> list[tuple[int, AddedLine]]:
         """(line in the tree after the patches read, added line), in the order the series added them."""
-        found = [(order, line, added) for lines in self._by_path.values()
-                 for line, (_, order, added) in lines.items()]
+        found = [
+            (order, line, added)
+            for lines in self._by_path.values()
+            for line, (_, order, added) in lines.items()
+        ]
         return [(line, added) for _, line, added in sorted(found, key=lambda entry: entry[0])]
 
 
@@ -240,7 +243,7 @@ def _add_hunk(
             continue
         current = _function_guess(value, current)
         if kind == "+":
-            near = tuple(kept[max(0, position - 3):position + 4])
+            near = tuple(kept[max(0, position - 3) : position + 4])
             view.added.append(AddedLine(path, number, value, current, kept, position, near))
         position += 1
         number += 1

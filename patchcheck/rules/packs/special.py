@@ -40,8 +40,14 @@ def run(rule: PackRule, scope: flow.Scope) -> Iterator[Finding]:
     yield from checks[rule.kind](rule, cache, view, upto)
 
 
-def _finding(rule: PackRule, path: str, line: int | None, message: str, flag: str | None = None,
-             evidence: tuple[str, ...] = ()) -> Finding:
+def _finding(
+    rule: PackRule,
+    path: str,
+    line: int | None,
+    message: str,
+    flag: str | None = None,
+    evidence: tuple[str, ...] = (),
+) -> Finding:
     return Finding(rule.id, rule.severity, message, Location(path, line), flag, rule.fix, evidence)
 
 
@@ -69,8 +75,9 @@ _HELPER = re.compile(r"RUST_CONST_HELPER_(\w+)\s*=\s*(\w+)\s*;")
 _BLOCK = re.compile(r"^--blocklist-item\s+(\S+)", re.M)
 
 
-def _rust_helpers(rule: PackRule, cache: SourceCache, view: SeriesView | None,
-                  upto: int | None) -> Iterator[Finding]:
+def _rust_helpers(
+    rule: PackRule, cache: SourceCache, view: SeriesView | None, upto: int | None
+) -> Iterator[Finding]:
     prefix = rule.params["prefix"]
     helpers_path, block_path = rule.params["helpers"], rule.params["blocklist"]
     data = cache.data(helpers_path)
@@ -86,8 +93,13 @@ def _rust_helpers(rule: PackRule, cache: SourceCache, view: SeriesView | None,
         line = text.count("\n", 0, match.start()) + 1
         helpers[name] = line
         if value != name:
-            yield _finding(rule, helpers_path, line,
-                           f"RUST_CONST_HELPER_{name} is initialised from {value}, not {name}", flag=name)
+            yield _finding(
+                rule,
+                helpers_path,
+                line,
+                f"RUST_CONST_HELPER_{name} is initialised from {value}, not {name}",
+                flag=name,
+            )
     block_data = cache.data(block_path)
     if block_data is None:
         return
@@ -99,20 +111,34 @@ def _rust_helpers(rule: PackRule, cache: SourceCache, view: SeriesView | None,
         if not name.startswith(prefix):
             continue
         if name in entries:
-            yield _finding(rule, block_path, line,
-                           f"{name} is blocklisted twice (first at line {entries[name]})", flag=name)
+            yield _finding(
+                rule,
+                block_path,
+                line,
+                f"{name} is blocklisted twice (first at line {entries[name]})",
+                flag=name,
+            )
         entries.setdefault(name, line)
     if not entries:
         return  # this tree does not blocklist the prefix's constants at all (e.g. 6.12)
     for name, line in helpers.items():
         if not any(re.fullmatch(entry, name) for entry in entries):
-            yield _finding(rule, helpers_path, line,
-                           f"RUST_CONST_HELPER_{name} has no --blocklist-item in {block_path}", flag=name)
+            yield _finding(
+                rule,
+                helpers_path,
+                line,
+                f"RUST_CONST_HELPER_{name} has no --blocklist-item in {block_path}",
+                flag=name,
+            )
     for entry, line in entries.items():
         if not any(re.fullmatch(entry, name) for name in helpers):
-            yield _finding(rule, block_path, line,
-                           f"--blocklist-item {entry} has no RUST_CONST_HELPER_{entry} in {helpers_path}",
-                           flag=entry)
+            yield _finding(
+                rule,
+                block_path,
+                line,
+                f"--blocklist-item {entry} has no RUST_CONST_HELPER_{entry} in {helpers_path}",
+                flag=entry,
+            )
 
 
 def _rust_helpers_in_diff(rule: PackRule, view: SeriesView | None, upto: int | None) -> Iterator[Finding]:
@@ -124,14 +150,19 @@ def _rust_helpers_in_diff(rule: PackRule, view: SeriesView | None, upto: int | N
             if added.path != rule.params["helpers"] or match is None:
                 continue
             if match.group(1).startswith(rule.params["prefix"]) and match.group(1) != match.group(2):
-                yield _finding(rule, added.path, added.line,
-                               f"RUST_CONST_HELPER_{match.group(1)} is initialised from {match.group(2)}",
-                               flag=match.group(1))
+                yield _finding(
+                    rule,
+                    added.path,
+                    added.line,
+                    f"RUST_CONST_HELPER_{match.group(1)} is initialised from {match.group(2)}",
+                    flag=match.group(1),
+                )
 
 
 # ---- R18 --------------------------------------------------------------------------------------------
-def _uapi_mirror(rule: PackRule, cache: SourceCache, view: SeriesView | None,
-                 upto: int | None) -> Iterator[Finding]:
+def _uapi_mirror(
+    rule: PackRule, cache: SourceCache, view: SeriesView | None, upto: int | None
+) -> Iterator[Finding]:
     prefixes = tuple(rule.params["prefixes"])
     for source, mirror in rule.params["pairs"]:
         src_data, mirror_data = cache.data(source), cache.data(mirror)
@@ -142,27 +173,36 @@ def _uapi_mirror(rule: PackRule, cache: SourceCache, view: SeriesView | None,
                 if name not in theirs:
                     yield _finding(rule, source, line, f"{name} is not mirrored in {mirror}")
                 elif theirs[name][0].split()[:1] != value.split()[:1]:
-                    yield _finding(rule, source, line,
-                                   f"{name} is {value.split()[0]} here but {theirs[name][0]} in {mirror}")
+                    yield _finding(
+                        rule,
+                        source,
+                        line,
+                        f"{name} is {value.split()[0]} here but {theirs[name][0]} in {mirror}",
+                    )
         elif view is not None:
             yield from _mirror_in_diff(rule, view, upto, source, mirror, prefixes)
 
 
-def _mirror_in_diff(rule: PackRule, view: SeriesView, upto: int | None, source: str, mirror: str,
-                    prefixes: tuple[str, ...]) -> Iterator[Finding]:
+def _mirror_in_diff(
+    rule: PackRule, view: SeriesView, upto: int | None, source: str, mirror: str, prefixes: tuple[str, ...]
+) -> Iterator[Finding]:
     added = [a for p in view.upto(upto) for a in p.added]
     mirrored = {m.group(1) for a in added if a.path == mirror and (m := _DEFINE.match(a.text))}
     for line in added:
         match = _DEFINE.match(line.text)
-        if (line.path == source and match and match.group(1).startswith(prefixes)
-                and match.group(1) not in mirrored):
-                yield _finding(rule, source, line.line,
-                               f"{match.group(1)} is added here but not to {mirror}")
+        if (
+            line.path == source
+            and match
+            and match.group(1).startswith(prefixes)
+            and match.group(1) not in mirrored
+        ):
+            yield _finding(rule, source, line.line, f"{match.group(1)} is added here but not to {mirror}")
 
 
 # ---- tools/testing/vma ------------------------------------------------------------------------------
-def _mirror_defines(rule: PackRule, cache: SourceCache, view: SeriesView | None,
-                    upto: int | None) -> Iterator[Finding]:
+def _mirror_defines(
+    rule: PackRule, cache: SourceCache, view: SeriesView | None, upto: int | None
+) -> Iterator[Finding]:
     mirror, prefix = rule.params["mirror"], rule.params["prefix"]
     mirror_data = cache.data(mirror)
     if mirror_data is None:
@@ -199,8 +239,11 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
             if not name.startswith(prefix) or name in reported:
                 continue
             parent = ident.parent
-            if parent is not None and parent.type == "call_expression" and parent.child_by_field_name(
-                    "function") == ident:
+            if (
+                parent is not None
+                and parent.type == "call_expression"
+                and parent.child_by_field_name("function") == ident
+            ):
                 continue
             if src.guard_of(ident) == TRUE:  # outside every #if block (an include guard costs nothing)
                 reported.add(name)

@@ -217,8 +217,6 @@ def introduced_flags(ctx: CheckContext) -> set[str]:
     return defined_names(lines.added_in(MM_H)) - defined_names(before) - set(CORE_BITS)
 
 
-
-
 def _config_facts(ctx: CheckContext) -> ConfigFacts:
     """One ConfigFacts per set of Kconfig files: a patched tree that changes none shares its base's."""
     view = kconfig_view(ctx.tree)

@@ -71,6 +71,7 @@ ARCH1_ALIAS = RuleDoc(
     needs=(MM_H, KCONFIG),
 )
 
+
 class DefinitionChecker:
     rules = (COLLISION, WIDTH, ARCH1_ALIAS)
 
@@ -228,5 +229,7 @@ def line_of(flag: FlagDef) -> int:
 
 def _bit_line(flag: FlagDef, bit: int) -> int:
     """The #define that makes `flag` this bit (a flag split over several #if blocks has one per block)."""
-    return next((v.line for v in flag.variants if v.value.kind == "bit" and v.value.bit == bit and v.line),
-                line_of(flag))
+    return next(
+        (v.line for v in flag.variants if v.value.kind == "bit" and v.value.bit == bit and v.line),
+        line_of(flag),
+    )

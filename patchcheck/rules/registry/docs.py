@@ -134,13 +134,17 @@ def _narrow_border(doc: DocTable) -> Iterator[Finding]:
     if not wide_codes and not wide_texts:
         return
     if wide_codes:
-        message = (f"VmFlags table: {len(wide_codes)} code(s) wider than the {code_width}-column border "
-                   "break the table")
+        message = (
+            f"VmFlags table: {len(wide_codes)} code(s) wider than the {code_width}-column border "
+            "break the table"
+        )
     else:
         longest = max(wide_texts, key=lambda c: len(c.description))
-        message = (f"VmFlags table border ({text_width} wide) is shorter than {len(wide_texts)} "
-                   f"description(s), the longest {len(longest.description)} ({longest.code!r}); "
-                   "cosmetic: the table still renders")
+        message = (
+            f"VmFlags table border ({text_width} wide) is shorter than {len(wide_texts)} "
+            f"description(s), the longest {len(longest.description)} ({longest.code!r}); "
+            "cosmetic: the table still renders"
+        )
     yield finding(
         NARROW_BORDER,
         message,

@@ -253,7 +253,7 @@ class KconfigChecker:
 
 
 def _absent_patches(ctx: CheckContext) -> str | None:
-    """"2 of 5 patches absent" when the series being verified lacks some of its patches."""
+    """ "2 of 5 patches absent" when the series being verified lacks some of its patches."""
     missing = list(getattr(ctx.series, "missing", None) or ())
     if not missing:
         return None

@@ -70,23 +70,43 @@ def _compare(reg: Registry, path: str, mirror: FlagDef) -> Iterator[Finding]:
     loc = Location(path, mirror.lines[0] if mirror.lines else None)
     kernel = reg.model.flags.get(mirror.name)
     said = f"{path}:{loc.line}: {mirror.name} is " + " or ".join(
-        dict.fromkeys(v.value.describe() for v in mirror.variants))
+        dict.fromkeys(v.value.describe() for v in mirror.variants)
+    )
     if kernel is None:
-        yield finding(MIRROR, f"{mirror.name} is defined in the mirror but not in {MM_H}", loc, mirror.name,
-                      (said,), severity=Severity.WARNING)
+        yield finding(
+            MIRROR,
+            f"{mirror.name} is defined in the mirror but not in {MM_H}",
+            loc,
+            mirror.name,
+            (said,),
+            severity=Severity.WARNING,
+        )
         return
     if kernel.kind != "flag":
         return  # an alias or mask in mm.h (VM_STACK): its parts are compared on their own
     where = f"{MM_H}:{kernel.lines[0] if kernel.lines else 0}: {kernel.name} is " + " or ".join(
-        dict.fromkeys(v.value.describe() for v in kernel.variants))
+        dict.fromkeys(v.value.describe() for v in kernel.variants)
+    )
     stray = sorted(set(mirror.bits) - set(kernel.bits))
     if stray and kernel.bits:
-        yield finding(MIRROR, f"{mirror.name} is bit {', '.join(map(str, stray))} in the mirror but bit "
-                      f"{', '.join(map(str, kernel.bits))} in {MM_H}", loc, mirror.name, (said, where))
+        yield finding(
+            MIRROR,
+            f"{mirror.name} is bit {', '.join(map(str, stray))} in the mirror but bit "
+            f"{', '.join(map(str, kernel.bits))} in {MM_H}",
+            loc,
+            mirror.name,
+            (said, where),
+        )
     elif not mirror.bits and kernel.bits and reg.holds(neg(kernel.real_guard)) is Answer.NO:
-        yield finding(MIRROR, f"{mirror.name} is never a bit in the mirror but always bit "
-                      f"{', '.join(map(str, kernel.bits))} in {MM_H}", loc, mirror.name, (said, where),
-                      severity=Severity.WARNING)
+        yield finding(
+            MIRROR,
+            f"{mirror.name} is never a bit in the mirror but always bit "
+            f"{', '.join(map(str, kernel.bits))} in {MM_H}",
+            loc,
+            mirror.name,
+            (said, where),
+            severity=Severity.WARNING,
+        )
 
 
 def _symbols(reg: Registry, path: str, pre: PreprocFile) -> Iterator[Finding]:
@@ -98,12 +118,17 @@ def _symbols(reg: Registry, path: str, pre: PreprocFile) -> Iterator[Finding]:
             names = {a.name for a in atoms(eval_condition(d.text)) if isinstance(a, Sym)}
         elif d.kind in ("ifdef", "ifndef", "elifdef", "elifndef") and d.text.split():
             word = d.text.split()[0]
-            names = {word[len("CONFIG_"):]} if word.startswith("CONFIG_") else set()
+            names = {word[len("CONFIG_") :]} if word.startswith("CONFIG_") else set()
         else:
             continue
         for name in sorted(names - reported):
             if not reg.facts.symbol_exists(name):
                 reported.add(name)
-                yield finding(MIRROR, f"CONFIG_{name} is not defined in any Kconfig file: the mirror's "
-                              "condition is always false", Location(path, d.line), None,
-                              (f"{path}:{d.line}: #{d.kind} {d.text}",))
+                yield finding(
+                    MIRROR,
+                    f"CONFIG_{name} is not defined in any Kconfig file: the mirror's "
+                    "condition is always false",
+                    Location(path, d.line),
+                    None,
+                    (f"{path}:{d.line}: #{d.kind} {d.text}",),
+                )

@@ -30,9 +30,7 @@ _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 DEFINITION_DIRS = ("include", "arch", "mm", "fs", "kernel")
 
 
-def never_defined_uses(
-    ctx: CheckContext, reg: Registry, rule: RuleDoc, reads: Any
-) -> Iterator[Finding]:
+def never_defined_uses(ctx: CheckContext, reg: Registry, rule: RuleDoc, reads: Any) -> Iterator[Finding]:
     """Uses, in the files `ctx.tree` changed (those `reads` accepts), of VM_* names that file did not use
     before and that nothing defines."""
     tree = ctx.tree
@@ -131,15 +129,22 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) 
     try:
         if isinstance(base, DirectoryTree):
             present = [d for d in DEFINITION_DIRS if (base.root / d).is_dir()]
-            out = subprocess.run(
-                ["grep", "-rlwF", "--include=*.h", "--include=*.c", *words, *present],
-                cwd=base.root, capture_output=True, check=False,
-            ).stdout if present else b""
+            out = (
+                subprocess.run(
+                    ["grep", "-rlwF", "--include=*.h", "--include=*.c", *words, *present],
+                    cwd=base.root,
+                    capture_output=True,
+                    check=False,
+                ).stdout
+                if present
+                else b""
+            )
             listed = out.decode("utf-8", "surrogateescape").splitlines()
         elif isinstance(base, GitRevisionTree):
             out = subprocess.run(
                 ["git", "-C", str(base.root), "grep", "-lwF", *words, base.tree_id, "--", *DEFINITION_DIRS],
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             ).stdout
             prefix = f"{base.tree_id}:"
             listed = [p.removeprefix(prefix) for p in out.decode("utf-8", "surrogateescape").splitlines()]

@@ -58,8 +58,9 @@ def series_lines(ctx: CheckContext) -> SeriesLines | None:
             entry = per_patch[position] = (patch, *_unchanged_lines(patch, position))
         removed.extend(entry[1])
         context.extend(entry[2])
-    lines = SeriesLines(_added(view, upto, shared[2]), removed, context,
-                        len(getattr(ctx.series, "missing", ()) or ()))
+    lines = SeriesLines(
+        _added(view, upto, shared[2]), removed, context, len(getattr(ctx.series, "missing", ()) or ())
+    )
     ctx.cache["series_lines"] = lines
     return lines
 

@@ -144,8 +144,11 @@ class TraceChecker:
                     severity=Severity.WARNING,
                     message=f"{found.message} ({example.removeprefix('example configuration: ')}; "
                     f"unknown without the tree's Kconfig: {names or 'no symbol'})",
-                    evidence=(*found.evidence, "decided from the hunks alone, every Kconfig symbol free; "
-                              "with --tree the tree's Kconfig decides it (an error)"),
+                    evidence=(
+                        *found.evidence,
+                        "decided from the hunks alone, every Kconfig symbol free; "
+                        "with --tree the tree's Kconfig decides it (an error)",
+                    ),
                 )
 
     def _guards(

@@ -74,9 +74,7 @@ class UndefinedUseChecker:
             return
         start_reference_search(ctx, reg)
         names, search = ctx.cache["references"]
-        partial = {
-            f.name: f for f in reg.model.real_flags() if f.name in names and reg.wanted(ctx, f.name)
-        }
+        partial = {f.name: f for f in reg.model.real_flags() if f.name in names and reg.wanted(ctx, f.name)}
         yield from never_defined_uses(ctx, reg, UNDEFINED_USE, reads_references)
         yield from removed_flag_uses(ctx, reg)
         if not partial:
