@@ -137,3 +137,25 @@ def test_a_missing_sourced_file_is_part_of_the_key(tmp_path: Path) -> None:
     (tree / "mm" / "Kconfig.extra").write_text("config EXTRA_DEMO\n\tdef_bool y\n")
     after = run(tmp_path, "audit", "--tree", str(tree), "--format", "terse")
     assert "CONFIG_EXTRA_DEMO" not in after.stdout
+
+
+@pytest.mark.parametrize("lines", ["[1,true]", '[1,"2"]', "[1,2.5]", "[1,null]", '{"$t":[1,false]}'])
+def test_a_field_with_one_wrong_item_is_refused(lines: str) -> None:
+    """Items are checked by their exact type first; one item of another type (a bool where the hint says
+    int, a float, a string) must still refuse the whole entry, wherever it sits in the list."""
+    good = '{"$o":"patchcheck.model.flags:FlagDef","v":{"name":"VM_X","kind":"flag","path":"mm.h",'
+    good += '"variants":{"$t":[]},"lines":{"$t":[1,2]},"definitions":{"$t":[]},"enumerators":{"$t":[]},'
+    good += '"undefs":{"$t":[]}}}'
+    assert plaindata.loads(good.encode()).lines == (1, 2)
+    bad = good.replace('{"$t":[1,2]}', lines if lines.startswith("{") else '{"$t":' + lines + "}")
+    with pytest.raises(plaindata.BadEntry):
+        plaindata.loads(bad.encode())
+
+
+def test_a_deep_shape_check_refuses_one_wrong_item() -> None:
+    assert plaindata.fits({"a": (1, 2), "b": ()}, dict[str, tuple[int, ...]])
+    assert not plaindata.fits({"a": (1, True)}, dict[str, tuple[int, ...]])
+    assert not plaindata.fits({"a": (1, 2), 3: ()}, dict[str, tuple[int, ...]])
+    assert not plaindata.fits({"a": [1, 2]}, dict[str, tuple[int, ...]])
+    assert plaindata.fits((1, 2.5, None), tuple[float | None, ...])
+    assert not plaindata.fits((1, "x"), tuple[float | None, ...])
