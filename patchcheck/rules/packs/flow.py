@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from patchcheck.report.finding import Finding, Location
+from patchcheck.report.finding import Finding
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import AddedLine, PatchView, SeriesView, flags_in
-from patchcheck.rules.packs.spec import PackRule
+from patchcheck.rules.packs.spec import PackRule, pack_finding
 from patchcheck.source import csrc
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.cfg import CFG
@@ -53,17 +53,6 @@ class Scope:
         if self.only is not None:
             found = [p for p in found if p in self.only]
         return sorted(dict.fromkeys(found))
-
-
-def _finding(
-    rule: PackRule,
-    path: str,
-    line: int | None,
-    message: str,
-    flag: str | None = None,
-    evidence: tuple[str, ...] = (),
-) -> Finding:
-    return Finding(rule.id, rule.severity, message, Location(path, line), flag, rule.fix, evidence)
 
 
 def _defines(text: str) -> dict[str, str]:
@@ -207,7 +196,7 @@ def _dead_in(rule: PackRule, path: str, fn: csrc.Function, table: dict[str, str]
             # Every path from the masking to the test must keep the mask: no write of var in between.
             if any(w in cfg.reachable(at) and where in cfg.reachable(w) | {w} for w in writes - {at}):
                 continue
-            yield _finding(
+            yield pack_finding(
                 rule,
                 path,
                 csrc.line_of(test),
@@ -305,7 +294,7 @@ def _reads_in(
             first = min(csrc.line_of(c) for c in before)
             first = lines.get(first, first) if lines is not None else first
             flags = flags_in(csrc.text(read.parent or read))
-            yield _finding(
+            yield pack_finding(
                 rule,
                 path,
                 real,

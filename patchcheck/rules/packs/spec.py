@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from patchcheck.report.finding import Severity
+from patchcheck.report.finding import Finding, Location, Severity
 
 
 @dataclass(frozen=True)
@@ -170,3 +170,15 @@ class PackSet:
                     result.add(implied)
                     todo.append(implied)
         return result
+
+
+def pack_finding(
+    rule: PackRule,
+    path: str,
+    line: int | None,
+    message: str,
+    flag: str | None = None,
+    evidence: tuple[str, ...] = (),
+) -> Finding:
+    """A finding of a pack rule, with the rule's severity and fix."""
+    return Finding(rule.id, rule.severity, message, Location(path, line), flag, rule.fix, evidence)

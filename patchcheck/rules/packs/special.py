@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from patchcheck.report.finding import Finding, Location
+from patchcheck.report.finding import Finding
 from patchcheck.rules.packs import flow
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import SeriesView
-from patchcheck.rules.packs.spec import PackRule
+from patchcheck.rules.packs.spec import PackRule, pack_finding
 from patchcheck.source import csrc
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.guards import TRUE
@@ -38,17 +38,6 @@ def run(rule: PackRule, scope: flow.Scope) -> Iterator[Finding]:
         "mirror-defines": _mirror_defines,
     }
     yield from checks[rule.kind](rule, cache, view, upto)
-
-
-def _finding(
-    rule: PackRule,
-    path: str,
-    line: int | None,
-    message: str,
-    flag: str | None = None,
-    evidence: tuple[str, ...] = (),
-) -> Finding:
-    return Finding(rule.id, rule.severity, message, Location(path, line), flag, rule.fix, evidence)
 
 
 def defines(text: str) -> dict[str, tuple[str, int]]:
@@ -93,7 +82,7 @@ def _rust_helpers(
         line = text.count("\n", 0, match.start()) + 1
         helpers[name] = line
         if value != name:
-            yield _finding(
+            yield pack_finding(
                 rule,
                 helpers_path,
                 line,
@@ -111,7 +100,7 @@ def _rust_helpers(
         if not name.startswith(prefix):
             continue
         if name in entries:
-            yield _finding(
+            yield pack_finding(
                 rule,
                 block_path,
                 line,
@@ -123,7 +112,7 @@ def _rust_helpers(
         return  # this tree does not blocklist the prefix's constants at all (e.g. 6.12)
     for name, line in helpers.items():
         if not any(re.fullmatch(entry, name) for entry in entries):
-            yield _finding(
+            yield pack_finding(
                 rule,
                 helpers_path,
                 line,
@@ -132,7 +121,7 @@ def _rust_helpers(
             )
     for entry, line in entries.items():
         if not any(re.fullmatch(entry, name) for name in helpers):
-            yield _finding(
+            yield pack_finding(
                 rule,
                 block_path,
                 line,
@@ -150,7 +139,7 @@ def _rust_helpers_in_diff(rule: PackRule, view: SeriesView | None, upto: int | N
             if added.path != rule.params["helpers"] or match is None:
                 continue
             if match.group(1).startswith(rule.params["prefix"]) and match.group(1) != match.group(2):
-                yield _finding(
+                yield pack_finding(
                     rule,
                     added.path,
                     added.line,
@@ -171,9 +160,9 @@ def _uapi_mirror(
             theirs = defines(decode_source(mirror_data))
             for name, (value, line) in sorted(ours.items()):
                 if name not in theirs:
-                    yield _finding(rule, source, line, f"{name} is not mirrored in {mirror}")
+                    yield pack_finding(rule, source, line, f"{name} is not mirrored in {mirror}")
                 elif theirs[name][0].split()[:1] != value.split()[:1]:
-                    yield _finding(
+                    yield pack_finding(
                         rule,
                         source,
                         line,
@@ -196,7 +185,7 @@ def _mirror_in_diff(
             and match.group(1).startswith(prefixes)
             and match.group(1) not in mirrored
         ):
-            yield _finding(rule, source, line.line, f"{match.group(1)} is added here but not to {mirror}")
+            yield pack_finding(rule, source, line.line, f"{match.group(1)} is added here but not to {mirror}")
 
 
 # ---- tools/testing/vma ------------------------------------------------------------------------------
@@ -215,7 +204,7 @@ def _mirror_defines(
         for name, line in unconditional_uses(data, prefix):
             if name not in known:
                 message = f"{name} is used here but not defined in {mirror}"
-                yield _finding(rule, source, line, message, flag=name)
+                yield pack_finding(rule, source, line, message, flag=name)
 
 
 _UNCONDITIONAL_USES: dict[str, list[tuple[str, int]]] = {}
