@@ -8,7 +8,8 @@ in bench/targets.toml; the run prints which rows miss and exits 1 when one does.
 The series are written at run time from the tree (tests/packs/packs_series.py, no kernel text stored): the
 5-patch VM_SCRATCH series behind a Kconfig symbol of its own (so it changes mm/Kconfig), and its first patch
 alone. The `--rev` and b4 rows read a git repository of the tree, made once under
-~/.cache/patchcheck/bench/ (git add of the unpacked tree: a minute, ~250 MB), with the series as commits.
+~/.cache/patchcheck/bench/ (git add of the unpacked tree: a minute, ~250 MB), with the series as commits on
+the branch checked out, as `b4 prep --check` has it.
 
     scripts/bench [--tree DIR] [--repeat N] [--only ROW ...]
 """
@@ -109,14 +110,14 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes 
 def bench_repository(tree: Path) -> tuple[Path, str]:
     """(repository, its one commit): the unpacked tree committed once, outside the tree and the project."""
     repo = CACHE / "bench" / tree.name
-    head = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "--verify", "-q", "HEAD"],
+    root = subprocess.run(  # the tree's commit: the one root, whatever HEAD points at now
+        ["git", "-C", str(repo), "rev-list", "--max-parents=0", "HEAD"],
         capture_output=True,
         text=True,
         check=False,
     )
-    if head.returncode == 0:
-        return repo, head.stdout.strip()
+    if root.returncode == 0 and root.stdout.strip():
+        return repo, root.stdout.split()[0]
     print(f"making the benchmark repository {repo} (once) ...", file=sys.stderr)
     repo.mkdir(parents=True, exist_ok=True)
     git(repo, "init", "-q")
@@ -143,6 +144,8 @@ def series_commits(repo: Path, base: str, patches: Sequence[Path], out: Path) ->
             repo, "commit-tree", git(repo, "write-tree", env=env), "-p", parent, "-m", message, env=env
         )
     git(repo, "update-ref", "refs/heads/bench-series", parent)
+    # As in `b4 prep --check`: the series is the branch checked out (HEAD), so the hook finds its commits.
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/bench-series")
     made = git(repo, "format-patch", "-o", str(out / "b4"), f"{base}..{parent}")
     return [Path(line) for line in made.splitlines()]
 

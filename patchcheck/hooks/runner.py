@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from patchcheck.errors import EXIT_USAGE
+from patchcheck.hooks import memo
 from patchcheck.hooks.gitcmd import clean_env
 from patchcheck.report.finding import Report
 from patchcheck.report.jsonout import from_json
@@ -116,12 +117,23 @@ def run_verify(
 ) -> VerifyOutcome:
     source = str(message) if isinstance(message, Path) else "-"
     stdin = None if isinstance(message, Path) else message
+    key = memo.report_key(stdin, tree=tree, rev=rev, settings=settings) if stdin is not None else None
+    known = memo.recall(key) if cwd is None else None  # another patch of this series was checked already
+    if known is not None:
+        return _outcome(known[0], known[1].encode(), b"")
     try:
         status, stdout, stderr = _run(
             verify_command(source, tree=tree, rev=rev, settings=settings), stdin, cwd, _remaining()
         )
     except OSError as exc:
         return VerifyOutcome(None, None, f"cannot run patchcheck verify: {exc.strerror or exc}", 3)
+    outcome = _outcome(status, stdout, stderr)
+    if outcome.report is not None and cwd is None:
+        memo.keep(key, status, stdout.decode("utf-8", "surrogateescape"))
+    return outcome
+
+
+def _outcome(status: int, stdout: bytes, stderr: bytes) -> VerifyOutcome:
     if status == TIMED_OUT:
         return VerifyOutcome(None, None, f"not checked within {_limit[0]:g} s (raise --timeout)", status)
     if status not in (0, 1):
