@@ -39,7 +39,7 @@ def report_key(mbox: bytes, *, tree: Path, rev: str | None, settings: Sequence[s
 def _rule_inputs(settings: Sequence[str]) -> list[bytes] | None:
     """The configuration file and every rule pack verify would read, as (name, content) parts."""
     from patchcheck.config import load_config
-    from patchcheck.rules.packs import DEFAULT_PACK_DIR
+    from patchcheck.rules.packdir import DEFAULT_PACK_DIR
 
     explicit = next((Path(v) for k, v in itertools.pairwise(settings) if k == "--config"), None)
     try:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from patchcheck.errors import InputError
+from patchcheck.rules.packdir import DEFAULT_PACK_DIR
 from patchcheck.rules.packs.schema import PACK_SCHEMA
 from patchcheck.rules.packs.spec import Pack, PackSet
 from patchcheck.source.cache import DiskCache, digest
@@ -18,16 +19,6 @@ _MODEL_STAMP = digest(
     (Path(__file__).parent / "spec.py").read_bytes(),
     (Path(__file__).parent / "parse.py").read_bytes(),
 )
-
-
-def _default_pack_dir() -> Path:
-    """rules/ of a source checkout, or the copy a wheel carries as patchcheck/_packs."""
-    here = Path(__file__).resolve()
-    installed = here.parents[2] / "_packs"
-    return installed if installed.is_dir() else here.parents[3] / "rules"
-
-
-DEFAULT_PACK_DIR = _default_pack_dir()
 
 
 def parse_pack(source: str, where: str) -> Pack:
