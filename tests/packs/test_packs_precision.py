@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from patchcheck.errors import InputError
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext
+from patchcheck.rules.packdir import DEFAULT_PACK_DIR
 from patchcheck.rules.packs import load_packs, parse_pack
 from patchcheck.rules.packs.claims import find_claims
-from patchcheck.rules.packs.loader import DEFAULT_PACK_DIR, load_pack_set
+from patchcheck.rules.packs.loader import load_pack_set
 from patchcheck.rules.packs.schema import PACK_SCHEMA
 from patchcheck.rules.packs.seriesview import SeriesView, patch_view_from_diff
 from patchcheck.source.tree import DirectoryTree, EmptyTree, OverlayTree

@@ -11,8 +11,9 @@ from typing import Any
 
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.packdir import DEFAULT_PACK_DIR
 from patchcheck.rules.packs.checker import PackChecker
-from patchcheck.rules.packs.loader import DEFAULT_PACK_DIR, load_pack_set, parse_pack
+from patchcheck.rules.packs.loader import load_pack_set, parse_pack
 from patchcheck.source.tree import SourceTree
 
 __all__ = ["DEFAULT_PACK_DIR", "PackChecker", "check_series", "load_packs", "pack_rule_docs", "parse_pack"]
