@@ -21,7 +21,8 @@ def main() -> None:
     images = {("6.1" if "-6.1.0-" in deb.name else "6.12"): kernels.kernel_from_deb(deb) for deb in debs}
     observer = guest.build_observer().read_bytes()
     for version, image in images.items():
-        # With the swap disk and its modules, and a real core dump, as `probe --kernel-deb --coredump` boots it.
+        # With the swap disk and its modules, and a real core dump, as `probe --kernel-deb --coredump`
+        # boots it.
         ramdisk = initramfs.probe_initramfs(observer, swapdisk.ordered_modules(image.modules))
         booted = qemu.boot(image, ramdisk, init_args=["coredump"])
         (OUT / f"debian-{version}-cloud.raw").write_bytes(booted.run.stdout)

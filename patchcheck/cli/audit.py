@@ -70,7 +70,10 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"--flag: {', '.join(unknown)} is not defined in include/linux/mm.h")
         pack_dirs = [*opts.config.rules, *(rules or [])]
         report = run_audit(
-            source, flags=frozenset(flag) if flag else None, checkers=builtin_checkers(pack_dirs)
+            source,
+            flags=frozenset(flag) if flag else None,
+            checkers=builtin_checkers(pack_dirs),
+            parallel=True,
         )
         report.notes += containment_notes(source)
         raise typer.Exit(emit(report, opts, catalogue=all_rule_docs(pack_dirs), explain=explain))

@@ -109,6 +109,7 @@ def register(app: typer.Typer) -> None:
             ignore_whitespace=ignore_whitespace,
             checkers=builtin_checkers(pack_dirs),
             applied=states,
+            parallel=True,
         )
         summary = series_summary(loaded, states, series, source_tree, resolved)
         report = by_subject_number(mark_fuzzed(report, states), loaded)

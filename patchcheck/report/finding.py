@@ -38,9 +38,12 @@ class Finding:
     # A gap the tree had before the series (shown because the series edits its table): never fails a run.
     pre_existing: bool = False
 
-    def sort_key(self) -> tuple[int, str, int, str]:
+    def sort_key(self) -> tuple[int, str, int, str, str, str]:
+        """Patch, file, line, rule; then the message and flag, so that the order is total (findings are
+        gathered in sets: without them, equal keys would come out in a different order each run)."""
         loc = self.location
-        return (self.patch or 0, loc.path if loc else "", (loc.line or 0) if loc else 0, self.rule_id)
+        where = (loc.path if loc else "", (loc.line or 0) if loc else 0)
+        return (self.patch or 0, *where, self.rule_id, self.message, self.flag or "")
 
 
 @dataclass

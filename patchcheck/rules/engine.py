@@ -12,17 +12,18 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc, quote_flag
+from patchcheck.rules.forked import Forked, second_core_available
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.rules.registry.common import edits_table
 from patchcheck.rules.reuse import StateReuse, changed_paths
-from patchcheck.source.tree import DiffTree, SourceTree, read_text
+from patchcheck.source.tree import DiffTree, DirectoryTree, SourceTree, read_text
 
 if TYPE_CHECKING:  # the rules layer reads the intake's types; it imports the intake only to apply a series
     from patchcheck.intake import AppliedState, Series
@@ -103,11 +104,134 @@ def run_checkers(
 
 
 def audit(
-    tree: SourceTree, *, flags: frozenset[str] | None = None, checkers: Sequence[Checker] | None = None
+    tree: SourceTree,
+    *,
+    flags: frozenset[str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+    parallel: bool = False,
 ) -> Report:
-    """Every built-in checker (registry rules and rule packs) on one tree."""
+    """Every built-in checker (registry rules and rule packs) on one tree. `parallel`: the checkers that
+    parse no C run in a forked child meanwhile (patchcheck.rules.forked); the report is the same."""
     ctx = CheckContext(tree=tree, flags=flags)
-    return run_checkers(builtin_checkers() if checkers is None else checkers, ctx)
+    chosen = list(builtin_checkers() if checkers is None else checkers)
+    return check_states(chosen, [ctx], parallel=parallel)[0]
+
+
+def _segments(chosen: Sequence[Checker]) -> list[list[Checker]]:
+    """The checkers in their running order, cut where they change between C-parsing (`parses_c`) and
+    not, and with the checkers that collect a background search last (the search then overlaps the rest)."""
+    ordered = sorted(chosen, key=lambda c: bool(getattr(c, "collects_search", False)))
+    segments: list[list[Checker]] = []
+    for checker in ordered:
+        kind = (bool(getattr(checker, "collects_search", False)), _parses_c(checker))
+        if (
+            segments
+            and (
+                bool(getattr(segments[-1][0], "collects_search", False)),
+                _parses_c(segments[-1][0]),
+            )
+            == kind
+        ):
+            segments[-1].append(checker)
+        else:
+            segments.append([checker])
+    return segments
+
+
+def _parses_c(checker: Checker) -> bool:
+    return bool(getattr(checker, "parses_c", False))
+
+
+def _segment_reports(
+    segment: Sequence[Checker],
+    contexts: Sequence[CheckContext],
+    diff_only: bool,
+    advance: Callable[[], None],
+) -> list[Report]:
+    """One report per state; each report's notes are only those this segment added."""
+    reuse = StateReuse()
+    reports = []
+    for ctx in contexts:
+        reuse.advance(ctx.tree)
+        before = len(ctx.notes)
+        run = run_checkers(segment, ctx, diff_only=diff_only, reuse=reuse)
+        run.notes = ctx.notes[before:]
+        reports.append(run)
+        advance()
+    return reports
+
+
+def check_states(
+    chosen: Sequence[Checker],
+    contexts: Sequence[CheckContext],
+    *,
+    diff_only: bool = False,
+    parallel: bool = False,
+) -> list[Report]:
+    """Every checker on every state, one merged report per state (findings, then what was skipped and the
+    notes in the checkers' order). With `parallel`, the segments that parse no C run in a forked child while
+    this process runs the others; a child that fails in any way leaves its segments to this process."""
+    segments = _segments(chosen)
+    mine = [i for i, seg in enumerate(segments) if _parses_c(seg[0])]
+    theirs = [i for i in range(len(segments)) if i not in mine]
+    by_segment: dict[int, list[Report]] = {}
+    child = None
+    if parallel and mine and theirs and second_core_available():
+        from patchcheck.source.facts import persist_all
+
+        child = Forked(
+            lambda: (
+                [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs],
+                [dict(t.outside) for t in _directory_trees(contexts)],
+            ),
+            on_exit=persist_all,
+        )
+    try:
+        total = len(contexts) * (len(mine) if child is not None else len(segments))
+        with progress("checking the tree before and after each patch", total=total) as shown:
+            for i in mine if child is not None else range(len(segments)):
+                by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
+        if child is not None:
+            done = child.result(tuple[list[list[Report]], list[dict[str, str]]])
+            trees = _directory_trees(contexts)
+            if isinstance(done, tuple) and len(done[0]) == len(theirs) and len(done[1]) == len(trees):
+                by_segment.update(zip(theirs, done[0], strict=True))
+                for tree, outside in zip(trees, done[1], strict=True):
+                    tree.outside.update(outside)  # the symlinks the child's reads refused to follow
+            for i in theirs:
+                if i not in by_segment:  # the child failed: its segments run here, as without a child
+                    by_segment[i] = _segment_reports(segments[i], contexts, diff_only, _nothing)
+    finally:
+        if child is not None:
+            child.close()
+    merged = []
+    for state in range(len(contexts)):
+        parts = [by_segment[i][state] for i in range(len(segments))]
+        merged.append(
+            Report(
+                findings=sorted({f for part in parts for f in part.findings}, key=Finding.sort_key),
+                skipped=list(dict.fromkeys(s for part in parts for s in part.skipped)),
+                notes=list(dict.fromkeys(n for part in parts for n in part.notes)),
+            )
+        )
+    return merged
+
+
+def _nothing() -> None:
+    pass
+
+
+def _directory_trees(contexts: Sequence[CheckContext]) -> list[DirectoryTree]:
+    """The directories under the states' trees, in a fixed order: what their reads learn (the symlinks they
+    did not follow) the child hands back."""
+    found: dict[int, DirectoryTree] = {}
+    for ctx in contexts:
+        tree: object = ctx.tree
+        while tree is not None:
+            if isinstance(tree, DirectoryTree):
+                found.setdefault(id(tree), tree)
+            tree = getattr(tree, "base", None)
+    return list(found.values())
 
 
 def verify_states(
@@ -117,39 +241,24 @@ def verify_states(
     series: Series | None = None,
     flags: frozenset[str] | None = None,
     checkers: Sequence[Checker] | None = None,
+    parallel: bool = False,
 ) -> Report:
-    """`states[0]` is the tree before the series, `states[k]` the tree after patch k (1-based)."""
+    """`states[0]` is the tree before the series, `states[k]` the tree after patch k (1-based). `parallel`:
+    as in `audit`."""
     if len(states) < 2:
         return Report()
     chosen = list(builtin_checkers() if checkers is None else checkers)
-    # Checkers that collect a background search run after every state's other checkers: the search of
-    # the user's tree then overlaps the whole run.
-    late = [c for c in chosen if getattr(c, "collects_search", False)]
-    early = [c for c in chosen if c not in late]
     memo: dict[Any, Any] = {}
     contexts = [
         CheckContext(tree=tree, flags=flags, series=series, patch_index=index or None, memo=memo)
         for index, tree in enumerate(states)
     ]
-    runs: list[Report] = []
-    with progress("checking the tree before and after each patch", total=2 * len(contexts)) as shown:
-        for group in (early, late):
-            reuse = StateReuse()
-            for index, ctx in enumerate(contexts):
-                reuse.advance(ctx.tree)
-                run = run_checkers(group, ctx, diff_only=diff_only, reuse=reuse)
-                shown.advance()
-                if index == len(runs):
-                    runs.append(run)
-                else:
-                    merged = {*runs[index].findings, *run.findings}
-                    runs[index].findings = sorted(merged, key=Finding.sort_key)
-                    runs[index].skipped += run.skipped
+    runs = check_states(chosen, contexts, diff_only=diff_only, parallel=parallel)
     keyed = [{_key(f, tree): f for f in run.findings} for run, tree in zip(runs, states, strict=True)]
     before, after = keyed[0], keyed[-1]
     last = len(states) - 1
-    report = Report(skipped=list(dict.fromkeys(runs[-1].skipped)))
-    report.notes = list(dict.fromkeys(contexts[-1].notes))
+    report = Report(skipped=list(runs[-1].skipped))
+    report.notes = list(runs[-1].notes)
     for key, found in after.items():
         if key in before:
             continue
@@ -240,13 +349,19 @@ def verify_series(
     flags: frozenset[str] | None = None,
     checkers: Sequence[Checker] | None = None,
     applied: Sequence[AppliedState] | None = None,
+    parallel: bool = False,
 ) -> Report:
     """Verify a series (patchcheck.intake.Series): on `tree` patch by patch, or without a tree on the diffs
     alone. InputError when a patch does not apply. `applied` is the series already applied to `tree`
     (apply_series), when the caller has it."""
     if tree is None:
         report = verify_states(
-            diff_only_states(series), diff_only=True, series=series, flags=flags, checkers=checkers
+            diff_only_states(series),
+            diff_only=True,
+            series=series,
+            flags=flags,
+            checkers=checkers,
+            parallel=parallel,
         )
         unread = [(patch, f"{u.what}: {u.reason}") for patch in series.patches for u in patch.diff.unusable]
         unread += [
@@ -258,7 +373,11 @@ def verify_series(
         if applied is None:
             applied = apply_series(series, tree, ignore_whitespace=ignore_whitespace)
         report = verify_states(
-            [tree, *(state.tree for state in applied)], series=series, flags=flags, checkers=checkers
+            [tree, *(state.tree for state in applied)],
+            series=series,
+            flags=flags,
+            checkers=checkers,
+            parallel=parallel,
         )
         unchecked = sorted({path for state in applied for path in state.unchecked})
         if unchecked:

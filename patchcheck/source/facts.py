@@ -53,6 +53,17 @@ from patchcheck.source.tree import SourceTree
 _MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
 
 
+# Facts with something new to save (each is also saved by atexit): a forked child, which ends without running
+# atexit handlers, saves them with `persist_all`.
+_UNSAVED: list[ConfigFacts] = []
+
+
+def persist_all() -> None:
+    """Save every facts object that encoded something new (see patchcheck.rules.forked)."""
+    for facts in list(_UNSAVED):
+        facts.persist()
+
+
 class Answer(Enum):
     YES = "yes"
     NO = "no"
@@ -160,6 +171,7 @@ class ConfigFacts:
         if not self._dirty and self._cache is not None and self._key is not None:
             self._dirty = True
             atexit.register(self.persist)
+            _UNSAVED.append(self)
 
     def persist(self) -> None:
         """Save the encoded facts (done automatically at exit when something new was encoded)."""
@@ -169,6 +181,8 @@ class ConfigFacts:
             self._cache.put("facts", self._key, (self._sat.state(memo=False), frozenset(self._done)))
             self._dirty = False
             atexit.unregister(self.persist)
+            if self in _UNSAVED:
+                _UNSAVED.remove(self)
 
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:

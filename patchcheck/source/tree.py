@@ -256,6 +256,7 @@ class CatFile:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._lock = threading.Lock()
+        self._owner = os.getpid()
         self._proc = self._start()
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -268,7 +269,7 @@ class CatFile:
             )
         except OSError as exc:
             raise InputError(f"cannot run git: {exc}") from exc
-        weakref.finalize(self, _close, proc)
+        weakref.finalize(self, _close, proc, os.getpid())
         return proc
 
     def read(self, object_id: str) -> bytes | None:
@@ -277,6 +278,8 @@ class CatFile:
     def read_many(self, object_ids: list[str]) -> dict[str, bytes]:
         """The blobs among `object_ids`: every request written at once (by a thread, so that neither side
         waits on a full pipe), then every answer read."""
+        if self._owner != os.getpid():  # a forked child (patchcheck.rules.forked): its own git, never ours
+            self._owner, self._proc = os.getpid(), self._start()
         proc = self._proc
         assert proc.stdin is not None and proc.stdout is not None
         stdin, stdout = proc.stdin, proc.stdout
@@ -308,14 +311,16 @@ class CatFile:
                     if header[1] == b"blob" and len(data) == size:
                         found[object_id] = data
             except (OSError, ValueError):  # the stream is out of step: a new process for what follows
-                _close(proc)
+                _close(proc, self._owner)
                 self._proc = self._start()
             if writer.is_alive() or writer.ident is not None:
                 writer.join()
         return found
 
 
-def _close(proc: subprocess.Popen[bytes]) -> None:
+def _close(proc: subprocess.Popen[bytes], owner: int) -> None:
+    if os.getpid() != owner:
+        return  # a forked child's copy of the parent's process: the parent ends it
     if proc.stdin is not None:
         proc.stdin.close()
     try:

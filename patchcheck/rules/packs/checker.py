@@ -72,6 +72,8 @@ def rule_doc(rule: PackRule) -> RuleDoc:
 class PackChecker:
     """Every rule of a PackSet, plus the meta rules (claims, coverage, unreviewed sites)."""
 
+    parses_c = True  # the engine may run it beside the registry checkers, on another core
+
     def __init__(self, packs: PackSet) -> None:
         self.packs = packs
         self._docs = tuple(rule_doc(r) for r in packs.rules) + META_RULES

@@ -1,0 +1,174 @@
+"""Two cores: the checkers that parse no C run in a forked child. The report must be the one a single
+process gives, whatever happens to the child."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from patchcheck.intake import load_series
+from patchcheck.report.finding import Finding, Location, Report, Severity
+from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.engine import audit, builtin_checkers, verify_series
+from patchcheck.rules.forked import Forked, second_core_available
+from patchcheck.source.tree import DirectoryTree
+from tests.registry.conftest import REGISTRY, scenario_tree, scenarios
+
+PACKS = Path(__file__).resolve().parents[2] / "fixtures" / "packs"
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+
+
+@pytest.fixture(autouse=True)
+def _two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split is decided by the machine; these tests want it whatever the machine has."""
+    monkeypatch.setattr("patchcheck.rules.engine.second_core_available", lambda: True)
+
+
+@pytest.mark.parametrize("name", scenarios())
+def test_audit_of_every_registry_scenario_is_the_same_on_two_cores(name: str) -> None:
+    tree = scenario_tree(name)
+    assert audit(tree, parallel=True) == audit(tree, parallel=False)
+
+
+@pytest.mark.parametrize("name", [n for n in scenarios() if n.startswith(("pc102", "pc202", "pc301"))])
+def test_verify_of_a_registry_scenario_is_the_same_on_two_cores(name: str) -> None:
+    series = load_series(str(REGISTRY / f"{name}.patch"))
+    base = DirectoryTree(REGISTRY / "base")
+    one = verify_series(series, base, parallel=False)
+    assert one.findings  # a scenario with something to say: the comparison compares something
+    assert verify_series(series, base, parallel=True) == one
+
+
+@pytest.mark.parametrize("mbox", sorted((PACKS / "series").glob("*.mbox")), ids=lambda p: p.stem)
+def test_verify_of_a_series_without_a_tree_is_the_same_on_two_cores(mbox: Path) -> None:
+    series = load_series(str(mbox))
+    assert verify_series(series, None, parallel=True) == verify_series(series, None, parallel=False)
+
+
+class DiesInAChild:
+    """A registry-side checker that fails in any process but the test's own (a crash of the child)."""
+
+    rules = (RuleDoc("PC999", "test-rule", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
+
+    def __init__(self, how: str) -> None:
+        self.parent, self.how = os.getpid(), how
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        if os.getpid() != self.parent:
+            if self.how == "signal":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise RuntimeError("the child breaks")
+        return [Finding("PC999", Severity.ERROR, "found", Location("mm/x.c", 1), None, "fix")]
+
+
+@pytest.mark.parametrize("how", ["exception", "signal"])
+def test_a_child_that_fails_leaves_its_work_to_the_parent(how: str) -> None:
+    tree = DirectoryTree(REGISTRY / "base")
+    checkers = [DiesInAChild(how), *builtin_checkers()]
+    serial = audit(tree, checkers=checkers, parallel=False)
+    assert any(f.rule_id == "PC999" for f in serial.findings)
+    assert audit(tree, checkers=checkers, parallel=True) == serial
+
+
+def test_forked_hands_back_plain_data_and_nothing_else() -> None:
+    assert Forked(lambda: [Report(skipped=["x"])]).result(list[Report]) == [Report(skipped=["x"])]
+    assert Forked(lambda: {"a": 1}).result(list[Report]) is None  # not the shape asked for
+    assert Forked(lambda: object()).result(object) is None  # not plain data
+    assert Forked(lambda: os._exit(0)).result(list[int]) is None  # gone without a word
+
+
+def test_an_abandoned_child_is_ended(tmp_path: Path) -> None:
+    marker = tmp_path / "still-running"
+
+    def slow() -> int:
+        import time
+
+        time.sleep(5)
+        marker.write_text("the child outlived its parent's interest")
+        return 1
+
+    with Forked(slow) as child:
+        pass
+    assert child.result(int) is None
+    assert not marker.exists()
+
+
+def test_one_core_or_jobs_1_means_no_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATCHCHECK_JOBS", "1")
+    assert not second_core_available()
+
+
+def test_output_order_is_the_same_in_every_process() -> None:
+    """Findings gathered in sets come out in one order (string hashes differ between processes)."""
+    mbox = str(PACKS / "series" / "new-flag-partial.mbox")
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-m", "patchcheck", "verify", mbox, "--format", "json"],
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PATCHCHECK_JOBS": "1"},
+            capture_output=True,
+            check=False,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outputs) == 1
+
+
+class WritesItsPid:
+    """A registry-side checker that says which process ran it."""
+
+    rules = (RuleDoc("PC998", "test-rule", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
+
+    def __init__(self, where: Path) -> None:
+        self.where = where
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        with self.where.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return ()
+
+
+def test_the_registry_side_runs_in_the_child_and_only_there(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    audit(DirectoryTree(REGISTRY / "base"), checkers=[WritesItsPid(pids), *builtin_checkers()], parallel=True)
+    (ran,) = pids.read_text().split()
+    assert int(ran) != os.getpid()
+
+
+def test_a_child_reads_a_git_revision_through_its_own_git(tmp_path: Path) -> None:
+    from patchcheck.source.tree import GitRevisionTree
+
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path)}
+    for args in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"],
+    ):
+        if args[0] == "add":
+            for name in ("a.c", "b.c"):
+                (tmp_path / name).write_text(f"int {name[0]};\n")
+        subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True, capture_output=True)
+    tree = GitRevisionTree(tmp_path, "HEAD")
+    assert tree.read_bytes("a.c") == b"int a;\n"  # the parent's git cat-file is running now
+    assert Forked(lambda: tree.read_bytes("b.c")).result(bytes) == b"int b;\n"
+    assert tree.read_bytes("b.c") == b"int b;\n"  # and still answers the parent, in step
+
+
+def test_what_the_childs_reads_refused_reaches_the_parent(tmp_path: Path) -> None:
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(REGISTRY / "base", tree)
+    outside = tmp_path / "outside-Kconfig"
+    outside.write_bytes((tree / "Kconfig").read_bytes())
+    (tree / "Kconfig").unlink()
+    (tree / "Kconfig").symlink_to(outside)
+    source = DirectoryTree(tree)
+    audit(source, parallel=True)
+    assert source.outside == {"Kconfig": str(outside)}
