@@ -10,7 +10,8 @@ from patchcheck.intake.assemble import load_series
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext
 from patchcheck.rules.engine import verify_series
-from patchcheck.rules.packs import load_packs
+from patchcheck.rules.packs import flow, load_packs
+from patchcheck.source import csrc
 from patchcheck.source.tree import EmptyTree, OverlayTree
 
 
@@ -129,3 +130,29 @@ def test_pc613_a_path_that_handled_the_dropped_lock_keeps_the_vma(flag: str) -> 
     """As 6.1's follow_hugetlb_page(): the lock is dropped only with VM_FAULT_RETRY, which returns."""
     after = "\tif (ret & VM_FAULT_RETRY)\n\t\treturn ret;\n" + READS[flag]
     assert audit("mm/gup.c", FAULT.format(name="my_fault_path", before="", after=after)) == []
+
+
+MASKING_SHAPES = [
+    "x &= VM_READ | VM_WRITE;",
+    "x &= (VM_ACCESS_BITS);",
+    "x = y & (VM_READ|VM_WRITE);",
+    "x=y&VM_ACCESS_BITS;",
+    "x = (VM_READ | VM_EXEC) & y;",
+    "x = ((VM_ACCESS_BITS)) & y->vm_flags;",
+    "x = vma->vm_flags & (\n\t\tVM_READ |\n\t\tVM_WRITE);",
+]
+
+
+@pytest.mark.parametrize("shape", MASKING_SHAPES)
+def test_pc612_the_text_prefilter_never_misses_a_masking_the_parser_accepts(shape: str) -> None:
+    """Files the prefilter turns away are never parsed: every masking `_masking()` accepts must pass it."""
+    table = flow._defines(HEADER)
+    code = f"void f(unsigned long x, unsigned long y)\n{{\n\t{shape}\n}}\n"
+    fn = next(iter(csrc.functions_mentioning(code.encode(), ["&"])))
+    assert [m for n in csrc.walk(fn.body) if (m := flow._masking(n, table))]
+    assert flow._may_mask(code, table)
+
+
+@pytest.mark.parametrize("code", ["x = y & z;", "if (x & VM_READ)\n\t\treturn;", "x &= ~VM_READ;", "x = &y;"])
+def test_pc612_the_text_prefilter_turns_away_what_is_no_masking(code: str) -> None:
+    assert not flow._may_mask(f"void f(void)\n{{\n\t{code}\n}}\n", flow._defines(HEADER))

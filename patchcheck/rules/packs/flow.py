@@ -89,6 +89,25 @@ def _leaves(expr: str, table: dict[str, str], depth: int = 0) -> set[str] | None
 # What a masking looks like in the text (`x &= M`, `x = y & VM_A`, `x = y & __VM_M`): only functions with
 # one are parsed.
 _MASKING_NEEDLES = ("&=", "& VM_", "&VM_", "& (VM_", "& __VM_", "&__VM_")
+# Where `_masking()` can find a mask in the text: the operand of `&=`, or a name next to a single `&`
+# (through parentheses) in the right side of `x = ...`.
+_AND_ASSIGNED = re.compile(r"&=\s*([^;]*);")
+_ASSIGNED = re.compile(r"=(?!=)([^;&]*&[^;]*);")  # also `==`, `+=`...: cheap, never misses
+_BESIDE_AND = (
+    re.compile(r"(?<!&)&(?![&=])[\s(]*([A-Za-z_]\w*)"),
+    re.compile(r"([A-Za-z_]\w*)[\s)]*(?<!&)&(?![&=])"),
+)
+
+
+def _may_mask(text: str, table: dict[str, str]) -> bool:
+    """Whether the text can hold a masking `_masking()` accepts. A mask is an OR of names that all resolve
+    to flags, so the name that stands next to its `&` resolves too: a cheap test that never misses one,
+    so that files without it are not parsed."""
+    operands = set(_AND_ASSIGNED.findall(text))
+    for right in set(_ASSIGNED.findall(text)):
+        for pattern in _BESIDE_AND:
+            operands.update(pattern.findall(right))
+    return any(_leaves(operand, table) for operand in operands)
 
 
 # ---- R26 --------------------------------------------------------------------------------------------
@@ -115,12 +134,17 @@ def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
                     table = {}
                     for header in headers:
                         table.update(_defines(decode_source(header)) if header is not None else {})
-                local = {**table, **_defines(decode_source(data))}
-                found = [
-                    f
-                    for fn in csrc.functions_mentioning(data, _MASKING_NEEDLES)
-                    for f in _dead_in(rule, path, fn, local)
-                ]
+                text = decode_source(data)
+                local = {**table, **_defines(text)}
+                found = (
+                    [
+                        f
+                        for fn in csrc.functions_mentioning(data, _MASKING_NEEDLES)
+                        for f in _dead_in(rule, path, fn, local)
+                    ]
+                    if _may_mask(text, local)
+                    else []
+                )
                 _DISK.put("flow", stored, found)
             if len(_MEMO) > 512:
                 _MEMO.clear()
