@@ -67,15 +67,16 @@ SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read.
 
-    Definitions are kept packed (patchcheck.source.plaindata) per symbol, so loading the database from the
-    cache costs a dict of bytes and only the symbols a question reaches are ever unpacked.
+    Definitions are kept packed per symbol (patchcheck.source.plaindata's ASCII JSON, held as str so that
+    the cache stores it as a plain JSON string): loading the database from the cache costs a dict of strings,
+    and only the symbols a question reaches are ever unpacked.
     """
 
     arches: tuple[str, ...]
     # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
     sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
-    packed_definitions: dict[str, bytes] = field(default_factory=dict)
-    packed_selectors: dict[str, bytes] = field(default_factory=dict)
+    packed_definitions: dict[str, str] = field(default_factory=dict)
+    packed_selectors: dict[str, str] = field(default_factory=dict)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
     unexpanded: list[str] = field(default_factory=list)
@@ -122,7 +123,11 @@ class KconfigDB:
 MAX_EXPANSIONS = 256
 
 
-def _unpack(packed: bytes, shape: Any) -> Any:
+def _pack(value: Any) -> str:
+    return plaindata.dumps(value).decode("ascii")
+
+
+def _unpack(packed: str, shape: Any) -> Any:
     """Packed definitions or selectors; a damaged entry (from a cache file) unpacks as nothing."""
     try:
         value = plaindata.loads(packed)
@@ -220,8 +225,8 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
                 selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
-    db.packed_definitions = {name: plaindata.dumps(defs) for name, defs in definitions.items()}
-    db.packed_selectors = {name: plaindata.dumps(sel) for name, sel in selected_by.items()}
+    db.packed_definitions = {name: _pack(defs) for name, defs in definitions.items()}
+    db.packed_selectors = {name: _pack(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)
     stamps = [(p, file_stamp(tree, p)) for p in sorted(files)]
     # A file a `source` line names but the tree lacks is part of the key too: when it appears, the database
@@ -385,7 +390,7 @@ def _rebuild(
     new_lists: dict[str, list[tuple[Any, ...]]] = {}
     for name in sorted(names):
         packed = base_db.packed_definitions.get(name)
-        before: list[tuple[Any, ...]] = plaindata.loads(packed) if packed is not None else []
+        before: list[tuple[Any, ...]] = _unpack(packed, list[tuple[Any, ...]]) if packed is not None else []
         after: list[tuple[Any, ...]] = []
         placed: set[str] = set()
         for d in before:
@@ -400,7 +405,7 @@ def _rebuild(
                 after.extend(tuple(n) for n in new_by_path[path] if n.name == name)
         old_lists[name], new_lists[name] = before, after
         if after:
-            db.packed_definitions[name] = plaindata.dumps(after)
+            db.packed_definitions[name] = _pack(after)
         else:
             db.packed_definitions.pop(name, None)
     # Selector entries point at a definition by index: every entry of a rebuilt symbol is redone.
@@ -413,12 +418,13 @@ def _rebuild(
     }
     for target in sorted(targets):
         packed = base_db.packed_selectors.get(target)
-        entries = [e for e in (plaindata.loads(packed) if packed is not None else []) if e[0] not in names]
+        unpacked = _unpack(packed, list[tuple[str, int, str]]) if packed is not None else []
+        entries = [e for e in unpacked if e[0] not in names]
         for name in sorted(names):
             for i, d in enumerate(new_lists[name]):
                 entries.extend((name, i, cond) for sel, cond in d[7] if sel == target)
         if entries:
-            db.packed_selectors[target] = plaindata.dumps(entries)
+            db.packed_selectors[target] = _pack(entries)
         else:
             db.packed_selectors.pop(target, None)
     db.choices = {k: v for k, v in db.choices.items() if k[0] not in new_scans}

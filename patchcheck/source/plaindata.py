@@ -35,7 +35,7 @@ def dumps(value: Any) -> bytes:
     return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def loads(data: bytes) -> Any:
+def loads(data: bytes | str) -> Any:
     """The value `dumps` wrote; BadEntry for anything else."""
     try:
         return json.loads(data, object_hook=_decode)
