@@ -34,6 +34,7 @@ class Reach:
         self._data = data
         self._list = list_files
         self._headers: dict[str, list[str]] = {}
+        self._defined: dict[tuple[str, str], list[tuple[str, csrc.Function]]] = {}
 
     def helpers(self, path: str, node: Node) -> Iterator[tuple[str, csrc.Function, tuple[str, ...]]]:
         """(file, helper, call chain) for every helper reachable from `node` (a body or a condition)."""
@@ -61,20 +62,20 @@ class Reach:
                 return chain
         return None
 
-    def _definitions(self, path: str, name: str) -> Iterator[tuple[str, csrc.Function]]:
+    def _definitions(self, path: str, name: str) -> list[tuple[str, csrc.Function]]:
+        """The definitions a call of `name` from `path` can reach (once per run: members share helpers)."""
+        known = self._defined.get((path, name))
+        if known is not None:
+            return known
         data = self._data(path)
-        if data is not None:
-            found = csrc.find_functions(data, name)
-            if found:
-                yield from ((path, fn) for fn in found)
-                return
-        for header in self._included(path):
-            hdata = self._data(header)
-            if hdata is None:
-                continue
-            for fn in csrc.find_functions(hdata, name):
-                if _static_inline(fn):
-                    yield header, fn
+        found = [(path, fn) for fn in csrc.find_functions(data, name)] if data is not None else []
+        if not found:
+            for header in self._included(path):
+                hdata = self._data(header)
+                if hdata is not None:
+                    found += [(header, fn) for fn in csrc.find_functions(hdata, name) if _static_inline(fn)]
+        self._defined[path, name] = found
+        return found
 
     def _included(self, path: str) -> list[str]:
         if path not in self._headers:
