@@ -59,7 +59,7 @@ def _aliases(a: Holder, b: Holder) -> bool:
 
 
 def build_map(model: FlagModel, facts: ConfigFacts) -> list[ArchMap]:
-    arches = facts.db.arches if facts.has_kconfig else ()
+    arches = facts.arches if facts.has_kconfig else ()
     flags = [f for f in model.flags.values() if f.kind in ("flag", "slot")]
     return [_arch_map(arch, Arch(arch) if arch else TRUE, flags, facts) for arch in (arches or ("",))]
 

@@ -82,13 +82,9 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
     On a plain directory this is a stat (size, mtime, inode), so checking a warm cache reads no file.
     """
     if isinstance(tree, DirectoryTree):
-        if not tree.contains(path):
-            return None  # a symlink out of the tree is not read, so it is no file of the tree
-        try:
-            st = os.stat(f"{tree.root}/{path}")
-        except OSError:
-            return None
-        return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        if path not in tree.stamps:
+            tree.stamps[path] = _stat_stamp(tree, path)
+        return tree.stamps[path]
     if isinstance(tree, OverlayTree) and path not in tree.changes:
         return file_stamp(tree.base, path)
     if isinstance(tree, GitRevisionTree):
@@ -96,6 +92,16 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
         return None if blob is None else "g" + blob
     data = tree.read_bytes(path)
     return None if data is None else "d" + digest(data)
+
+
+def _stat_stamp(tree: DirectoryTree, path: str) -> str | None:
+    if not tree.contains(path):
+        return None  # a symlink out of the tree is not read, so it is no file of the tree
+    try:
+        st = os.stat(f"{tree.root}/{path}")
+    except OSError:
+        return None
+    return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 class DiskCache:

@@ -21,7 +21,9 @@ import atexit
 import itertools
 from collections.abc import Callable, Iterable
 from enum import Enum
+from typing import TypeGuard
 
+from patchcheck.source import plaindata
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.guards import (
     FALSE,
@@ -50,12 +52,28 @@ from patchcheck.source.kconfig_tree import (
 from patchcheck.source.sat import SatLimit, SatSession, SatState
 from patchcheck.source.tree import SourceTree
 
+Witness = tuple[dict[str, str | bool], list[str]]  # an example configuration, and the selects behind it
+Saved = tuple[SatState, frozenset[Atom], dict[str, Witness], bool | None, tuple[str, ...] | None]
 _MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
 
 
 # Facts with something new to save (each is also saved by atexit): a forked child, which ends without running
 # atexit handlers, saves them with `persist_all`.
 _UNSAVED: list[ConfigFacts] = []
+
+
+def _good_saved(saved: object) -> TypeGuard[Saved]:
+    """The shape of saved facts, checked at the top (SatState.valid() checks the clauses, cheaper than a deep
+    type check of thousands of them)."""
+    return (
+        isinstance(saved, tuple)
+        and len(saved) == 5
+        and isinstance(saved[0], SatState)
+        and isinstance(saved[1], frozenset)
+        and plaindata.fits(saved[2], dict[str, Witness])
+        and isinstance(saved[3], bool | None)
+        and plaindata.fits(saved[4], tuple[str, ...] | None)
+    )
 
 
 def persist_all() -> None:
@@ -98,15 +116,15 @@ class ConfigFacts:
         # Each atom's facts as encoded here, and those taken over from another tree's facts (`inherit`).
         self._atom_facts: dict[Atom, list[Formula]] = {}
         self._inherited: dict[Atom, list[Formula]] = {}
+        # Answers kept with the facts, so that a warm run needs no database for them: each witness (by the
+        # formula's repr, with its reasons) and whether the tree has Kconfig files at all.
+        self._witnesses: dict[str, Witness] = {}
+        self._has_kconfig: bool | None = None
+        self._arches: tuple[str, ...] | None = None
         saved = cache.get("facts", key) if cache is not None and key is not None else None
-        if (
-            isinstance(saved, tuple)
-            and len(saved) == 2
-            and isinstance(saved[0], SatState)
-            and isinstance(saved[1], frozenset)
-            and saved[0].valid()
-        ):
+        if _good_saved(saved) and saved[0].valid():
             self._sat, self._done = SatSession(saved[0]), set(saved[1])
+            self._witnesses, self._has_kconfig, self._arches = dict(saved[2]), saved[3], saved[4]
             return
         self._sat = SatSession()
         arch_atoms = [Arch(a) for a in self.db.arches]
@@ -178,7 +196,14 @@ class ConfigFacts:
         if self._sat.exhausted:
             return  # incomplete facts are never saved
         if self._dirty and self._cache is not None and self._key is not None:
-            self._cache.put("facts", self._key, (self._sat.state(memo=False), frozenset(self._done)))
+            saved: Saved = (
+                self._sat.state(memo=False),
+                frozenset(self._done),
+                self._witnesses,
+                self._has_kconfig,
+                self._arches,
+            )
+            self._cache.put("facts", self._key, saved)
             self._dirty = False
             atexit.unregister(self.persist)
             if self in _UNSAVED:
@@ -231,6 +256,19 @@ class ConfigFacts:
         Symbols set there by a conditional `select` are shown with the symbols of the condition, and, given
         `reasons`, each such selection is appended to it ("CONFIG_A=y: selected by B if C"). None when no
         configuration does, or the solver reached a bound."""
+        known = self._witnesses.get(repr(f))
+        if known is None:
+            why: list[str] = []
+            shown = self._witness(f, why)
+            if shown is None:
+                return None  # a bound may not be reached next time: not kept
+            known = self._witnesses[repr(f)] = (shown, why)
+            self._mark_dirty()
+        if reasons is not None:
+            reasons.extend(known[1])
+        return dict(known[0])
+
+    def _witness(self, f: Formula, reasons: list[str]) -> dict[str, str | bool] | None:
         try:
             self._ensure(atoms(f))
             model = self._sat.solve([self._sat.literal(f)])
@@ -274,7 +312,18 @@ class ConfigFacts:
     @property
     def has_kconfig(self) -> bool:
         """False for a tree without Kconfig files: then nothing is known and every symbol is free."""
-        return bool(self.db.packed_definitions)
+        if self._has_kconfig is None:
+            self._has_kconfig = bool(self.db.packed_definitions)
+            self._mark_dirty()
+        return self._has_kconfig
+
+    @property
+    def arches(self) -> tuple[str, ...]:
+        """The architectures the tree has (arch/NAME/Kconfig)."""
+        if self._arches is None:
+            self._arches = self.db.arches
+            self._mark_dirty()
+        return self._arches
 
     def symbol_exists(self, name: str) -> bool:
         return self.db.exists(name)

@@ -76,6 +76,9 @@ class DirectoryTree:
         self._root = str(self.root)
         self._dirs: dict[str, bool] = {}  # directory -> resolves inside the root
         self.outside: dict[str, str] = {}
+        # Cache stamps (patchcheck.source.cache.file_stamp) taken once: one run reads the tree as it was when
+        # the run began, and the states of a series stat the same ~1800 Kconfig files.
+        self.stamps: dict[str, str | None] = {}
 
     @property
     def label(self) -> str:

@@ -236,7 +236,7 @@ class TraceChecker:
         if any(e.mnemonic == "" for e in reg.model.smaps_for(flag.name)):
             return  # reported elsewhere (ProtectionKey:, MTE)
         arches: list[str] = []
-        for arch in reg.facts.db.arches:  # two are enough to call it generic
+        for arch in reg.facts.arches:  # two are enough to call it generic
             if len(arches) < 2 and reg.holds(conj(own_bit, Arch(arch))) is Answer.YES:
                 arches.append(arch)
         if reg.facts.has_kconfig and len(arches) <= 1:
