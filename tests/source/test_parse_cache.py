@@ -104,6 +104,32 @@ def test_encoded_facts_are_restored_without_reading_kconfig(
         warm.satisfiable(Sym("ARM64_MTE"))  # a symbol never encoded needs the database
 
 
+def test_saved_facts_answer_witnesses_and_arches_without_the_database(
+    tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evidence for findings that were there last time (an example configuration, the architectures) comes
+    from the saved facts: a warm verify never loads the Kconfig database for it."""
+    from patchcheck.source import facts as facts_module
+    from patchcheck.source.facts import ConfigFacts
+    from patchcheck.source.guards import Sym
+
+    cache = DiskCache(tmp_path / "cache")
+    cold = ConfigFacts.from_tree(DirectoryTree(tree_copy), cache)
+    question = Sym("HAVE_ARCH_USERFAULTFD_MINOR")  # selected by ARM64 if USERFAULTFD
+    reasons: list[str] = []
+    example = cold.witness(question, reasons)
+    assert example is not None and example["ARCH"] == "arm64" and reasons
+    arches, has_kconfig = cold.arches, cold.has_kconfig
+    cold.persist()
+    monkeypatch.setattr(facts_module, "load_kconfig", _refuse)
+    warm = ConfigFacts.from_tree(DirectoryTree(tree_copy), cache)
+    again: list[str] = []
+    assert warm.witness(question, again) == example and again == reasons
+    assert (warm.arches, warm.has_kconfig) == (arches, has_kconfig) and "powerpc" in arches
+    with pytest.raises(AssertionError, match="warm run"):
+        warm.witness(Sym("ARM64_POE"))  # a question not asked before needs the database
+
+
 def test_patched_tree_without_kconfig_changes_shares_the_kconfig_cache(
     tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
