@@ -168,3 +168,22 @@ def test_a_new_site_in_a_file_the_pack_exempts_for_one_reason_is_not_unreviewed(
     assert run({"mm/shmem.c": shmem}) == []
     memory = (TREE / "mm" / "memory.c").read_text() + site.format(name="memory_new_site")
     assert [f.rule_id for f in run({"mm/memory.c": memory})] == ["PC703"]
+
+
+@pytest.mark.parametrize("where", ["same file", "header"])
+def test_states_of_one_run_share_judgements_only_while_what_they_read_is_the_same(where: str) -> None:
+    """verify judges members once per run and reuses the verdict in later states; a state where a file the
+    judgement read (the member's, or a header its helper is in) differs is judged again."""
+    shared: dict[object, object] = {}
+    packs = load_packs()[0]
+
+    def judged(helper_mask: str) -> list[str]:
+        changes = ksm(helper_mask, depth=2, where=where)
+        tree = OverlayTree(DirectoryTree(TREE), {p: t.encode() for p, t in changes.items()})
+        return [f.rule_id for f in packs.run(CheckContext(tree=tree, memo=shared))]
+
+    without = KSM_MASK.replace(" | VM_DROPPABLE", "")
+    assert judged(KSM_MASK) == []
+    assert judged(without) == ["PC609"]
+    assert judged(KSM_MASK) == []
+    assert any(key[0] == "pack-judgements" for key in shared if isinstance(key, tuple))

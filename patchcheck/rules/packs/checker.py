@@ -105,7 +105,8 @@ class Run:
         # The engine's diff-only trees hold only hunk text: members are then judged from the diffs.
         self.diff_only = bool(ctx.cache.get("diff_only"))
         self.cache = SourceCache(EmptyTree() if self.diff_only else ctx.tree)
-        self.judge = MemberJudge(self.cache)
+        judgements = ctx.memo.setdefault(("pack-judgements", id(packs)), (packs, {}))[1]
+        self.judge = MemberJudge(self.cache, judgements)
         self.moved: dict[Member, tuple[Site, Site]] = {}  # member -> (its gone site, where it lives now)
         self.families = [r for r in packs.rules if r.kind == "family"]
         self.facts = self._flag_facts()
@@ -302,7 +303,7 @@ class Run:
         scan = frozenset(p for patch in self.view.upto(self.upto) for p in patch.files)
         key = (id(self.packs), flags, scan)
         if key not in memo:  # verify runs every state against the same base: audit it once
-            base_ctx = CheckContext(tree=base, flags=flags, cache={"scan_only": scan})
+            base_ctx = CheckContext(tree=base, flags=flags, cache={"scan_only": scan}, memo=self.ctx.memo)
             found = {_key(f) for f in Run(self.packs, base_ctx).findings()}
             memo[key] = (self.packs, found)  # holding the packs keeps their id from being reused
         return memo[key][1]

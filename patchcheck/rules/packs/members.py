@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from tree_sitter import Node
@@ -35,26 +35,45 @@ class Verdict:
     moved: Site | None = None  # the member's own site, gone: `site` is where its pattern lives now
 
 
+@dataclass
+class Reads:
+    """What a judgement read: file contents and directory listings (its inputs, to reuse it by)."""
+
+    files: dict[str, bytes | None] = field(default_factory=dict)
+    listings: dict[str, list[str]] = field(default_factory=dict)
+
+
 class SourceCache:
-    """Reads and locates functions once per run."""
+    """Reads and locates functions once per run; `recording` collects what is read meanwhile."""
 
     def __init__(self, tree: SourceTree) -> None:
         self.tree = tree
         self._data: dict[str, bytes | None] = {}
         self._lists: dict[str, list[str]] = {}
         self.reach = Reach(self.data, self.list_files)
+        self.recording: Reads | None = None
 
     def list_files(self, directory: str) -> list[str]:
         if directory not in self._lists:
             self._lists[directory] = [
                 p for p in self.tree.list_files(directory) if posixpath.dirname(p) == directory
             ]
+        if self.recording is not None:
+            self.recording.listings[directory] = self._lists[directory]
         return self._lists[directory]
 
     def data(self, path: str) -> bytes | None:
         if path not in self._data:
             self._data[path] = self.tree.read_bytes(path)
+        if self.recording is not None:
+            self.recording.files[path] = self._data[path]
         return self._data[path]
+
+    def has(self, reads: Reads) -> bool:
+        """Whether this tree holds what `reads` read (then a judgement made on it holds here too)."""
+        return all(self.data(p) == data for p, data in reads.files.items()) and all(
+            self.list_files(d) == listing for d, listing in reads.listings.items()
+        )
 
     def functions(self, site: Site) -> list[csrc.Function] | None:
         """None when the file is absent; [] when the function is not in it."""
@@ -90,12 +109,35 @@ def companions_at(cache: SourceCache, site: Site, flag: str) -> set[str]:
     return found
 
 
+# Judgements of a verify run, shared by its states: (member, flag, companions, refuses) -> what they read
+# and the verdict. The states differ in a few files, so most judgements hold in every state.
+JudgeMemo = dict[tuple[Member, str, frozenset[str], frozenset[str]], list[tuple[Reads, Verdict]]]
+
+
 class MemberJudge:
-    def __init__(self, cache: SourceCache) -> None:
+    def __init__(self, cache: SourceCache, memo: JudgeMemo | None = None) -> None:
         self.cache = cache
         self.reach = cache.reach
+        self.memo: JudgeMemo = memo if memo is not None else {}
 
     def judge(self, member: Member, flag: str, companions: set[str], refuses: set[str]) -> Verdict:
+        key = (member, flag, frozenset(companions), frozenset(refuses))
+        for reads, verdict in self.memo.get(key, []):
+            if self.cache.has(reads):
+                return replace(verdict, evidence=list(verdict.evidence))
+        outer, self.cache.recording = self.cache.recording, Reads()
+        try:
+            verdict = self._judge(member, flag, companions, refuses)
+            reads = self.cache.recording
+            self.memo.setdefault(key, []).append((reads, replace(verdict, evidence=list(verdict.evidence))))
+        finally:
+            self.cache.recording = outer
+        if outer is not None:
+            outer.files.update(reads.files)
+            outer.listings.update(reads.listings)
+        return verdict
+
+    def _judge(self, member: Member, flag: str, companions: set[str], refuses: set[str]) -> Verdict:
         stale: Site | None = None
         for site in (member.site, *member.alternatives):
             found = self.cache.functions(site)
