@@ -119,6 +119,44 @@ class DiskCache:
     def get(self, namespace: str, key: str, shape: Any = Any) -> Any:
         """The value stored under `key`, or None: absent, damaged, not of type `shape` (a type hint, checked
         deeply) or not a regular file."""
+        payload = self._read(namespace, key)
+        if payload is None:
+            return None
+        try:
+            value = plaindata.loads(payload)
+        except (plaindata.BadEntry, MemoryError):
+            return None
+        return value if shape is Any or plaindata.fits(value, shape) else None
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        try:
+            data = plaindata.dumps(value)
+        except (TypeError, ValueError, RecursionError):
+            return  # not plain data: not cached
+        self._write(namespace, key, data)
+
+    def get_with_blob(self, namespace: str, key: str) -> tuple[Any, bytes, int] | None:
+        """A value stored with `put_with_blob`, the bytes read and where its blob starts in them (not copied:
+        the caller slices what it needs)."""
+        payload = self._read(namespace, key)
+        newline = -1 if payload is None else payload.find(b"\n")
+        if payload is None or newline < 0:
+            return None
+        try:
+            return plaindata.loads(payload[:newline]), payload, newline + 1
+        except (plaindata.BadEntry, MemoryError):
+            return None
+
+    def put_with_blob(self, namespace: str, key: str, value: Any, blob: bytes) -> None:
+        """Plain data (one line: its JSON is ASCII with no raw newline) and then raw bytes, decoded by
+        nothing when read back."""
+        try:
+            data = plaindata.dumps(value)
+        except (TypeError, ValueError, RecursionError):
+            return
+        self._write(namespace, key, data + b"\n" + blob)
+
+    def _read(self, namespace: str, key: str) -> bytes | None:
         path = self._path(namespace, key)
         if path is None:
             return None
@@ -133,19 +171,14 @@ class DiskCache:
                     return None
                 if fh.readline(len(_HEADER) + 1) != _HEADER:
                     return None
-                value = plaindata.loads(fh.read())
-        except (OSError, plaindata.BadEntry, MemoryError):
+                return fh.read()
+        except (OSError, MemoryError):
             return None
-        return value if shape is Any or plaindata.fits(value, shape) else None
 
-    def put(self, namespace: str, key: str, value: Any) -> None:
+    def _write(self, namespace: str, key: str, data: bytes) -> None:
         path = self._path(namespace, key)
         if path is None:
             return
-        try:
-            data = plaindata.dumps(value)
-        except (TypeError, ValueError, RecursionError):
-            return  # not plain data: not cached
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from patchcheck.report.progress import progress
-from patchcheck.source import plaindata
+from patchcheck.source import kconfig_store, plaindata
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
@@ -67,16 +68,16 @@ SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read.
 
-    Definitions are kept packed per symbol (patchcheck.source.plaindata's ASCII JSON, held as str so that
-    the cache stores it as a plain JSON string): loading the database from the cache costs a dict of strings,
-    and only the symbols a question reaches are ever unpacked.
+    Definitions are kept packed per symbol (patchcheck.source.plaindata's ASCII JSON): a database loaded
+    from the cache (patchcheck.source.kconfig_store) slices an entry out of one blob when a question reaches
+    its symbol, and only those are ever unpacked.
     """
 
     arches: tuple[str, ...]
     # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
     sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
-    packed_definitions: dict[str, str] = field(default_factory=dict)
-    packed_selectors: dict[str, str] = field(default_factory=dict)
+    packed_definitions: Mapping[str, str] = field(default_factory=dict)
+    packed_selectors: Mapping[str, str] = field(default_factory=dict)
     choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
     unexpanded: list[str] = field(default_factory=list)
@@ -286,7 +287,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
     known = _loaded.get(id(tree))
     if known is not None and known[0] is tree and known[1] == db_key:
         return known[1], known[2]
-    db = cache.get("kconfig-db", db_key) if db_key is not None else None
+    db = _fetch_db(cache, db_key) if db_key is not None else None
     if db_key is None or not isinstance(db, KconfigDB):
         derived = (
             _derive(tree, cache)
@@ -297,7 +298,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         )
         db, stamps = derived if derived is not None else _discover(tree, cache)
         db_key = digest("kconfig-db", repr(stamps))
-        cache.put("kconfig-db", db_key, db)
+        _store_db(cache, db_key, db)
         cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
     _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
@@ -342,7 +343,7 @@ def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB
     index = cache.get("kconfig-index", _index_key(tree))
     if not _good_index(index):
         return None
-    base_db = cache.get("kconfig-db", index[1])
+    base_db = _fetch_db(cache, index[1])
     if not isinstance(base_db, KconfigDB):
         return None
     stamps: Stamps = [(p, file_stamp(tree, p)) for p, _ in index[0]]
@@ -376,13 +377,9 @@ def _rebuild(
         new_scans[path] = scan_kconfig(path, new.decode("utf-8", "surrogateescape"))
         if _sourcing(old_scans[path]) != _sourcing(new_scans[path]):
             return None
-    db = KconfigDB(
-        base_db.arches,
-        base_db.sourced_from,
-        dict(base_db.packed_definitions),
-        dict(base_db.packed_selectors),
-        dict(base_db.choices),
-    )
+    definitions = dict(base_db.packed_definitions)
+    selectors = dict(base_db.packed_selectors)
+    db = KconfigDB(base_db.arches, base_db.sourced_from, definitions, selectors, dict(base_db.choices))
     db.unexpanded = list(base_db.unexpanded)  # the same `source` lines: the same ones left unexpanded
     names = {d.name for scans in (old_scans, new_scans) for f in scans.values() for d in f.definitions}
     new_by_path = {path: [d for d in f.definitions] for path, f in new_scans.items()}
@@ -405,9 +402,9 @@ def _rebuild(
                 after.extend(tuple(n) for n in new_by_path[path] if n.name == name)
         old_lists[name], new_lists[name] = before, after
         if after:
-            db.packed_definitions[name] = _pack(after)
+            definitions[name] = _pack(after)
         else:
-            db.packed_definitions.pop(name, None)
+            definitions.pop(name, None)
     # Selector entries point at a definition by index: every entry of a rebuilt symbol is redone.
     targets = {
         str(target)
@@ -424,9 +421,9 @@ def _rebuild(
             for i, d in enumerate(new_lists[name]):
                 entries.extend((name, i, cond) for sel, cond in d[7] if sel == target)
         if entries:
-            db.packed_selectors[target] = _pack(entries)
+            selectors[target] = _pack(entries)
         else:
-            db.packed_selectors.pop(target, None)
+            selectors.pop(target, None)
     db.choices = {k: v for k, v in db.choices.items() if k[0] not in new_scans}
     for f in new_scans.values():
         for d in f.definitions:
@@ -440,8 +437,24 @@ def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str |
     repeated)."""
     if key is not None and cache is not None:
         loaded = next((db for _, k, db in _loaded.values() if k == key), None)  # read once per process
-        db = loaded if loaded is not None else cache.get("kconfig-db", key)
+        db = loaded if loaded is not None else _fetch_db(cache, key)
         if isinstance(db, KconfigDB):
             _loaded[id(tree)] = (tree, key, db)
             return db
     return load_kconfig_keyed(tree, cache)[1]
+
+
+def _store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
+    small = (db.arches, db.sourced_from, db.choices, db.unexpanded)
+    kconfig_store.store(cache, key, small, [db.packed_definitions, db.packed_selectors])
+
+
+def _fetch_db(cache: DiskCache, key: str) -> KconfigDB | None:
+    found = kconfig_store.fetch(cache, key)
+    if found is None or len(found[1]) != 2:
+        return None
+    small = found[0]
+    if not (isinstance(small, tuple) and [type(part) for part in small] == [tuple, dict, dict, list]):
+        return None  # checked at the top, as any cached value (see kconfig_store)
+    (arches, sourced_from, choices, unexpanded), (definitions, selectors) = small, found[1]
+    return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)

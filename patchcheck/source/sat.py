@@ -11,7 +11,9 @@ nothing more: its facts are incomplete. Nothing is left for the solver to abort 
 
 from __future__ import annotations
 
+import atexit
 import time
+import weakref
 from dataclasses import dataclass
 
 from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
@@ -49,6 +51,7 @@ class SatSession:
         from pysat.solvers import Solver  # imported on first use: a warm `flags` run may need none
 
         self._solver = Solver(name="minisat22")
+        _LIVE.add(self)
         self.exhausted = False  # the clause bound was reached: the facts are incomplete
         self.spent = 0.0  # seconds of solving so far
         if state is not None:
@@ -156,3 +159,14 @@ class SatSession:
 
     def close(self) -> None:
         self._solver.delete()
+
+
+# Solvers still alive at exit are deleted while pysat can still do it: left to the garbage collector at
+# interpreter shutdown, each prints "Exception ignored in Solver.__del__".
+_LIVE: weakref.WeakSet[SatSession] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for session in list(_LIVE):
+        session.close()
