@@ -6,6 +6,7 @@ and no read of its ~1800 Kconfig files.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections import defaultdict, deque
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patchcheck.report.progress import progress
-from patchcheck.source import kconfig_store, plaindata
+from patchcheck.source import kconfig_store
 from patchcheck.source.cache import DiskCache, digest, file_stamp
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
@@ -68,7 +69,7 @@ SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read.
 
-    Definitions are kept packed per symbol (patchcheck.source.plaindata's ASCII JSON): a database loaded
+    Definitions are kept packed per symbol (JSON arrays, ASCII): a database loaded
     from the cache (patchcheck.source.kconfig_store) slices an entry out of one blob when a question reaches
     its symbol, and only those are ever unpacked.
     """
@@ -92,8 +93,8 @@ class KconfigDB:
         """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
         packed = self.packed_definitions.get(name)
         try:
-            return [] if packed is None else [Definition(*d) for d in _unpack(packed, list[tuple[Any, ...]])]
-        except TypeError:
+            return [] if packed is None else [_definition(d) for d in _unpack(packed)]
+        except (TypeError, ValueError):
             return []  # a damaged cache entry: the symbol reads as undefined, never a crash
 
     def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
@@ -102,7 +103,10 @@ class KconfigDB:
         if packed is None:
             return []
         found = []
-        for by, index, cond in _unpack(packed, list[tuple[str, int, str]]):
+        for entry in _unpack(packed):
+            if not (isinstance(entry, list) and [type(v) for v in entry] == [str, int, str]):
+                return []  # a damaged cache entry
+            by, index, cond = entry
             definitions = self.definitions_of(by)
             if 0 <= index < len(definitions):
                 found.append((definitions[index], cond))
@@ -124,17 +128,56 @@ class KconfigDB:
 MAX_EXPANSIONS = 256
 
 
-def _pack(value: Any) -> str:
-    return plaindata.dumps(value).decode("ascii")
+def _pack(value: list[tuple[Any, ...]]) -> str:
+    """Definitions or selector entries as plain JSON arrays (ASCII): a cold scan packs ~25,000 of them."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
 
 
-def _unpack(packed: str, shape: Any) -> Any:
-    """Packed definitions or selectors; a damaged entry (from a cache file) unpacks as nothing."""
+def _unpack(packed: str) -> list[Any]:
+    """Packed definitions or selectors (JSON arrays); a damaged cache entry unpacks as nothing."""
     try:
-        value = plaindata.loads(packed)
-    except plaindata.BadEntry:
+        value = json.loads(packed)
+    except (ValueError, RecursionError):
         return []
-    return value if plaindata.fits(value, shape) else []
+    return value if isinstance(value, list) else []
+
+
+def _rows(packed: str, width: int) -> list[tuple[Any, ...]]:
+    """Packed rows as tuples, those of another width (damaged) left out."""
+    return [tuple(row) for row in _unpack(packed) if isinstance(row, list) and len(row) == width]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def _definition(d: Any) -> Definition:
+    """A Definition from its packed array (ValueError or TypeError when damaged)."""
+    if not (isinstance(d, list) and len(d) == 9):
+        raise ValueError("not a packed definition")
+    name, path, line, kind, prompt, depends, defaults, selects, choice = d
+    if not all(isinstance(v, str) for v in (name, path, kind)) or type(line) is not int:
+        raise ValueError("not a packed definition")
+    if type(prompt) is not bool or type(choice) is not int or not isinstance(defaults, list):
+        raise ValueError("not a packed definition")
+    if not isinstance(selects, list):
+        raise ValueError("not a packed definition")
+    pairs = [_strings(p) for p in (*defaults, *selects)]
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError("not a packed definition")
+    return Definition(
+        name,
+        path,
+        line,
+        kind,
+        prompt,
+        _strings(depends),
+        tuple((p[0], p[1]) for p in pairs[: len(defaults)]),
+        tuple((p[0], p[1]) for p in pairs[len(defaults) :]),
+        choice,
+    )
 
 
 def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]] | None:
@@ -387,7 +430,7 @@ def _rebuild(
     new_lists: dict[str, list[tuple[Any, ...]]] = {}
     for name in sorted(names):
         packed = base_db.packed_definitions.get(name)
-        before: list[tuple[Any, ...]] = _unpack(packed, list[tuple[Any, ...]]) if packed is not None else []
+        before: list[tuple[Any, ...]] = _rows(packed, 9) if packed is not None else []
         after: list[tuple[Any, ...]] = []
         placed: set[str] = set()
         for d in before:
@@ -415,7 +458,7 @@ def _rebuild(
     }
     for target in sorted(targets):
         packed = base_db.packed_selectors.get(target)
-        unpacked = _unpack(packed, list[tuple[str, int, str]]) if packed is not None else []
+        unpacked = _rows(packed, 3) if packed is not None else []
         entries = [e for e in unpacked if e[0] not in names]
         for name in sorted(names):
             for i, d in enumerate(new_lists[name]):
