@@ -5,7 +5,9 @@ Every path is a relative POSIX path such as ``include/linux/mm.h``. Nothing here
 
 from __future__ import annotations
 
+import bisect
 import errno
+import itertools
 import os
 import posixpath
 import stat
@@ -169,6 +171,7 @@ class GitRevisionTree:
             raise InputError(f"{prefix!r} is not a directory of the git repository at {rev!r}")
         self.tree_id = subtree.strip()
         self._files: dict[str, str] | None = None  # path -> blob id, from one `git ls-tree`
+        self._sorted: list[str] | None = None  # the same paths, sorted: a directory's files are a range
         self._reader: CatFile | None = None  # one `git cat-file --batch` for every blob read
         self._fetched: dict[str, bytes] = {}  # blobs read ahead by `prefetch`
 
@@ -249,7 +252,11 @@ class GitRevisionTree:
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         head = safe_relpath(prefix) + "/" if prefix else ""
-        return (p for p in self._all_files() if p.startswith(head))
+        if self._sorted is None:
+            self._sorted = sorted(self._all_files())
+        paths = self._sorted
+        start = bisect.bisect_left(paths, head)
+        return itertools.takewhile(lambda p: p.startswith(head), itertools.islice(paths, start, None))
 
 
 class CatFile:
