@@ -245,6 +245,10 @@ class Run:
         changed = None
         if self.view is not None:  # in verify, findings must be on the series' lines anyway
             changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
+        scan_only = self.ctx.cache.get("scan_only")
+        if changed is None and isinstance(scan_only, frozenset):
+            # verify's audit of the tree before the series: what it finds elsewhere matches nothing there
+            changed = set(scan_only)
         # Discovery looks for sites of the families whose flags exist in the tree (pack or series flags).
         defined = self._defined_in_tree()
         props = {p for facts in self.facts.values() for p in facts.sources}
@@ -258,10 +262,7 @@ class Run:
         produced.extend(unreviewed_sites(applying, self.cache, changed, flag_props))
         # In verify (and its audit of the tree before the series) only the files the series changes can
         # hold what it introduced: the flow rules read only those.
-        scan_only = self.ctx.cache.get("scan_only")
         only = frozenset(changed) if changed is not None else None
-        if only is None and isinstance(scan_only, frozenset):
-            only = scan_only
         scope = Scope(self.cache, self.view, self.upto, only, self.diff_only, self.skipped)
         for rule in self.packs.rules:
             if rule.kind != "family":
