@@ -20,6 +20,7 @@ from patchcheck.rules.registry.common import (
     registry_reads,
     unresolved,
 )
+from patchcheck.rules.registry.treeless import judged, undecided
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Formula, Sym, conj, disj, neg
 
@@ -52,6 +53,7 @@ WIDTH = RuleDoc(
     fix="Guard the definition with CONFIG_64BIT, or make the enabling symbol depend on 64BIT.",
     scope=("R3",),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 ARCH1_ALIAS = RuleDoc(
     id="PC104",
@@ -69,6 +71,7 @@ ARCH1_ALIAS = RuleDoc(
     fix="Use VM_ARCH_1 only on an architecture that has no other alias and no VM_ARCH_CLEAR of it.",
     scope=("R4", "R21"),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 
 
@@ -78,8 +81,17 @@ class DefinitionChecker:
     def reads(self, path: str) -> bool:
         return registry_reads(path)
 
+    def undecided(self, ctx: CheckContext) -> list[str]:
+        return undecided(ctx, (WIDTH, ARCH1_ALIAS))
+
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
+        if reg.diff_only:  # PC103 and PC104 on what the hunks decide; PC102 needs every bit of the tree
+            if reg.decided is not None:
+                flags = reg.decided.model.real_flags()
+                yield from self._width(ctx, reg.decided, flags)
+                yield from self._arch1(ctx, reg.decided, flags)
+            return
         flags = reg.model.real_flags()
         yield from self._collisions(ctx, reg, flags)
         yield from self._width(ctx, reg, flags)
@@ -141,7 +153,7 @@ class DefinitionChecker:
                 answer = reg.holds(question)
                 loc = Location(MM_H, variant.line or line_of(flag))
                 if answer is Answer.YES:
-                    yield finding(
+                    found = finding(
                         WIDTH,
                         f"{flag.name} is bit {variant.value.bit} where {guard_text(variant.guard)}, "
                         "which does not imply CONFIG_64BIT",
@@ -152,6 +164,7 @@ class DefinitionChecker:
                             f"example 32-bit configuration: {reg.example(question)}",
                         ),
                     )
+                    yield judged(reg, found, question, (variant.guard,))
                 elif answer is Answer.UNRESOLVED:
                     yield unresolved(
                         WIDTH, flag.name, loc, f"{flag.name}'s high bit needs CONFIG_64BIT", question
@@ -168,7 +181,7 @@ class DefinitionChecker:
                 answer = reg.holds(both)
                 loc = Location(MM_H, line_of(b))
                 if answer is Answer.YES:
-                    yield finding(
+                    found = finding(
                         ARCH1_ALIAS,
                         f"{a.name} and {b.name} are both aliases of VM_ARCH_1 in one configuration",
                         loc,
@@ -179,6 +192,7 @@ class DefinitionChecker:
                             f"example configuration: {reg.example(both)}",
                         ),
                     )
+                    yield judged(reg, found, both, (arch1_guard(a), arch1_guard(b)))
                 elif answer is Answer.UNRESOLVED:
                     yield unresolved(
                         ARCH1_ALIAS, b.name, loc, f"{a.name} and {b.name} alias VM_ARCH_1 together", both
@@ -195,7 +209,7 @@ class DefinitionChecker:
                     continue
                 both = conj(arch1_guard(alias), variant.guard)
                 if reg.holds(both) is Answer.YES:
-                    yield finding(
+                    found = finding(
                         ARCH1_ALIAS,
                         f"{alias.name} is VM_ARCH_1 where VM_ARCH_CLEAR = {via[0]}: "
                         "every mprotect() clears it",
@@ -207,6 +221,7 @@ class DefinitionChecker:
                             f"example configuration: {reg.example(both)}",
                         ),
                     )
+                    yield judged(reg, found, both, (arch1_guard(alias), variant.guard))
 
 
 def _own_bit(flag: FlagDef, bit: int, other: FlagDef) -> Formula:

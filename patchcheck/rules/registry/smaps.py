@@ -28,6 +28,7 @@ from patchcheck.rules.registry.common import (
     where_undefined,
     where_zero,
 )
+from patchcheck.rules.registry.treeless import judged, undecided
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import FALSE, TRUE, Formula, absorb, conj, disj, neg, render_c
@@ -104,6 +105,7 @@ DUPLICATE_INDEX = RuleDoc(
     scope=("R7",),
     needs=(MM_H, TASK_MMU, KCONFIG),
     table=TASK_MMU,
+    diff_only=True,
 )
 VALUE_TEST = RuleDoc(
     id="PC205",
@@ -153,6 +155,7 @@ class SmapsChecker:
         decided = reg.decided
         if decided is None or not decided.model.smaps:
             return
+        yield from self._duplicate_slots(ctx, decided, decided.model.smaps, TRUE)
         introduced = introduced_flags(ctx)
         for flag in decided.model.real_flags():
             own = [e for e in decided.model.smaps if e.flag == flag.name]
@@ -314,7 +317,7 @@ class SmapsChecker:
                     both = conj(context, ga, gb)
                     if reg.holds(both) is Answer.YES:
                         reported.add(pair)
-                        yield finding(
+                        found = finding(
                             DUPLICATE_INDEX,
                             f"smaps entries of {a.flag} and {b.flag} both write slot {slot}",
                             _entry_location(b),
@@ -325,6 +328,10 @@ class SmapsChecker:
                                 f"example configuration: {reg.example(both)}",
                             ),
                         )
+                        yield judged(reg, found, both, (ga, gb))
+
+    def undecided(self, ctx: CheckContext) -> list[str]:
+        return undecided(ctx, (DUPLICATE_INDEX,))
 
     def _value_tests(self, ctx: CheckContext, reg: Registry, entries: list[SmapsEntry]) -> Iterator[Finding]:
         if not entries:
