@@ -40,7 +40,9 @@ DEFINED_TWICE = RuleDoc(
     what="Every #if block that defines a flag is a variant of it in its own configurations; an #ifndef "
     "fallback applies only where no block defined it. For each pair of definitions of one flag, asks the "
     "Kconfig facts whether a configuration compiles both. Identical bodies are a warning, different ones "
-    "an error.",
+    "an error."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="With two different bodies the later #define silently replaces the earlier one (the compiler warns "
     "at most): the flag is a different bit than the first block says, in exactly the configurations that "
     "enable both blocks.",

@@ -46,7 +46,9 @@ WIDTH = RuleDoc(
     severity=Severity.ERROR,
     summary="A flag uses a bit at or above 32 in a configuration that is not 64-bit",
     what="For each definition of a flag as bit 32 or higher, asks whether its guard can hold without "
-    "CONFIG_64BIT (directly or through the Kconfig symbols that select it).",
+    "CONFIG_64BIT (directly or through the Kconfig symbols that select it)."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="vm_flags is an unsigned long: on a 32-bit kernel a high bit does not exist; BIT(38) overflows "
     "and the smaps table index is out of range.",
     example="#ifdef CONFIG_NEED_VM_X   /* selectable on 32-bit */\n#define VM_X VM_HIGH_ARCH_6\n#endif",
@@ -62,7 +64,9 @@ ARCH1_ALIAS = RuleDoc(
     summary="Two VM_ARCH_1 aliases live in one configuration, or an alias is cleared by VM_ARCH_CLEAR",
     what="VM_ARCH_1 (bit 24) is lent to one architecture-specific flag per architecture. Checks that no "
     "configuration has two aliases of it, and that an alias is not in a configuration where "
-    "VM_ARCH_CLEAR names a different alias (mprotect() clears VM_ARCH_CLEAR on every call).",
+    "VM_ARCH_CLEAR names a different alias (mprotect() clears VM_ARCH_CLEAR on every call)."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="Two aliases on one arch are one flag; an alias under VM_ARCH_CLEAR silently disappears on the "
     "next mprotect().",
     example="#elif defined(CONFIG_ARM64)\n# define VM_ARM64_BTI VM_ARCH_1\n"

@@ -47,7 +47,9 @@ HIGH_POOL = RuleDoc(
     summary="A flag uses VM_HIGH_ARCH_n where CONFIG_ARCH_USES_HIGH_VMA_FLAGS may be unset",
     what="The VM_HIGH_ARCH_n bits exist only under CONFIG_ARCH_USES_HIGH_VMA_FLAGS. For each flag defined "
     "from the pool, asks whether its guard can hold without that symbol (the option enabling the flag "
-    "must `select ARCH_USES_HIGH_VMA_FLAGS`).",
+    "must `select ARCH_USES_HIGH_VMA_FLAGS`)."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="Where the pool is undefined the flag is undefined: a build error in exactly the configurations "
     "that enable the feature without the select.",
     example='config ARM64_NEWFEAT\n\tbool "..."   # no select ARCH_USES_HIGH_VMA_FLAGS\n'
