@@ -252,8 +252,17 @@ NESTED_TWICE = defines_a(
 )
 
 
-def test_pc107_a_block_inside_another_is_an_error(tmp_path: Path) -> None:
-    (found,) = of(verify(mail(NESTED_TWICE), tmp_path), "PC107")
+NESTED_TWICE_B = defines_b(
+    "\tDECLARE_VMA_BIT(TWICE, 45),\n\tDECLARE_VMA_BIT(TWICE_LATE, 46),",
+    "#ifdef CONFIG_64BIT\n# define VM_TWICE\tINIT_VM_FLAG(TWICE)\n#endif\n"
+    "#if defined(CONFIG_64BIT) && defined(CONFIG_TWICE_LATE)\n# define VM_TWICE\tINIT_VM_FLAG(TWICE_LATE)\n"
+    "#endif\n#ifndef VM_TWICE\n# define VM_TWICE\tVM_NONE\n#endif",
+)
+
+
+@pytest.mark.parametrize("text", [NESTED_TWICE, NESTED_TWICE_B], ids=["A", "B"])
+def test_pc107_a_block_inside_another_is_an_error(text: str, tmp_path: Path) -> None:
+    (found,) = of(verify(mail(text), tmp_path), "PC107")
     assert found.flag == "VM_TWICE" and found.severity is Severity.ERROR
 
 
@@ -276,9 +285,23 @@ SAME_SLOT = mail(
 )
 
 
-def test_pc204_two_entries_on_one_slot_are_an_error(tmp_path: Path) -> None:
-    (found,) = of(verify(SAME_SLOT, tmp_path), "PC204")
+SAME_SLOT_B = mail(
+    defines_b(
+        "\tDECLARE_VMA_BIT(GUARDX, 45),\n\tDECLARE_VMA_BIT_ALIAS(TRACKX, GUARDX),",
+        "#ifdef CONFIG_64BIT\n# define VM_GUARDX\tINIT_VM_FLAG(GUARDX)\n"
+        "# define VM_TRACKX\tINIT_VM_FLAG(TRACKX)\n"
+        "#else\n# define VM_GUARDX\tVM_NONE\n# define VM_TRACKX\tVM_NONE\n#endif",
+    ),
+    SAME_SLOT.split("diff --git a/fs/proc/task_mmu.c", 1)[1].join(["diff --git a/fs/proc/task_mmu.c", ""]),
+)
+
+
+@pytest.mark.parametrize("text", [SAME_SLOT, SAME_SLOT_B], ids=["A", "B"])
+def test_pc204_two_entries_on_one_slot_are_an_error(text: str, tmp_path: Path) -> None:
+    report = verify(text, tmp_path)
+    (found,) = of(report, "PC204")
     assert found.flag == "VM_TRACKX" and found.severity is Severity.ERROR
+    assert "PC204" in skipped(report)  # the other entries of the table are not shown
 
 
 def test_pc204_entries_under_different_symbols_are_a_warning_naming_them(tmp_path: Path) -> None:
