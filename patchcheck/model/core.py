@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from patchcheck.source.guards import TRUE, Sym
+from patchcheck.source.guards import TRUE, Sym, conj, implies_f, neg
 from patchcheck.source.preproc import MacroDef, PreprocFile
 
 RELEASE = "Linux 6.12 include/linux/mm.h (the same bits from 6.1 to 6.19)"
@@ -55,6 +55,24 @@ ARCH_1 = "VM_ARCH_1"
 HIGH_ARCH_FIRST = 32
 HIGH_ARCH_COUNT = 7
 HIGH_ARCH_GUARD = "ARCH_USES_HIGH_VMA_FLAGS"
+
+# Kconfig facts of every release from 6.1 to 6.19, for verify without a tree (read from the arch Kconfig
+# files of 6.1 and 6.12): only features of 64-bit architectures select the pool (arm64 MTE/GCS, x86_64
+# pkeys and shadow stack, powerpc64 memory keys); these architecture symbols imply or exclude 64BIT; and
+# configurations exist that are 32-bit, 64-bit without the pool (riscv, s390) and 64-bit with it. Any other
+# Kconfig symbol is unknown without the tree.
+_64BIT_ONLY = ("X86_64", "ARM64", "PPC64", "SPARC64", "S390", "ALPHA", HIGH_ARCH_GUARD)
+_32BIT_ONLY = ("X86_32", "PPC32")
+KNOWN_SYMBOLS = ("64BIT", *_64BIT_ONLY, *_32BIT_ONLY)
+KNOWN_FACT = conj(
+    *(implies_f(Sym(name), Sym("64BIT")) for name in _64BIT_ONLY),
+    *(implies_f(Sym(name), neg(Sym("64BIT"))) for name in _32BIT_ONLY),
+)
+KNOWN_CONFIGS = (
+    conj(neg(Sym("64BIT")), neg(Sym(HIGH_ARCH_GUARD))),
+    conj(Sym("64BIT"), neg(Sym(HIGH_ARCH_GUARD))),
+    conj(Sym("64BIT"), Sym(HIGH_ARCH_GUARD)),
+)
 
 
 def high_arch_bits() -> dict[str, int]:

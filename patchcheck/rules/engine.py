@@ -91,6 +91,9 @@ def run_checkers(
             active.add(rule.id)
         if checker.rules and not active:
             continue
+        undecided = getattr(checker, "undecided", None)
+        if diff_only and callable(undecided):  # what the hunks leave open is listed, never reported clean
+            report.skipped += [line for line in undecided(ctx) if line.split(" ", 1)[0] in active]
         found_all = reuse.findings(checker, ctx) if reuse is not None else checker.run(ctx)
         for found in found_all:
             if found.rule_id not in active:

@@ -102,12 +102,20 @@ class ConfigFacts:
     """Facts about which configurations exist; decides satisfiability, implication, equivalence, overlap."""
 
     def __init__(
-        self, db: KconfigDB | Callable[[], KconfigDB], cache: DiskCache | None = None, key: str | None = None
+        self,
+        db: KconfigDB | Callable[[], KconfigDB],
+        cache: DiskCache | None = None,
+        key: str | None = None,
+        *,
+        open_world: bool = False,
     ) -> None:
         """`db` may be a loader, called only when a question needs a fact not in the saved state.
 
         With a `cache` and the database's `key`, the encoded facts are saved at exit and restored next time.
+        `open_world`: `db` is only part of the Kconfig files (what diffs show), so a symbol it does not define
+        is a free variable (only what the shown `select`s set is known of it), not an undefined one.
         """
+        self.open_world = open_world
         self._db = db if isinstance(db, KconfigDB) else None
         self._loader = db if not isinstance(db, KconfigDB) else None
         self._cache, self._key = cache, key
@@ -208,6 +216,11 @@ class ConfigFacts:
             atexit.unregister(self.persist)
             if self in _UNSAVED:
                 _UNSAVED.remove(self)
+
+    def assume(self, fact: Formula) -> None:
+        """Add `fact` to what is known (facts about symbols the Kconfig files read here do not show)."""
+        self._ensure(atoms(fact))
+        self._sat.assert_formula(fact)
 
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:
@@ -383,6 +396,8 @@ class ConfigFacts:
             conj(Sym(s.name), self._visible(s), cond_formula(cond)) for s, cond in self.db.selectors_of(name)
         ]
         facts = [implies_f(sel, sym) for sel in selectors]
+        if self.open_world and not defs:
+            return facts
         # `imply`: a weak select. It sets a prompt-less symbol where the symbol is visible; a symbol with a
         # prompt stays the user's choice (the implier only changes its default).
         impliers = [

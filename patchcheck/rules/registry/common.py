@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patchcheck.model import FlagDef, FlagModel, load_flag_model
-from patchcheck.model.core import CORE_BITS
+from patchcheck.model.core import CORE_BITS, KNOWN_FACT
 from patchcheck.model.registries import SmapsEntry, TraceEntry
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
@@ -46,6 +46,9 @@ class Registry:
     # Without a tree: the model of what the hunks decide (guards opened in the hunks, names resolved through
     # the core flag facts), with every Kconfig symbol free. None with a tree.
     decided: Registry | None = None
+    # This is such a model: Kconfig symbols the series' Kconfig hunks do not define are free variables.
+    free: bool = False
+    view: SourceTree | None = None  # the model files as far as the hunks decide them
 
     def wanted(self, ctx: CheckContext, flag: str) -> bool:
         return ctx.flags is None or flag in ctx.flags
@@ -104,7 +107,7 @@ def registry(ctx: CheckContext) -> Registry:
             model = load_flag_model(view, core=True)
             model.smaps = decided_smaps(read_text(view, TASK_MMU))
             model.trace = decided_trace(read_text(view, MMFLAGS))
-            reg.decided = Registry(model, free_facts(), True)
+            reg.decided = Registry(model, treeless_facts(facts), True, free=True, view=view)
     ctx.cache["registry"] = reg
     return reg
 
@@ -197,9 +200,12 @@ def decided_trace(text: str | None) -> list[TraceEntry]:
     return found
 
 
-def free_facts() -> ConfigFacts:
-    """No Kconfig at all: every symbol is a free variable."""
-    return ConfigFacts(KconfigDB(arches=()))
+def treeless_facts(shown: ConfigFacts) -> ConfigFacts:
+    """What is known of Kconfig without a tree: the Kconfig text the diffs show (`shown`), every symbol it
+    does not define free, and the facts every release has (model/core.py)."""
+    facts = ConfigFacts(shown.db if shown.has_kconfig else KconfigDB(arches=()), open_world=True)
+    facts.assume(KNOWN_FACT)
+    return facts
 
 
 def free_symbols(f: Formula) -> list[str]:

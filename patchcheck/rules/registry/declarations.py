@@ -28,6 +28,7 @@ from patchcheck.rules.registry.common import (
     registry_reads,
     unresolved,
 )
+from patchcheck.rules.registry.treeless import judged, undecided
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, conj, disj, neg
 
@@ -39,7 +40,9 @@ DEFINED_TWICE = RuleDoc(
     what="Every #if block that defines a flag is a variant of it in its own configurations; an #ifndef "
     "fallback applies only where no block defined it. For each pair of definitions of one flag, asks the "
     "Kconfig facts whether a configuration compiles both. Identical bodies are a warning, different ones "
-    "an error.",
+    "an error."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="With two different bodies the later #define silently replaces the earlier one (the compiler warns "
     "at most): the flag is a different bit than the first block says, in exactly the configurations that "
     "enable both blocks.",
@@ -48,6 +51,7 @@ DEFINED_TWICE = RuleDoc(
     fix="Make the blocks exclusive (an #elif chain or disjoint guards), or drop the redundant definition.",
     scope=("R2", "R5"),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 ENUM_MASK = RuleDoc(
     id="PC108",
@@ -73,8 +77,17 @@ class DeclarationChecker:
     def reads(self, path: str) -> bool:
         return registry_reads(path)
 
+    def undecided(self, ctx: CheckContext) -> list[str]:
+        return undecided(ctx, (DEFINED_TWICE,))
+
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
+        if reg.diff_only:  # PC107 on the definitions whose guards the hunks decide
+            decided = reg.decided
+            for flag in decided.model.flags.values() if decided is not None else ():
+                if decided is not None and flag.kind != "constant" and reg.wanted(ctx, flag.name):
+                    yield from _defined_twice(decided, flag)
+            return
         for flag in reg.model.flags.values():
             if flag.kind == "constant" or not reg.wanted(ctx, flag.name):
                 continue
@@ -101,7 +114,7 @@ def _defined_twice(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
                     if same
                     else f"a different value: {_value(flag, second.line)} replaces {_value(flag, first.line)}"
                 )
-                yield finding(
+                found = finding(
                     DEFINED_TWICE,
                     f"{flag.name} is defined twice where {guard_text(both)}, with {what}",
                     loc,
@@ -116,6 +129,7 @@ def _defined_twice(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
                     ),
                     severity=Severity.WARNING if same else Severity.ERROR,
                 )
+                yield judged(reg, found, both, (first.guard, second.guard))
             elif answer is Answer.UNRESOLVED:
                 yield unresolved(
                     DEFINED_TWICE,

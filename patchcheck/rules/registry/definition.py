@@ -20,6 +20,7 @@ from patchcheck.rules.registry.common import (
     registry_reads,
     unresolved,
 )
+from patchcheck.rules.registry.treeless import judged, undecided
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Formula, Sym, conj, disj, neg
 
@@ -45,13 +46,16 @@ WIDTH = RuleDoc(
     severity=Severity.ERROR,
     summary="A flag uses a bit at or above 32 in a configuration that is not 64-bit",
     what="For each definition of a flag as bit 32 or higher, asks whether its guard can hold without "
-    "CONFIG_64BIT (directly or through the Kconfig symbols that select it).",
+    "CONFIG_64BIT (directly or through the Kconfig symbols that select it)."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="vm_flags is an unsigned long: on a 32-bit kernel a high bit does not exist; BIT(38) overflows "
     "and the smaps table index is out of range.",
     example="#ifdef CONFIG_NEED_VM_X   /* selectable on 32-bit */\n#define VM_X VM_HIGH_ARCH_6\n#endif",
     fix="Guard the definition with CONFIG_64BIT, or make the enabling symbol depend on 64BIT.",
     scope=("R3",),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 ARCH1_ALIAS = RuleDoc(
     id="PC104",
@@ -60,7 +64,9 @@ ARCH1_ALIAS = RuleDoc(
     summary="Two VM_ARCH_1 aliases live in one configuration, or an alias is cleared by VM_ARCH_CLEAR",
     what="VM_ARCH_1 (bit 24) is lent to one architecture-specific flag per architecture. Checks that no "
     "configuration has two aliases of it, and that an alias is not in a configuration where "
-    "VM_ARCH_CLEAR names a different alias (mprotect() clears VM_ARCH_CLEAR on every call).",
+    "VM_ARCH_CLEAR names a different alias (mprotect() clears VM_ARCH_CLEAR on every call)."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="Two aliases on one arch are one flag; an alias under VM_ARCH_CLEAR silently disappears on the "
     "next mprotect().",
     example="#elif defined(CONFIG_ARM64)\n# define VM_ARM64_BTI VM_ARCH_1\n"
@@ -69,6 +75,7 @@ ARCH1_ALIAS = RuleDoc(
     fix="Use VM_ARCH_1 only on an architecture that has no other alias and no VM_ARCH_CLEAR of it.",
     scope=("R4", "R21"),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 
 
@@ -78,8 +85,17 @@ class DefinitionChecker:
     def reads(self, path: str) -> bool:
         return registry_reads(path)
 
+    def undecided(self, ctx: CheckContext) -> list[str]:
+        return undecided(ctx, (WIDTH, ARCH1_ALIAS))
+
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
+        if reg.diff_only:  # PC103 and PC104 on what the hunks decide; PC102 needs every bit of the tree
+            if reg.decided is not None:
+                flags = reg.decided.model.real_flags()
+                yield from self._width(ctx, reg.decided, flags)
+                yield from self._arch1(ctx, reg.decided, flags)
+            return
         flags = reg.model.real_flags()
         yield from self._collisions(ctx, reg, flags)
         yield from self._width(ctx, reg, flags)
@@ -141,7 +157,7 @@ class DefinitionChecker:
                 answer = reg.holds(question)
                 loc = Location(MM_H, variant.line or line_of(flag))
                 if answer is Answer.YES:
-                    yield finding(
+                    found = finding(
                         WIDTH,
                         f"{flag.name} is bit {variant.value.bit} where {guard_text(variant.guard)}, "
                         "which does not imply CONFIG_64BIT",
@@ -152,6 +168,7 @@ class DefinitionChecker:
                             f"example 32-bit configuration: {reg.example(question)}",
                         ),
                     )
+                    yield judged(reg, found, question, (variant.guard,))
                 elif answer is Answer.UNRESOLVED:
                     yield unresolved(
                         WIDTH, flag.name, loc, f"{flag.name}'s high bit needs CONFIG_64BIT", question
@@ -168,7 +185,7 @@ class DefinitionChecker:
                 answer = reg.holds(both)
                 loc = Location(MM_H, line_of(b))
                 if answer is Answer.YES:
-                    yield finding(
+                    found = finding(
                         ARCH1_ALIAS,
                         f"{a.name} and {b.name} are both aliases of VM_ARCH_1 in one configuration",
                         loc,
@@ -179,6 +196,7 @@ class DefinitionChecker:
                             f"example configuration: {reg.example(both)}",
                         ),
                     )
+                    yield judged(reg, found, both, (arch1_guard(a), arch1_guard(b)))
                 elif answer is Answer.UNRESOLVED:
                     yield unresolved(
                         ARCH1_ALIAS, b.name, loc, f"{a.name} and {b.name} alias VM_ARCH_1 together", both
@@ -195,7 +213,7 @@ class DefinitionChecker:
                     continue
                 both = conj(arch1_guard(alias), variant.guard)
                 if reg.holds(both) is Answer.YES:
-                    yield finding(
+                    found = finding(
                         ARCH1_ALIAS,
                         f"{alias.name} is VM_ARCH_1 where VM_ARCH_CLEAR = {via[0]}: "
                         "every mprotect() clears it",
@@ -207,6 +225,7 @@ class DefinitionChecker:
                             f"example configuration: {reg.example(both)}",
                         ),
                     )
+                    yield judged(reg, found, both, (arch1_guard(alias), variant.guard))
 
 
 def _own_bit(flag: FlagDef, bit: int, other: FlagDef) -> Formula:

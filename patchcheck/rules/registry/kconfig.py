@@ -20,6 +20,7 @@ from patchcheck.rules.registry.common import (
     registry_reads,
     unresolved,
 )
+from patchcheck.rules.registry.treeless import judged, undecided
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Cmp, Formula, Sym, atoms, conj, neg
 from patchcheck.source.kconfig import cond_formula
@@ -46,7 +47,9 @@ HIGH_POOL = RuleDoc(
     summary="A flag uses VM_HIGH_ARCH_n where CONFIG_ARCH_USES_HIGH_VMA_FLAGS may be unset",
     what="The VM_HIGH_ARCH_n bits exist only under CONFIG_ARCH_USES_HIGH_VMA_FLAGS. For each flag defined "
     "from the pool, asks whether its guard can hold without that symbol (the option enabling the flag "
-    "must `select ARCH_USES_HIGH_VMA_FLAGS`).",
+    "must `select ARCH_USES_HIGH_VMA_FLAGS`)."
+    " Without --tree, decided on the guards the hunks show; a finding that depends on Kconfig symbols "
+    "the series does not define is a warning naming them (docs/rules.md).",
     why="Where the pool is undefined the flag is undefined: a build error in exactly the configurations "
     "that enable the feature without the select.",
     example='config ARM64_NEWFEAT\n\tbool "..."   # no select ARCH_USES_HIGH_VMA_FLAGS\n'
@@ -54,6 +57,7 @@ HIGH_POOL = RuleDoc(
     fix="Add `select ARCH_USES_HIGH_VMA_FLAGS` to the Kconfig option that enables the flag.",
     scope=("R16",),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 NEVER_SELECTED = RuleDoc(
     id="PC503",
@@ -98,12 +102,20 @@ class KconfigChecker:
     def reads(self, path: str) -> bool:
         return registry_reads(path)
 
+    def undecided(self, ctx: CheckContext) -> list[str]:
+        return undecided(ctx, (HIGH_POOL,))
+
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
         flags = [f for f in reg.model.real_flags() if reg.wanted(ctx, f.name)]
         if not reg.diff_only and reg.facts.has_kconfig:
             yield from self._unknown_symbols(ctx, reg, flags)
             yield from self._high_pool(reg, flags)
+        if reg.diff_only and reg.decided is not None:  # PC502 on what the hunks decide
+            decided = reg.decided
+            yield from self._high_pool(
+                decided, [f for f in decided.model.real_flags() if reg.wanted(ctx, f.name)]
+            )
         if reg.facts.has_kconfig:
             yield from self._helpers(reg, flags, _absent_patches(ctx) if reg.diff_only else None)
 
@@ -155,7 +167,7 @@ class KconfigChecker:
                 answer = reg.holds(v.guard)
                 loc = Location(MM_H, v.line)
                 if answer is Answer.YES:
-                    yield finding(
+                    found = finding(
                         HIGH_POOL,
                         f"{flag.name} uses {v.value.text}, which is undefined where {guard_text(v.guard)}",
                         loc,
@@ -166,6 +178,8 @@ class KconfigChecker:
                             f"example configuration: {reg.example(v.guard)}",
                         ),
                     )
+                    compiled = [d.guard for d in flag.definitions if d.line == v.line]
+                    yield judged(reg, found, v.guard, compiled)
                 elif answer is Answer.UNRESOLVED:
                     yield unresolved(
                         HIGH_POOL,

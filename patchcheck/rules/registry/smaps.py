@@ -28,11 +28,11 @@ from patchcheck.rules.registry.common import (
     where_undefined,
     where_zero,
 )
-from patchcheck.source.cache import DiskCache, digest
+from patchcheck.rules.registry.treeless import judged, undecided
+from patchcheck.rules.registry.valuetests import value_test_findings
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import FALSE, TRUE, Formula, absorb, conj, disj, neg, render_c
-from patchcheck.source.preproc import Directive, preprocess
-from patchcheck.source.tree import decode_source, read_text
+from patchcheck.source.tree import read_text
 
 MISSING = RuleDoc(
     id="PC201",
@@ -96,7 +96,8 @@ DUPLICATE_INDEX = RuleDoc(
     summary="Two smaps entries for different flags write the same slot in one configuration",
     what="For each pair of entries of different flags, asks whether a configuration exists where both "
     'entries are compiled and both flags are the same bit. VM_ARCH_1\'s own "ar" overridden by an '
-    "architecture's alias entry is intended and not reported.",
+    "architecture's alias entry is intended and not reported. Without --tree, decided on the entries and "
+    "definitions the hunks show, a configuration that depends on symbols they do not define a warning.",
     why="Designated initializers silently override each other (last one wins): one flag shows the other's "
     "code. It is the smaps symptom of a bit collision.",
     example='[ilog2(VM_MTE_ALLOWED)] = "",\n[ilog2(VM_GCS)] = "gc",   /* both bit 37 on arm64 */',
@@ -104,6 +105,7 @@ DUPLICATE_INDEX = RuleDoc(
     scope=("R7",),
     needs=(MM_H, TASK_MMU, KCONFIG),
     table=TASK_MMU,
+    diff_only=True,
 )
 VALUE_TEST = RuleDoc(
     id="PC205",
@@ -121,7 +123,6 @@ VALUE_TEST = RuleDoc(
 )
 
 _CODE = re.compile(r"[a-z0-9]{2}")
-_VM_NAME = re.compile(r"\bVM_[A-Z0-9_]+\b")
 
 
 class SmapsChecker:
@@ -153,6 +154,7 @@ class SmapsChecker:
         decided = reg.decided
         if decided is None or not decided.model.smaps:
             return
+        yield from self._duplicate_slots(ctx, decided, decided.model.smaps, TRUE)
         introduced = introduced_flags(ctx)
         for flag in decided.model.real_flags():
             own = [e for e in decided.model.smaps if e.flag == flag.name]
@@ -314,7 +316,7 @@ class SmapsChecker:
                     both = conj(context, ga, gb)
                     if reg.holds(both) is Answer.YES:
                         reported.add(pair)
-                        yield finding(
+                        found = finding(
                             DUPLICATE_INDEX,
                             f"smaps entries of {a.flag} and {b.flag} both write slot {slot}",
                             _entry_location(b),
@@ -325,6 +327,10 @@ class SmapsChecker:
                                 f"example configuration: {reg.example(both)}",
                             ),
                         )
+                        yield judged(reg, found, both, (ga, gb))
+
+    def undecided(self, ctx: CheckContext) -> list[str]:
+        return undecided(ctx, (DUPLICATE_INDEX,))
 
     def _value_tests(self, ctx: CheckContext, reg: Registry, entries: list[SmapsEntry]) -> Iterator[Finding]:
         if not entries:
@@ -332,48 +338,6 @@ class SmapsChecker:
         yield from value_test_findings(
             ctx, VALUE_TEST, TASK_MMU, min(e.line for e in entries), max(e.line for e in entries)
         )
-
-
-def value_test_findings(
-    ctx: CheckContext, rule: RuleDoc, path: str, first: int, last: int
-) -> Iterator[Finding]:
-    """Conditions between lines `first` and `last` of `path` that test VM_* macros."""
-    data = ctx.tree.read_bytes(path)
-    if data is None:
-        return
-    for d in _directives(path, data):
-        if d.kind not in ("if", "elif", "ifdef", "ifndef") or not first <= d.line <= last:
-            continue
-        names = sorted(set(_VM_NAME.findall(d.text)))
-        if names and (ctx.flags is None or any(n in ctx.flags for n in names)):
-            yield finding(
-                rule,
-                f"#{d.kind} {d.text.strip()} tests {', '.join(names)} instead of a Kconfig symbol",
-                Location(path, d.line),
-                names[0],
-                (f"{path}:{d.line}: #{d.kind} {d.text.strip()}",),
-                hint=_kconfig_test_hint(registry(ctx), names[0]),
-            )
-
-
-def _kconfig_test_hint(reg: Registry, name: str) -> str | None:
-    """The condition to test instead, from the flag's own definitions (None: the rule's generic fix)."""
-    nonzero = reg.model.nonzero(name)
-    if nonzero is None or nonzero in (TRUE, FALSE):
-        return None
-    return f"Test the Kconfig condition under which {name} is non-zero instead: `#if {guard_text(nonzero)}`."
-
-
-def _directives(path: str, data: bytes) -> list[Directive]:
-    """The preprocessor directives of a file, cached by its content (a warm run preprocesses nothing)."""
-    key = digest("directives", path, data)
-    cache = DiskCache()
-    found = cache.get("directives", key, list[Directive])
-    if isinstance(found, list):
-        return found
-    directives = preprocess(decode_source(data)).directives
-    cache.put("directives", key, directives)
-    return directives
 
 
 _ENTRY = re.compile(r'\[\s*ilog2\s*\(\s*(VM_\w+)\s*\)\s*\]\s*=\s*"([^"]*)"')

@@ -25,7 +25,7 @@ from patchcheck.rules.registry.common import (
     where_undefined,
     where_zero,
 )
-from patchcheck.rules.registry.smaps import value_test_findings
+from patchcheck.rules.registry.valuetests import value_test_findings
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import FALSE, Arch, Formula, conj, disj, neg
 

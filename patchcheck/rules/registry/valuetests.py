@@ -1,0 +1,59 @@
+"""Conditions that test VM_* values instead of Kconfig symbols (PC205 in the smaps table, PC302 in the trace
+table): shared by both tables' checkers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from patchcheck.report.finding import Finding, Location
+from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.registry.common import Registry, finding, guard_text, registry
+from patchcheck.source.cache import DiskCache, digest
+from patchcheck.source.guards import FALSE, TRUE
+from patchcheck.source.preproc import Directive, preprocess
+from patchcheck.source.tree import decode_source
+
+_VM_NAME = re.compile(r"\bVM_[A-Z0-9_]+\b")
+
+
+def value_test_findings(
+    ctx: CheckContext, rule: RuleDoc, path: str, first: int, last: int
+) -> Iterator[Finding]:
+    """Conditions between lines `first` and `last` of `path` that test VM_* macros."""
+    data = ctx.tree.read_bytes(path)
+    if data is None:
+        return
+    for d in _directives(path, data):
+        if d.kind not in ("if", "elif", "ifdef", "ifndef") or not first <= d.line <= last:
+            continue
+        names = sorted(set(_VM_NAME.findall(d.text)))
+        if names and (ctx.flags is None or any(n in ctx.flags for n in names)):
+            yield finding(
+                rule,
+                f"#{d.kind} {d.text.strip()} tests {', '.join(names)} instead of a Kconfig symbol",
+                Location(path, d.line),
+                names[0],
+                (f"{path}:{d.line}: #{d.kind} {d.text.strip()}",),
+                hint=_kconfig_test_hint(registry(ctx), names[0]),
+            )
+
+
+def _kconfig_test_hint(reg: Registry, name: str) -> str | None:
+    """The condition to test instead, from the flag's own definitions (None: the rule's generic fix)."""
+    nonzero = reg.model.nonzero(name)
+    if nonzero is None or nonzero in (TRUE, FALSE):
+        return None
+    return f"Test the Kconfig condition under which {name} is non-zero instead: `#if {guard_text(nonzero)}`."
+
+
+def _directives(path: str, data: bytes) -> list[Directive]:
+    """The preprocessor directives of a file, cached by its content (a warm run preprocesses nothing)."""
+    key = digest("directives", path, data)
+    cache = DiskCache()
+    found = cache.get("directives", key, list[Directive])
+    if isinstance(found, list):
+        return found
+    directives = preprocess(decode_source(data)).directives
+    cache.put("directives", key, directives)
+    return directives
