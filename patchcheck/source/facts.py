@@ -21,7 +21,7 @@ import atexit
 import itertools
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import TypeGuard
+from typing import cast
 
 from patchcheck.source import plaindata
 from patchcheck.source.cache import DiskCache
@@ -49,11 +49,11 @@ from patchcheck.source.kconfig_tree import (
     load_kconfig,
     load_kconfig_keyed,
 )
-from patchcheck.source.sat import SatLimit, SatSession, SatState
+from patchcheck.source.sat import PackedState, SatLimit, SatSession, SatState, atom_from_key, atom_key
 from patchcheck.source.tree import SourceTree
 
 Witness = tuple[dict[str, str | bool], list[str]]  # an example configuration, and the selects behind it
-Saved = tuple[SatState, frozenset[Atom], dict[str, Witness], bool | None, tuple[str, ...] | None]
+Saved = tuple[PackedState, list[str], dict[str, Witness], bool | None, tuple[str, ...] | None]
 _MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at most)
 
 
@@ -62,18 +62,24 @@ _MAX_OPAQUE = 4  # opaque atoms in one question expanded exactly (2**4 copies at
 _UNSAVED: list[ConfigFacts] = []
 
 
-def _good_saved(saved: object) -> TypeGuard[Saved]:
-    """The shape of saved facts, checked at the top (SatState.valid() checks the clauses, cheaper than a deep
-    type check of thousands of them)."""
-    return (
+def _restored(saved: object) -> tuple[SatState, set[Atom], Saved] | None:
+    """The SAT state and encoded atoms of saved facts, or None when they are not such (checked at the top:
+    `SatState.unpacked` checks the clauses, cheaper than a deep type check of thousands of them)."""
+    if not (
         isinstance(saved, tuple)
         and len(saved) == 5
-        and isinstance(saved[0], SatState)
-        and isinstance(saved[1], frozenset)
+        and isinstance(saved[1], list)
         and plaindata.fits(saved[2], dict[str, Witness])
         and isinstance(saved[3], bool | None)
         and plaindata.fits(saved[4], tuple[str, ...] | None)
-    )
+    ):
+        return None
+    state = SatState.unpacked(saved[0])
+    try:
+        done = {atom_from_key(k) for k in saved[1]}
+    except (ValueError, TypeError):
+        return None
+    return (state, done, cast(Saved, saved)) if state is not None else None
 
 
 def persist_all() -> None:
@@ -130,9 +136,11 @@ class ConfigFacts:
         self._has_kconfig: bool | None = None
         self._arches: tuple[str, ...] | None = None
         saved = cache.get("facts", key) if cache is not None and key is not None else None
-        if _good_saved(saved) and saved[0].valid():
-            self._sat, self._done = SatSession(saved[0]), set(saved[1])
-            self._witnesses, self._has_kconfig, self._arches = dict(saved[2]), saved[3], saved[4]
+        restored = _restored(saved)
+        if restored is not None:
+            state, self._done, kept = restored
+            self._sat = SatSession(state)
+            self._witnesses, self._has_kconfig, self._arches = dict(kept[2]), kept[3], kept[4]
             return
         self._sat = SatSession()
         arch_atoms = [Arch(a) for a in self.db.arches]
@@ -205,8 +213,8 @@ class ConfigFacts:
             return  # incomplete facts are never saved
         if self._dirty and self._cache is not None and self._key is not None:
             saved: Saved = (
-                self._sat.state(memo=False),
-                frozenset(self._done),
+                self._sat.state(memo=False).packed(),
+                [atom_key(a) for a in self._done],
                 self._witnesses,
                 self._has_kconfig,
                 self._arches,

@@ -12,6 +12,8 @@ nothing more: its facts are incomplete. Nothing is left for the solver to abort 
 from __future__ import annotations
 
 import atexit
+import itertools
+import json
 import time
 import weakref
 from dataclasses import dataclass
@@ -39,11 +41,74 @@ class SatState:
     def valid(self) -> bool:
         """Whether every variable is one of the session's: a damaged cache entry must not reach minisat."""
         top = self.top
-        if not 0 < top < 1 << 30 or len(self.clauses) > MAX_CLAUSES:
+        if type(top) is not int or not 0 < top < 1 << 30 or len(self.clauses) > MAX_CLAUSES:
             return False
-        in_range = all(0 < v <= top for v in self.atom_var.values())
-        in_range = in_range and all(0 < abs(v) <= top for v in self.lit.values())
-        return in_range and all(clause and all(0 < abs(v) <= top for v in clause) for clause in self.clauses)
+        try:
+            literals = [
+                *self.atom_var.values(),
+                *self.lit.values(),
+                *itertools.chain.from_iterable(self.clauses),
+            ]
+            sizes = set(map(abs, literals))
+        except TypeError:
+            return False
+        types = set(map(type, literals))
+        in_range = not sizes or (min(sizes) > 0 and max(sizes) <= top)
+        return types <= {int} and in_range and all(map(bool, self.clauses))
+
+    def packed(self) -> PackedState:
+        """The state without its formulas' literals (see SatSession.state) in plain lists, atoms as strings:
+        read back with `unpacked` at a fraction of the cost of a generic object per atom."""
+        atoms = list(self.atom_var)
+        return self.top, [atom_key(a) for a in atoms], [self.atom_var[a] for a in atoms], self.clauses
+
+    @staticmethod
+    def unpacked(packed: object) -> SatState | None:
+        """The state `packed` describes, or None when it is not one (a damaged cache entry)."""
+        if not (isinstance(packed, tuple) and len(packed) == 4):
+            return None
+        top, keys, variables, clauses = packed
+        if not (isinstance(keys, list) and isinstance(variables, list) and isinstance(clauses, list)):
+            return None
+        if len(keys) != len(variables) or not all(isinstance(c, list) for c in clauses):
+            return None
+        try:
+            atoms = [atom_from_key(k) for k in keys]
+        except (ValueError, TypeError):
+            return None
+        state = SatState(top, dict(zip(atoms, variables, strict=True)), {}, clauses)
+        return state if state.valid() else None
+
+
+PackedState = tuple[int, list[str], list[int], list[list[int]]]
+
+
+def atom_key(atom: Atom) -> str:
+    """An atom as a string: its kind's letter, then its fields."""
+    if isinstance(atom, Sym):
+        return "S" + atom.name
+    if isinstance(atom, Arch):
+        return "A" + atom.name
+    if isinstance(atom, Opaque):
+        return "O" + atom.text
+    return "C" + json.dumps([atom.name, atom.op, atom.value])
+
+
+def atom_from_key(key: str) -> Atom:
+    """The atom `atom_key` wrote (ValueError or TypeError for anything else)."""
+    kind, rest = key[:1], key[1:]
+    if kind == "S":
+        return Sym(rest)
+    if kind == "A":
+        return Arch(rest)
+    if kind == "O":
+        return Opaque(rest)
+    if kind == "C":
+        name, op, value = json.loads(rest)
+        if not (isinstance(name, str) and isinstance(op, str) and type(value) is int):
+            raise ValueError("not a comparison")
+        return Cmp(name, op, value)
+    raise ValueError(f"not an atom: {key[:20]!r}")
 
 
 class SatSession:
