@@ -1,23 +1,21 @@
 """All Kconfig files of a tree, read by following `source` from the top-level Kconfig, cached on disk.
 
 The warm path only stats the files it read last time (see `file_stamp`), so an unchanged tree costs no parse
-and no read of its ~1800 Kconfig files.
+and no read of its ~1800 Kconfig files. The database itself, and how it is stored, is
+patchcheck.source.kconfig_db.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections import defaultdict, deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from patchcheck.report.progress import progress
-from patchcheck.source import kconfig_store
 from patchcheck.source.cache import DiskCache, digest, file_stamp
-from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
+from patchcheck.source.kconfig import KconfigFile, scan_kconfig
+from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
@@ -62,122 +60,9 @@ _ARCH_VARS = ("SRCARCH", "ARCH")
 _OTHER_ARCH_VARS = ("HEADER_ARCH", "SUBARCH")
 
 
-SourcedAt = tuple[str | None, tuple[str, ...], str | None]
-
-
-@dataclass
-class KconfigDB:
-    """Every definition of every symbol, who selects it, and under which condition each file is read.
-
-    Definitions are kept packed per symbol (JSON arrays, ASCII): a database loaded
-    from the cache (patchcheck.source.kconfig_store) slices an entry out of one blob when a question reaches
-    its symbol, and only those are ever unpacked.
-    """
-
-    arches: tuple[str, ...]
-    # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
-    sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
-    packed_definitions: Mapping[str, str] = field(default_factory=dict)
-    packed_selectors: Mapping[str, str] = field(default_factory=dict)
-    choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
-    # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
-    unexpanded: list[str] = field(default_factory=list)
-
-    def exists(self, name: str) -> bool:
-        return name in self.packed_definitions
-
-    def symbols(self) -> list[str]:
-        return list(self.packed_definitions)
-
-    def definitions_of(self, name: str) -> list[Definition]:
-        """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
-        packed = self.packed_definitions.get(name)
-        try:
-            return [] if packed is None else [_definition(d) for d in _unpack(packed)]
-        except (TypeError, ValueError):
-            return []  # a damaged cache entry: the symbol reads as undefined, never a crash
-
-    def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
-        """(definition that selects NAME, its `if` condition or "")."""
-        packed = self.packed_selectors.get(name)
-        if packed is None:
-            return []
-        found = []
-        for entry in _unpack(packed):
-            if not (isinstance(entry, list) and [type(v) for v in entry] == [str, int, str]):
-                return []  # a damaged cache entry
-            by, index, cond = entry
-            definitions = self.definitions_of(by)
-            if 0 <= index < len(definitions):
-                found.append((definitions[index], cond))
-        return found
-
-    def impliers_of(self, name: str) -> list[tuple[Definition, str]]:
-        """(definition that has `imply NAME`, its `if` condition or "")."""
-        return self.selectors_of("?" + name)
-
-    def choice_members(self, definition: Definition) -> list[str]:
-        if not definition.choice:
-            return []
-        members = self.choices.get((definition.path, definition.choice), [])
-        return [name for name in members if name != definition.name]
-
-
 # A `source` line expands to at most this many paths ($(SRCARCH) once gives one per architecture); a line
 # nesting the variables further is not expanded, and what depends on the files it names is not decided.
 MAX_EXPANSIONS = 256
-
-
-def _pack(value: list[tuple[Any, ...]]) -> str:
-    """Definitions or selector entries as plain JSON arrays (ASCII): a cold scan packs ~25,000 of them."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
-
-
-def _unpack(packed: str) -> list[Any]:
-    """Packed definitions or selectors (JSON arrays); a damaged cache entry unpacks as nothing."""
-    try:
-        value = json.loads(packed)
-    except (ValueError, RecursionError):
-        return []
-    return value if isinstance(value, list) else []
-
-
-def _rows(packed: str, width: int) -> list[tuple[Any, ...]]:
-    """Packed rows as tuples, those of another width (damaged) left out."""
-    return [tuple(row) for row in _unpack(packed) if isinstance(row, list) and len(row) == width]
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise ValueError("not a list of strings")
-    return tuple(value)
-
-
-def _definition(d: Any) -> Definition:
-    """A Definition from its packed array (ValueError or TypeError when damaged)."""
-    if not (isinstance(d, list) and len(d) == 9):
-        raise ValueError("not a packed definition")
-    name, path, line, kind, prompt, depends, defaults, selects, choice = d
-    if not all(isinstance(v, str) for v in (name, path, kind)) or type(line) is not int:
-        raise ValueError("not a packed definition")
-    if type(prompt) is not bool or type(choice) is not int or not isinstance(defaults, list):
-        raise ValueError("not a packed definition")
-    if not isinstance(selects, list):
-        raise ValueError("not a packed definition")
-    pairs = [_strings(p) for p in (*defaults, *selects)]
-    if any(len(p) != 2 for p in pairs):
-        raise ValueError("not a packed definition")
-    return Definition(
-        name,
-        path,
-        line,
-        kind,
-        prompt,
-        _strings(depends),
-        tuple((p[0], p[1]) for p in pairs[: len(defaults)]),
-        tuple((p[0], p[1]) for p in pairs[len(defaults) :]),
-        choice,
-    )
 
 
 def _expand(pattern: str, arches: tuple[str, ...]) -> list[tuple[str, str | None]] | None:
@@ -269,8 +154,8 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
                 selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
-    db.packed_definitions = {name: _pack(defs) for name, defs in definitions.items()}
-    db.packed_selectors = {name: _pack(sel) for name, sel in selected_by.items()}
+    db.packed_definitions = {name: pack(defs) for name, defs in definitions.items()}
+    db.packed_selectors = {name: pack(sel) for name, sel in selected_by.items()}
     db.choices = dict(choices)
     stamps = [(p, file_stamp(tree, p)) for p in sorted(files)]
     # A file a `source` line names but the tree lacks is part of the key too: when it appears, the database
@@ -330,7 +215,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
     known = _loaded.get(id(tree))
     if known is not None and known[0] is tree and known[1] == db_key:
         return known[1], known[2]
-    db = _fetch_db(cache, db_key) if db_key is not None else None
+    db = fetch_db(cache, db_key) if db_key is not None else None
     if db_key is None or not isinstance(db, KconfigDB):
         derived = (
             _derive(tree, cache)
@@ -341,7 +226,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         )
         db, stamps = derived if derived is not None else _discover(tree, cache)
         db_key = digest("kconfig-db", repr(stamps))
-        _store_db(cache, db_key, db)
+        store_db(cache, db_key, db)
         cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
     _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
@@ -386,7 +271,7 @@ def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB
     index = cache.get("kconfig-index", _index_key(tree))
     if not _good_index(index):
         return None
-    base_db = _fetch_db(cache, index[1])
+    base_db = fetch_db(cache, index[1])
     if not isinstance(base_db, KconfigDB):
         return None
     stamps: Stamps = [(p, file_stamp(tree, p)) for p, _ in index[0]]
@@ -430,7 +315,7 @@ def _rebuild(
     new_lists: dict[str, list[tuple[Any, ...]]] = {}
     for name in sorted(names):
         packed = base_db.packed_definitions.get(name)
-        before: list[tuple[Any, ...]] = _rows(packed, 9) if packed is not None else []
+        before: list[tuple[Any, ...]] = rows(packed, 9) if packed is not None else []
         after: list[tuple[Any, ...]] = []
         placed: set[str] = set()
         for d in before:
@@ -445,7 +330,7 @@ def _rebuild(
                 after.extend(tuple(n) for n in new_by_path[path] if n.name == name)
         old_lists[name], new_lists[name] = before, after
         if after:
-            definitions[name] = _pack(after)
+            definitions[name] = pack(after)
         else:
             definitions.pop(name, None)
     # Selector entries point at a definition by index: every entry of a rebuilt symbol is redone.
@@ -458,13 +343,13 @@ def _rebuild(
     }
     for target in sorted(targets):
         packed = base_db.packed_selectors.get(target)
-        unpacked = _rows(packed, 3) if packed is not None else []
+        unpacked = rows(packed, 3) if packed is not None else []
         entries = [e for e in unpacked if e[0] not in names]
         for name in sorted(names):
             for i, d in enumerate(new_lists[name]):
                 entries.extend((name, i, cond) for sel, cond in d[7] if sel == target)
         if entries:
-            selectors[target] = _pack(entries)
+            selectors[target] = pack(entries)
         else:
             selectors.pop(target, None)
     db.choices = {k: v for k, v in db.choices.items() if k[0] not in new_scans}
@@ -480,24 +365,18 @@ def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str |
     repeated)."""
     if key is not None and cache is not None:
         loaded = next((db for _, k, db in _loaded.values() if k == key), None)  # read once per process
-        db = loaded if loaded is not None else _fetch_db(cache, key)
+        db = loaded if loaded is not None else fetch_db(cache, key)
         if isinstance(db, KconfigDB):
             _loaded[id(tree)] = (tree, key, db)
             return db
     return load_kconfig_keyed(tree, cache)[1]
 
 
-def _store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
-    small = (db.arches, db.sourced_from, db.choices, db.unexpanded)
-    kconfig_store.store(cache, key, small, [db.packed_definitions, db.packed_selectors])
-
-
-def _fetch_db(cache: DiskCache, key: str) -> KconfigDB | None:
-    found = kconfig_store.fetch(cache, key)
-    if found is None or len(found[1]) != 2:
-        return None
-    small = found[0]
-    if not (isinstance(small, tuple) and [type(part) for part in small] == [tuple, dict, dict, list]):
-        return None  # checked at the top, as any cached value (see kconfig_store)
-    (arches, sourced_from, choices, unexpanded), (definitions, selectors) = small, found[1]
-    return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)
+__all__ = [
+    "KNOWN_ARCHES",
+    "KconfigDB",
+    "cached_kconfig_key",
+    "kconfig_view",
+    "load_kconfig",
+    "load_kconfig_keyed",
+]

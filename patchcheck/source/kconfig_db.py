@@ -1,0 +1,214 @@
+"""The Kconfig database: every definition of every symbol, packed per symbol, and its storage on disk.
+
+A warm run loads the database of every state it checks, and most questions reach a few dozen of its ~25,000
+symbols. So a definition is packed as a JSON array (ASCII), the packed entries are stored back to back after
+a one-line header that names them and where each ends, and loading reads the file and the header: an entry
+is sliced out of the blob, and unpacked, when a question reaches its symbol. A damaged entry unpacks as
+nothing (the symbol reads as undefined), a damaged header is a cache miss.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from patchcheck.source.cache import DiskCache
+from patchcheck.source.kconfig import Definition
+
+SourcedAt = tuple[str | None, tuple[str, ...], str | None]
+
+
+@dataclass
+class KconfigDB:
+    """Every definition of every symbol, who selects it, and under which condition each file is read.
+
+    Definitions are kept packed per symbol (JSON arrays, ASCII): a database loaded from the cache (see the
+    module doc) slices an entry out of one blob when a question reaches its symbol, and only those are ever
+    unpacked.
+    """
+
+    arches: tuple[str, ...]
+    # file -> sites that source it: (sourcing file or None for the root, conditions there, architecture)
+    sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
+    packed_definitions: Mapping[str, str] = field(default_factory=dict)
+    packed_selectors: Mapping[str, str] = field(default_factory=dict)
+    choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
+    unexpanded: list[str] = field(default_factory=list)
+
+    def exists(self, name: str) -> bool:
+        return name in self.packed_definitions
+
+    def symbols(self) -> list[str]:
+        return list(self.packed_definitions)
+
+    def definitions_of(self, name: str) -> list[Definition]:
+        """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
+        packed = self.packed_definitions.get(name)
+        try:
+            return [] if packed is None else [_definition(d) for d in _unpack(packed)]
+        except (TypeError, ValueError):
+            return []  # a damaged cache entry: the symbol reads as undefined, never a crash
+
+    def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
+        """(definition that selects NAME, its `if` condition or "")."""
+        packed = self.packed_selectors.get(name)
+        if packed is None:
+            return []
+        found = []
+        for entry in _unpack(packed):
+            if not (isinstance(entry, list) and [type(v) for v in entry] == [str, int, str]):
+                return []  # a damaged cache entry
+            by, index, cond = entry
+            definitions = self.definitions_of(by)
+            if 0 <= index < len(definitions):
+                found.append((definitions[index], cond))
+        return found
+
+    def impliers_of(self, name: str) -> list[tuple[Definition, str]]:
+        """(definition that has `imply NAME`, its `if` condition or "")."""
+        return self.selectors_of("?" + name)
+
+    def choice_members(self, definition: Definition) -> list[str]:
+        if not definition.choice:
+            return []
+        members = self.choices.get((definition.path, definition.choice), [])
+        return [name for name in members if name != definition.name]
+
+
+def pack(value: list[tuple[Any, ...]]) -> str:
+    """Definitions or selector entries as plain JSON arrays (ASCII): a cold scan packs ~25,000 of them."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+
+
+def _unpack(packed: str) -> list[Any]:
+    """Packed definitions or selectors (JSON arrays); a damaged cache entry unpacks as nothing."""
+    try:
+        value = json.loads(packed)
+    except (ValueError, RecursionError):
+        return []
+    return value if isinstance(value, list) else []
+
+
+def rows(packed: str, width: int) -> list[tuple[Any, ...]]:
+    """Packed rows as tuples, those of another width (damaged) left out."""
+    return [tuple(row) for row in _unpack(packed) if isinstance(row, list) and len(row) == width]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def _definition(d: Any) -> Definition:
+    """A Definition from its packed array (ValueError or TypeError when damaged)."""
+    if not (isinstance(d, list) and len(d) == 9):
+        raise ValueError("not a packed definition")
+    name, path, line, kind, prompt, depends, defaults, selects, choice = d
+    if not all(isinstance(v, str) for v in (name, path, kind)) or type(line) is not int:
+        raise ValueError("not a packed definition")
+    if type(prompt) is not bool or type(choice) is not int or not isinstance(defaults, list):
+        raise ValueError("not a packed definition")
+    if not isinstance(selects, list):
+        raise ValueError("not a packed definition")
+    pairs = [_strings(p) for p in (*defaults, *selects)]
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError("not a packed definition")
+    return Definition(
+        name,
+        path,
+        line,
+        kind,
+        prompt,
+        _strings(depends),
+        tuple((p[0], p[1]) for p in pairs[: len(defaults)]),
+        tuple((p[0], p[1]) for p in pairs[len(defaults) :]),
+        choice,
+    )
+
+
+_NAMESPACE = "kconfig-db-v2"
+
+
+class PackedTable(Mapping[str, str]):
+    """Packed entries by name, sliced out of one blob when asked for."""
+
+    def __init__(self, blob: bytes, spans: dict[str, tuple[int, int]]) -> None:
+        self._blob = blob
+        self._spans = spans
+
+    def __getitem__(self, name: str) -> str:
+        start, end = self._spans[name]
+        return self._blob[start:end].decode("ascii", "replace")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._spans
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+
+def store_tables(cache: DiskCache, key: str, small: Any, tables: list[Mapping[str, str]]) -> None:
+    """Save `small` (plain data) and `tables` (packed entries by name) under `key`."""
+    try:
+        parts = [[(name, table[name].encode("ascii")) for name in table] for table in tables]
+    except UnicodeEncodeError:
+        return  # packed entries are ASCII JSON: anything else is not saved
+    blob = b"".join(data for part in parts for _, data in part)
+    ends = list(accumulate(len(data) for part in parts for _, data in part))
+    names = [[name for name, _ in part] for part in parts]
+    cache.put_with_blob(_NAMESPACE, key, (small, names, ends), blob)
+
+
+def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | None:
+    """(`small`, tables) as `store` saved them, or None (absent, or the header does not fit the blob). The
+    header is checked at its top: the cache is patchcheck's own, and an entry that does not unpack reads as
+    an undefined symbol."""
+    found = cache.get_with_blob(_NAMESPACE, key)
+    if found is None:
+        return None
+    head, data, offset = found
+    if not (
+        isinstance(head, tuple) and len(head) == 3 and isinstance(head[1], list) and isinstance(head[2], list)
+    ):
+        return None
+    small, names, ends = head
+    if not all(isinstance(n, list) for n in names) or len(ends) != sum(len(n) for n in names):
+        return None
+    starts = [offset, *(offset + end for end in ends)]
+    if any(type(end) is not int for end in ends) or any(b < a for a, b in itertools.pairwise(starts)):
+        return None
+    if starts[-1] != len(data):
+        return None
+    tables = []
+    at = 0
+    for table_names in names:
+        upto = at + len(table_names)
+        spans = zip(starts[at:upto], starts[at + 1 : upto + 1], strict=True)
+        tables.append(PackedTable(data, dict(zip(table_names, spans, strict=True))))
+        at = upto
+    return small, tables
+
+
+def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
+    small = (db.arches, db.sourced_from, db.choices, db.unexpanded)
+    store_tables(cache, key, small, [db.packed_definitions, db.packed_selectors])
+
+
+def fetch_db(cache: DiskCache, key: str) -> KconfigDB | None:
+    found = fetch_tables(cache, key)
+    if found is None or len(found[1]) != 2:
+        return None
+    small = found[0]
+    if not (isinstance(small, tuple) and [type(part) for part in small] == [tuple, dict, dict, list]):
+        return None  # checked at the top, as any cached value (see fetch_tables)
+    (arches, sourced_from, choices, unexpanded), (definitions, selectors) = small, found[1]
+    return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)
