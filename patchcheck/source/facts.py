@@ -37,12 +37,11 @@ from patchcheck.source.guards import (
     atoms,
     conj,
     disj,
-    iff_f,
-    implies_f,
     neg,
     substitute,
 )
-from patchcheck.source.kconfig import Definition, as_formula, cond_formula, parse_expr
+from patchcheck.source.kconfig import cond_formula
+from patchcheck.source.kconfig_facts import atom_facts
 from patchcheck.source.kconfig_tree import (
     KconfigDB,
     cached_kconfig_key,
@@ -98,10 +97,6 @@ class Answer(Enum):
 
     def negated(self) -> Answer:
         return {Answer.YES: Answer.NO, Answer.NO: Answer.YES}.get(self, Answer.UNRESOLVED)
-
-
-def _file_var(path: str) -> Sym:
-    return Sym(f"@{path}")
 
 
 class ConfigFacts:
@@ -370,93 +365,9 @@ class ConfigFacts:
         return facts
 
     def _new_facts(self, atom: Atom) -> list[Formula]:
-        if isinstance(atom, Sym) and atom.name.startswith("@"):
-            return [self._file_fact(atom.name[1:])]
-        if isinstance(atom, Sym):
-            return self._symbol_facts(atom.name)
-        if isinstance(atom, Cmp):
-            return self._cmp_facts(atom)
+        if isinstance(atom, Sym | Cmp):  # an architecture or an opaque value has no facts of its own
+            return atom_facts(self.db, atom, open_world=self.open_world)
         return []
-
-    def _file_fact(self, path: str) -> Formula:
-        sites = self.db.sourced_from.get(path, [])
-        reached = disj(
-            *(
-                conj(
-                    _file_var(p) if p else TRUE,
-                    *(cond_formula(c) for c in conds),
-                    Arch(arch) if arch else TRUE,
-                )
-                for p, conds, arch in sites
-            )
-        )
-        return iff_f(_file_var(path), reached)
-
-    def _visible(self, d: Definition) -> Formula:
-        return conj(_file_var(d.path), d.depends_formula())
-
-    def _symbol_facts(self, name: str) -> list[Formula]:
-        if not self.has_kconfig:
-            return []
-        sym = Sym(name)
-        defs = self.db.definitions_of(name)
-        selectors = [
-            conj(Sym(s.name), self._visible(s), cond_formula(cond)) for s, cond in self.db.selectors_of(name)
-        ]
-        facts = [implies_f(sel, sym) for sel in selectors]
-        if self.open_world and not defs:
-            return facts
-        # `imply`: a weak select. It sets a prompt-less symbol where the symbol is visible; a symbol with a
-        # prompt stays the user's choice (the implier only changes its default).
-        impliers = [
-            conj(Sym(s.name), self._visible(s), cond_formula(cond)) for s, cond in self.db.impliers_of(name)
-        ]
-        ways: list[Formula] = []
-        for d in defs:
-            visible = self._visible(d)
-            if not d.prompt and d.kind not in ("int", "hex", "string"):
-                for implier in impliers:
-                    ways.append(conj(implier, visible))
-                    facts.append(implies_f(conj(implier, visible), sym))
-            for other in self.db.choice_members(d):
-                facts.append(disj(neg(sym), neg(Sym(other))))
-            if d.kind in ("int", "hex", "string"):
-                ways.append(visible)
-                if not d.prompt and d.defaults:
-                    facts.append(implies_f(visible, sym))
-                continue
-            if d.prompt:
-                ways.append(visible)
-                continue
-            value = _bool_default(d)
-            ways.append(conj(visible, value))
-            facts.append(implies_f(conj(visible, value), sym))
-        facts.append(implies_f(sym, disj(*ways, *selectors)))
-        return facts
-
-    def _cmp_facts(self, cmp: Cmp) -> list[Formula]:
-        sym = Sym(cmp.name)
-        facts = [disj(sym, cmp if cmp.holds_for(0) else neg(cmp))]  # unset reads as 0
-        for d in self.db.definitions_of(cmp.name):
-            if d.prompt or d.kind not in ("int", "hex"):
-                continue
-            earlier: list[Formula] = []
-            for value_text, cond_text in d.defaults:
-                value, cond = parse_expr(value_text), cond_formula(cond_text)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    applies = conj(sym, self._visible(d), cond, *(neg(e) for e in earlier))
-                    facts.append(implies_f(applies, cmp if cmp.holds_for(value) else neg(cmp)))
-                earlier.append(cond)
-        return facts
-
-
-def _bool_default(d: Definition) -> Formula:
-    """The value a prompt-less bool takes from its `default` lines (first whose condition holds)."""
-    result: Formula = FALSE
-    for value_text, cond_text in reversed(d.defaults):
-        cond = cond_formula(cond_text)
-        result = disj(conj(cond, as_formula(parse_expr(value_text))), conj(neg(cond), result))
-    return result
 
 
 def _assign(f: Formula, values: dict[Opaque, bool]) -> Formula:
