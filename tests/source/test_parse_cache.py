@@ -198,3 +198,15 @@ def test_every_module_that_caches_a_product_is_part_of_the_code_digest() -> None
         "rules/packs/special.py",
         "rules/registry/smaps.py",
     } <= covered
+
+
+def test_a_directory_tree_is_stamped_once_a_run(tree_copy: Path) -> None:
+    """The states of a series stat the same ~1800 Kconfig files: one DirectoryTree (one run) stats each
+    once; the next run, a new DirectoryTree, sees the file as it is then."""
+    from patchcheck.source.cache import file_stamp
+
+    tree = DirectoryTree(tree_copy)
+    before = file_stamp(tree, "mm/Kconfig")
+    (tree_copy / "mm" / "Kconfig").write_text("config CHANGED_MEANWHILE\n\tbool\n")
+    assert file_stamp(tree, "mm/Kconfig") == before
+    assert file_stamp(DirectoryTree(tree_copy), "mm/Kconfig") not in (before, None)
