@@ -93,6 +93,19 @@ def test_pc102_exclusive_guards_are_silent(tmp_path: Path) -> None:
     assert of(verify(mail(text), tmp_path), "PC102") == []
 
 
+def test_pc102_collision_the_series_did_not_write_is_not_its_finding(tmp_path: Path) -> None:
+    """Two flags the hunks show unchanged on one bit: the series added only a comment between them."""
+    lines = [
+        " #define VM_LOCKED\t0x00002000",
+        " #define VM_OLDA\tBIT(50)",
+        "+/* a comment */",
+        " #define VM_OLDB\tBIT(50)",
+        " #define VM_DONTDUMP\t0x04000000",
+    ]
+    report = verify(mail(hunk(MM_H, 17, lines)), tmp_path)
+    assert of(report, "PC102") == [] and "PC102" not in skipped(report)
+
+
 def test_pc102_collision_with_a_core_flag_stays_pc151(tmp_path: Path) -> None:
     report = verify(mail(defines_a("#define VM_LOCKEDX\tBIT(13)")), tmp_path)
     assert of(report, "PC102") == []
@@ -124,9 +137,13 @@ def enum_mask(enum_guard: str, name: str, bit: int, mask_guard: str) -> str:
     return mail(defines_b(enum, mask))
 
 
-def test_pc108_mask_unguarded_with_a_64bit_enumerator_is_an_error(tmp_path: Path) -> None:
-    (found,) = of(verify(enum_mask("defined(CONFIG_64BIT)", "WIDE", 44, ""), tmp_path), "PC108")
-    assert found.flag == "VM_WIDE" and found.severity is Severity.ERROR and "build error" in found.message
+@pytest.mark.parametrize(("name", "guard"), [("WIDE", "CONFIG_64BIT"), ("ARM64_TAG", "CONFIG_ARM64")])
+def test_pc108_mask_unguarded_with_a_64bit_enumerator_is_an_error(
+    name: str, guard: str, tmp_path: Path
+) -> None:
+    """Every release has 32-bit configurations, where neither symbol is set: the mask alone is compiled."""
+    (found,) = of(verify(enum_mask(f"defined({guard})", name, 44, ""), tmp_path), "PC108")
+    assert found.flag == f"VM_{name}" and found.severity is Severity.ERROR and "build error" in found.message
     assert "Kconfig" not in found.message
 
 
@@ -170,6 +187,19 @@ def test_pc108_enumerator_without_its_mask_in_the_hunks_is_skipped(tmp_path: Pat
     lines = [" \tDECLARE_VMA_BIT(LOCKED, 13),", *plus(enum), " \tDECLARE_VMA_BIT(DONTDUMP, 26),"]
     report = verify(mail(hunk(MM_H, 21, lines)), tmp_path)
     assert of(report, "PC108") == [] and "PC108" in skipped(report)
+
+
+def test_pc108_existing_flags_enumerator_changed_is_skipped(tmp_path: Path) -> None:
+    """VM_SEALED's mask (and whatever guards it) is not in the hunks."""
+    lines = [
+        " \tDECLARE_VMA_BIT(LOCKED, 13),",
+        "-\tDECLARE_VMA_BIT(SEALED, 63),",
+        *plus("#ifdef CONFIG_64BIT\n\tDECLARE_VMA_BIT(SEALED, 63),\n#endif"),
+        " \tDECLARE_VMA_BIT(DONTDUMP, 26),",
+    ]
+    report = verify(mail(hunk(MM_H, 21, lines)), tmp_path)
+    assert of(report, "PC108") == []
+    assert any(s.startswith("PC108 ") and "VM_SEALED" in s for s in report.skipped)
 
 
 # The existing scenarios ----------------------------------------------------------------------------------
