@@ -283,6 +283,13 @@ def read_flags(
     enums = enum_constants(pre, macros)
     for const in enums:
         macros.setdefault(const.name, []).append(const)
+    # Without a tree, DECLARE_VMA_BIT lines a hunk shows are enumerators even where the enum around them is
+    # not shown (core_macros gives them their line): PC108 compares their guards with the masks'.
+    lines = {e.line for e in enums}
+    shown = [
+        *enums,
+        *(d for defs in (fallback or {}).values() for d in defs if d.line and d.line not in lines),
+    ]
     start, end = _flag_region(pre, enums)
     evaluator = _Evaluator(macros)
     flags: dict[str, FlagDef] = {}
@@ -303,7 +310,7 @@ def read_flags(
                 continue
             variants.append(Variant(absorb(guard), value, d.line if d else 0, d.body if d else ""))
         own = tuple(Definition(d.line, d.body, d.guard) for d in macros[name] if d.params is None)
-        enumerators = tuple(Definition(e.line, e.body, e.guard) for e in enums if _link_name(e.name) == name)
+        enumerators = tuple(Definition(e.line, e.body, e.guard) for e in shown if _link_name(e.name) == name)
         undefs = tuple(
             Definition(u.line, "", pre.guard_at(u.line))
             for u in pre.directives

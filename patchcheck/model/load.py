@@ -112,7 +112,7 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
     """With `core`, names mm.h does not define resolve through the built-in core flag facts (for the
     partial mm.h diffs show without a tree)."""
     cache = cache or DiskCache()
-    defs = MM_H + (" core-2" if core else "")
+    defs = MM_H + (" core-3" if core else "")
 
     def build(text: str) -> dict[str, FlagDef]:
         pre = preprocess(text)

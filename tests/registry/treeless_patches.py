@@ -1,4 +1,4 @@
-"""Small hand-written series for the tree-less decisions of PC103, PC104, PC107, PC204 and PC502.
+"""Small hand-written series for the tree-less decisions of PC102, PC103, PC104, PC107, PC108, PC204, PC502.
 
 Each hunk shows a line that is unconditional in every release (a core flag's definition, enumerator or
 smaps entry) next to what it adds, so the hunks decide the guards of the added lines. Style A defines flags

@@ -28,7 +28,7 @@ from patchcheck.rules.registry.common import (
     registry_reads,
     unresolved,
 )
-from patchcheck.rules.registry.treeless import judged, undecided
+from patchcheck.rules.registry.treeless import enum_mask_decided, judged, undecided
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, conj, disj, neg
 
@@ -60,7 +60,11 @@ ENUM_MASK = RuleDoc(
     summary="A flag's enum entry (VMA_X_BIT) and its mask (VM_X = INIT_VM_FLAG(X)) have disagreeing guards",
     what="In the bit-number style, the enum entry that declares VMA_X_BIT and the #define of VM_X from it "
     "are under separate guards. Reports a mask compiled where its enumerator is not declared (error), and "
-    "a guarded enumerator declared where its mask is not a bit (warning: the bit is reserved but unused).",
+    "a guarded enumerator declared where its mask is not a bit (warning: the bit is reserved but unused)."
+    " Without --tree, decided for a flag the series introduces when the hunks show both its enum entry and "
+    "its mask with their guards; a finding that depends on Kconfig symbols the series does not define is "
+    "a warning naming them, and a flag whose entry or mask the hunks do not show is listed as skipped "
+    "(docs/rules.md).",
     why="INIT_VM_FLAG(X) expands to BIT(VMA_X_BIT): where the enumerator is missing, every user of VM_X "
     "fails to build, in just the configurations the two guards disagree on.",
     example="enum {\n#ifdef CONFIG_ARM64_DEMO\n\tDECLARE_VMA_BIT_ALIAS(DEMO, HIGH_ARCH_0),\n#endif\n};\n"
@@ -68,6 +72,7 @@ ENUM_MASK = RuleDoc(
     fix="Give the enum entry and the mask the same guard (and a VM_NONE fallback for the mask elsewhere).",
     scope=("R1", "R5"),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 
 
@@ -78,15 +83,18 @@ class DeclarationChecker:
         return registry_reads(path)
 
     def undecided(self, ctx: CheckContext) -> list[str]:
-        return undecided(ctx, (DEFINED_TWICE,))
+        return undecided(ctx, (DEFINED_TWICE, ENUM_MASK))
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
-        if reg.diff_only:  # PC107 on the definitions whose guards the hunks decide
+        if reg.diff_only:  # PC107 and PC108 on the definitions whose guards the hunks decide
             decided = reg.decided
+            paired = enum_mask_decided(ctx)[0]
             for flag in decided.model.flags.values() if decided is not None else ():
                 if decided is not None and flag.kind != "constant" and reg.wanted(ctx, flag.name):
                     yield from _defined_twice(decided, flag)
+                    if flag.name in paired and flag.kind in ("flag", "slot"):
+                        yield from _enum_mask(decided, flag)
             return
         for flag in reg.model.flags.values():
             if flag.kind == "constant" or not reg.wanted(ctx, flag.name):
@@ -153,7 +161,7 @@ def _enum_mask(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
         answer = reg.holds(v.guard)
         loc = Location(MM_H, v.line or first.line)
         if answer is Answer.YES:
-            yield finding(
+            found = finding(
                 ENUM_MASK,
                 f"{flag.name} is defined from {enumerator} where {guard_text(v.guard)}, but {enumerator} "
                 "is not declared there: a build error",
@@ -168,6 +176,7 @@ def _enum_mask(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
                     f"example configuration: {reg.example(v.guard)}",
                 ),
             )
+            yield judged(reg, found, v.guard, [d.guard for d in flag.definitions if d.line == v.line])
         elif answer is Answer.UNRESOLVED:
             yield unresolved(
                 ENUM_MASK,
@@ -181,7 +190,7 @@ def _enum_mask(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
     unused = conj(declared, neg(flag.real_guard))
     answer = reg.holds(unused)
     if answer is Answer.YES:
-        yield finding(
+        found = finding(
             ENUM_MASK,
             f"{enumerator} is declared where {guard_text(unused)}, but {flag.name} is not a bit there: "
             "the enum entry's guard and the mask's disagree (an unused bit)",
@@ -197,6 +206,7 @@ def _enum_mask(reg: Registry, flag: FlagDef) -> Iterator[Finding]:
             ),
             severity=Severity.WARNING,
         )
+        yield judged(reg, found, unused, [e.guard for e in flag.enumerators])
 
 
 def _value(flag: FlagDef, line: int) -> str:

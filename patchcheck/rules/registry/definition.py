@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from patchcheck.model import FlagDef
+from patchcheck.model.core import CORE_BITS
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
@@ -20,7 +21,7 @@ from patchcheck.rules.registry.common import (
     registry_reads,
     unresolved,
 )
-from patchcheck.rules.registry.treeless import judged, undecided
+from patchcheck.rules.registry.treeless import judged, undecided, written_flags
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Formula, Sym, conj, disj, neg
 
@@ -32,13 +33,18 @@ COLLISION = RuleDoc(
     what="For every pair of flags that can share a bit, asks the Kconfig facts whether a configuration "
     "exists in which both are that bit. Aliases of VM_ARCH_1 (checked by PC104), the VM_HIGH_ARCH_n "
     "bits shared by pkeys, MTE and shadow stack on different architectures, and masks such as "
-    "VM_STACK are not collisions as long as no buildable configuration has both.",
+    "VM_STACK are not collisions as long as no buildable configuration has both."
+    " Without --tree, decided for the flags the hunks show defined, one of them written by the series (a "
+    "core flag's bit is PC151's); a finding that depends on Kconfig symbols the series does not define is "
+    "a warning naming them, and the rule is listed as skipped wherever the series defines a bit, since "
+    "flags the hunks do not show may be on it (docs/rules.md).",
     why="Two flags on one bit make every test of one true for the other: smaps shows one mnemonic for "
     "both, mprotect or fork semantics of one leak into the other.",
     example="#define VM_UFFD_MINOR_BIT 38\n...\n#define VM_NEW_FLAG BIT(38)   /* both on x86_64 */",
     fix="Pick a free bit, or make the two definitions exclusive by their Kconfig guards.",
     scope=("R2",),
     needs=(MM_H, KCONFIG),
+    diff_only=True,
 )
 WIDTH = RuleDoc(
     id="PC103",
@@ -86,13 +92,14 @@ class DefinitionChecker:
         return registry_reads(path)
 
     def undecided(self, ctx: CheckContext) -> list[str]:
-        return undecided(ctx, (WIDTH, ARCH1_ALIAS))
+        return undecided(ctx, (COLLISION, WIDTH, ARCH1_ALIAS))
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         reg = registry(ctx)
-        if reg.diff_only:  # PC103 and PC104 on what the hunks decide; PC102 needs every bit of the tree
+        if reg.diff_only:  # PC102, PC103 and PC104 on what the hunks decide
             if reg.decided is not None:
                 flags = reg.decided.model.real_flags()
+                yield from self._collisions(ctx, reg.decided, flags, written_flags(ctx))
                 yield from self._width(ctx, reg.decided, flags)
                 yield from self._arch1(ctx, reg.decided, flags)
             return
@@ -102,10 +109,18 @@ class DefinitionChecker:
         yield from self._arch1(ctx, reg, flags)
 
     # R2 ---------------------------------------------------------------------------------------------
-    def _collisions(self, ctx: CheckContext, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
+    def _collisions(
+        self, ctx: CheckContext, reg: Registry, flags: list[FlagDef], written: set[str] | None = None
+    ) -> Iterator[Finding]:
+        """`written`, without a tree: only pairs with a flag the series defines (the others are not the
+        series' doing), and no core flag (PC151 reports a new flag on a core bit)."""
         introduced = introduced_flags(ctx)
+        if written is not None:
+            flags = [f for f in flags if f.name == ARCH_1 or f.name not in CORE_BITS]
         for i, a in enumerate(flags):
             for b in flags[i + 1 :]:
+                if written is not None and not {a.name, b.name} & written:
+                    continue
                 # The finding (and its fix, "pick a free bit") goes to the flag that must move: the one the
                 # series introduces, else the later definition.
                 blamed = a if a.name in introduced and b.name not in introduced else b
@@ -125,7 +140,7 @@ class DefinitionChecker:
                     )
                     reasons: list[str] = []
                     example = reg.example(overlap, reasons)
-                    yield finding(
+                    found = finding(
                         COLLISION,
                         f"{a.name} and {b.name} are both bit {', '.join(map(str, bits))} "
                         f"in some configuration",
@@ -140,6 +155,8 @@ class DefinitionChecker:
                             *reasons,
                         ),
                     )
+                    own = (_own_bit(a, bits[0], b), _own_bit(b, bits[0], a))
+                    yield judged(reg, found, overlap, own)
                 elif answer is Answer.UNRESOLVED:
                     yield unresolved(
                         COLLISION, blamed.name, loc, f"{a.name} and {b.name} share a bit", overlap
