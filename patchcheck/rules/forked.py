@@ -1,7 +1,7 @@
 """Work done on a second core: a forked child computes a value and hands it back as plain data.
 
 The registry checkers (Kconfig facts, SAT) and the rule packs (C parsing) share nothing but the tree, so the
-engine gives them a core each (patchcheck.rules.engine). The child is a fork of this process: it needs no
+engine gives them a core each (patchcheck.rules.states). The child is a fork of this process: it needs no
 imports and no setup, it reads the same trees, and it writes into the same disk cache (content-keyed,
 atomic). It sends its value back through a pipe as patchcheck.source.plaindata, which can only carry
 patchcheck's own data types.

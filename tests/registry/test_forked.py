@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 @pytest.fixture(autouse=True)
 def _two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     """The split is decided by the machine; these tests want it whatever the machine has."""
-    monkeypatch.setattr("patchcheck.rules.engine.second_core_available", lambda: True)
+    monkeypatch.setattr("patchcheck.rules.states.second_core_available", lambda: True)
 
 
 @pytest.mark.parametrize("name", scenarios())
