@@ -1,4 +1,9 @@
-"""The checker that runs a set of rule packs: family members, claims, unreviewed sites, special rules."""
+"""The checker that runs a set of rule packs: family members, claims, unreviewed sites, special rules.
+
+`Run` is one state's judgement: which flags the series touches, the properties each has (from the packs,
+the members the series adds it to, its promises), and the findings those properties ask for. It is kept in
+one class, longer than most modules, because every step reads the state the one before decided.
+"""
 
 from __future__ import annotations
 
