@@ -11,6 +11,7 @@ import pytest
 from patchcheck.report.finding import Finding, Severity
 from patchcheck.rules.base import CheckContext
 from patchcheck.rules.packs import load_packs
+from patchcheck.rules.packs.members import JudgeMemo, MemberJudge, SourceCache, Status
 from patchcheck.source.tree import DirectoryTree, OverlayTree
 
 TREE = Path(__file__).resolve().parents[2] / "fixtures" / "packs" / "tree"
@@ -187,3 +188,24 @@ def test_states_of_one_run_share_judgements_only_while_what_they_read_is_the_sam
     assert judged(without) == ["PC609"]
     assert judged(KSM_MASK) == []
     assert any(key[0] == "pack-judgements" for key in shared if isinstance(key, tuple))
+
+
+def test_a_reused_judgement_records_the_header_of_a_helper_an_earlier_judgement_looked_up() -> None:
+    """Two judgements in one state reach the same helper in a header (the second from the lookup the first
+    made); a later state that changes only that header judges again."""
+    member = next(m for r in load_packs()[0].packs.rules if r.id == "PC609" for m in r.members)
+    memo: JudgeMemo = {}
+
+    def judge(mask: str, flag: str) -> Status:
+        changes = ksm(mask, depth=2, where="header")
+        tree = OverlayTree(DirectoryTree(TREE), {p: t.encode() for p, t in changes.items()})
+        return MemberJudge(SourceCache(tree), memo).judge(member, flag, set(), set()).status
+
+    both = KSM_MASK.replace(")", " | VM_EXTRA)")
+    changes = ksm(both, depth=2, where="header")
+    tree = OverlayTree(DirectoryTree(TREE), {p: t.encode() for p, t in changes.items()})
+    first = MemberJudge(SourceCache(tree), memo)
+    assert first.judge(member, "VM_DROPPABLE", set(), set()).status is Status.OK
+    assert first.judge(member, "VM_EXTRA", set(), set()).status is Status.OK
+    assert judge(KSM_MASK, "VM_EXTRA") is Status.MISSING
+    assert judge(both, "VM_EXTRA") is Status.OK

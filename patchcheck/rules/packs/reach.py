@@ -34,7 +34,8 @@ class Reach:
         self._data = data
         self._list = list_files
         self._headers: dict[str, list[str]] = {}
-        self._defined: dict[tuple[str, str], list[tuple[str, csrc.Function]]] = {}
+        # (file, name) -> (definitions, the files read to find them)
+        self._defined: dict[tuple[str, str], tuple[list[tuple[str, csrc.Function]], list[str]]] = {}
 
     def helpers(self, path: str, node: Node) -> Iterator[tuple[str, csrc.Function, tuple[str, ...]]]:
         """(file, helper, call chain) for every helper reachable from `node` (a body or a condition)."""
@@ -63,18 +64,25 @@ class Reach:
         return None
 
     def _definitions(self, path: str, name: str) -> list[tuple[str, csrc.Function]]:
-        """The definitions a call of `name` from `path` can reach (once per run: members share helpers)."""
+        """The definitions a call of `name` from `path` can reach (once per run: members share helpers).
+        A remembered answer reads its files again (from the run's cache): a judgement that uses it records
+        them as its inputs (patchcheck.rules.packs.members, `Reads`)."""
         known = self._defined.get((path, name))
         if known is not None:
-            return known
+            found, read = known
+            for file in read:
+                self._data(file)
+            return found
         data = self._data(path)
+        read = [path]
         found = [(path, fn) for fn in csrc.find_functions(data, name)] if data is not None else []
         if not found:
             for header in self._included(path):
+                read.append(header)
                 hdata = self._data(header)
                 if hdata is not None:
                     found += [(header, fn) for fn in csrc.find_functions(hdata, name) if _static_inline(fn)]
-        self._defined[path, name] = found
+        self._defined[path, name] = (found, read)
         return found
 
     def _included(self, path: str) -> list[str]:
