@@ -86,28 +86,30 @@ def _leaves(expr: str, table: dict[str, str], depth: int = 0) -> set[str] | None
     return leaves
 
 
-# What a masking looks like in the text (`x &= M`, `x = y & VM_A`, `x = y & __VM_M`): only functions with
-# one are parsed.
-_MASKING_NEEDLES = ("&=", "& VM_", "&VM_", "& (VM_", "& __VM_", "&__VM_")
-# Where `_masking()` can find a mask in the text: the operand of `&=`, or a name next to a single `&`
-# (through parentheses) in the right side of `x = ...`.
-_AND_ASSIGNED = re.compile(r"&=\s*([^;]*);")
+# Where `_masking()` can find a mask in the text: the first name after `&=` (through parentheses), or a name
+# next to a single `&` in the right side of `x = ...`.
+_AND_ASSIGNED = re.compile(r"&=[\s(]*([A-Za-z_]\w*)")
 _ASSIGNED = re.compile(r"=(?!=)([^;&]*&[^;]*);")  # also `==`, `+=`...: cheap, never misses
 _BESIDE_AND = (
     re.compile(r"(?<!&)&(?![&=])[\s(]*([A-Za-z_]\w*)"),
     re.compile(r"([A-Za-z_]\w*)[\s)]*(?<!&)&(?![&=])"),
 )
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
-def _may_mask(text: str, table: dict[str, str]) -> bool:
-    """Whether the text can hold a masking `_masking()` accepts. A mask is an OR of names that all resolve
-    to flags, so the name that stands next to its `&` resolves too: a cheap test that never misses one,
-    so that files without it are not parsed."""
-    operands = set(_AND_ASSIGNED.findall(text))
-    for right in set(_ASSIGNED.findall(text)):
-        for pattern in _BESIDE_AND:
-            operands.update(pattern.findall(right))
-    return any(_leaves(operand, table) for operand in operands)
+def _mask_names(text: str, table: dict[str, str]) -> set[str]:
+    """Names that can begin or end a masking `_masking()` accepts: a mask is an OR of names that all resolve
+    to flags, so the name next to its `&` (or first after `&=`) resolves too. Read from the text as written
+    and with comments removed (a comment may sit inside a masking; a string may look like one): a cheap
+    test that never misses a masking, so that a file without such a name is not parsed, and of a file only
+    the functions that hold one."""
+    operands: set[str] = set()
+    for version in (text, _COMMENT.sub(" ", text)):
+        operands.update(_AND_ASSIGNED.findall(version))
+        for right in set(_ASSIGNED.findall(version)):
+            for pattern in _BESIDE_AND:
+                operands.update(pattern.findall(right))
+    return {name for name in operands if _leaves(name, table)}
 
 
 # ---- R26 --------------------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
     # One disk entry for every file a run judges (an audit judges ~90, most without a masking: one write, not
     # ninety); in memory, each content once (the states of a verify run share most files).
     stored = digest(
-        "dead-after-mask-v2",
+        "dead-after-mask-v3",
         repr(sorted(rule.params.items())),
         rule.fix,
         *(h or b"" for h in headers),
@@ -143,15 +145,10 @@ def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
                     table.update(_defines(decode_source(header)) if header is not None else {})
             text = decode_source(data)
             local = {**table, **_defines(text)}
-            found = (
-                [
-                    f
-                    for fn in csrc.functions_mentioning(data, _MASKING_NEEDLES)
-                    for f in _dead_in(rule, path, fn, local)
-                ]
-                if _may_mask(text, local)
-                else []
-            )
+            names = _mask_names(text, local)
+            found = [
+                f for fn in csrc.functions_mentioning(data, names) for f in _dead_in(rule, path, fn, local)
+            ]
             if len(_MEMO) > 512:
                 _MEMO.clear()
             _MEMO[key] = found
