@@ -76,7 +76,7 @@ def _restored(saved: object) -> tuple[SatState, set[Atom], Saved] | None:
     state = SatState.unpacked(saved[0])
     try:
         done = {atom_from_key(k) for k in saved[1]}
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     return (state, done, cast(Saved, saved)) if state is not None else None
 

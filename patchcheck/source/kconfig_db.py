@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from patchcheck.source import plaindata
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.kconfig import Definition
 
@@ -169,22 +170,19 @@ def store_tables(cache: DiskCache, key: str, small: Any, tables: list[Mapping[st
 
 
 def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | None:
-    """(`small`, tables) as `store` saved them, or None (absent, or the header does not fit the blob). The
-    header is checked at its top: the cache is patchcheck's own, and an entry that does not unpack reads as
-    an undefined symbol."""
+    """(`small`, tables) as `store` saved them, or None (absent, a header of another shape, or one that does
+    not fit the blob). An entry that does not unpack reads as an undefined symbol."""
     found = cache.get_with_blob(_NAMESPACE, key)
     if found is None:
         return None
     head, data, offset = found
-    if not (
-        isinstance(head, tuple) and len(head) == 3 and isinstance(head[1], list) and isinstance(head[2], list)
-    ):
+    if not (isinstance(head, tuple) and len(head) == 3 and plaindata.fits(head[1:], _Index)):
         return None
     small, names, ends = head
-    if not all(isinstance(n, list) for n in names) or len(ends) != sum(len(n) for n in names):
+    if len(ends) != sum(len(n) for n in names):
         return None
     starts = [offset, *(offset + end for end in ends)]
-    if any(type(end) is not int for end in ends) or any(b < a for a, b in itertools.pairwise(starts)):
+    if any(b < a for a, b in itertools.pairwise(starts)):
         return None
     if starts[-1] != len(data):
         return None
@@ -198,6 +196,10 @@ def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | 
     return small, tables
 
 
+_Index = tuple[list[list[str]], list[int]]  # the names of each table, and where each entry ends
+_Small = tuple[tuple[str, ...], dict[str, list[SourcedAt]], dict[tuple[str, int], list[str]], list[str]]
+
+
 def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
     small = (db.arches, db.sourced_from, db.choices, db.unexpanded)
     store_tables(cache, key, small, [db.packed_definitions, db.packed_selectors])
@@ -208,7 +210,7 @@ def fetch_db(cache: DiskCache, key: str) -> KconfigDB | None:
     if found is None or len(found[1]) != 2:
         return None
     small = found[0]
-    if not (isinstance(small, tuple) and [type(part) for part in small] == [tuple, dict, dict, list]):
-        return None  # checked at the top, as any cached value (see fetch_tables)
+    if not plaindata.fits(small, _Small):
+        return None
     (arches, sourced_from, choices, unexpanded), (definitions, selectors) = small, found[1]
     return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)

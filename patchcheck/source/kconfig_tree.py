@@ -261,7 +261,7 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | N
     changed = sorted(p for p in view.changes if _is_kconfig(p))
     contents = {path: (view.base.read_bytes(path), view.changes[path]) for path in changed}
     stamps = [(p, file_stamp(view, p) if p in view.changes else s) for p, s in index[0]]
-    return _rebuild(base_db, contents, stamps)
+    return _rebuild_or_none(base_db, contents, stamps)
 
 
 def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | None:
@@ -282,7 +282,17 @@ def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB
         path: (tree.read_object(old[1:]) if old and old.startswith("g") else None, tree.read_bytes(path))
         for path, old in changed
     }
-    return _rebuild(base_db, contents, stamps)
+    return _rebuild_or_none(base_db, contents, stamps)
+
+
+def _rebuild_or_none(
+    base_db: KconfigDB, contents: dict[str, tuple[bytes | None, bytes | None]], stamps: Stamps
+) -> tuple[KconfigDB, Stamps] | None:
+    """`_rebuild`, or None (a whole scan instead) when the base's entries are damaged (a cache file)."""
+    try:
+        return _rebuild(base_db, contents, stamps)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _rebuild(

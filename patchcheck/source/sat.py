@@ -74,7 +74,7 @@ class SatState:
             return None
         try:
             atoms = [atom_from_key(k) for k in keys]
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             return None
         state = SatState(top, dict(zip(atoms, variables, strict=True)), {}, clauses)
         return state if state.valid() else None

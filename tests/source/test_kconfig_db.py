@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from patchcheck.source import kconfig_tree
 from patchcheck.source.cache import DiskCache
-from patchcheck.source.kconfig_db import fetch_db, fetch_tables, store_db, store_tables
+from patchcheck.source.kconfig_db import KconfigDB, fetch_db, fetch_tables, store_db, store_tables
 from patchcheck.source.kconfig_tree import load_kconfig
 from patchcheck.source.tree import DirectoryTree
 
@@ -59,3 +62,27 @@ def test_a_damaged_entry_reads_as_an_undefined_symbol(fixtures_dir: Path, tmp_pa
     back = fetch_db(cache, "k")
     assert back is not None and back.definitions_of("ARM64_MTE") == [] and back.exists("ARM64_MTE")
     assert back.definitions_of("ARM64_POE") == db.definitions_of("ARM64_POE")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        ((("x86",), {}, {}, []), [["A"], []], ["5"]),  # an end that is no number
+        ((("x86",), {}, {}, []), [[["A"]], []], [5]),  # a name that is no string
+        ((("x86",), {}, {}, []), [["A"], []], [None]),
+        ((("x86",), {"Kconfig": [1]}, {}, []), [["A"], []], [5]),  # a sourcing site of another shape
+        ((("x86",), {}, {}), [["A"], []], [5]),  # a part missing
+    ],
+)
+def test_a_header_of_another_shape_is_a_miss(tmp_path: Path, head: object) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    cache.put_with_blob("kconfig-db-v2", "k", head, b"[1,2]")
+    assert fetch_db(cache, "k") is None
+
+
+def test_a_damaged_base_entry_makes_an_incremental_rebuild_a_whole_scan(tmp_path: Path) -> None:
+    base = KconfigDB(
+        ("x86",), {"mm/Kconfig": [(None, (), None)]}, {"A": '[["A","mm/Kconfig",1,"bool",false,[],[],5,0]]'}
+    )
+    contents = {"mm/Kconfig": (b"config A\n\tbool\n", b"config A\n\tbool\n\tselect B\n")}
+    assert kconfig_tree._rebuild_or_none(base, contents, []) is None

@@ -43,6 +43,7 @@ def test_a_packed_state_answers_as_the_session_did() -> None:
         lambda p: (p[0], ["?x", *p[1][1:]], p[2], p[3]),  # an atom of no kind
         lambda p: (p[0], p[1], p[2], [["1"]]),  # not a number
         lambda p: (0, p[1], p[2], p[3]),  # no variables at all
+        lambda p: (p[0], ["C" + "[" * 100_000, *p[1][1:]], p[2], p[3]),  # nested past any recursion limit
     ],
 )
 def test_a_damaged_state_is_refused(damage: Callable[[PackedState], object]) -> None:
