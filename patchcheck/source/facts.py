@@ -41,6 +41,7 @@ from patchcheck.source.guards import (
     substitute,
 )
 from patchcheck.source.kconfig import cond_formula
+from patchcheck.source.kconfig_db import rows
 from patchcheck.source.kconfig_facts import atom_facts
 from patchcheck.source.kconfig_tree import (
     KconfigDB,
@@ -165,7 +166,7 @@ class ConfigFacts:
 
     def inherit(self, base: ConfigFacts) -> None:
         """Reuse `base`'s facts of each atom whose inputs are the same here: a symbol's definitions, its
-        selectors and its choice group; a file's `source` sites."""
+        selectors and impliers with their definitions, and its choice group; a file's `source` sites."""
         mine, theirs = self.db, base.db
         regrouped = {
             name
@@ -183,9 +184,20 @@ class ConfigFacts:
                 return (
                     name not in regrouped
                     and mine.packed_definitions.get(name) == theirs.packed_definitions.get(name)
-                    and mine.packed_selectors.get(name) == theirs.packed_selectors.get(name)
+                    and selected_alike(name)
+                    and selected_alike("?" + name)
                 )
             return True
+
+        def selected_alike(target: str) -> bool:
+            """The same selectors (or impliers), each defined as before: its facts read their conditions."""
+            packed = mine.packed_selectors.get(target)
+            if packed != theirs.packed_selectors.get(target):
+                return False
+            selectors = {row[0] for row in rows(packed, 3)} if packed is not None else set()
+            return all(
+                mine.packed_definitions.get(by) == theirs.packed_definitions.get(by) for by in selectors
+            )
 
         self._inherited = {atom: facts for atom, facts in base._atom_facts.items() if same(atom)}
 

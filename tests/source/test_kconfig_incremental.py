@@ -228,3 +228,25 @@ def test_a_session_restored_without_its_literal_memo_answers_the_same() -> None:
         == before
         == [False, True, False, True]
     )
+
+
+@pytest.mark.parametrize("word", ["select", "imply"])
+def test_facts_of_a_symbol_are_encoded_again_when_a_selector_of_it_changes(tmp_path: Path, word: str) -> None:
+    """T's facts include where its selectors (and impliers) can be set: a patch that drops a `depends on`
+    of the selector changes T's facts though T's own lines and the select line stay the same."""
+    root = tmp_path / "tree"
+    (root / "arch" / "x86").mkdir(parents=True)
+    (root / "arch" / "x86" / "Kconfig").write_text("config X86\n\tdef_bool y\n")
+    kconfig = f'source "arch/$(SRCARCH)/Kconfig"\n\nconfig A\n\tbool "a"\n\tdepends on B\n\t{word} T\n\n'
+    kconfig += 'config B\n\tbool "b"\n\nconfig T\n\tbool\n'
+    (root / "Kconfig").write_text(kconfig)
+    tree = DirectoryTree(root)
+    cache = DiskCache(tmp_path / "cache")
+    question = conj(Sym("A"), Sym("T"), neg(Sym("B")))
+    base = ConfigFacts.from_tree(tree, cache)
+    assert base.satisfiable(question) is Answer.NO
+    patched = OverlayTree(tree, {"Kconfig": kconfig.replace("\tdepends on B\n", "\t# any B\n").encode()})
+    after = ConfigFacts.from_tree(patched, cache, base=base)
+    assert Sym("T") not in after._inherited
+    fresh = ConfigFacts.from_tree(patched, DiskCache(tmp_path / "fresh"))
+    assert after.satisfiable(question) is fresh.satisfiable(question) is Answer.YES
