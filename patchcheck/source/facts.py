@@ -233,9 +233,11 @@ class ConfigFacts:
                 _UNSAVED.remove(self)
 
     def assume(self, fact: Formula) -> None:
-        """Add `fact` to what is known (facts about symbols the Kconfig files read here do not show)."""
+        """Add `fact` to what is known (facts about symbols the Kconfig files read here do not show). The
+        facts are then no longer the Kconfig files' alone: they are never saved under their key."""
         self._ensure(atoms(fact))
         self._sat.assert_formula(fact)
+        self._cache = None
 
     # -- questions -------------------------------------------------------------------------------------
     def satisfiable(self, f: Formula) -> Answer:
