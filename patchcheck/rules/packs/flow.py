@@ -120,16 +120,13 @@ def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
         for path in scope.files(list(rule.params["under"]))
         if (data := scope.cache.data(path)) is not None and b"&" in data and b"VM_" in data
     ]
-    # One disk entry for every file a run judges (an audit judges ~90, most without a masking: one write, not
-    # ninety); in memory, each content once (the states of a verify run share most files).
-    stored = digest(
-        "dead-after-mask-v3",
-        repr(sorted(rule.params.items())),
-        rule.fix,
-        *(h or b"" for h in headers),
-        *(part for path, data in files for part in (path, data)),
-    )
-    kept = _DISK.get("flow", stored, list[list[Finding]])
+    inputs: tuple[str | bytes, ...] = (repr(sorted(rule.params.items())), rule.fix)
+    inputs += tuple(h or b"" for h in headers)
+    # On disk: one entry for all the files of a run (an audit judges ~90, most without a masking), and one
+    # per file that holds one, for the run after an edit. In memory: each content once (the states of a
+    # verify run share most files).
+    every = digest("dead-after-mask-v3", *inputs, *(part for path, data in files for part in (path, data)))
+    kept = _DISK.get("flow", every, list[list[Finding]])
     if isinstance(kept, list) and len(kept) == len(files):
         for found in kept:
             yield from found
@@ -143,18 +140,28 @@ def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
                 table = {}
                 for header in headers:
                     table.update(_defines(decode_source(header)) if header is not None else {})
-            text = decode_source(data)
-            local = {**table, **_defines(text)}
-            names = _mask_names(text, local)
-            found = [
-                f for fn in csrc.functions_mentioning(data, names) for f in _dead_in(rule, path, fn, local)
-            ]
             if len(_MEMO) > 512:
                 _MEMO.clear()
-            _MEMO[key] = found
+            _MEMO[key] = _dead_in_file(rule, path, data, {**table}, inputs)
         judged.append(_MEMO[key])
         yield from _MEMO[key]
-    _DISK.put("flow", stored, judged)
+    _DISK.put("flow", every, judged)
+
+
+def _dead_in_file(
+    rule: PackRule, path: str, data: bytes, table: dict[str, str], inputs: tuple[str | bytes, ...]
+) -> list[Finding]:
+    text = decode_source(data)
+    table.update(_defines(text))
+    names = _mask_names(text, table)
+    if not names:
+        return []  # no masking: nothing to parse, nothing to keep on disk
+    one = digest("dead-after-mask-file-v1", *inputs, path, data)
+    found = _DISK.get("flow", one, list[Finding])
+    if not isinstance(found, list):
+        found = [f for fn in csrc.functions_mentioning(data, names) for f in _dead_in(rule, path, fn, table)]
+        _DISK.put("flow", one, found)
+    return found
 
 
 _DISK = DiskCache()
