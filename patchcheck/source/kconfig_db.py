@@ -197,11 +197,17 @@ def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | 
 
 
 _Index = tuple[list[list[str]], list[int]]  # the names of each table, and where each entry ends
-_Small = tuple[tuple[str, ...], dict[str, list[SourcedAt]], dict[tuple[str, int], list[str]], list[str]]
 
 
 def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
-    small = (db.arches, db.sourced_from, db.choices, db.unexpanded)
+    # `sourced_from` as flat rows (file, sourcing file, conditions, architecture): plain JSON arrays, with no
+    # object per tuple to read back.
+    rows = [
+        [path, parent, list(conds), arch]
+        for path, sites in db.sourced_from.items()
+        for parent, conds, arch in sites
+    ]
+    small = (db.arches, rows, db.choices, db.unexpanded)
     store_tables(cache, key, small, [db.packed_definitions, db.packed_selectors])
 
 
@@ -210,7 +216,32 @@ def fetch_db(cache: DiskCache, key: str) -> KconfigDB | None:
     if found is None or len(found[1]) != 2:
         return None
     small = found[0]
-    if not plaindata.fits(small, _Small):
+    if not (isinstance(small, tuple) and len(small) == 4 and isinstance(small[1], list)):
         return None
-    (arches, sourced_from, choices, unexpanded), (definitions, selectors) = small, found[1]
+    sourced_from = _sourced_from(small[1])
+    if sourced_from is None or not plaindata.fits((small[0], small[2], small[3]), _Rest):
+        return None
+    (arches, _, choices, unexpanded), (definitions, selectors) = small, found[1]
     return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)
+
+
+_Rest = tuple[tuple[str, ...], dict[tuple[str, int], list[str]], list[str]]
+
+
+def _sourced_from(rows: list[Any]) -> dict[str, list[SourcedAt]] | None:
+    """The rows `store_db` wrote, or None when one is of another shape."""
+    found: dict[str, list[SourcedAt]] = {}
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 4):
+            return None
+        path, parent, conds, arch = row
+        if not (
+            type(path) is str
+            and (parent is None or type(parent) is str)
+            and (arch is None or type(arch) is str)
+            and type(conds) is list
+            and all(type(c) is str for c in conds)
+        ):
+            return None
+        found.setdefault(path, []).append((parent, tuple(conds), arch))
+    return found

@@ -70,7 +70,9 @@ def test_a_damaged_entry_reads_as_an_undefined_symbol(fixtures_dir: Path, tmp_pa
         ((("x86",), {}, {}, []), [["A"], []], ["5"]),  # an end that is no number
         ((("x86",), {}, {}, []), [[["A"]], []], [5]),  # a name that is no string
         ((("x86",), {}, {}, []), [["A"], []], [None]),
-        ((("x86",), {"Kconfig": [1]}, {}, []), [["A"], []], [5]),  # a sourcing site of another shape
+        ((("x86",), {"Kconfig": [1]}, {}, []), [["A"], []], [5]),  # sourcing sites of another shape
+        ((("x86",), [["Kconfig", None, [1], None]], {}, []), [["A"], []], [5]),
+        ((("x86",), [["Kconfig", None, []]], {}, []), [["A"], []], [5]),
         ((("x86",), {}, {}), [["A"], []], [5]),  # a part missing
     ],
 )
