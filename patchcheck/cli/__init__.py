@@ -50,7 +50,11 @@ def run(args: list[str]) -> int:
         return status
     except contract.OutputError as exc:
         _traceback()
-        return contract.finish(EXIT_USAGE, None if exc.reader_gone else str(exc))
+        return (
+            contract.finish(contract.EXIT_READER_GONE)
+            if exc.reader_gone
+            else contract.finish(EXIT_USAGE, str(exc))
+        )
     except KeyboardInterrupt:
         return contract.finish(130)
     except contract.Terminated:
@@ -60,7 +64,9 @@ def run(args: list[str]) -> int:
             return contract.finish(EXIT_USAGE, usage)
         _traceback()
         if isinstance(exc, OSError) and (problem := contract.write_error(exc)) is not None:
-            return contract.finish(EXIT_USAGE, None if contract.reader_gone(exc) else problem)
+            if contract.reader_gone(exc):
+                return contract.finish(contract.EXIT_READER_GONE)
+            return contract.finish(EXIT_USAGE, problem)
         return contract.finish(contract.EXIT_INTERNAL, contract.internal_error(exc), internal=True)
     return contract.finish(code if isinstance(code, int) else 0)
 

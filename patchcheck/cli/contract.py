@@ -140,6 +140,11 @@ def write_error(exc: OSError) -> str | None:
     return None
 
 
+# The reader of standard output went away (`patchcheck audit | head`): the status a process killed by
+# SIGPIPE has (git's, under `set -o pipefail`), and nothing said: no error of anyone's.
+EXIT_READER_GONE = 128 + 13
+
+
 def reader_gone(exc: BaseException) -> bool:
     """The reader of standard output went away (EPIPE): the run ends quietly, as `git log | head` does."""
     if isinstance(exc, OutputError):
