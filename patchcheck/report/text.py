@@ -83,12 +83,13 @@ def render_text(
     quiet: bool = False,
     explain: bool = False,
 ) -> None:
-    """Grouped by patch, like checkpatch. `quiet` prints findings only, so a clean run prints nothing."""
+    """Grouped by patch, like checkpatch. `quiet` prints only the findings the series is answerable for (not
+    the gaps a table it edits already had), so a clean run prints nothing."""
     summary = summary or SeriesSummary()
     if not quiet:
         for line in summary.lines:
             out.write(printable(line) + "\n")
-    findings = sorted_findings(report)
+    findings = [f for f in sorted_findings(report) if not (quiet and f.pre_existing)]
     for patch, group in groupby(findings, key=lambda f: f.patch):
         if patch is not None:
             out.write("\n" + painter.bold(one_line(summary.patch_label(patch))) + "\n")

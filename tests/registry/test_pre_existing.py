@@ -68,3 +68,21 @@ def test_a_pre_existing_gap_never_fails_a_run() -> None:
         assert exit_status(Report(findings=lifted), fail_on) == 0
     fresh = [dataclasses.replace(f, pre_existing=False) for f in lifted]
     assert exit_status(Report(findings=fresh), FailOn.ERROR) == 1
+
+
+@pytest.mark.parametrize("flag", sorted(GAPS))
+def test_quiet_text_leaves_out_what_the_series_is_not_answerable_for(flag: str) -> None:
+    """`--quiet` (and the hooks) print nothing for a clean patch to a table with old gaps; the full text and
+    the machine formats still show them."""
+    import io
+
+    from patchcheck.report.text import render_text
+
+    before = with_gap(flag)
+    after = edit_proc(before, "    sl    sealed\n", "    sl    sealed (mseal)\n")
+    report = Report(findings=run(before, after))
+    assert report.findings and all(f.pre_existing for f in report.findings)
+    quiet, full = io.StringIO(), io.StringIO()
+    render_text(report, quiet, quiet=True)
+    render_text(report, full)
+    assert quiet.getvalue() == "" and "(pre-existing)" in full.getvalue()
