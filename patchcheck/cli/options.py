@@ -33,7 +33,10 @@ FORMAT_HELP = "Output format: " + ", ".join(FORMAT_NAMES) + " (default text)."
 
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=FORMAT_HELP, metavar="FORMAT")]
 QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print only what the series introduced: nothing at all when clean; no progress.")
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only what the series introduced: nothing at all when clean; no progress."
+    ),
 ]
 FailOnOption = Annotated[
     str | None,

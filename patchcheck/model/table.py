@@ -64,7 +64,12 @@ def render_text(rows: list[dict[str, Any]], width: int | None = None) -> str:
     guard wrapped to fit."""
     cells = [_cells(row) for row in rows]
     heads = ("FLAG", "BIT", "GUARD", "SMAPS", "TRACE", "DOC")
-    widths = [max([len(h), *(len(str(c[i])) for c in cells)]) for i, h in enumerate(heads[:2])]
+    widths = [
+        max([len(heads[0]), *(len(c[0]) for c in cells)]),
+        max(
+            [len(heads[1]), *(len(bit) for c in cells for bit, _ in c[2])]
+        ),  # every variant's bit, not the first's
+    ]
     guard_w = max([len("GUARD"), *(len(g) for c in cells for _, g in c[2])])
     smaps_w = max([len("SMAPS"), *(len(c[3]) for c in cells)])
     trace_w = max([len("TRACE"), *(len(c[4]) for c in cells)])

@@ -125,3 +125,30 @@ def test_usage_errors(args: list[str], fixtures_dir: Path) -> None:
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert out.stderr.startswith("patchcheck: error:")
+
+
+def test_guards_line_up_whatever_the_first_variant_bit_is() -> None:
+    """The BIT column is as wide as every variant's bit, not only the first one's."""
+    from patchcheck.model.table import render_text
+
+    def row(name: str, bits: list[tuple[str, str]]) -> dict[str, object]:
+        return {
+            "name": name,
+            "smaps": [{"mnemonic": "xx"}],
+            "trace": [{"name": "x"}],
+            "documented": True,
+            "definitions": [{"text": bit, "guard": guard} for bit, guard in bits],
+        }
+
+    rows = [
+        row("VM_A", [("bit 41", "CONFIG_A"), ("VM_NONE", "!CONFIG_A")]),
+        row("VM_B", [("bit 40", "CONFIG_64BIT"), ("bit 24 (= VM_ARCH_1)", "CONFIG_PPC32")]),
+    ]
+    lines = render_text(rows, width=200).splitlines()
+    column = lines[0].index("GUARD")
+    assert [line[column:].split()[0] for line in lines[1:]] == [
+        "CONFIG_A",
+        "!CONFIG_A",
+        "CONFIG_64BIT",
+        "CONFIG_PPC32",
+    ]
