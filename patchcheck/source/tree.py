@@ -159,6 +159,8 @@ class GitRevisionTree:
         # --end-of-options: a revision such as '--output=x' is a name to look up, never an option.
         commit = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{tree}}")
         if commit is None:
+            if self._git("rev-parse", "--git-dir") is None:
+                raise InputError(f"--rev needs a git repository: {str(root)!r} is not in one")
             raise InputError(f"{rev!r} is not a revision of the git repository {str(root)!r}")
         # --tree may name a directory inside the repository: read that directory of the revision.
         prefix = (self._git("rev-parse", "--show-prefix") or "").strip().rstrip("/")

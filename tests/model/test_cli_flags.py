@@ -152,3 +152,21 @@ def test_guards_line_up_whatever_the_first_variant_bit_is() -> None:
         "CONFIG_64BIT",
         "CONFIG_PPC32",
     ]
+
+
+def test_rev_on_a_directory_outside_git_says_it_needs_a_repository(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(fixtures_dir / "trees" / "classic", tree)
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)}  # no repository above tmp either
+    done = subprocess.run(
+        [sys.executable, "-m", "patchcheck", "flags", "--tree", str(tree), "--rev", "HEAD~1"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"patchcheck: error: --rev needs a git repository: {str(tree)!r} is not in one"
+    ]
