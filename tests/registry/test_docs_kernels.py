@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOWN = {
     "docs/kernels.md": "$ patchcheck flags --tree . --flag VM_DROPPABLE --flag VM_SAO --flag VM_PKEY_BIT4 "
     "--flag VM_SEALED",
-    "README.md": "$ patchcheck flags --tree . --flag VM_DROPPABLE --flag VM_SEALED",
+    "README.md": "$ patchcheck flags --tree /tmp/styleb --flag VM_DROPPABLE --flag VM_SEALED",
 }
 
 
@@ -30,7 +30,8 @@ def test_flags_on_a_style_b_tree_prints_what_the_page_shows(page: str, tmp_path:
     shutil.copytree(REGISTRY / "base", root)
     shutil.copy(STYLE_B / "mm.h", root / "include" / "linux" / "mm.h")
     out = subprocess.run(
-        [sys.executable, "-m", "patchcheck", *command.split()[2:]],
+        # the README builds the tree in /tmp/styleb (its line before the command): here, in tmp_path
+        [sys.executable, "-m", "patchcheck", *command.replace("/tmp/styleb", ".").split()[2:]],
         cwd=root,
         capture_output=True,
         text=True,
