@@ -115,7 +115,7 @@ def _write_skipped(out: TextIO, skipped: list[str], painter: Painter, explain: b
         for entry in skipped:
             out.write(painter.dim(f"skipped: {one_line(entry)}") + "\n")
         return
-    ids = " ".join(entry.split(" ", 1)[0] for entry in skipped)
+    ids = " ".join(sorted(entry.split(" ", 1)[0] for entry in skipped))
     out.write(painter.dim(f"skipped {len(skipped)} checks ({ids}): --explain says why") + "\n")
 
 
