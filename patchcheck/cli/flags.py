@@ -28,7 +28,11 @@ def register(app: typer.Typer) -> None:
         ] = "text",
         flag: Annotated[list[str] | None, typer.Option("--flag", help="Only these flags.")] = None,
         bit_map: Annotated[
-            bool, typer.Option("--map", help="The 64 bits of vm_flags per architecture: holders, free, pool.")
+            bool,
+            typer.Option(
+                "--map",
+                help="The bits of vm_flags per architecture (32 if never 64-bit): holders, free, pool.",
+            ),
         ] = False,
         config: ConfigOption = None,
     ) -> None:

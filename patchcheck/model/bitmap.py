@@ -1,5 +1,6 @@
-"""The 64 bits of `vm_flags` per architecture: which flag holds each bit under which guard, which bits are
-free, which belong to the VM_HIGH_ARCH pool, and which two flags can hold the same bit at once.
+"""The bits of `vm_flags` per architecture (64, or 32 where no configuration is 64-bit): which flag holds each
+bit under which guard, which bits are free, which belong to the VM_HIGH_ARCH pool, and which two flags can
+hold the same bit at once.
 
 Behind `patchcheck flags --map`: what a reviewer looks at before choosing a bit. A flag holds a bit on an
 architecture when some configuration of that architecture makes its definition that bit (by the tree's
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from patchcheck.model.flags import FlagDef
 from patchcheck.model.load import FlagModel
 from patchcheck.source.facts import Answer, ConfigFacts
-from patchcheck.source.guards import TRUE, Arch, Formula, conj, render
+from patchcheck.source.guards import TRUE, Arch, Formula, Sym, conj, render
 
 WIDTH = 64
 ARCH_1 = "VM_ARCH_1"
@@ -65,12 +66,14 @@ def build_map(model: FlagModel, facts: ConfigFacts) -> list[ArchMap]:
 
 
 def _arch_map(arch: str, where: Formula, flags: list[FlagDef], facts: ConfigFacts) -> ArchMap:
+    # vm_flags is an unsigned long: 32 bits on an architecture that no configuration makes 64-bit.
+    width = 32 if arch and facts.satisfiable(conj(Sym("64BIT"), where)) is Answer.NO else WIDTH
     holders: dict[int, list[Holder]] = {}
     pool: dict[int, str] = {}
     for flag in flags:
         for variant in flag.variants:
             bit = variant.value.bit
-            if variant.value.kind != "bit" or bit is None or not 0 <= bit < WIDTH:
+            if variant.value.kind != "bit" or bit is None or not 0 <= bit < width:
                 continue
             answer = facts.satisfiable(conj(variant.guard, where))
             if answer is Answer.NO:
@@ -84,7 +87,7 @@ def _arch_map(arch: str, where: Formula, flags: list[FlagDef], facts: ConfigFact
                 Holder(flag.name, guard, via, answer is Answer.UNRESOLVED, variant.guard)
             )
     bits = []
-    for bit in range(WIDTH):
+    for bit in range(width):
         here = holders.get(bit, [])
         clashes = []
         for i, a in enumerate(here):

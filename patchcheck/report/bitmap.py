@@ -26,7 +26,8 @@ def render_text(maps: list[ArchMap], *, width: int = 80, colour: bool = False) -
         used = sum(1 for b in m.bits if not b.free)
         free = sum(1 for b in m.bits if b.free)
         pooled = sum(1 for b in m.bits if b.free and b.pool)
-        head = f"{m.arch}: {used} bits held, {free} free"
+        narrow = " (32-bit: bits 0-31 only)" if len(m.bits) == 32 else ""
+        head = f"{m.arch}{narrow}: {used} bits held, {free} free"
         head += f" ({pooled} of them VM_HIGH_ARCH pool bits)" if pooled else ""
         head += f", {m.collisions} collision(s)" if m.collisions else ""
         out.append(f"{BOLD}{head}{RESET}" if colour else head)
