@@ -138,11 +138,12 @@ def _leading_context(hunk: Hunk) -> int:
 
 def _trim_context(hunk: Hunk, fuzz: int) -> Hunk | None:
     """The hunk without up to `fuzz` lines of its leading and trailing context (GNU patch's fuzz), or None
-    when there is no context left to drop."""
+    when there is no context left to drop, or none would be left to check: a hunk with no context applies
+    wherever its line number points (an already applied patch again, or a table's neighbour)."""
     lead = _leading_context(hunk)
     trail = next((i for i, line in enumerate(reversed(hunk.lines)) if line.kind != " "), 0)
     drop_lead, drop_trail = min(fuzz, lead), min(fuzz, trail)
-    if drop_lead + drop_trail == 0 or drop_lead + drop_trail >= len(hunk.lines):
+    if drop_lead + drop_trail == 0 or drop_lead + drop_trail >= lead + trail:
         return None
     kept = hunk.lines[drop_lead : len(hunk.lines) - drop_trail]
     return replace(

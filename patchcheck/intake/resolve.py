@@ -33,7 +33,7 @@ from patchcheck.intake.series import Series
 from patchcheck.source.tree import DirectoryTree, GitRevisionTree, SourceTree
 
 HISTORY_LIMIT = 5000  # commits touching the series' files walked back when looking for its pre-image blobs
-SUGGESTED_FUZZ = 3
+SUGGESTED_FUZZ = 2  # GNU patch's default: a hunk with 3 lines of context keeps one each side
 
 
 @dataclass(frozen=True)
@@ -324,8 +324,11 @@ def _failure(
 def _what_would_help(
     series: Series, tree: SourceTree, ignore_whitespace: bool, fuzz: int, repo: GitRepo | None
 ) -> str:
-    if fuzz < SUGGESTED_FUZZ and _applies(series, tree, ignore_whitespace, SUGGESTED_FUZZ):
-        return f"--fuzz {SUGGESTED_FUZZ} applies it (check the fuzzed hunks by hand)"
+    if _applies(reversed_series(series), tree, ignore_whitespace, 0):
+        return "the series is already applied there: check it at the revision before it (--rev)"
+    for more in range(fuzz + 1, SUGGESTED_FUZZ + 1):  # the least fuzz that does
+        if _applies(series, tree, ignore_whitespace, more):
+            return f"--fuzz {more} applies it (check the fuzzed hunks by hand)"
     if not ignore_whitespace and _applies(series, tree, True, fuzz):
         return "--ignore-whitespace applies it"
     if series.base_commit and (repo is None or repo.commit(series.base_commit) is None):

@@ -171,12 +171,12 @@ def test_route_c_work_tree_with_fuzz(repo: Path, tmp_path: Path) -> None:
         "no pre-image blob in index lines"
     )
     assert tried in first
-    assert "the work tree" in first and first.endswith("--fuzz 3 applies it (check the fuzzed hunks by hand)")
-    done = verify(repo, series, "--fuzz", "3")
+    assert "the work tree" in first and first.endswith("--fuzz 1 applies it (check the fuzzed hunks by hand)")
+    done = verify(repo, series, "--fuzz", "1")
     assert done.returncode == 0, done.stderr
     assert "base: the work tree" in done.stdout
     assert "  fuzzed: patch 1/2: include/linux/mm.h: hunk #1 applied with fuzz 1" in done.stdout
-    got = summary(verify(repo, series, "--fuzz", "3", "--format", "json"))
+    got = summary(verify(repo, series, "--fuzz", "1", "--format", "json"))
     assert got["route"] == "worktree" and len(got["fuzzed"]) == 1  # type: ignore[arg-type]
     assert snapshot(repo) == before
 

@@ -78,3 +78,24 @@ def test_a_reversed_series_undoes_it() -> None:
     assert read_text(undone.tree, "f.c") == FILE
     with pytest.raises(InputError):  # not applied: the reversed series does not apply
         apply_series(reversed_series(forward), tree())
+
+
+def test_fuzz_never_leaves_a_hunk_without_context() -> None:
+    """With as much fuzz as the hunk has context, nothing would be checked: the hunk would apply wherever
+    its line number points. At least one context line stays."""
+    elsewhere = FILE.replace("line 8\n", "x\n").replace("line 9\n", "y\n").replace("line 10\n", "z\n")
+    elsewhere = elsewhere.replace("line 11\n", "u\n").replace("line 12\n", "v\n").replace("line 13\n", "w\n")
+    for fuzz in (3, 5):
+        with pytest.raises(InputError, match="hunk #1"):
+            apply_series(series(HUNK), tree(elsewhere), fuzz=fuzz)
+
+
+def test_an_already_applied_series_is_said_to_be_so_not_fuzzed() -> None:
+    from patchcheck.intake.resolve import resolve
+
+    (state,) = apply_series(series(HUNK), tree())
+    with pytest.raises(InputError) as raised:
+        resolve(series(HUNK), state.tree)
+    assert raised.value.message.endswith(
+        "the series is already applied there: check it at the revision before it (--rev)"
+    )
