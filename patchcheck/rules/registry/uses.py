@@ -209,7 +209,15 @@ class BaseSearch:
         patterns = [arg for word in words for arg in ("-e", word)]
         command: list[str] | None = None
         cwd = None
+        self._kept_as: str | None = None
         if isinstance(base, GitRevisionTree) and words:
+            # A tree id names its content for good: its search is kept on disk (the hooks check one revision
+            # again and again).
+            self._kept_as = digest("git-grep-v1", base.tree_id, "\0".join(words), "\0".join(dirs))
+            kept = DiskCache().get("uses", self._kept_as, list[str])
+            if isinstance(kept, list):
+                self._listed = set(kept)
+                return
             # `git grep` on the revision: reading every blob one `git cat-file` at a time would take minutes.
             self.prefix = f"{base.tree_id}:"
             command = ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs]
@@ -239,6 +247,9 @@ class BaseSearch:
                 out, _ = self.process.communicate()
             text = out.decode("utf-8", "surrogateescape")
             self._listed = {p.removeprefix(self.prefix) for p in text.splitlines() if p.endswith(_SOURCES)}
+            # grep says 0 (found) or 1 (none); anything else is a failed search, never kept
+            if self._kept_as is not None and self.process is not None and self.process.returncode in (0, 1):
+                DiskCache().put("uses", self._kept_as, sorted(self._listed))
         return self._listed
 
 
