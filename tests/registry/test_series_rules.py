@@ -112,6 +112,14 @@ def test_pc250_a_new_real_bit_without_any_registry_entry(flag: str, tmp_path: Pa
     assert run(patch(new_flag(flag)), tmp_path, "PC250", tree=True) == []  # PC201 decides with a tree
 
 
+@pytest.mark.parametrize("flag", FLAGS)
+def test_pc250_points_at_the_flags_definition_not_its_bit_name(flag: str, tmp_path: Path) -> None:
+    """Where the tree's PC201 points: `#define VM_X ...`, not the `VM_X_BIT` line above it."""
+    hunk = mm_h(f"#define {flag}_BIT\t44", f"#define {flag}\tBIT({flag}_BIT)")
+    (found,) = run(patch(hunk), tmp_path, "PC250")
+    assert found.location is not None and found.location.line == 21  # 17-19 context, 20 the _BIT line
+
+
 REMOVE = {  # flag -> (mm.h hunk removing it, task_mmu.c hunk removing its entry, proc.rst hunk, code)
     "VM_SOFTDIRTY": (
         "@@ -20,8 +20,2 @@\n \n-#ifdef CONFIG_MEM_SOFT_DIRTY\n-# define VM_SOFTDIRTY\t0x08000000\n-#else\n"

@@ -156,7 +156,7 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
             continue
         absent = ["smaps mnemonic", *([] if name in traced else ["trace name"]), "proc.rst line"]
         where = f" ({lines.missing} patches of the series are absent)" if lines.missing else ""
-        line = next((a.line for a in lines.added_in(MM_H) if name in a.text), None)
+        line = _definition_line(lines.added_in(MM_H), name)
         yield finding(
             UNREGISTERED,
             f"{name} is a real bit but the series adds no {', '.join(absent[:-1])} or {absent[-1]} for it"
@@ -169,6 +169,15 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
                 "a patch not among the diffs read may add them; with --tree PC201, PC303 and PC401 decide",
             ),
         )
+
+
+def _definition_line(added: list[SeriesLine], name: str) -> int | None:
+    """The added line that defines `name` (`#define VM_X ...`), else the first that names it as a word (not
+    `VM_X_BIT`, which only contains it): where the tree's PC201 points too."""
+    defines = re.compile(rf"^\s*#\s*define\s+{re.escape(name)}\b")
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    found = next((a.line for a in added if defines.match(a.text)), None)
+    return found if found is not None else next((a.line for a in added if word.search(a.text)), None)
 
 
 def _left_behind(ctx: CheckContext, lines: SeriesLines) -> Iterator[Finding]:
