@@ -1,5 +1,6 @@
 """`patchcheck flags --map` as text (a line per bit, free runs folded, collisions in red on a terminal) and as
-one self-contained HTML page (a grid of 64 cells per architecture, guards on hover)."""
+one self-contained HTML page (a grid of cells per architecture, guards on hover); both first say which bits
+are free on every architecture, where a new generic flag can go."""
 
 from __future__ import annotations
 
@@ -20,8 +21,33 @@ def _holder_text(bit: Bit) -> str:
     return "; ".join(parts)
 
 
+def free_everywhere(maps: list[ArchMap]) -> list[int]:
+    """The bits a new generic flag can take: free, and no pool slot, on every architecture that has the bit
+    (bits 32-63 count only where vm_flags is 64-bit)."""
+    found = []
+    for bit in range(max((len(m.bits) for m in maps), default=0)):
+        here = [m.bits[bit] for m in maps if bit < len(m.bits)]
+        if here and all(b.free and not b.pool for b in here):
+            found.append(bit)
+    return found
+
+
+def _spans(bits: list[int]) -> str:
+    spans: list[list[int]] = []
+    for bit in bits:
+        if spans and spans[-1][-1] == bit - 1:
+            spans[-1].append(bit)
+        else:
+            spans.append([bit])
+    return ", ".join(f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans) or "none"
+
+
 def render_text(maps: list[ArchMap], *, width: int = 80, colour: bool = False) -> str:
     out: list[str] = []
+    if len(maps) > 1:
+        head = f"free on every architecture (for a generic flag): {_spans(free_everywhere(maps))}"
+        wrapped = textwrap.wrap(head, max(width, 40), subsequent_indent="  ", break_on_hyphens=False)
+        out += [f"{BOLD}{line}{RESET}" if colour else line for line in wrapped] + [""]
     for m in maps:
         used = sum(1 for b in m.bits if not b.free)
         free = sum(1 for b in m.bits if b.free)
@@ -99,6 +125,10 @@ def render_html(maps: list[ArchMap], *, source: str) -> str:
         '<span style="background:#f4f4f4">free</span>'
         '<span style="background:#ffd6d6;color:#900">collision</span> hover a cell for guards</p>',
     ]
+    if len(maps) > 1:
+        parts.append(
+            f"<p>Free on every architecture (for a generic flag): {_spans(free_everywhere(maps))}</p>"
+        )
     for m in maps:
         note = f", {m.collisions} collision(s)" if m.collisions else ""
         parts.append(f"<h2>{html.escape(m.arch)}{note}</h2><table>")

@@ -12,7 +12,7 @@ import pytest
 
 from patchcheck.model import load_flag_model
 from patchcheck.model.bitmap import ArchMap, build_map
-from patchcheck.report.bitmap import RED, render_html, render_text
+from patchcheck.report.bitmap import RED, free_everywhere, render_html, render_text
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.facts import ConfigFacts
 from patchcheck.source.tree import DirectoryTree
@@ -86,7 +86,9 @@ def test_cli_map_formats(tmp_path: Path) -> None:
 
     text = run()
     assert text.returncode == 0, text.stderr
-    assert text.stdout.startswith(("arm64: ", "powerpc: ", "sh: ", "x86: "))
+    first, _, rest = text.stdout.partition("\n\n")
+    assert first.startswith("free on every architecture (for a generic flag): ")
+    assert rest.startswith(("arm64: ", "powerpc: ", "sh", "x86: "))
     assert max(len(line) for line in text.stdout.splitlines()) <= 80
     page = run("--format", "html")
     assert page.returncode == 0 and page.stdout.startswith("<!DOCTYPE html>")
@@ -98,3 +100,16 @@ def test_cli_map_formats(tmp_path: Path) -> None:
         text=True,
     )
     assert no_map.returncode == 2
+
+
+def test_bits_free_on_every_architecture_are_those_a_generic_flag_can_take(tmp_path: Path) -> None:
+    maps = list(maps_of(REGISTRY / "base", tmp_path).values())
+    free = free_everywhere(maps)
+    assert free, "the fixture leaves some bit free everywhere"
+    for bit in free:
+        assert all(m.bits[bit].free and not m.bits[bit].pool for m in maps if bit < len(m.bits))
+    held = {b.bit for m in maps for b in m.bits if b.holders or b.pool}
+    assert not held & set(free) and 0 not in free and 40 not in free  # VM_READ; VM_DROPPABLE on 64-bit
+    first = render_text(maps).splitlines()[0]
+    assert first.startswith("free on every architecture (for a generic flag): ")
+    assert "Free on every architecture" in render_html(maps, source="t")
