@@ -142,7 +142,10 @@ def render_terse(report: Report, out: TextIO) -> None:
 
 
 def b4_severity_word(finding: Finding, fail_on: FailOn) -> str | None:
-    """b4 fails a patch on any line containing `ERROR:` and warns on every other line."""
+    """b4 fails a patch on any line containing `ERROR:` and warns on every other line. A gap the edited table
+    already had is not the patch's: no line (the text and JSON reports keep it)."""
+    if finding.pre_existing:
+        return None
     if fail_on.fails_on(finding):
         return "ERROR"
     if finding.severity is Severity.WARNING:

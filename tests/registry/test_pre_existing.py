@@ -86,3 +86,23 @@ def test_quiet_text_leaves_out_what_the_series_is_not_answerable_for(flag: str) 
     render_text(report, quiet, quiet=True)
     render_text(report, full)
     assert quiet.getvalue() == "" and "(pre-existing)" in full.getvalue()
+
+
+def test_b4_checks_leave_out_what_the_patch_did_not_cause() -> None:
+    """b4 marks a patch "warn" for any line: a clean patch to a table with old gaps gets none."""
+    import io
+    import json
+
+    from patchcheck.report.b4 import render_b4_review
+    from patchcheck.report.text import render_b4_check
+
+    before = with_gap("VM_DROPPABLE")
+    after = edit_proc(before, "    sl    sealed\n", "    sl    sealed (mseal)\n")
+    found = run(before, after)
+    lifted = [dataclasses.replace(f, severity=Severity.WARNING) for f in found]  # as a PC201 gap shows
+    report = Report(findings=lifted)
+    assert lifted and all(f.pre_existing for f in lifted)
+    check, review = io.StringIO(), io.StringIO()
+    render_b4_check(report, check)
+    render_b4_review(report, review)
+    assert check.getvalue() == "" and json.loads(review.getvalue())[0]["status"] == "pass"
