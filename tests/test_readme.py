@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.gitrepo import git
+
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 EXAMPLE_TREE = REPO / "fixtures" / "example" / "tree"
@@ -23,17 +25,6 @@ def quickstart() -> list[str]:
     start = text.index("<!-- quickstart")
     block = text[start:].split("```sh\n", 1)[1].split("```", 1)[0]
     return [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env)
 
 
 def test_readme_is_short_and_starts_with_two_commands() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from patchcheck.source.tree import DirectoryTree
+from tests.gitrepo import git
 from tests.hostile.generators import patch_two
 from tests.hostile.harness import SECRET, copy_tree, run
 
@@ -114,26 +114,12 @@ def test_an_unreadable_file_is_an_error_in_process(monkeypatch: pytest.MonkeyPat
     assert tree.read_bytes("mm/nothing-here") is None
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
-    ).stdout
-
-
 def test_a_missing_git_object_is_an_error_naming_the_file(tmp_path: Path) -> None:
     repo = copy_tree(tmp_path / "repo")
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "base")
-    blob = _git(repo, "rev-parse", "HEAD:mm/Kconfig").strip()
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    blob = git(repo, "rev-parse", "HEAD:mm/Kconfig").strip()
     (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     shutil.rmtree(repo / "mm")  # the work tree cannot stand in for it either
     out = run(tmp_path, "verify", "-", "--tree", str(repo), "--rev", "HEAD", stdin=patch_two(), allowed=(2,))

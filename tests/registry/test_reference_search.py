@@ -3,26 +3,13 @@ content for good: the hooks check the same revision again and again."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from patchcheck.rules.registry.uses import BaseSearch
 from patchcheck.source.tree import GitRevisionTree
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@x",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@x",
-    }
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
-    )
-    return done.stdout
+from tests.gitrepo import git
 
 
 @pytest.fixture()
