@@ -61,22 +61,21 @@ def run_checkers(
 def _segments(chosen: Sequence[Checker]) -> list[list[Checker]]:
     """The checkers in their running order, cut where they change between C-parsing (`parses_c`) and
     not, and with the checkers that collect a background search last (the search then overlaps the rest)."""
-    ordered = sorted(chosen, key=lambda c: bool(getattr(c, "collects_search", False)))
     segments: list[list[Checker]] = []
-    for checker in ordered:
-        kind = (bool(getattr(checker, "collects_search", False)), _parses_c(checker))
-        if (
-            segments
-            and (
-                bool(getattr(segments[-1][0], "collects_search", False)),
-                _parses_c(segments[-1][0]),
-            )
-            == kind
-        ):
+    for checker in sorted(chosen, key=_collects_search):
+        if segments and _kind(segments[-1][0]) == _kind(checker):
             segments[-1].append(checker)
         else:
             segments.append([checker])
     return segments
+
+
+def _collects_search(checker: Checker) -> bool:
+    return bool(getattr(checker, "collects_search", False))
+
+
+def _kind(checker: Checker) -> tuple[bool, bool]:
+    return _collects_search(checker), _parses_c(checker)
 
 
 def _parses_c(checker: Checker) -> bool:

@@ -157,6 +157,9 @@ class PackedTable(Mapping[str, str]):
         return len(self._spans)
 
 
+_Index = tuple[list[list[str]], list[int]]  # the names of each table, and where each entry ends
+
+
 def store_tables(cache: DiskCache, key: str, small: Any, tables: list[Mapping[str, str]]) -> None:
     """Save `small` (plain data) and `tables` (packed entries by name) under `key`."""
     try:
@@ -170,8 +173,8 @@ def store_tables(cache: DiskCache, key: str, small: Any, tables: list[Mapping[st
 
 
 def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | None:
-    """(`small`, tables) as `store` saved them, or None (absent, a header of another shape, or one that does
-    not fit the blob). An entry that does not unpack reads as an undefined symbol."""
+    """(`small`, tables) as `store_tables` saved them, or None (absent, a header of another shape, or one
+    that does not fit the blob). An entry that does not unpack reads as an undefined symbol."""
     found = cache.get_with_blob(_NAMESPACE, key)
     if found is None:
         return None
@@ -196,18 +199,15 @@ def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | 
     return small, tables
 
 
-_Index = tuple[list[list[str]], list[int]]  # the names of each table, and where each entry ends
-
-
 def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
     # `sourced_from` as flat rows (file, sourcing file, conditions, architecture): plain JSON arrays, with no
     # object per tuple to read back.
-    rows = [
+    sourcing = [
         [path, parent, list(conds), arch]
         for path, sites in db.sourced_from.items()
         for parent, conds, arch in sites
     ]
-    small = (db.arches, rows, db.choices, db.unexpanded)
+    small = (db.arches, sourcing, db.choices, db.unexpanded)
     store_tables(cache, key, small, [db.packed_definitions, db.packed_selectors])
 
 

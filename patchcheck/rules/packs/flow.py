@@ -142,7 +142,7 @@ def dead_after_mask(rule: PackRule, scope: Scope) -> Iterator[Finding]:
                     table.update(_defines(decode_source(header)) if header is not None else {})
             if len(_MEMO) > 512:
                 _MEMO.clear()
-            _MEMO[key] = _dead_in_file(rule, path, data, {**table}, inputs)
+            _MEMO[key] = _dead_in_file(rule, path, data, table, inputs)
         judged.append(_MEMO[key])
         yield from _MEMO[key]
     _DISK.put("flow", every, judged)
@@ -152,14 +152,14 @@ def _dead_in_file(
     rule: PackRule, path: str, data: bytes, table: dict[str, str], inputs: tuple[str | bytes, ...]
 ) -> list[Finding]:
     text = decode_source(data)
-    table.update(_defines(text))
-    names = _mask_names(text, table)
+    local = {**table, **_defines(text)}  # the headers' macros, then the file's own
+    names = _mask_names(text, local)
     if not names:
         return []  # no masking: nothing to parse, nothing to keep on disk
     one = digest("dead-after-mask-file-v1", *inputs, path, data)
     found = _DISK.get("flow", one, list[Finding])
     if not isinstance(found, list):
-        found = [f for fn in csrc.functions_mentioning(data, names) for f in _dead_in(rule, path, fn, table)]
+        found = [f for fn in csrc.functions_mentioning(data, names) for f in _dead_in(rule, path, fn, local)]
         _DISK.put("flow", one, found)
     return found
 

@@ -128,10 +128,9 @@ class MemberJudge:
         outer, self.cache.recording = self.cache.recording, Reads()
         try:
             verdict = self._judge(member, flag, companions, refuses)
-            reads = self.cache.recording
-            self.memo.setdefault(key, []).append((reads, replace(verdict, evidence=list(verdict.evidence))))
         finally:
-            self.cache.recording = outer
+            reads, self.cache.recording = self.cache.recording, outer
+        self.memo.setdefault(key, []).append((reads, replace(verdict, evidence=list(verdict.evidence))))
         if outer is not None:
             outer.files.update(reads.files)
             outer.listings.update(reads.listings)

@@ -89,9 +89,11 @@ class DeclarationChecker:
         reg = registry(ctx)
         if reg.diff_only:  # PC107 and PC108 on the definitions whose guards the hunks decide
             decided = reg.decided
+            if decided is None:
+                return
             paired = enum_mask_decided(ctx)[0]
-            for flag in decided.model.flags.values() if decided is not None else ():
-                if decided is not None and flag.kind != "constant" and reg.wanted(ctx, flag.name):
+            for flag in decided.model.flags.values():
+                if flag.kind != "constant" and reg.wanted(ctx, flag.name):
                     yield from _defined_twice(decided, flag)
                     if flag.name in paired and flag.kind in ("flag", "slot"):
                         yield from _enum_mask(decided, flag)

@@ -174,9 +174,8 @@ def _unregistered(ctx: CheckContext, lines: SeriesLines, introduced: set[str]) -
 def _definition_line(added: list[SeriesLine], name: str) -> int | None:
     """The added line that defines `name` (`#define VM_X ...`), else the first that names it as a word (not
     `VM_X_BIT`, which only contains it): where the tree's PC201 points too."""
-    defines = re.compile(rf"^\s*#\s*define\s+{re.escape(name)}\b")
+    found = next((a.line for a in added if (m := DEFINE.match(a.text)) and m.group(1) == name), None)
     word = re.compile(rf"\b{re.escape(name)}\b")
-    found = next((a.line for a in added if defines.match(a.text)), None)
     return found if found is not None else next((a.line for a in added if word.search(a.text)), None)
 
 

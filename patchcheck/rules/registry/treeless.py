@@ -88,23 +88,19 @@ def undecided(ctx: CheckContext, rules: Iterable[RuleDoc]) -> list[str]:
     lines = series_lines(ctx)
     if lines is None or not reg.diff_only:
         return []
-    decided = reg.decided
-    kept = _kept_lines(decided, MM_H), _kept_lines(decided, TASK_MMU)
+    kept = _kept_lines(reg.decided, MM_H)
     hidden: list[str] = []  # definitions whose guard the hunks do not decide
     aliases = False
     existing: list[str] = []  # flags defined again that the series does not introduce
     introduced = introduced_flags(ctx)
-    for added in lines.added_in(MM_H):
-        m = _DEFINES.search(added.text)
-        if m is None:
-            continue
-        name = m.group(1) or f"VM_{m.group(2)}"
-        if added.line not in kept[0]:
+    defined = _definitions(lines.added_in(MM_H))
+    for name, added in defined:
+        if added.line not in kept:
             hidden.append(f"{name} ({MM_H}:{added.line})")
         aliases = aliases or bool(_ALIAS.search(added.text))
         if name not in introduced:
             existing.append(name)
-    bits = [n for n, a in _definitions(lines.added_in(MM_H)) if not _NO_BIT.search(a.text)]
+    bits = [n for n, a in defined if not _NO_BIT.search(a.text)]
     shown, changed = enum_mask_decided(ctx)
     unpaired = [n for n in changed if n not in shown]
     entries = [a for a in lines.added_in(TASK_MMU) if _ENTRY.search(a.text)]
