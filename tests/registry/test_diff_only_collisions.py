@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from patchcheck.intake import load_series
 from patchcheck.report.finding import Severity
-from patchcheck.rules.engine import verify_series
-from patchcheck.rules.registry import registry_checkers
 from tests.registry.test_diff_only_decisions import REGISTRY, of, skipped, verify
 from tests.registry.treeless_patches import MM_H, defines_a, defines_b, entries, hunk, mail, plus
 
@@ -222,16 +219,6 @@ def test_pc108_fixture_is_decided_without_a_tree(tmp_path: Path) -> None:
     report = verify((REGISTRY / "style-b" / "pc108-mask-without-enumerator.patch").read_text(), tmp_path)
     (found,) = of(report, "PC108")
     assert found.flag == "VM_DEMO" and found.severity is Severity.WARNING
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["example/series.mbox", "mail/realtree-6.12.mbox", "mail/rfc-mm-unstable-v3.mbox", "mail/patchdir"],
-)
-def test_the_example_and_mail_series_give_no_treeless_collision(name: str) -> None:
-    series = load_series(str(REGISTRY.parent / name))
-    report = verify_series(series, None, checkers=registry_checkers())
-    assert [f for f in report.findings if f.rule_id in RULES] == []
 
 
 def _style_b_base(tmp_path: Path) -> Path:
