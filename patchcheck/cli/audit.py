@@ -4,6 +4,7 @@ rule packs) on one tree."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +24,9 @@ from patchcheck.cli.options import (
 from patchcheck.errors import InputError
 
 if TYPE_CHECKING:
+    from patchcheck.report.finding import Report
+    from patchcheck.rules.auditmemo import AuditMemo
+    from patchcheck.rules.base import RuleDoc
     from patchcheck.source.tree import SourceTree
 
 _FLAG = re.compile(r"VM_[A-Z0-9_]+")
@@ -45,10 +49,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
-        from patchcheck.cli.trees import containment_notes, open_flag_tree
-        from patchcheck.rules.catalogue import all_rule_docs
-        from patchcheck.rules.engine import audit as run_audit
-        from patchcheck.rules.engine import builtin_checkers
+        from patchcheck.cli.trees import open_flag_tree
+        from patchcheck.rules.auditmemo import AuditMemo
 
         opts = output_options(
             format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
@@ -63,20 +65,37 @@ def register(app: typer.Typer) -> None:
                 "audit needs a tree: --tree DIR or `tree` in .patchcheck.toml; try 'patchcheck audit --help'"
             )
         source = open_flag_tree(tree, rev)
-        if flag:  # before the audit runs: a typo costs no whole-tree run
-            known = _known_flags(source)
-            unknown = [f for f in flag if f not in known]
-            if unknown:
-                raise InputError(f"--flag: {', '.join(unknown)} is not defined in include/linux/mm.h")
         pack_dirs = [*opts.config.rules, *(rules or [])]
-        report = run_audit(
-            source,
-            flags=frozenset(flag) if flag else None,
-            checkers=builtin_checkers(pack_dirs),
-            parallel=True,
-        )
-        report.notes += containment_notes(source)
-        raise typer.Exit(emit(report, opts, catalogue=all_rule_docs(pack_dirs), explain=explain))
+        selected = frozenset(flag) if flag else None
+        memo = AuditMemo.of(source, selected, pack_dirs)
+        kept = memo.recall() if memo is not None else None
+        report, catalogue = kept if kept is not None else _audit(source, selected, pack_dirs, memo)
+        raise typer.Exit(emit(report, opts, catalogue=catalogue, explain=explain))
+
+
+def _audit(
+    source: SourceTree, flags: frozenset[str] | None, pack_dirs: list[Path], memo: AuditMemo | None
+) -> tuple[Report, tuple[RuleDoc, ...]]:
+    """Run the audit (and keep its report in `memo`)."""
+    from patchcheck.cli.trees import containment_notes
+    from patchcheck.rules.catalogue import all_rule_docs
+    from patchcheck.rules.engine import audit as run_audit
+    from patchcheck.rules.engine import builtin_checkers
+
+    started = time.time_ns()
+    if memo is not None:
+        memo.start()
+    if flags:  # before the audit runs: a typo costs no whole-tree run
+        known = _known_flags(source)
+        unknown = sorted(f for f in flags if f not in known)
+        if unknown:
+            raise InputError(f"--flag: {', '.join(unknown)} is not defined in include/linux/mm.h")
+    report = run_audit(source, flags=flags, checkers=builtin_checkers(pack_dirs), parallel=True)
+    report.notes += containment_notes(source)
+    catalogue = all_rule_docs(pack_dirs)
+    if memo is not None:
+        memo.keep(report, catalogue, since_ns=started)
+    return report, catalogue
 
 
 def _known_flags(tree: SourceTree) -> set[str]:

@@ -39,18 +39,13 @@ def report_key(mbox: bytes, *, tree: Path, rev: str | None, settings: Sequence[s
 def _rule_inputs(settings: Sequence[str]) -> list[bytes] | None:
     """The configuration file and every rule pack verify would read, as (name, content) parts."""
     from patchcheck.config import load_config
-    from patchcheck.rules.packdir import DEFAULT_PACK_DIR
+    from patchcheck.rules.packdir import pack_inputs
 
     explicit = next((Path(v) for k, v in itertools.pairwise(settings) if k == "--config"), None)
     try:
         config = load_config(explicit)
-        files = [config.path] if config.path is not None else []
-        for entry in (DEFAULT_PACK_DIR, *config.rules):
-            if entry.is_dir():
-                files += sorted(p for p in entry.iterdir() if p.suffix in (".yaml", ".yml"))
-            else:
-                files.append(entry)
-        return [part for f in files for part in (str(f).encode(), f.read_bytes())]
+        settings_file = [] if config.path is None else [str(config.path).encode(), config.path.read_bytes()]
+        return settings_file + pack_inputs(config.rules)
     except (InputError, OSError, ValueError):
         return None
 

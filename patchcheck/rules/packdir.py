@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -13,3 +14,15 @@ def _default_pack_dir() -> Path:
 
 
 DEFAULT_PACK_DIR = _default_pack_dir()
+
+
+def pack_inputs(dirs: Sequence[Path]) -> list[bytes]:
+    """The built-in packs and those in `dirs` (directories or files), as (name, content) parts: what a key
+    for a result of the rules must hold. OSError when one cannot be read."""
+    files: list[Path] = []
+    for entry in (DEFAULT_PACK_DIR, *dirs):
+        if entry.is_dir():
+            files += sorted(p for p in entry.iterdir() if p.suffix in (".yaml", ".yml"))
+        else:
+            files.append(entry)
+    return [part for f in files for part in (str(f).encode(), f.read_bytes())]

@@ -12,6 +12,7 @@ from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, quote_flag
 from patchcheck.rules.forked import Forked, second_core_available
 from patchcheck.rules.reuse import StateReuse
+from patchcheck.source.journal import Journal
 from patchcheck.source.tree import DirectoryTree
 
 
@@ -122,7 +123,7 @@ def check_states(
         child = Forked(
             lambda: (
                 [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs],
-                [dict(t.outside) for t in _directory_trees(contexts)],
+                [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)],
             ),
             on_exit=persist_all,
         )
@@ -132,12 +133,14 @@ def check_states(
             for i in mine if child is not None else range(len(segments)):
                 by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
         if child is not None:
-            done = child.result(tuple[list[list[Report]], list[dict[str, str]]])
+            done = child.result(tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]])
             trees = _directory_trees(contexts)
             if isinstance(done, tuple) and len(done[0]) == len(theirs) and len(done[1]) == len(trees):
                 by_segment.update(zip(theirs, done[0], strict=True))
-                for tree, outside in zip(trees, done[1], strict=True):
+                for tree, (outside, journal) in zip(trees, done[1], strict=True):
                     tree.outside.update(outside)  # the symlinks the child's reads refused to follow
+                    if tree.journal is not None:  # and what they read
+                        tree.journal.merge(journal)
             for i in theirs:
                 if i not in by_segment:  # the child failed: its segments run here, as without a child
                     by_segment[i] = _segment_reports(segments[i], contexts, diff_only, _nothing)
@@ -163,7 +166,7 @@ def _nothing() -> None:
 
 def _directory_trees(contexts: Sequence[CheckContext]) -> list[DirectoryTree]:
     """The directories under the states' trees, in a fixed order: what their reads learn (the symlinks they
-    did not follow) the child hands back."""
+    did not follow, and what they read when it is journaled) the child hands back."""
     found: dict[int, DirectoryTree] = {}
     for ctx in contexts:
         tree: object = ctx.tree

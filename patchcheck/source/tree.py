@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from patchcheck.errors import InputError
+from patchcheck.source.journal import Journal
 
 
 def safe_relpath(path: str) -> str:
@@ -81,6 +82,8 @@ class DirectoryTree:
         # Cache stamps (patchcheck.source.cache.file_stamp) taken once: one run reads the tree as it was when
         # the run began, and the states of a series stat the same ~1800 Kconfig files.
         self.stamps: dict[str, str | None] = {}
+        # What this run asked of the tree, when a caller keeps its results (patchcheck.source.journal).
+        self.journal: Journal | None = None
 
     @property
     def label(self) -> str:
@@ -114,6 +117,8 @@ class DirectoryTree:
 
     def read_bytes(self, path: str) -> bytes | None:
         rel = safe_relpath(path)
+        if self.journal is not None:
+            self.journal.files.add(rel)
         if not self.contains(rel):
             return None
         try:
@@ -134,6 +139,8 @@ class DirectoryTree:
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         head = safe_relpath(prefix) if prefix else ""
+        if self.journal is not None:
+            self.journal.dirs.add(head)
         if head and not (self._dir_inside(head) and os.path.isdir(os.path.join(self._root, head))):
             return
         base = os.path.join(self._root, head) if head else self._root
@@ -146,8 +153,22 @@ class DirectoryTree:
         for dirpath, dirnames, filenames in os.walk(base, onerror=unreadable):
             dirnames[:] = [d for d in dirnames if d != ".git"]
             rel = dirpath[root_len:]
+            if self.journal is not None:
+                self.journal.dirs.add(rel)
             for name in filenames:
                 yield f"{rel}/{name}" if rel else name
+
+    def note_search(self, dirs: Iterable[str], suffixes: tuple[str, ...]) -> None:
+        """A search outside `read_bytes` (grep) reads every file ending in `suffixes` below `dirs`."""
+        if self.journal is not None:
+            self.journal.searches.update((d, suffixes) for d in dirs)
+
+    def journaled(self) -> Journal:
+        """What the run asked of the tree (files it stamped included); empty when nothing is journaled."""
+        journal = Journal() if self.journal is None else self.journal
+        if self.journal is not None:
+            journal.files.update(self.stamps)
+        return journal
 
 
 class GitRevisionTree:

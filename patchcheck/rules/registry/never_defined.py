@@ -128,6 +128,7 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) 
     listed: list[str] | None = None
     try:
         if isinstance(base, DirectoryTree):
+            base.note_search(DEFINITION_DIRS, (".c", ".h"))
             present = [d for d in DEFINITION_DIRS if (base.root / d).is_dir()]
             out = (
                 subprocess.run(

@@ -1,0 +1,118 @@
+"""What one run read of a directory tree, and a check by stat alone that a later run would read the same.
+
+A `Journal` names what a run asked of a DirectoryTree: files (read, stamped, or found absent), directories
+it listed, and searches (every file with given suffixes below a directory, as `grep -r` reads them).
+`stamp` turns it into `Stamps` once the run is over, and `Stamps.hold` says whether the tree still looks
+the same: every file and listed directory has the size, mtime and inode it had, and every search's files
+the same. That is what lets audit keep its report between runs of an unchanged tree.
+
+Stamps are taken after the run, so a file edited while the run read it could carry a stamp newer than
+what was read. As git does for its index ("racy git"), anything modified from shortly before the run began
+makes `stamp` refuse: nothing is kept, and the next run starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# File times come from a coarse clock that may lag the time the run read at its start by a tick.
+_RACY_MARGIN_NS = 1_000_000_000
+
+
+@dataclass
+class Journal:
+    files: set[str] = field(default_factory=set)
+    dirs: set[str] = field(default_factory=set)
+    searches: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)  # (directory, suffixes)
+
+    def merge(self, other: Journal) -> None:
+        self.files |= other.files
+        self.dirs |= other.dirs
+        self.searches |= other.searches
+
+
+@dataclass(frozen=True)
+class Stamps:
+    files: tuple[tuple[str, str | None], ...]
+    dirs: tuple[tuple[str, str | None], ...]
+    searches: tuple[tuple[str, tuple[str, ...], str], ...]  # (directory, suffixes, digest of their stamps)
+
+    def hold(self, root: Path) -> bool:
+        """Whether the tree at `root` still has every stamp (stat only; no file is read)."""
+        base = str(root)
+        return (
+            all(_file(base, path)[0] == kept for path, kept in self.files)
+            and all(_directory(base, path)[0] == kept for path, kept in self.dirs)
+            and all(_search(base, d, suffixes, None) == kept for d, suffixes, kept in self.searches)
+        )
+
+
+class _Racy(Exception):
+    """Something was modified after the run began."""
+
+
+def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
+    """The stamps of everything `journal` names, or None when something changed from `since_ns` (the run's
+    start) on: what the run read may not be what the stamps describe."""
+    base, limit = str(root), since_ns - _RACY_MARGIN_NS
+    try:
+        files = tuple((p, _checked(_file(base, p), limit)) for p in sorted(journal.files))
+        dirs = tuple((d, _checked(_directory(base, d), limit)) for d in sorted(journal.dirs))
+        searches = tuple((d, s, _search(base, d, s, limit)) for d, s in sorted(journal.searches))
+    except _Racy:
+        return None
+    return Stamps(files, dirs, searches)
+
+
+def _checked(found: tuple[str | None, int], limit: int) -> str | None:
+    token, mtime = found
+    if mtime >= limit:
+        raise _Racy
+    return token
+
+
+def _file(base: str, path: str) -> tuple[str | None, int]:
+    """(stamp, mtime) of a file; a symlink is stamped with its target too (a new target is a new file)."""
+    full = f"{base}/{path}" if path else base
+    try:
+        st = os.lstat(full)
+        token = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        if stat.S_ISLNK(st.st_mode):
+            target = os.stat(full)
+            token += f">{os.readlink(full)}:{target.st_size}:{target.st_mtime_ns}:{target.st_ino}"
+            return token, max(st.st_mtime_ns, target.st_mtime_ns)
+        return token, st.st_mtime_ns
+    except OSError:
+        return None, 0
+
+
+def _directory(base: str, path: str) -> tuple[str | None, int]:
+    """(stamp, mtime) of a directory: its mtime changes whenever an entry is added, removed or renamed."""
+    full = f"{base}/{path}" if path else base
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return None, 0
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a directory", st.st_mtime_ns
+    return f"{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns
+
+
+def _search(base: str, directory: str, suffixes: tuple[str, ...], limit: int | None) -> str:
+    """A digest of the names and stamps of every file below `directory` ending in one of `suffixes` (`.git`
+    and directory symlinks are not entered, as `grep -r` does not)."""
+    h = hashlib.blake2b(digest_size=20)
+    top = f"{base}/{directory}" if directory else base
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        where = dirpath[len(top) :]
+        for name in sorted(filenames):
+            if name.endswith(suffixes):
+                found = _file(dirpath, name)
+                token = found[0] if limit is None else _checked(found, limit)
+                h.update(f"{where}/{name}\0{token}\0".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()

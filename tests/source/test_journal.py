@@ -1,0 +1,107 @@
+"""patchcheck.source.journal: what a run read of a directory, and whether a later run would read the same."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from patchcheck.source.journal import Journal, stamp
+from patchcheck.source.tree import DirectoryTree
+
+HOUR_NS = 3600 * 10**9
+
+
+def aged(root: Path) -> Path:
+    """Every file and directory below `root` last modified an hour ago, as a tree long at rest is."""
+    then = time.time_ns() - HOUR_NS
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for name in [*filenames, *dirnames]:
+            os.utime(os.path.join(dirpath, name), ns=(then, then), follow_symlinks=False)
+    os.utime(root, ns=(then, then))
+    return root
+
+
+def small_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    (root / "mm" / "sub").mkdir(parents=True)
+    (root / "include" / "linux").mkdir(parents=True)
+    (root / "mm" / "memory.c").write_text("int memory;\n")
+    (root / "mm" / "sub" / "deep.c").write_text("int deep;\n")
+    (root / "include" / "linux" / "mm.h").write_text("#define VM_READ 1\n")
+    (root / "README").write_text("a tree\n")
+    return aged(root)
+
+
+def journal_of(root: Path) -> Journal:
+    """A run that reads mm.h, stamps README, asks for an absent file, lists include/, greps mm/."""
+    tree = DirectoryTree(root)
+    tree.journal = Journal()
+    assert tree.read_bytes("include/linux/mm.h") is not None
+    assert tree.read_bytes("include/linux/absent.h") is None
+    tree.stamps["README"] = "whatever a stamp was"
+    assert sorted(tree.list_files("include")) == ["include/linux/mm.h"]
+    tree.note_search(["mm"], (".c", ".h"))
+    return tree.journaled()
+
+
+def test_the_journal_names_what_was_read_listed_stamped_and_searched(tmp_path: Path) -> None:
+    journal = journal_of(small_tree(tmp_path))
+    assert journal.files == {"include/linux/mm.h", "include/linux/absent.h", "README"}
+    assert journal.dirs == {"include", "include/linux"}
+    assert journal.searches == {("mm", (".c", ".h"))}
+
+
+def test_nothing_changed_holds(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    stamps = stamp(root, journal_of(root), since_ns=time.time_ns())
+    assert stamps is not None and stamps.hold(root)
+    (root / "Documentation").mkdir()  # nothing the run asked about
+    (root / "Documentation" / "new.rst").write_text("new\n")
+    assert stamps.hold(root)
+
+
+def test_every_change_to_what_was_read_breaks_the_stamps(tmp_path: Path) -> None:
+    changes = {
+        "an edited file, same size": lambda r: (r / "include/linux/mm.h").write_text("#define VM_READ 2\n"),
+        "a file that was absent appears": lambda r: (r / "include/linux/absent.h").write_text("x\n"),
+        "a stamped file is removed": lambda r: (r / "README").unlink(),
+        "a new file in a listed directory": lambda r: (r / "include/linux/new.h").write_text("x\n"),
+        "a searched file is edited in place": lambda r: (r / "mm/sub/deep.c").write_text("int DEEP;\n"),
+        "a new file to search, deep below": lambda r: (r / "mm/sub/new.h").write_text("x\n"),
+        "a searched file is removed": lambda r: (r / "mm/memory.c").unlink(),
+        "a read file becomes a symlink": lambda r: _swap_for_symlink(r / "include/linux/mm.h"),
+    }
+    for what, change in changes.items():
+        root = small_tree(tmp_path / what.replace(" ", "-"))
+        stamps = stamp(root, journal_of(root), since_ns=time.time_ns())
+        assert stamps is not None and stamps.hold(root), what
+        change(root)
+        assert not stamps.hold(root), what
+
+
+def test_a_search_reads_only_its_suffixes(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    stamps = stamp(root, journal_of(root), since_ns=time.time_ns())
+    assert stamps is not None
+    (root / "mm" / "Makefile").write_text("obj-y += memory.o\n")  # grep --include=*.c --include=*.h
+    assert stamps.hold(root)
+
+
+def test_a_change_after_the_run_began_keeps_nothing(tmp_path: Path) -> None:
+    """Racy git: a file modified while (or just before) the run read it may not be what its stamp says."""
+    root = small_tree(tmp_path)
+    started = time.time_ns()
+    journal = journal_of(root)
+    for touched in ("include/linux/mm.h", "mm/sub/deep.c", "include/linux"):
+        root = small_tree(tmp_path / touched.replace("/", "-"))
+        os.utime(root / touched)  # now: after the run began
+        assert stamp(root, journal, since_ns=started) is None, touched
+    assert stamp(small_tree(tmp_path / "at-rest"), journal, since_ns=started) is not None
+
+
+def _swap_for_symlink(path: Path) -> None:
+    twin = path.with_name("twin.h")
+    twin.write_text(path.read_text())
+    path.unlink()
+    path.symlink_to(twin.name)
