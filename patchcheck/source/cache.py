@@ -95,13 +95,8 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
 
 
 def _stat_stamp(tree: DirectoryTree, path: str) -> str | None:
-    if not tree.contains(path):
-        return None  # a symlink out of the tree is not read, so it is no file of the tree
-    try:
-        st = os.stat(f"{tree.root}/{path}")
-    except OSError:
-        return None
-    return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    st = tree.stat(path)  # None for a symlink out of the tree: it is not read, so it is no file of the tree
+    return None if st is None else f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 class DiskCache:

@@ -60,7 +60,11 @@ _DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
 def _mask(data: bytes) -> bytes:
     """Comments and directive lines blanked, byte for byte (latin-1: one byte is one character)."""
     text = blank_comments(data.decode("latin-1")).encode("latin-1")
-    return _DIRECTIVE_LINE.sub(lambda m: re.sub(rb"[^\n]", b" ", m.group(0)), text)
+    return _DIRECTIVE_LINE.sub(_blank_bytes, text)
+
+
+def _blank_bytes(match: re.Match[bytes]) -> bytes:
+    return b"\n".join(b" " * len(line) for line in match.group(0).split(b"\n"))
 
 
 class CSource:
@@ -237,7 +241,7 @@ def _functions_in(root: Node, src: CSource) -> Iterator[Function]:
         if (
             body is None
             or declarator is None
-            or "function_declarator" not in {n.type for n in walk(declarator)}
+            or not any(n.type == "function_declarator" for n in walk(declarator))
         ):
             continue
         name = _declarator_name(declarator)

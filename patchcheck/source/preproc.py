@@ -78,14 +78,15 @@ class PreprocFile:
 _COMMENT_OR_LITERAL = re.compile(
     r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?", re.S
 )
-_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 def _blank(match: re.Match[str]) -> str:
     found = match.group(0)
-    if found[0] == "/":
-        return _NOT_NEWLINE.sub(" ", found)
-    return found
+    if found[0] != "/":
+        return found
+    if "\n" not in found:
+        return " " * len(found)
+    return "\n".join(" " * len(line) for line in found.split("\n"))
 
 
 def blank_comments(text: str) -> str:

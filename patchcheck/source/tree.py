@@ -103,6 +103,21 @@ class DirectoryTree:
             return False
         return True
 
+    def stat(self, rel: str) -> os.stat_result | None:
+        """The stat of `rel`, or None when it is absent or leads out of the tree (as `contains`): one lstat
+        for a file that is no symlink."""
+        parent = posixpath.dirname(rel)
+        if parent and not self._dir_inside(parent):
+            return None
+        full = os.path.join(self._root, rel)
+        try:
+            found = os.lstat(full)
+            if stat.S_ISLNK(found.st_mode):
+                return os.stat(full) if self.contains(rel) else None
+        except OSError:
+            return None
+        return found
+
     def _dir_inside(self, rel_dir: str) -> bool:
         known = self._dirs.get(rel_dir)
         if known is None:
