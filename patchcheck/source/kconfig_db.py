@@ -83,7 +83,11 @@ class KconfigDB:
 
 def pack(value: list[tuple[Any, ...]]) -> str:
     """Definitions or selector entries as plain JSON arrays (ASCII): a cold scan packs ~25,000 of them."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+    return _ENCODE(value)
+
+
+# One encoder for every entry: json.dumps with any non-default argument builds a new one per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, check_circular=False).encode
 
 
 def _unpack(packed: str) -> list[Any]:
