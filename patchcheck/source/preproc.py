@@ -182,6 +182,58 @@ def preprocess(text: str) -> PreprocFile:
     return PreprocFile(guards[: len(lines) + 1], defines, directives, "\n".join(masked))
 
 
+def conditional_naming(text: str, line: int, name: str) -> int | None:
+    """The line of the conditional that puts `name` in the guard of `line` (1-based): an `#if`/`#ifdef`/
+    `#ifndef` or `#elif` of a chain enclosing the line, innermost first, else one enclosing the `#define` of
+    a macro the line uses (a table entry such as `IF_HAVE_X(VM_X, "x")`). None when none names it. Where a
+    guard's symbol is wrong, that line is the one to fix."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    lines = blank_comments(text).split("\n")
+    found = _enclosing_naming(lines, line, word)
+    if found is not None or not 0 < line <= len(lines):
+        return found
+    used = set(re.findall(r"\b[A-Za-z_]\w*\b", lines[line - 1]))
+    for index, raw in enumerate(lines):
+        m = _DEFINE_NAME.match(raw)
+        if m is not None and m.group(1) in used:
+            found = _enclosing_naming(lines, index + 1, word)
+            if found is not None:
+                return found
+    return None
+
+
+_DEFINE_NAME = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)")
+
+
+def _enclosing_naming(lines: list[str], line: int, word: re.Pattern[str]) -> int | None:
+    depth = 0  # blocks closed between here and `line`: their conditionals do not enclose it
+    for index in range(min(line, len(lines) + 1) - 2, -1, -1):
+        m = _DIRECTIVE.match(lines[index])
+        if m is None:
+            continue
+        kind = m.group(1)
+        if kind == "endif":
+            depth += 1
+        elif kind in ("if", "ifdef", "ifndef"):
+            if depth:
+                depth -= 1
+                continue
+            if word.search(_logical(lines, index)):
+                return index + 1
+        elif kind in ("elif", "elifdef", "elifndef") and not depth and word.search(_logical(lines, index)):
+            return index + 1
+    return None
+
+
+def _logical(lines: list[str], index: int) -> str:
+    """Line `index` with the lines its backslashes continue it into."""
+    parts = [lines[index]]
+    while parts[-1].endswith("\\") and index + 1 < len(lines):
+        index += 1
+        parts.append(lines[index])
+    return " ".join(parts)
+
+
 def _include_guard(lines: list[str]) -> int:
     """Line number of an `#ifndef X` / `#define X` include guard opening the file, or 0."""
     found: list[tuple[int, str, str]] = []

@@ -12,7 +12,7 @@ from patchcheck.report.finding import Report, Severity
 from patchcheck.rules import engine
 from patchcheck.rules.catalogue import builtin_rule_docs
 from patchcheck.rules.registry import registry_checkers
-from patchcheck.source.tree import EmptyTree, SourceTree
+from patchcheck.source.tree import EmptyTree, SourceTree, read_text
 from tests.registry.conftest import scenario_tree, scenarios, style_b_only
 
 
@@ -248,3 +248,44 @@ def test_trace_entry_where_the_flag_is_zero_says_why_it_misprints() -> None:
     ((path, _, flag, message),) = _only("pc301-unwrapped-trace-entry", "PC301")
     assert (path, flag) == ("include/trace/events/mmflags.h", "VM_SOFTDIRTY")
     assert message.endswith('a zero mask matches any flags, so every VMA is printed as "softdirty"')
+
+
+def _typo(tree: SourceTree, path: str, line: int, old: str, new: str) -> SourceTree:
+    """`tree` with `old` replaced by `new` on one line of `path`."""
+    from patchcheck.source.tree import OverlayTree
+
+    lines = (read_text(tree, path) or "").split("\n")
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new)
+    return OverlayTree(tree, {path: "\n".join(lines).encode()})
+
+
+@pytest.mark.parametrize("style", ["A", "B"])
+def test_unknown_symbol_points_at_the_conditional_that_names_it(style: str) -> None:
+    """PC501 is fixed on the `#if` line: it points there, not at the flag's definition under it (an
+    `#else` branch reaches it through the chain it belongs to)."""
+    report = audit(scenario_tree("pc501-unknown-symbol", style))
+    ((path, line),) = [
+        (f.location.path, f.location.line) for f in report.findings if f.rule_id == "PC501" and f.location
+    ]
+    text = (read_text(scenario_tree("pc501-unknown-symbol", style), path) or "").split("\n")
+    assert text[line - 1].startswith("#ifdef CONFIG_MEM_SOFTDIRTY")
+
+
+def test_unknown_symbol_in_smaps_and_trace_guards_points_at_their_conditionals() -> None:
+    """Another flag and the other two registry files: a typo in the userfaultfd-minor guard of the smaps
+    table and of the trace names, and one in the outer `#ifdef` of a nested pair (pkeys)."""
+    base = scenario_tree("base")
+    tree = _typo(base, "fs/proc/task_mmu.c", 37, "USERFAULTFD_MINOR", "USERFAULTFD_MINR")
+    tree = _typo(tree, "include/trace/events/mmflags.h", 22, "USERFAULTFD_MINOR", "USERFAULTFD_MINR")
+    tree = _typo(tree, "fs/proc/task_mmu.c", 30, "ARCH_HAS_PKEYS", "ARCH_HAS_PKEY")
+    found = sorted(
+        (f.location.path, f.location.line, f.flag)
+        for f in audit(tree).findings
+        if f.rule_id == "PC501" and f.location
+    )
+    assert found == [
+        ("fs/proc/task_mmu.c", 30, "VM_PKEY_BIT0"),
+        ("fs/proc/task_mmu.c", 37, "VM_UFFD_MINOR"),
+        ("include/trace/events/mmflags.h", 22, "VM_UFFD_MINOR"),
+    ]

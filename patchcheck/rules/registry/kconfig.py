@@ -25,6 +25,8 @@ from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Cmp, Formula, Sym, atoms, conj, neg
 from patchcheck.source.kconfig import cond_formula
 from patchcheck.source.kconfig_tree import MAX_EXPANSIONS
+from patchcheck.source.preproc import conditional_naming
+from patchcheck.source.tree import read_text
 
 UNKNOWN_SYMBOL = RuleDoc(
     id="PC501",
@@ -132,13 +134,18 @@ class KconfigChecker:
             (MMFLAGS, e.line, e.guard, e.flag) for e in reg.model.trace or [] if reg.wanted(ctx, e.flag)
         ]
         reported: set[tuple[str, str]] = set()
-        for path, line, guard, flag in sites:
+        texts: dict[str, str] = {}
+        for path, site, guard, flag in sites:
             for atom in atoms(guard):
                 if not isinstance(atom, Sym | Cmp) or atom.name.startswith("@"):
                     continue
                 if reg.facts.symbol_exists(atom.name) or (path, atom.name) in reported:
                     continue
                 reported.add((path, atom.name))
+                if path not in texts:
+                    texts[path] = read_text(ctx.tree, path) or ""
+                # The `#if` that names the symbol is the line to fix; the guarded line is evidence.
+                line = conditional_naming(texts[path], site, f"CONFIG_{atom.name}") or site
                 unread = reg.facts.db.unexpanded
                 if unread:  # a Kconfig file that was not read may define it: not decided
                     yield finding(
@@ -147,7 +154,7 @@ class KconfigChecker:
                         f"than {MAX_EXPANSIONS} files, which were not read",
                         Location(path, line),
                         flag,
-                        (f"{path}:{line}: guard {guard_text(guard)}", *unread[:3]),
+                        (f"{path}:{site}: guard {guard_text(guard)}", *unread[:3]),
                         severity=Severity.UNRESOLVED,
                     )
                     continue
@@ -156,7 +163,7 @@ class KconfigChecker:
                     f"CONFIG_{atom.name} is not defined in any Kconfig file: the guard is always false",
                     Location(path, line),
                     flag,
-                    (f"{path}:{line}: guard {guard_text(guard)}",),
+                    (f"{path}:{site}: guarded by {guard_text(guard)}",),
                 )
 
     def _high_pool(self, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
