@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
-        from patchcheck.cli.trees import open_flag_tree
+        from patchcheck.cli.trees import open_flag_tree, outside_notes
         from patchcheck.rules.auditmemo import AuditMemo
 
         opts = output_options(
@@ -69,15 +69,27 @@ def register(app: typer.Typer) -> None:
         selected = frozenset(flag) if flag else None
         memo = AuditMemo.of(source, selected, pack_dirs)
         kept = memo.recall() if memo is not None else None
-        report, catalogue = kept if kept is not None else _audit(source, selected, pack_dirs, memo)
+        if kept is not None:
+            report, catalogue, outside = kept.report, kept.catalogue, kept.outside
+        else:
+            report, catalogue = _audit(source, selected, pack_dirs, memo)
+            outside = _outside(source)
+        # Worded here, not kept: what the notes say is this code's, whatever the cache holds.
+        report.notes += outside_notes(outside)
         raise typer.Exit(emit(report, opts, catalogue=catalogue, explain=explain))
+
+
+def _outside(source: SourceTree) -> dict[str, str]:
+    """The symlinks out of the tree that reading it met (path -> target)."""
+    from patchcheck.source.tree import DirectoryTree
+
+    return dict(source.outside) if isinstance(source, DirectoryTree) else {}
 
 
 def _audit(
     source: SourceTree, flags: frozenset[str] | None, pack_dirs: list[Path], memo: AuditMemo | None
 ) -> tuple[Report, tuple[RuleDoc, ...]]:
     """Run the audit (and keep its report in `memo`)."""
-    from patchcheck.cli.trees import containment_notes
     from patchcheck.rules.catalogue import all_rule_docs
     from patchcheck.rules.engine import audit as run_audit
     from patchcheck.rules.engine import builtin_checkers
@@ -91,7 +103,6 @@ def _audit(
         if unknown:
             raise InputError(f"--flag: {', '.join(unknown)} is not defined in include/linux/mm.h")
     report = run_audit(source, flags=flags, checkers=builtin_checkers(pack_dirs), parallel=True)
-    report.notes += containment_notes(source)
     catalogue = all_rule_docs(pack_dirs)
     if memo is not None:
         memo.keep(report, catalogue, since_ns=started)

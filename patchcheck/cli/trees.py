@@ -57,6 +57,11 @@ def containment_notes(*trees: SourceTree) -> list[str]:
             if base is None:
                 break
             tree = base
+    return outside_notes(outside)
+
+
+def outside_notes(outside: dict[str, str]) -> list[str]:
+    """The notes for these symlinks out of a tree (path -> target)."""
     return [
         f"{path}: a symlink out of the tree (to {target}); not followed"
         for path, target in sorted(outside.items())

@@ -30,6 +30,7 @@ class KeptAudit:
     stamps: Stamps
     report: Report
     catalogue: tuple[RuleDoc, ...]
+    outside: dict[str, str]  # the symlinks out of the tree, whose notes are worded when printed
 
 
 @dataclass
@@ -55,12 +56,12 @@ class AuditMemo:
         selection = "\0".join(sorted(flags)) if flags is not None else "(every flag)"
         return cls(tree, digest("audit-v1", str(tree.root), selection, *packs))
 
-    def recall(self) -> tuple[Report, tuple[RuleDoc, ...]] | None:
-        """The kept report and catalogue, if every stamp still holds."""
+    def recall(self) -> KeptAudit | None:
+        """The kept audit, if every stamp still holds."""
         kept = DiskCache().get(_NAMESPACE, self.key, KeptAudit)
         if not isinstance(kept, KeptAudit) or not kept.stamps.hold(self.tree.root):
             return None
-        return kept.report, kept.catalogue
+        return kept
 
     def start(self) -> None:
         """Journal what the audit asks of the tree from now on."""
@@ -71,4 +72,5 @@ class AuditMemo:
         while it ran."""
         stamps = stamp(self.tree.root, self.tree.journaled(), since_ns=since_ns)
         if stamps is not None:
-            DiskCache().put(_NAMESPACE, self.key, KeptAudit(stamps, report, catalogue))
+            kept = KeptAudit(stamps, report, catalogue, dict(self.tree.outside))
+            DiskCache().put(_NAMESPACE, self.key, kept)

@@ -8,7 +8,9 @@ the same. That is what lets audit keep its report between runs of an unchanged t
 
 Stamps are taken after the run, so a file edited while the run read it could carry a stamp newer than
 what was read. As git does for its index ("racy git"), anything modified from shortly before the run began
-makes `stamp` refuse: nothing is kept, and the next run starts afresh.
+makes `stamp` refuse: nothing is kept, and the next run starts afresh. Something absent is judged by the
+directory it would be in (a removal changes that directory's time). Symlinks are stamped with their
+targets, so a directory listed through a link is watched where its entries are.
 """
 
 from __future__ import annotations
@@ -44,11 +46,14 @@ class Stamps:
     def hold(self, root: Path) -> bool:
         """Whether the tree at `root` still has every stamp (stat only; no file is read)."""
         base = str(root)
-        return (
-            all(_file(base, path)[0] == kept for path, kept in self.files)
-            and all(_directory(base, path)[0] == kept for path, kept in self.dirs)
-            and all(_search(base, d, suffixes, None) == kept for d, suffixes, kept in self.searches)
-        )
+        try:
+            return (
+                all(_file(base, path)[0] == kept for path, kept in self.files)
+                and all(_directory(base, path)[0] == kept for path, kept in self.dirs)
+                and all(_search(base, d, suffixes, None) == kept for d, suffixes, kept in self.searches)
+            )
+        except ValueError:  # a path no run could have read (a NUL in it): a damaged entry
+            return False
 
 
 class _Racy(Exception):
@@ -60,16 +65,23 @@ def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
     start) on: what the run read may not be what the stamps describe."""
     base, limit = str(root), since_ns - _RACY_MARGIN_NS
     try:
-        files = tuple((p, _checked(_file(base, p), limit)) for p in sorted(journal.files))
-        dirs = tuple((d, _checked(_directory(base, d), limit)) for d in sorted(journal.dirs))
+        files = tuple((p, _checked(base, p, _file(base, p), limit)) for p in sorted(journal.files))
+        dirs = tuple((d, _checked(base, d, _directory(base, d), limit)) for d in sorted(journal.dirs))
         searches = tuple((d, s, _search(base, d, s, limit)) for d, s in sorted(journal.searches))
     except _Racy:
         return None
     return Stamps(files, dirs, searches)
 
 
-def _checked(found: tuple[str | None, int], limit: int) -> str | None:
+def _checked(base: str, path: str, found: tuple[str | None, int], limit: int) -> str | None:
+    """The stamp of `path`, unless it changed from `limit` on. Something absent has no time of its own: the
+    nearest directory above it that exists says when an entry last went or came there."""
     token, mtime = found
+    while token is None:
+        path = os.path.dirname(path)
+        mtime = _directory(base, path)[1]
+        if mtime or not path:
+            break
     if mtime >= limit:
         raise _Racy
     return token
@@ -80,14 +92,19 @@ def _file(base: str, path: str) -> tuple[str | None, int]:
     full = f"{base}/{path}" if path else base
     try:
         st = os.lstat(full)
-        token = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-        if stat.S_ISLNK(st.st_mode):
-            target = os.stat(full)
-            token += f">{os.readlink(full)}:{target.st_size}:{target.st_mtime_ns}:{target.st_ino}"
-            return token, max(st.st_mtime_ns, target.st_mtime_ns)
-        return token, st.st_mtime_ns
     except OSError:
         return None, 0
+    token = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    if not stat.S_ISLNK(st.st_mode):
+        return token, st.st_mtime_ns
+    try:
+        token += f">{os.readlink(full)}"
+        target = os.stat(full)
+    except OSError:
+        return token, st.st_mtime_ns  # a link to nothing: its target's name is its stamp
+    return f"{token}:{target.st_size}:{target.st_mtime_ns}:{target.st_ino}", max(
+        st.st_mtime_ns, target.st_mtime_ns
+    )
 
 
 def _directory(base: str, path: str) -> tuple[str | None, int]:
@@ -95,24 +112,28 @@ def _directory(base: str, path: str) -> tuple[str | None, int]:
     full = f"{base}/{path}" if path else base
     try:
         st = os.lstat(full)
+        link = ""
+        if stat.S_ISLNK(st.st_mode):  # listed through the link: its target's entries are what was read
+            link = f"{os.readlink(full)}>"
+            st = os.stat(full)
     except OSError:
         return None, 0
     if not stat.S_ISDIR(st.st_mode):
-        return "not a directory", st.st_mtime_ns
-    return f"{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns
+        return f"{link}not a directory", st.st_mtime_ns
+    return f"{link}{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns
 
 
 def _search(base: str, directory: str, suffixes: tuple[str, ...], limit: int | None) -> str:
-    """A digest of the names and stamps of every file below `directory` ending in one of `suffixes` (`.git`
-    and directory symlinks are not entered, as `grep -r` does not)."""
+    """A digest of the names and stamps of every file below `directory` ending in one of `suffixes`, as
+    `grep -r` reads them (directory symlinks are not entered, `.git` directories are)."""
     h = hashlib.blake2b(digest_size=20)
     top = f"{base}/{directory}" if directory else base
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        dirnames.sort()
         where = dirpath[len(top) :]
         for name in sorted(filenames):
             if name.endswith(suffixes):
                 found = _file(dirpath, name)
-                token = found[0] if limit is None else _checked(found, limit)
+                token = found[0] if limit is None else _checked(dirpath, name, found, limit)
                 h.update(f"{where}/{name}\0{token}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()

@@ -79,6 +79,7 @@ class DirectoryTree:
         self._root = str(self.root)
         self._dirs: dict[str, bool] = {}  # directory -> resolves inside the root
         self.outside: dict[str, str] = {}
+        self.links: set[str] = set()  # symlinks met on the way to what was read (journaled with it)
         # Cache stamps (patchcheck.source.cache.file_stamp) taken once: one run reads the tree as it was when
         # the run began, and the states of a series stat the same ~1800 Kconfig files.
         self.stamps: dict[str, str | None] = {}
@@ -98,9 +99,11 @@ class DirectoryTree:
         if parent and not self._dir_inside(parent):
             return False
         full = os.path.join(self._root, rel)
-        if os.path.islink(full) and not self._within(os.path.realpath(full)):
-            self.outside.setdefault(rel, os.readlink(full))
-            return False
+        if os.path.islink(full):
+            self.links.add(rel)
+            if not self._within(os.path.realpath(full)):
+                self.outside.setdefault(rel, os.readlink(full))
+                return False
         return True
 
     def stat(self, rel: str) -> os.stat_result | None:
@@ -124,9 +127,11 @@ class DirectoryTree:
             parent = posixpath.dirname(rel_dir)
             known = self._dir_inside(parent) if parent else True
             full = os.path.join(self._root, rel_dir)
-            if known and os.path.islink(full) and not self._within(os.path.realpath(full)):
-                self.outside.setdefault(rel_dir, os.readlink(full))
-                known = False
+            if known and os.path.islink(full):
+                self.links.add(rel_dir)
+                if not self._within(os.path.realpath(full)):
+                    self.outside.setdefault(rel_dir, os.readlink(full))
+                    known = False
             self._dirs[rel_dir] = known
         return known
 
@@ -183,6 +188,7 @@ class DirectoryTree:
         journal = Journal() if self.journal is None else self.journal
         if self.journal is not None:
             journal.files.update(self.stamps)
+            journal.files.update(self.links)
         return journal
 
 

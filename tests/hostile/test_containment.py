@@ -124,3 +124,19 @@ def test_a_missing_git_object_is_an_error_naming_the_file(tmp_path: Path) -> Non
     shutil.rmtree(repo / "mm")  # the work tree cannot stand in for it either
     out = run(tmp_path, "verify", "-", "--tree", str(repo), "--rev", "HEAD", stdin=patch_two(), allowed=(2,))
     assert "mm/Kconfig: git object" in out.stderr and "cannot be read" in out.stderr
+
+
+def test_greps_of_the_tree_never_follow_a_symlink_out_of_it(tmp_path: Path) -> None:
+    """PC101's search greps whole directories: one that is a symlink out of the tree is not searched."""
+    from patchcheck.rules.registry.uses import BaseSearch
+
+    tree = copy_tree(tmp_path / "tree")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "leak.c").write_text(f"/* {SECRET} */ int leak(unsigned long f) {{ return f & VM_LEAK; }}\n")
+    shutil.rmtree(tree / "kernel", ignore_errors=True)
+    (tree / "kernel").symlink_to(outside)
+    source = DirectoryTree(tree)
+    search = BaseSearch(source, ["VM_LEAK"], ("mm", "kernel"))
+    assert search.listed() == set()
+    assert source.outside == {"kernel": str(outside)}

@@ -116,3 +116,46 @@ def test_nothing_is_kept_with_the_cache_off(
     assert audit(capsys, root)[0] == 1
     no_rule_may_run(monkeypatch)
     assert audit(capsys, root)[0] == 3
+
+
+def test_symlinks_out_of_the_tree_are_noted_as_they_are_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link out of the tree is noted with its target: a new target is a new note, and the note's wording
+    is this code's (the kept audit holds the links, not the notes)."""
+    root = make_tree(tmp_path)
+    (tmp_path / "out1").mkdir()
+    (tmp_path / "out2").mkdir()
+    (root / "kernel").symlink_to(tmp_path / "out1")
+    aged(tmp_path)
+    assert audit(capsys, root)[1]["notes"] == [
+        f"kernel: a symlink out of the tree (to {tmp_path}/out1); not followed"
+    ]
+    monkeypatch.setattr("patchcheck.cli.trees.outside_notes", lambda outside: [f"links: {sorted(outside)}"])
+    assert audit(capsys, root)[1]["notes"] == ["links: ['kernel']"]
+    (root / "kernel").unlink()
+    (root / "kernel").symlink_to(tmp_path / "out2")
+    monkeypatch.undo()
+    monkeypatch.setenv("PATCHCHECK_CACHE", str(tmp_path / "cache"))
+    assert audit(capsys, root)[1]["notes"] == [
+        f"kernel: a symlink out of the tree (to {tmp_path}/out2); not followed"
+    ]
+
+
+def test_a_damaged_kept_audit_is_a_miss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patchcheck.rules.auditmemo import _NAMESPACE, AuditMemo, KeptAudit
+    from patchcheck.source.cache import DiskCache
+    from patchcheck.source.journal import Stamps
+    from patchcheck.source.tree import DirectoryTree
+
+    root = aged(make_tree(tmp_path, "pc202-ppc32-guard-mismatch"))
+    first = audit(capsys, root)
+    memo = AuditMemo.of(DirectoryTree(root), None, [])
+    assert memo is not None
+    kept = DiskCache().get(_NAMESPACE, memo.key, KeptAudit)
+    assert isinstance(kept, KeptAudit)
+    damaged = KeptAudit(Stamps((("a\0b", None),), (), ()), kept.report, kept.catalogue, {})
+    DiskCache().put(_NAMESPACE, memo.key, damaged)
+    assert audit(capsys, root) == first

@@ -105,3 +105,65 @@ def _swap_for_symlink(path: Path) -> None:
     twin.write_text(path.read_text())
     path.unlink()
     path.symlink_to(twin.name)
+
+
+def test_a_listed_directory_that_is_a_symlink_inside_the_tree_is_watched_through_it(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    (root / "include" / "linux").rename(root / "reallinux")
+    (root / "include" / "linux").symlink_to("../reallinux")
+    aged(root)
+    tree = DirectoryTree(root)
+    tree.journal = Journal()
+    assert sorted(tree.list_files("include/linux")) == ["include/linux/mm.h"]
+    stamps = stamp(root, tree.journaled(), since_ns=time.time_ns())
+    assert stamps is not None and stamps.hold(root)
+    (root / "reallinux" / "new.h").write_text("x\n")
+    assert not stamps.hold(root)
+
+
+def test_a_symlink_the_run_refused_to_follow_is_watched(tmp_path: Path) -> None:
+    """A link out of the tree gives a note naming its target: another target is another report."""
+    root = small_tree(tmp_path)
+    (tmp_path / "out1").mkdir()
+    (tmp_path / "out2").mkdir()
+    (root / "kernel").symlink_to(tmp_path / "out1")
+    aged(tmp_path)  # the targets too
+    tree = DirectoryTree(root)
+    tree.journal = Journal()
+    assert tree.read_bytes("kernel/fork.c") is None
+    assert tree.outside == {"kernel": str(tmp_path / "out1")}
+    stamps = stamp(root, tree.journaled(), since_ns=time.time_ns())
+    assert stamps is not None and stamps.hold(root)
+    (root / "kernel").unlink()
+    (root / "kernel").symlink_to(tmp_path / "out2")
+    assert not stamps.hold(root)
+
+
+def test_a_file_deleted_while_the_run_read_it_keeps_nothing(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    started = time.time_ns()
+    tree = DirectoryTree(root)
+    tree.journal = Journal()
+    assert tree.read_bytes("mm/sub/deep.c") is not None  # read, and no listing of its directory
+    (root / "mm" / "sub" / "deep.c").unlink()  # then gone: absent now, though the run read it
+    assert stamp(root, tree.journaled(), since_ns=started) is None
+
+
+def test_a_search_reads_what_grep_reads_below_nested_git_directories(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    (root / "mm" / ".git").mkdir()
+    (root / "mm" / ".git" / "stray.c").write_text("int stray;\n")
+    aged(root)
+    stamps = stamp(root, journal_of(root), since_ns=time.time_ns())
+    assert stamps is not None
+    (root / "mm" / ".git" / "stray.c").write_text("int STRAY;\n")
+    assert not stamps.hold(root)
+
+
+def test_damaged_stamps_are_a_miss_not_a_crash(tmp_path: Path) -> None:
+    from patchcheck.source.journal import Stamps
+
+    root = small_tree(tmp_path)
+    assert not Stamps((("a\0b", None),), (), ()).hold(root)
+    assert not Stamps((), (("a\0b", None),), ()).hold(root)
+    assert not Stamps((), (), (("a\0b", (".c",), "x"),)).hold(root)

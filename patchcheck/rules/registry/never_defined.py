@@ -129,7 +129,7 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) 
     try:
         if isinstance(base, DirectoryTree):
             base.note_search(DEFINITION_DIRS, (".c", ".h"))
-            present = [d for d in DEFINITION_DIRS if (base.root / d).is_dir()]
+            present = [d for d in DEFINITION_DIRS if base.contains(d) and (base.root / d).is_dir()]
             out = (
                 subprocess.run(
                     ["grep", "-rlwF", "--include=*.h", "--include=*.c", *words, *present],
