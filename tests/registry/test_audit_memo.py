@@ -12,7 +12,7 @@ import pytest
 import patchcheck.rules.engine
 from patchcheck.cli import run
 from tests.registry.conftest import REGISTRY, scenario_changes
-from tests.registry.test_cli import make_tree
+from tests.registry.test_cli import make_tree, write_changes
 from tests.source.test_journal import aged
 
 SCENARIOS = sorted(p.stem for p in REGISTRY.glob("*.patch"))
@@ -35,16 +35,6 @@ def no_rule_may_run(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the audit ran")
 
     monkeypatch.setattr(patchcheck.rules.engine, "audit", refuse)
-
-
-def apply(root: Path, changes: dict[str, bytes | None]) -> None:
-    for path, data in changes.items():
-        target = root / path
-        if data is None:
-            target.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
 
 
 def test_a_second_audit_of_a_tree_at_rest_runs_no_rule(
@@ -71,7 +61,7 @@ def test_no_change_to_what_the_audit_read_gets_the_report_of_before(
     by design)."""
     root = aged(make_tree(tmp_path))
     before = audit(capsys, root)
-    apply(root, scenario_changes(scenario))
+    write_changes(root, scenario_changes(scenario))
     after = audit(capsys, root)
     monkeypatch.setenv("PATCHCHECK_CACHE", "off")
     assert after == audit(capsys, root)
@@ -99,20 +89,14 @@ def test_a_file_only_grep_reads_is_watched_too(tmp_path: Path, capsys: pytest.Ca
     assert (new["rule_id"], new["location"]["path"]) == ("PC101", "fs/seal/seal_user.c")
 
 
-def test_a_tree_changed_as_the_audit_began_keeps_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("why", ["the tree was written as the audit began", "the cache is off"])
+def test_nothing_is_kept_when(
+    why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_tree(tmp_path, "pc202-ppc32-guard-mismatch")  # just written
-    assert audit(capsys, root)[0] == 1
-    no_rule_may_run(monkeypatch)
-    assert audit(capsys, root)[0] == 3
-
-
-def test_nothing_is_kept_with_the_cache_off(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PATCHCHECK_CACHE", "off")
-    root = aged(make_tree(tmp_path, "pc202-ppc32-guard-mismatch"))
+    if why == "the cache is off":
+        monkeypatch.setenv("PATCHCHECK_CACHE", "off")
+        aged(root)
     assert audit(capsys, root)[0] == 1
     no_rule_may_run(monkeypatch)
     assert audit(capsys, root)[0] == 3

@@ -18,14 +18,19 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def make_tree(tmp_path: Path, scenario: str | None = None) -> Path:
     root = tmp_path / "tree"
     shutil.copytree(REGISTRY / "base", root)
-    for path, data in (scenario_changes(scenario) if scenario else {}).items():
+    write_changes(root, scenario_changes(scenario) if scenario else {})
+    return root
+
+
+def write_changes(root: Path, changes: dict[str, bytes | None]) -> None:
+    """Write a scenario's files into the directory `root` (None: delete the file)."""
+    for path, data in changes.items():
         target = root / path
         if data is None:
             target.unlink()
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-    return root
 
 
 def test_audit_clean_tree_is_quiet_and_exits_zero(tmp_path: Path) -> None:
