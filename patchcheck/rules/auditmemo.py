@@ -2,9 +2,10 @@
 report of the audit before, without running a rule.
 
 An audit of a directory journals what it asks of the tree (patchcheck.source.journal): the files it reads
-or stamps, the directories it lists, and the files its greps read. Its report and the rule catalogue are
-kept under a key naming the tree, the `--flag` selection, the content of every rule pack in force and
-patchcheck's own code (as every cache key does), together with the stamps of all it read. A later audit
+or stamps, the directories it lists, and the files its greps read. Its report, the rule catalogue and the
+symlinks out of the tree it did not follow are kept under a key naming the tree, the `--flag` selection,
+the content of every rule pack in force and patchcheck's own code (as every cache key does), together with
+the stamps of all it read. A later audit
 whose stamps all still hold (stat only) reads them back; a single stale stamp and the audit runs again. A
 git revision is not kept here: its products are cached by object id already.
 """
