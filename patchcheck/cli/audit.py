@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that every VM_* flag's definition, smaps mnemonic, trace name, documentation and Kconfig
         symbols agree in every configuration, and that the semantic sites of the rule packs test them."""
-        from patchcheck.cli.trees import open_flag_tree, outside_notes
+        from patchcheck.cli.trees import open_flag_tree, outside_links, outside_notes
         from patchcheck.rules.auditmemo import AuditMemo
 
         opts = output_options(
@@ -73,17 +73,10 @@ def register(app: typer.Typer) -> None:
             report, catalogue, outside = kept.report, kept.catalogue, kept.outside
         else:
             report, catalogue = _audit(source, selected, pack_dirs, memo)
-            outside = _outside(source)
+            outside = outside_links(source)
         # Worded here, not kept: what the notes say is this code's, whatever the cache holds.
         report.notes += outside_notes(outside)
         raise typer.Exit(emit(report, opts, catalogue=catalogue, explain=explain))
-
-
-def _outside(source: SourceTree) -> dict[str, str]:
-    """The symlinks out of the tree that reading it met (path -> target)."""
-    from patchcheck.source.tree import DirectoryTree
-
-    return dict(source.outside) if isinstance(source, DirectoryTree) else {}
 
 
 def _audit(

@@ -48,6 +48,11 @@ def require_kernel_tree(tree: SourceTree, touched: Iterable[str] = ()) -> None:
 
 def containment_notes(*trees: SourceTree) -> list[str]:
     """One note per symlink that leads out of a tree read here: it was not followed."""
+    return outside_notes(outside_links(*trees))
+
+
+def outside_links(*trees: SourceTree) -> dict[str, str]:
+    """The symlinks out of these trees (and the trees under them) that reading met: path -> target."""
     outside: dict[str, str] = {}
     for tree in trees:
         while True:
@@ -57,7 +62,7 @@ def containment_notes(*trees: SourceTree) -> list[str]:
             if base is None:
                 break
             tree = base
-    return outside_notes(outside)
+    return outside
 
 
 def outside_notes(outside: dict[str, str]) -> list[str]:

@@ -14,7 +14,7 @@ import stat
 import subprocess
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -178,18 +178,21 @@ class DirectoryTree:
             for name in filenames:
                 yield f"{rel}/{name}" if rel else name
 
-    def note_search(self, dirs: Iterable[str], suffixes: tuple[str, ...]) -> None:
-        """A search outside `read_bytes` (grep) reads every file ending in `suffixes` below `dirs`."""
+    def search_roots(self, dirs: Sequence[str], suffixes: tuple[str, ...]) -> list[str]:
+        """The directories among `dirs` a search outside `read_bytes` (grep -r for files ending in `suffixes`)
+        may be given: those that exist inside the tree (a symlink out of it is noted, never searched). The
+        search is journaled, every file it reads with it."""
         if self.journal is not None:
             self.journal.searches.update((d, suffixes) for d in dirs)
+        return [d for d in dirs if self.contains(d) and os.path.isdir(os.path.join(self._root, d))]
 
     def journaled(self) -> Journal:
         """What the run asked of the tree (files it stamped included); empty when nothing is journaled."""
-        journal = Journal() if self.journal is None else self.journal
-        if self.journal is not None:
-            journal.files.update(self.stamps)
-            journal.files.update(self.links)
-        return journal
+        if self.journal is None:
+            return Journal()
+        self.journal.files.update(self.stamps)
+        self.journal.files.update(self.links)
+        return self.journal
 
 
 class GitRevisionTree:

@@ -41,7 +41,7 @@ def journal_of(root: Path) -> Journal:
     assert tree.read_bytes("include/linux/absent.h") is None
     tree.stamps["README"] = "whatever a stamp was"
     assert sorted(tree.list_files("include")) == ["include/linux/mm.h"]
-    tree.note_search(["mm"], (".c", ".h"))
+    assert tree.search_roots(["mm"], (".c", ".h")) == ["mm"]
     return tree.journaled()
 
 

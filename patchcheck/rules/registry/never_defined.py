@@ -128,8 +128,7 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) 
     listed: list[str] | None = None
     try:
         if isinstance(base, DirectoryTree):
-            base.note_search(DEFINITION_DIRS, (".c", ".h"))
-            present = [d for d in DEFINITION_DIRS if base.contains(d) and (base.root / d).is_dir()]
+            present = base.search_roots(DEFINITION_DIRS, (".c", ".h"))
             out = (
                 subprocess.run(
                     ["grep", "-rlwF", "--include=*.h", "--include=*.c", *words, *present],

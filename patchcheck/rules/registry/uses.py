@@ -222,8 +222,7 @@ class BaseSearch:
             self.prefix = f"{base.tree_id}:"
             command = ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs]
         elif isinstance(base, DirectoryTree) and words:
-            base.note_search(dirs, _SOURCES)
-            present = [d for d in dirs if base.contains(d) and (base.root / d).is_dir()]
+            present = base.search_roots(dirs, _SOURCES)
             if present:
                 command = ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present]
                 cwd = base.root
