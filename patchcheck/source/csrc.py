@@ -3,8 +3,10 @@
 `CSource(data)` is one C file. Comments and preprocessor directive lines are blanked before tree-sitter sees
 it (byte offsets within the blanked text and all line numbers are those of the file), so a function whose
 body holds `#ifdef` lines parses as one function, and every node has the guard of its line
-(`guard_at(line)`, from `preproc.PreprocFile`). Functions are located from one full parse, kept in memory
-and on disk by content, then each is parsed on its own when asked for.
+(`guard_at(line)`, from `preproc.PreprocFile`). Functions are located by counting braces
+(patchcheck.source.ctop; a whole-file parse only when they do not balance), kept in memory and on disk by
+content, then each is parsed on its own when asked for: an error tree-sitter recovers from stays in its
+function.
 
 The helpers below (flag tests, guarded calls, OR-masks, case blocks, ...) work on tree-sitter nodes of
 function bodies. `source(data)` memoises CSource objects by content.
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from patchcheck.source import cparse
 from patchcheck.source.cache import DiskCache, digest
+from patchcheck.source.ctop import top_level_blocks
 from patchcheck.source.guards import FALSE, Formula
 from patchcheck.source.preproc import PreprocFile, blank_comments, preprocess
 from patchcheck.source.tree import decode_source
@@ -45,13 +48,13 @@ class Function:
         return self.src.guard_at(self.line)
 
 
-# name -> [(start byte, end byte, first row, compiled)] of every function definition in a file, by content
-# digest; `compiled` is False under a guard that is always false (`#if 0`). On disk each list is flat
-# ([start, end, row, 0/1, ...]): plain JSON numbers, cheap to read back.
-FunctionIndex = dict[str, list[tuple[int, int, int, bool]]]
+# name -> [(start byte, end byte, first row)] of the blocks that may define a function of that name, by
+# content digest (patchcheck.source.ctop; a block is listed under every name its head calls, and parsing it
+# says which function it is). On disk each list is flat ([start, end, row, ...]): cheap to read back.
+FunctionIndex = dict[str, list[tuple[int, int, int]]]
 _STORED = dict[str, list[int]]
 _DISK = DiskCache()
-_INDEX_NAMESPACE = "csrc-functions-v4"
+_INDEX_NAMESPACE = "csrc-functions-v5"
 _SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
 _DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
@@ -100,15 +103,22 @@ class CSource:
     @cached_property
     def index(self) -> FunctionIndex:
         stored = _DISK.get(_INDEX_NAMESPACE, self.key, _STORED)
-        if isinstance(stored, dict) and all(len(flat) % 4 == 0 for flat in stored.values()):
+        if isinstance(stored, dict) and all(len(flat) % 3 == 0 for flat in stored.values()):
             return {
-                name: [(flat[i], flat[i + 1], flat[i + 2], bool(flat[i + 3])) for i in range(0, len(flat), 4)]
+                name: [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
                 for name, flat in stored.items()
             }
         index: FunctionIndex = {}
-        for fn in _functions_in(self.root(), self):
-            span = (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0], fn.guard != FALSE)
-            index.setdefault(fn.name, []).append(span)
+        blocks = top_level_blocks(self.masked)
+        if blocks is not None:
+            for block in blocks:
+                for name in dict.fromkeys(block.names):
+                    index.setdefault(name, []).append((block.start, block.end, block.row))
+        else:  # braces that do not balance: tree-sitter's reading of the whole file
+            for fn in _functions_in(self.root(), self):
+                index.setdefault(fn.name, []).append(
+                    (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0])
+                )
         _DISK.put(
             _INDEX_NAMESPACE,
             self.key,
@@ -133,27 +143,26 @@ class CSource:
                 return []
         elif name.encode() not in self.data:
             return []
-        return [
-            fn
-            for start, end, row, live in self.index.get(name, [])
-            if live
-            if (fn := self._parse_function(start, end, row)) is not None and fn.name == name
-        ]
+        return [fn for span in self.index.get(name, []) if (fn := self._compiled(*span)) and fn.name == name]
 
     def functions_mentioning(self, needles: Iterable[str]) -> list[Function]:
         """Every function whose text contains one of `needles`, each parsed on its own."""
         raw = [n.encode() for n in needles]
         if not any(n in self.data for n in raw):
             return []
-        found = []
-        for spans in self.index.values():
-            for start, end, row, live in spans:
-                if not live or not any(n in self.data[start:end] for n in raw):
-                    continue
-                fn = self._parse_function(start, end, row)
-                if fn is not None:
-                    found.append(fn)
+        spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
+        found = [
+            fn
+            for start, end, row in spans
+            if any(n in self.data[start:end] for n in raw)
+            if (fn := self._compiled(start, end, row)) is not None
+        ]
         return sorted(found, key=lambda f: f.line)
+
+    def _compiled(self, start: int, end: int, row: int) -> Function | None:
+        """The function of a span, unless it is under a guard that is always false (`#if 0`)."""
+        fn = self._parse_function(start, end, row)
+        return fn if fn is not None and fn.guard != FALSE else None
 
 
 def source(data: bytes) -> CSource:

@@ -1,0 +1,104 @@
+"""Function definitions located by counting braces (patchcheck.source.ctop), and what csrc makes of them."""
+
+from __future__ import annotations
+
+from patchcheck.source import csrc
+from patchcheck.source.ctop import top_level_blocks
+
+
+def _blocks(text: str) -> list[tuple[int, tuple[str, ...]]]:
+    found = top_level_blocks(csrc.CSource(text.encode()).masked)
+    assert found is not None
+    return [(b.row + 1, b.names) for b in found]
+
+
+def test_functions_are_found_and_tables_are_not() -> None:
+    text = (
+        "static const struct ops table = {\n"  # 1: an initializer: no `(` in its head
+        "\t.open = do_open,\n"
+        "};\n"
+        "struct shape { int sides; };\n"  # 4
+        "static int __init setup(void)\n"  # 5
+        "{\n"
+        "\treturn 0;\n"
+        "}\n"
+        "SYSCALL_DEFINE1(drop, unsigned long, addr)\n"  # 9
+        "{ return addr; }\n"
+    )
+    assert _blocks(text) == [(5, ("setup",)), (9, ("SYSCALL_DEFINE1",))]
+
+
+def test_braces_in_literals_comments_and_directives_do_not_count() -> None:
+    text = (
+        "#define OPEN {\n"
+        "/* } */\n"
+        "static char brace(void)\n"  # 3
+        "{\n"
+        "\tputs(\"}\");\n"
+        "\treturn '}';\n"
+        "}\n"
+        "static void after(void) { }\n"  # 8
+    )
+    assert _blocks(text) == [(3, ("brace",)), (8, ("after",))]
+
+
+def test_a_head_starts_after_the_previous_declaration() -> None:
+    text = (
+        "extern int __printf(2, 3) log_it(const char *fmt, ...);\n"
+        "static long delta(unsigned long at)\n"  # 2: not the prototype's line
+        "{\n"
+        "\treturn at;\n"
+        "}\n"
+    )
+    assert _blocks(text) == [(2, ("delta",))]
+
+
+def test_unbalanced_branches_give_no_blocks_and_tree_sitter_reads_the_whole_file() -> None:
+    text = (
+        "#ifdef CONFIG_PPC32\n"
+        "static int pick(int a) {\n"
+        "#else\n"
+        "static int pick(int a, int b) {\n"
+        "#endif\n"
+        "\treturn a;\n"
+        "}\n"
+        "static int after(void)\n"
+        "{\n"
+        "\treturn 1;\n"
+        "}\n"
+    )
+    src = csrc.CSource(text.encode())
+    assert top_level_blocks(src.masked) is None
+    assert src.index == {"pick": [(20, 140, 1)]}  # tree-sitter's reading: one function, spanning the rest
+    assert [f.line for f in src.functions("pick")] == [2]
+
+
+def test_an_error_in_one_function_does_not_hide_the_next() -> None:
+    # A loop macro without braces confuses a whole-file parse, which then misses or misnames the function
+    # that follows; each block parsed on its own does not.
+    text = (
+        "unsigned int count_running(void)\n"
+        "{\n"
+        "\tunsigned int i, sum = 0;\n"
+        "\n"
+        "\tfor_each_online_cpu(i)\n"
+        "\t\tsum += cpu_rq(i)->nr_running;\n"
+        "\n"
+        "\treturn sum;\n"
+        "}\n"
+        "\n"
+        "static int drop_test(struct vm_area_struct *vma)\n"  # 11
+        "{\n"
+        "\treturn vma->vm_flags & VM_DROPPABLE;\n"
+        "}\n"
+    )
+    src = csrc.CSource(text.encode())
+    assert [(f.name, f.line) for f in src.functions_mentioning(["VM_DROPPABLE"])] == [("drop_test", 11)]
+    assert [f.line for f in src.functions("count_running")] == [1]
+
+
+def test_a_function_under_if_0_is_not_compiled() -> None:
+    text = "#if 0\nstatic int old(void)\n{\n\treturn 0;\n}\n#endif\nstatic int new(void) { return 1; }\n"
+    src = csrc.CSource(text.encode())
+    assert src.functions("old") == []
+    assert [f.line for f in src.functions("new")] == [7]
