@@ -34,7 +34,7 @@ def test_braces_in_literals_comments_and_directives_do_not_count() -> None:
         "/* } */\n"
         "static char brace(void)\n"  # 3
         "{\n"
-        "\tputs(\"}\");\n"
+        '\tputs("}");\n'
         "\treturn '}';\n"
         "}\n"
         "static void after(void) { }\n"  # 8
