@@ -58,7 +58,8 @@ def pack_checkers(pack_dirs: Sequence[Any] = ()) -> list[Checker]:
         packs = importlib.import_module("patchcheck.rules.packs")
     except ImportError:
         return []
-    loaded: list[Checker] = packs.load_packs(list(pack_dirs))
+    # Loaded when first used: the registry checkers' child, when there is one, has started by then.
+    loaded: list[Checker] = packs.load_packs(list(pack_dirs), deferred=True)
     return loaded
 
 

@@ -241,3 +241,19 @@ def test_a_promise_is_not_called_broken_when_its_sites_are_not_in_the_tree(tmp_p
     )
     message = "VM_SEALED memory doesn't count against the mlock budget.\n"
     assert run(SeriesView([patch_view_from_diff(1, "x", message, diff)]), DirectoryTree(tmp_path)) == []
+
+
+def test_the_engine_loads_packs_when_first_used(tmp_path: Path) -> None:
+    # With a second core, the registry checkers' child is forked before the packs are needed: loading them
+    # (YAML, the schema) then overlaps the child's work instead of delaying its start.
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from patchcheck.rules.engine import builtin_checkers; checkers = builtin_checkers(); "
+        "print('yaml' in sys.modules); [c.rules for c in checkers]; print('yaml' in sys.modules)"
+    )
+    env = {**os.environ, "PATCHCHECK_CACHE": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", "True"]

@@ -19,9 +19,15 @@ from patchcheck.source.tree import SourceTree
 __all__ = ["DEFAULT_PACK_DIR", "PackChecker", "check_series", "load_packs", "pack_rule_docs", "parse_pack"]
 
 
-def load_packs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> list[PackChecker]:
-    """One checker running the built-in packs plus every *.yaml in `dirs` (files or directories)."""
-    return [PackChecker(load_pack_set(dirs, builtin=builtin))]
+def load_packs(
+    dirs: Iterable[Path] = (), *, builtin: bool = True, deferred: bool = False
+) -> list[PackChecker]:
+    """One checker running the built-in packs plus every *.yaml in `dirs` (files or directories). With
+    `deferred`, they are loaded when the checker is first used (and a bad pack raises InputError then)."""
+    if not deferred:
+        return [PackChecker(load_pack_set(dirs, builtin=builtin))]
+    chosen = list(dirs)
+    return [PackChecker(lambda: load_pack_set(chosen, builtin=builtin))]
 
 
 def pack_rule_docs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> tuple[RuleDoc, ...]:

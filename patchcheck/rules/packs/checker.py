@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from patchcheck.model.load import MM_H, FlagModel, load_flag_model
@@ -79,14 +80,22 @@ class PackChecker:
 
     parses_c = True  # the engine may run it beside the registry checkers, on another core
 
-    def __init__(self, packs: PackSet) -> None:
-        self.packs = packs
-        self._docs = tuple(rule_doc(r) for r in packs.rules) + META_RULES
-        self._relevance = Relevance(packs)
+    def __init__(self, packs: PackSet | Callable[[], PackSet]) -> None:
+        """`packs`, or what loads them when first needed: with a second core, the engine forks the registry
+        checkers' child first (patchcheck.rules.states), so that loading overlaps their work."""
+        self._load = packs if callable(packs) else lambda: packs
 
-    @property
+    @cached_property
+    def packs(self) -> PackSet:
+        return self._load()
+
+    @cached_property
     def rules(self) -> tuple[RuleDoc, ...]:
-        return self._docs
+        return tuple(rule_doc(r) for r in self.packs.rules) + META_RULES
+
+    @cached_property
+    def _relevance(self) -> Relevance:
+        return Relevance(self.packs)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         run = Run(self.packs, ctx)
