@@ -7,16 +7,22 @@ atomic). It sends its value back through a pipe as patchcheck.source.plaindata, 
 patchcheck's own data types.
 
 The split may only make a run faster: whatever goes wrong in the child (an exception, a crash, a signal, a
-value that does not decode) gives `None`, and the caller does the work itself. The child never returns into
-its caller's frames: it ends with os._exit, so no `finally` of the parent's runs twice, and it never writes
-to standard output or error.
+value that does not arrive whole or does not decode) gives `None`, and the caller does the work itself. The
+child never returns into its caller's frames: it ends with os._exit, so no `finally` of the parent's runs
+twice, and it never writes to standard output or error.
+
+The child hands its value over first and runs `on_exit` (saving to the disk cache) after: the parent goes
+on meanwhile. A child still saving when its value has arrived is reaped later, and at the latest when this
+process exits (after at most `_SAVE_TIMEOUT` seconds, then it is ended).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +30,9 @@ from patchcheck.report.progress import set_progress_enabled
 from patchcheck.source import plaindata
 
 _MAX_RESULT = 256 << 20  # bytes a child may hand back; more is refused (the caller does the work)
+_LENGTH = 8  # the value is sent after its length (bytes, little-endian): a value cut short is no value
+_SAVE_TIMEOUT = 30.0  # seconds this process waits at exit for children still saving to the cache
+_saving: list[int] = []  # children that handed their value over and are still running `on_exit`
 
 
 def second_core_available() -> bool:
@@ -60,40 +69,44 @@ class Forked:
             return None
         chunks: list[bytes] = []
         size = 0
+        whole = False
         try:
             while chunk := os.read(self._read, 1 << 20):
                 size += len(chunk)
-                if size > _MAX_RESULT:
+                if size > _LENGTH + _MAX_RESULT:
                     chunks = []
                     break
                 chunks.append(chunk)
+            sent = b"".join(chunks)
+            whole = len(sent) > _LENGTH and int.from_bytes(sent[:_LENGTH], "little") == len(sent) - _LENGTH
         finally:
-            self.close()
-        if not chunks or self._status != 0:
+            self.close(handed_over=bool(chunks) and whole)
+        if not whole:
             return None
         try:
-            value = plaindata.loads(b"".join(chunks))
+            value = plaindata.loads(sent[_LENGTH:])
         except plaindata.BadEntry:
             return None
         return value if plaindata.fits(value, shape) else None
 
-    _status: int | None = None
-
-    def close(self) -> None:
-        """End the child (if still running) and reap it; idempotent."""
+    def close(self, *, handed_over: bool = False) -> None:
+        """End the child (if still running) and reap it; idempotent. A child that `handed_over` its value
+        is left to finish saving, and reaped later (see the module doc)."""
         if self._pid is None:
             return
         pid, self._pid = self._pid, None
         with contextlib.suppress(OSError):
             os.close(self._read)
+        _reap_saving()
         try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done == 0:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == 0 and handed_over:
+                _saving.append(pid)
+            elif done == 0:
                 os.kill(pid, signal.SIGKILL)
-                done, status = os.waitpid(pid, 0)
-            self._status = os.waitstatus_to_exitcode(status)
+                os.waitpid(pid, 0)
         except (OSError, ValueError):
-            self._status = -1
+            pass
 
     def __enter__(self) -> Forked:
         return self
@@ -113,13 +126,43 @@ def _child(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         set_progress_enabled(False)
         data = plaindata.dumps(work())
-        if on_exit is not None:  # before the value: the parent reaps the child once it has read it all
-            on_exit()
-        view = memoryview(data)
+        view = memoryview(len(data).to_bytes(_LENGTH, "little") + data)
         while view:
             view = view[os.write(write_end, view) :]
+        os.close(write_end)  # the parent has it all and goes on
         status = 0
-    except BaseException:  # any failure is the parent's cue to do the work itself
-        status = 1
+        if on_exit is not None:
+            on_exit()
+    except BaseException:  # before the value is sent: the parent's cue to do the work itself
+        pass
     finally:
         os._exit(status)
+
+
+def _reap_saving(timeout: float = 0.0) -> None:
+    """Reap the children that are done saving; wait up to `timeout` seconds for the others, then end them
+    (with no timeout, those still saving are kept for later)."""
+    deadline = time.monotonic() + timeout
+    for pid in list(_saving):
+        while not _reaped(pid):
+            if time.monotonic() < deadline:
+                time.sleep(0.005)
+                continue
+            if timeout:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                _saving.remove(pid)
+            break
+        else:
+            _saving.remove(pid)
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except OSError:  # not our child any more: nothing to wait for
+        return True
+
+
+atexit.register(_reap_saving, _SAVE_TIMEOUT)

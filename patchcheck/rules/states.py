@@ -12,6 +12,7 @@ from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, quote_flag
 from patchcheck.rules.forked import Forked, second_core_available
 from patchcheck.rules.reuse import StateReuse
+from patchcheck.source.cache import defer_saves, run_saves
 from patchcheck.source.journal import Journal
 from patchcheck.source.tree import DirectoryTree
 
@@ -118,15 +119,18 @@ def check_states(
     by_segment: dict[int, list[Report]] = {}
     child = None
     if parallel and mine and theirs and second_core_available():
-        from patchcheck.source.facts import persist_all
 
-        child = Forked(
-            lambda: (
-                [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs],
-                [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)],
-            ),
-            on_exit=persist_all,
-        )
+        def in_child() -> tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]]:
+            from patchcheck.source.facts import persist_all
+
+            defer_saves()  # the Kconfig database is saved once the parent has the reports (`run_saves`)
+            reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
+            # The facts are saved before: the parent's next question may read them, and an example
+            # configuration (a SAT model) depends on what the facts it starts from have been asked.
+            persist_all()
+            return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
+
+        child = Forked(in_child, on_exit=run_saves)
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
         with progress("checking the tree before and after each patch", total=total) as shown:

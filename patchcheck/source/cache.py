@@ -19,6 +19,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,32 @@ def code_files() -> list[Path]:
     (which cache per-file products of their own, e.g. uses of names and function indexes)."""
     package = Path(__file__).resolve().parents[1]
     return sorted(p for layer in ("source", "model", "rules") for p in (package / layer).rglob("*.py"))
+
+
+_saves: list[Callable[[], None]] | None = None  # saves held back (see `save_later`)
+
+
+def save_later(save: Callable[[], None]) -> None:
+    """Run `save` (a write to the cache) now, or after `defer_saves()` when `run_saves()` is called: a
+    forked child that hands its value over first saves after (patchcheck.rules.forked)."""
+    if _saves is None:
+        save()
+    else:
+        _saves.append(save)
+
+
+def defer_saves() -> None:
+    global _saves
+    _saves = []
+
+
+def run_saves() -> None:
+    """The saves held back, in order; one that fails does not stop the others (the cache is optional)."""
+    global _saves
+    saves, _saves = _saves or [], None
+    for save in saves:
+        with contextlib.suppress(Exception):
+            save()
 
 
 def digest(*parts: bytes | str) -> str:

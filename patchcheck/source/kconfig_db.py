@@ -81,6 +81,30 @@ class KconfigDB:
         return [name for name in members if name != definition.name]
 
 
+class PackedOnDemand(Mapping[str, str]):
+    """Entries by name, packed when first asked for: a cold scan finds ~25,000 symbols, a run asks about a
+    few hundred, and the rest are packed only to be saved (after the answers, see patchcheck.rules.forked)."""
+
+    def __init__(self, unpacked: dict[str, list[tuple[Any, ...]]]) -> None:
+        self._unpacked = unpacked
+        self._packed: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        found = self._packed.get(name)
+        if found is None:
+            found = self._packed[name] = pack(self._unpacked[name])
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._unpacked
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._unpacked)
+
+    def __len__(self) -> int:
+        return len(self._unpacked)
+
+
 def pack(value: list[tuple[Any, ...]]) -> str:
     """Definitions or selector entries as plain JSON arrays (ASCII): a cold scan packs ~25,000 of them."""
     return _ENCODE(value)

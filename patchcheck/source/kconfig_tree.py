@@ -10,12 +10,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict, deque
+from functools import partial
 from typing import Any
 
 from patchcheck.report.progress import progress
-from patchcheck.source.cache import DiskCache, digest, file_stamp
+from patchcheck.source.cache import DiskCache, digest, file_stamp, save_later
 from patchcheck.source.kconfig import KconfigFile, scan_kconfig
-from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
+from patchcheck.source.kconfig_db import KconfigDB, PackedOnDemand, fetch_db, pack, rows, store_db
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
@@ -154,8 +155,8 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 choices[(d.path, d.choice)].append(d.name)
             for target, cond in d.selects:
                 selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
-    db.packed_definitions = {name: pack(defs) for name, defs in definitions.items()}
-    db.packed_selectors = {name: pack(sel) for name, sel in selected_by.items()}
+    db.packed_definitions = PackedOnDemand(dict(definitions))
+    db.packed_selectors = PackedOnDemand(dict(selected_by))
     db.choices = dict(choices)
     stamps = [(p, file_stamp(tree, p)) for p in sorted(files)]
     # A file a `source` line names but the tree lacks is part of the key too: when it appears, the database
@@ -226,7 +227,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         )
         db, stamps = derived if derived is not None else _discover(tree, cache)
         db_key = digest("kconfig-db", repr(stamps))
-        store_db(cache, db_key, db)
+        save_later(partial(store_db, cache, db_key, db))  # this process keeps it in memory (`_loaded`)
         cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
     _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
@@ -235,6 +236,11 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
 # Databases this process has loaded, by tree (still checked by stat): the states of a series share their
 # base's.
 _loaded: dict[int, tuple[SourceTree, str, KconfigDB]] = {}
+
+
+def _in_memory(key: str) -> KconfigDB | None:
+    """The database of this key if this process has loaded or built it (which it may not have saved yet)."""
+    return next((db for _, k, db in _loaded.values() if k == key), None)
 
 
 def _is_kconfig(path: str) -> bool:
@@ -271,7 +277,7 @@ def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB
     index = cache.get("kconfig-index", _index_key(tree))
     if not _good_index(index):
         return None
-    base_db = fetch_db(cache, index[1])
+    base_db = _in_memory(index[1]) or fetch_db(cache, index[1])
     if not isinstance(base_db, KconfigDB):
         return None
     stamps: Stamps = [(p, file_stamp(tree, p)) for p, _ in index[0]]
@@ -374,8 +380,7 @@ def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str |
     """The database of `tree`; `key`: what `cached_kconfig_key` just returned (its stat check is not
     repeated)."""
     if key is not None and cache is not None:
-        loaded = next((db for _, k, db in _loaded.values() if k == key), None)  # read once per process
-        db = loaded if loaded is not None else fetch_db(cache, key)
+        db = _in_memory(key) or fetch_db(cache, key)  # read once per process
         if isinstance(db, KconfigDB):
             _loaded[id(tree)] = (tree, key, db)
             return db

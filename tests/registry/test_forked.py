@@ -16,6 +16,7 @@ from patchcheck.intake import load_series
 from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.engine import audit, builtin_checkers, verify_series
+from patchcheck.rules import forked
 from patchcheck.rules.forked import Forked, second_core_available
 from patchcheck.source.tree import DirectoryTree
 from tests.registry.conftest import REGISTRY, scenario_tree, scenarios
@@ -172,3 +173,26 @@ def test_what_the_childs_reads_refused_reaches_the_parent(tmp_path: Path) -> Non
     source = DirectoryTree(tree)
     audit(source, parallel=True)
     assert source.outside == {"Kconfig": str(outside)}
+
+
+def test_the_value_arrives_before_the_child_saves(tmp_path: Path) -> None:
+    # The child's cache writes run after it has handed its value over: the parent goes on meanwhile, and
+    # the child is left to finish (reaped later), never killed for being slow to save.
+    go, saved = tmp_path / "go", tmp_path / "saved"
+
+    def save() -> None:
+        import time
+
+        for _ in range(1000):  # until the parent says go (10 s at most)
+            if go.exists():
+                break
+            time.sleep(0.01)
+        saved.write_text("saved")
+
+    with Forked(lambda: [1, 2], on_exit=save) as child:
+        assert child.result(list[int]) == [1, 2]
+        assert not saved.exists()
+    go.write_text("go")
+    forked._reap_saving(timeout=10)
+    assert saved.read_text() == "saved" and forked._saving == []
+
