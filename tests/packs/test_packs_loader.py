@@ -148,3 +148,24 @@ def test_documented_example_pack_works(tmp_path: Path) -> None:
     tree = DirectoryTree(Path(__file__).resolve().parents[2] / "fixtures" / "packs" / "tree")
     findings = list(checker.run(CheckContext(tree=tree, flags=frozenset({"VM_FOO"}))))
     assert [(f.rule_id, f.location.path if f.location else None) for f in findings] == [("PC690", "mm/ksm.c")]
+
+
+def test_libyaml_and_pure_python_read_a_pack_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from patchcheck.rules.packs import parse
+
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML here has no libyaml")
+    builtin = (DEFAULT_PACK_DIR / "droppable.yaml").read_text()
+    bad = ["pack: x\nrules: [\n  - a\n  b: c\n", "pack: x\npack: y\n", "pack: x\nrules: &a []\nclaims: *a\n"]
+    read = []
+    for loader in (yaml.SafeLoader, yaml.CSafeLoader):
+        monkeypatch.setattr(parse, "_LOADER", loader)
+        read.append((parse_pack(builtin, "droppable.yaml"), [_error(text) for text in bad]))
+    assert read[0] == read[1]
+    assert [message.split(": ", 1)[0] for message in read[1][1]] == [
+        "packs/bad.yaml:3",
+        "packs/bad.yaml:2",
+        "packs/bad.yaml:2",
+    ]

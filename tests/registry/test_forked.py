@@ -14,9 +14,9 @@ import pytest
 
 from patchcheck.intake import load_series
 from patchcheck.report.finding import Finding, Location, Report, Severity
+from patchcheck.rules import forked
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.engine import audit, builtin_checkers, verify_series
-from patchcheck.rules import forked
 from patchcheck.rules.forked import Forked, second_core_available
 from patchcheck.source.tree import DirectoryTree
 from tests.registry.conftest import REGISTRY, scenario_tree, scenarios
@@ -195,4 +195,3 @@ def test_the_value_arrives_before_the_child_saves(tmp_path: Path) -> None:
     go.write_text("go")
     forked._reap_saving(timeout=10)
     assert saved.read_text() == "saved" and forked._saving == []
-
