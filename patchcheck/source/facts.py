@@ -343,7 +343,7 @@ class ConfigFacts:
     def has_kconfig(self) -> bool:
         """False for a tree without Kconfig files: then nothing is known and every symbol is free."""
         if self._has_kconfig is None:
-            self._has_kconfig = bool(self.db.packed_definitions)
+            self._has_kconfig = self.db.has_definitions()
             self._mark_dirty()
         return self._has_kconfig
 

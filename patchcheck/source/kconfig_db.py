@@ -19,6 +19,7 @@ from typing import Any
 from patchcheck.source import plaindata
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.kconfig import Definition
+from patchcheck.source.kconfig_lazy import KconfigFiles, LazyEntries, Read
 
 SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 
@@ -37,9 +38,20 @@ class KconfigDB:
     sourced_from: dict[str, list[SourcedAt]] = field(default_factory=dict)
     packed_definitions: Mapping[str, str] = field(default_factory=dict)
     packed_selectors: Mapping[str, str] = field(default_factory=dict)
-    choices: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    choices: Mapping[tuple[str, int], list[str]] = field(default_factory=dict)
     # `source` lines not followed: they expand to more than MAX_EXPANSIONS paths
     unexpanded: list[str] = field(default_factory=list)
+    # Set when the tables are built as questions reach them (patchcheck.source.kconfig_lazy)
+    lazy: LazyEntries | None = None
+
+    def has_definitions(self) -> bool:
+        """Whether any Kconfig file defines a symbol (without building every entry)."""
+        return self.lazy.has_definitions() if self.lazy is not None else bool(self.packed_definitions)
+
+    def complete(self) -> None:
+        """Every entry built (a database derived from this one starts from all of them)."""
+        if self.lazy is not None:
+            self.lazy.complete()
 
     def exists(self, name: str) -> bool:
         return name in self.packed_definitions
@@ -79,30 +91,6 @@ class KconfigDB:
             return []
         members = self.choices.get((definition.path, definition.choice), [])
         return [name for name in members if name != definition.name]
-
-
-class PackedOnDemand(Mapping[str, str]):
-    """Entries by name, packed when first asked for: a cold scan finds ~25,000 symbols, a run asks about a
-    few hundred, and the rest are packed only to be saved (after the answers, see patchcheck.rules.forked)."""
-
-    def __init__(self, unpacked: dict[str, list[tuple[Any, ...]]]) -> None:
-        self._unpacked = unpacked
-        self._packed: dict[str, str] = {}
-
-    def __getitem__(self, name: str) -> str:
-        found = self._packed.get(name)
-        if found is None:
-            found = self._packed[name] = pack(self._unpacked[name])
-        return found
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._unpacked
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._unpacked)
-
-    def __len__(self) -> int:
-        return len(self._unpacked)
 
 
 def pack(value: list[tuple[Any, ...]]) -> str:
@@ -161,7 +149,7 @@ def _definition(d: Any) -> Definition:
     )
 
 
-_NAMESPACE = "kconfig-db-v2"
+_NAMESPACE = "kconfig-db-v3"
 
 
 class PackedTable(Mapping[str, str]):
@@ -228,6 +216,8 @@ def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | 
 
 
 def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
+    """Save `db`; one whose tables are built as questions reach them is saved with the entries built so far
+    and what each unscanned file mentions, and is taken up lazily again by `fetch_db`."""
     # `sourced_from` as flat rows (file, sourcing file, conditions, architecture): plain JSON arrays, with no
     # object per tuple to read back.
     sourcing = [
@@ -235,25 +225,48 @@ def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
         for path, sites in db.sourced_from.items()
         for parent, conds, arch in sites
     ]
-    small = (db.arches, sourcing, db.choices, db.unexpanded)
-    store_tables(cache, key, small, [db.packed_definitions, db.packed_selectors])
+    if db.lazy is not None and db.lazy.full is None:
+        definitions, selectors, choices = db.lazy.kept()
+        files = db.lazy.files
+        lazy: tuple[list[str], dict[str, list[int]]] | None = (files.order, files.mentioned)
+        tables: list[Mapping[str, str]] = [definitions, selectors]
+    else:
+        choices, lazy, tables = dict(db.choices), None, [db.packed_definitions, db.packed_selectors]
+    store_tables(cache, key, (db.arches, sourcing, choices, db.unexpanded, lazy), tables)
 
 
-def fetch_db(cache: DiskCache, key: str) -> KconfigDB | None:
+def fetch_db(cache: DiskCache, key: str, read: Read | None = None) -> KconfigDB | None:
+    """The database saved under `key`; one saved lazily needs `read` (the files of the tree it was built
+    from, unchanged since), and is a miss without."""
     found = fetch_tables(cache, key)
     if found is None or len(found[1]) != 2:
         return None
     small = found[0]
-    if not (isinstance(small, tuple) and len(small) == 4 and isinstance(small[1], list)):
+    if not (isinstance(small, tuple) and len(small) == 5 and isinstance(small[1], list)):
         return None
     sourced_from = _sourced_from(small[1])
-    if sourced_from is None or not plaindata.fits((small[0], small[2], small[3]), _Rest):
+    if sourced_from is None or not plaindata.fits((small[0], small[2], small[3], small[4]), _Rest):
         return None
-    (arches, _, choices, unexpanded), (definitions, selectors) = small, found[1]
-    return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)
+    (arches, _, choices, unexpanded, lazy), (definitions, selectors) = small, found[1]
+    if lazy is None:
+        return KconfigDB(arches, sourced_from, definitions, selectors, choices, unexpanded)
+    if read is None:
+        return None
+    order, mentioned = lazy
+    if any(not 0 <= rank < len(order) for ranks in mentioned.values() for rank in ranks):
+        return None
+    entries = LazyEntries(KconfigFiles(order, mentioned, read), pack, (definitions, selectors, choices))
+    db = KconfigDB(arches, sourced_from, entries.definitions, entries.selectors, entries.choices, unexpanded)
+    db.lazy = entries
+    return db
 
 
-_Rest = tuple[tuple[str, ...], dict[tuple[str, int], list[str]], list[str]]
+_Rest = tuple[
+    tuple[str, ...],
+    dict[tuple[str, int], list[str]],
+    list[str],
+    tuple[list[str], dict[str, list[int]]] | None,
+]
 
 
 def _sourced_from(rows: list[Any]) -> dict[str, list[SourcedAt]] | None:

@@ -47,7 +47,7 @@ def _visible(d: Definition) -> Formula:
 
 
 def _symbol_facts(db: KconfigDB, name: str, open_world: bool) -> list[Formula]:
-    if not db.packed_definitions:  # no Kconfig files: every symbol is free
+    if not db.has_definitions():  # no Kconfig files: every symbol is free
         return []
     sym = Sym(name)
     defs = db.definitions_of(name)

@@ -16,7 +16,15 @@ from typing import Any
 from patchcheck.report.progress import progress
 from patchcheck.source.cache import DiskCache, digest, file_stamp, save_later
 from patchcheck.source.kconfig import KconfigFile, scan_kconfig
-from patchcheck.source.kconfig_db import KconfigDB, PackedOnDemand, fetch_db, pack, rows, store_db
+from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
+from patchcheck.source.kconfig_lazy import (
+    KconfigFiles,
+    LazyEntries,
+    mentions,
+    must_scan,
+    scan,
+    scanned_mentions,
+)
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
 # Every architecture directory Linux has had; only those with an arch/NAME/Kconfig in the tree count.
@@ -101,7 +109,10 @@ def _inside_tree(path: str) -> str | None:
 def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple[str, str | None]]]:
     arches = tuple(a for a in KNOWN_ARCHES if tree.read_bytes(f"arch/{a}/Kconfig") is not None)
     db = KconfigDB(arches)
-    files: dict[str, KconfigFile] = {}
+    # Each file in reading order: scanned, or (`kept`) its bytes until a question reaches a name it mentions
+    # (patchcheck.source.kconfig_lazy).
+    files: dict[str, KconfigFile | None] = {}
+    kept: dict[str, bytes] = {}
     queue: deque[tuple[str, str | None, tuple[str, ...], str | None]] = deque()
     if tree.read_bytes("Kconfig") is not None:
         queue.append(("Kconfig", None, (), None))
@@ -126,12 +137,14 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 if data is None:
                     missing.add(path)
                     continue
-                files[path] = scan_kconfig(path, data.decode("utf-8", "surrogateescape"))
+                files[path] = scan(path, data) if must_scan(data) else None
+                if files[path] is None:
+                    kept[path] = data
             db.sourced_from.setdefault(path, []).append((parent, conds, arch))
             if len(db.sourced_from[path]) > 1:
                 continue
             scanned = files[path]
-            for site in scanned.sources:
+            for site in scanned.sources if scanned is not None else ():  # not scanned: it has no `source`
                 pattern = site.pattern
                 if site.relative:
                     pattern = posixpath.join(posixpath.dirname(path), pattern)
@@ -144,20 +157,20 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                     inside = _inside_tree(target)
                     if inside is not None:
                         queue.append((inside, path, site.conds, target_arch))
-    definitions: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    # target -> (selecting symbol, which of its definitions, `if` condition): definitions are stored once
-    selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-    choices: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for scanned in files.values():
-        for d in scanned.definitions:
-            definitions[d.name].append(tuple(d))
-            if d.choice:
-                choices[(d.path, d.choice)].append(d.name)
-            for target, cond in d.selects:
-                selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))  # "?X": implied
-    db.packed_definitions = PackedOnDemand(dict(definitions))
-    db.packed_selectors = PackedOnDemand(dict(selected_by))
-    db.choices = dict(choices)
+    order = list(files)
+    mentioned: dict[str, list[int]] = defaultdict(list)
+    for rank, path in enumerate(order):
+        scanned = files[path]
+        for name in scanned_mentions(scanned) if scanned is not None else mentions(kept[path]):
+            mentioned[name].append(rank)
+    lazy = KconfigFiles(order, dict(mentioned), kept.get)
+    lazy.scans.update((path, scanned) for path, scanned in files.items() if scanned is not None)
+    db.lazy = LazyEntries(lazy, pack)
+    db.packed_definitions, db.packed_selectors, db.choices = (
+        db.lazy.definitions,
+        db.lazy.selectors,
+        db.lazy.choices,
+    )
     stamps = [(p, file_stamp(tree, p)) for p in sorted(files)]
     # A file a `source` line names but the tree lacks is part of the key too: when it appears, the database
     # is built again (and what it defines is found).
@@ -216,7 +229,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
     known = _loaded.get(id(tree))
     if known is not None and known[0] is tree and known[1] == db_key:
         return known[1], known[2]
-    db = fetch_db(cache, db_key) if db_key is not None else None
+    db = fetch_db(cache, db_key, tree.read_bytes) if db_key is not None else None
     if db_key is None or not isinstance(db, KconfigDB):
         derived = (
             _derive(tree, cache)
@@ -264,6 +277,7 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | N
     index = cache.get("kconfig-index", _index_key(kconfig_view(view.base)))
     if not (_good_index(index) and index[1] == base_key):
         return None
+    _complete(base_db, base_key, cache)
     changed = sorted(p for p in view.changes if _is_kconfig(p))
     contents = {path: (view.base.read_bytes(path), view.changes[path]) for path in changed}
     stamps = [(p, file_stamp(view, p) if p in view.changes else s) for p, s in index[0]]
@@ -277,18 +291,33 @@ def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB
     index = cache.get("kconfig-index", _index_key(tree))
     if not _good_index(index):
         return None
-    base_db = _in_memory(index[1]) or fetch_db(cache, index[1])
+    before = dict(index[0])
+
+    def read_before(path: str) -> bytes | None:  # the other revision's file, by its blob id
+        stamp = before.get(path)
+        return tree.read_object(stamp[1:]) if stamp and stamp.startswith("g") else None
+
+    base_db = _in_memory(index[1]) or fetch_db(cache, index[1], read_before)
     if not isinstance(base_db, KconfigDB):
         return None
     stamps: Stamps = [(p, file_stamp(tree, p)) for p, _ in index[0]]
     changed = [(p, old) for (p, old), (_, new) in zip(index[0], stamps, strict=True) if old != new]
     if not changed or len(changed) > _MAX_DERIVED:
         return None
+    _complete(base_db, index[1], cache)
     contents = {
         path: (tree.read_object(old[1:]) if old and old.startswith("g") else None, tree.read_bytes(path))
         for path, old in changed
     }
     return _rebuild_or_none(base_db, contents, stamps)
+
+
+def _complete(db: KconfigDB, key: str, cache: DiskCache) -> None:
+    """Build every entry of a database built lazily (a derived one starts from all of them), and save it
+    whole under its key, so that the next derivation starts from there."""
+    if db.lazy is not None and db.lazy.full is None:
+        db.complete()
+        save_later(partial(store_db, cache, key, db))
 
 
 def _rebuild_or_none(
@@ -380,7 +409,7 @@ def load_kconfig(tree: SourceTree, cache: DiskCache | None = None, *, key: str |
     """The database of `tree`; `key`: what `cached_kconfig_key` just returned (its stat check is not
     repeated)."""
     if key is not None and cache is not None:
-        db = _in_memory(key) or fetch_db(cache, key)  # read once per process
+        db = _in_memory(key) or fetch_db(cache, key, kconfig_view(tree).read_bytes)  # read once per process
         if isinstance(db, KconfigDB):
             _loaded[id(tree)] = (tree, key, db)
             return db

@@ -9,16 +9,23 @@ import pytest
 
 from patchcheck.source import kconfig_tree
 from patchcheck.source.cache import DiskCache
-from patchcheck.source.kconfig_db import KconfigDB, fetch_db, fetch_tables, store_db, store_tables
+from patchcheck.source.kconfig_db import _NAMESPACE, KconfigDB, fetch_db, fetch_tables, store_db, store_tables
 from patchcheck.source.kconfig_tree import load_kconfig
 from patchcheck.source.tree import DirectoryTree
 
 
-def test_a_stored_database_reads_back_the_same(fixtures_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_stored_database_reads_back_the_same(fixtures_dir: Path, tmp_path: Path, whole: bool) -> None:
+    # Saved as built so far (with what each unscanned file mentions: read again from the tree) or whole.
     cache = DiskCache(tmp_path / "cache")
-    db = load_kconfig(DirectoryTree(fixtures_dir / "trees" / "classic"), cache)
+    tree = DirectoryTree(fixtures_dir / "trees" / "classic")
+    db = load_kconfig(tree, cache)
+    assert db.definitions_of("ARM64_MTE")
+    if whole:
+        db.complete()
     store_db(cache, "k", db)
-    back = fetch_db(cache, "k")
+    assert (fetch_db(cache, "k") is None) is not whole  # a lazy one needs the tree's files
+    back = fetch_db(cache, "k", tree.read_bytes)
     assert back is not None
     assert (back.arches, back.sourced_from, back.choices, back.unexpanded) == (
         db.arches,
@@ -44,7 +51,7 @@ def test_tables_are_sliced_by_name(tmp_path: Path) -> None:
 def test_a_header_that_does_not_fit_its_blob_is_a_miss(tmp_path: Path) -> None:
     cache = DiskCache(tmp_path / "cache")
     store_tables(cache, "k", None, [{"A": "[1]", "B": "[22]"}])
-    path = cache._path("kconfig-db-v2", "k")
+    path = cache._path(_NAMESPACE, "k")
     assert path is not None and path.is_file()
     path.write_bytes(path.read_bytes()[:-2])  # truncated
     assert fetch_tables(cache, "k") is None
@@ -53,13 +60,14 @@ def test_a_header_that_does_not_fit_its_blob_is_a_miss(tmp_path: Path) -> None:
 def test_a_damaged_entry_reads_as_an_undefined_symbol(fixtures_dir: Path, tmp_path: Path) -> None:
     cache = DiskCache(tmp_path / "cache")
     db = load_kconfig(DirectoryTree(fixtures_dir / "trees" / "classic"), cache)
+    tree = DirectoryTree(fixtures_dir / "trees" / "classic")
+    entry = db.packed_definitions["ARM64_MTE"].encode()
     store_db(cache, "k", db)
-    path = cache._path("kconfig-db-v2", "k")
+    path = cache._path(_NAMESPACE, "k")
     assert path is not None
     data = path.read_bytes()
-    entry = db.packed_definitions["ARM64_MTE"].encode()
     path.write_bytes(data.replace(entry, b"\xff" * len(entry)))
-    back = fetch_db(cache, "k")
+    back = fetch_db(cache, "k", tree.read_bytes)
     assert back is not None and back.definitions_of("ARM64_MTE") == [] and back.exists("ARM64_MTE")
     assert back.definitions_of("ARM64_POE") == db.definitions_of("ARM64_POE")
 
@@ -67,19 +75,21 @@ def test_a_damaged_entry_reads_as_an_undefined_symbol(fixtures_dir: Path, tmp_pa
 @pytest.mark.parametrize(
     "head",
     [
-        ((("x86",), {}, {}, []), [["A"], []], ["5"]),  # an end that is no number
-        ((("x86",), {}, {}, []), [[["A"]], []], [5]),  # a name that is no string
-        ((("x86",), {}, {}, []), [["A"], []], [None]),
-        ((("x86",), {"Kconfig": [1]}, {}, []), [["A"], []], [5]),  # sourcing sites of another shape
-        ((("x86",), [["Kconfig", None, [1], None]], {}, []), [["A"], []], [5]),
-        ((("x86",), [["Kconfig", None, []]], {}, []), [["A"], []], [5]),
-        ((("x86",), {}, {}), [["A"], []], [5]),  # a part missing
+        ((("x86",), [], {}, [], None), [["A"], []], ["5"]),  # an end that is no number
+        ((("x86",), [], {}, [], None), [[["A"]], []], [5]),  # a name that is no string
+        ((("x86",), [], {}, [], None), [["A"], []], [None]),
+        ((("x86",), {"Kconfig": [1]}, {}, [], None), [["A"], []], [5]),  # sourcing sites of another shape
+        ((("x86",), [["Kconfig", None, [1], None]], {}, [], None), [["A"], []], [5]),
+        ((("x86",), [["Kconfig", None, []]], {}, [], None), [["A"], []], [5]),
+        ((("x86",), [], {}, []), [["A"], []], [5]),  # a part missing
+        ((("x86",), [], {}, [], (["Kconfig"], {"A": [1]})), [["A"], []], [5]),  # a file out of range
+        ((("x86",), [], {}, [], (["Kconfig"], {"A": ["0"]})), [["A"], []], [5]),
     ],
 )
 def test_a_header_of_another_shape_is_a_miss(tmp_path: Path, head: object) -> None:
     cache = DiskCache(tmp_path / "cache")
-    cache.put_with_blob("kconfig-db-v2", "k", head, b"[1,2]")
-    assert fetch_db(cache, "k") is None
+    cache.put_with_blob(_NAMESPACE, "k", head, b"[1,2]")
+    assert fetch_db(cache, "k", lambda path: b"") is None
 
 
 def test_a_damaged_base_entry_makes_an_incremental_rebuild_a_whole_scan(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from patchcheck.source import kconfig_tree, plaindata
+from patchcheck.source import kconfig_lazy, kconfig_tree, plaindata
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.facts import Answer, ConfigFacts
 from patchcheck.source.guards import Sym, conj, neg
@@ -79,6 +79,7 @@ class ScanCounter:
             return real(path, text)
 
         monkeypatch.setattr(kconfig_tree, "scan_kconfig", counting)
+        monkeypatch.setattr(kconfig_lazy, "scan_kconfig", counting)  # discovery's, and its lazy scans
 
 
 @pytest.mark.parametrize("edit", sorted(EDITS))
@@ -87,7 +88,7 @@ def test_derived_database_equals_a_full_scan(
 ) -> None:
     tree = make_tree(tmp_path / "tree")
     cache = DiskCache(tmp_path / "cache")
-    load_kconfig_keyed(tree, cache)
+    load_kconfig_keyed(tree, cache)[1].complete()  # as a base is from its first derivation on (see below)
     path, old, new = EDITS[edit]
     text = FILES[path]
     assert old in text
@@ -106,6 +107,27 @@ def test_derived_database_equals_a_full_scan(
     scratch = OverlayTree(tree, dict(patched.changes))
     full, _ = kconfig_tree._discover(scratch, DiskCache(tmp_path / "other"))
     assert unpacked(derived) == unpacked(full)
+
+
+def test_a_lazily_built_base_is_completed_once_and_saved_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = make_tree(tmp_path / "tree")
+    cache = DiskCache(tmp_path / "cache")
+    load_kconfig_keyed(tree, cache)  # discovered: only the files with `source` lines scanned
+    path, old, new = EDITS["dependency changed"]
+    patched = OverlayTree(tree, {path: FILES[path].replace(old, new, 1).encode()})
+    scans = ScanCounter(monkeypatch)
+    load_kconfig_keyed(patched, cache)
+    assert {"arch/x86/Kconfig", "mm/Kconfig.extra"} <= set(scans.paths)  # the base completed
+    monkeypatch.setattr(kconfig_tree, "_loaded", {})  # a later process, and another patch: the base as saved
+    scans.paths.clear()
+    path, old, new = EDITS["choice member added"]
+    _, derived = load_kconfig_keyed(
+        OverlayTree(tree, {path: FILES[path].replace(old, new, 1).encode()}), cache
+    )
+    assert sorted(set(scans.paths)) == [path]
+    assert derived.lazy is None or derived.lazy.full is not None
 
 
 def test_facts_of_a_patched_tree_follow_its_kconfig(tmp_path: Path) -> None:

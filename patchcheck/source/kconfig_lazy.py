@@ -1,0 +1,245 @@
+"""Kconfig files scanned when a question first reaches a name they declare or select.
+
+A cold audit asks about a few hundred of a tree's ~25,000 symbols, which a fifth of its Kconfig files
+declare or select. Discovery (patchcheck.source.kconfig_tree) still reads every file (for the `source` tree
+and the stamps) but scans only those with `source` lines; of each other file it notes the names that its
+`config`, `menuconfig`, `select` and `imply` lines mention (`mentions`, a regular expression over the bytes:
+never fewer names than the scan finds) and scans it when a question reaches one of them. The entries are
+those a full scan gives, in the same order: definitions in the order the files are read, and each selector
+entry pointing at the same definition by index.
+
+A file the expression could misread (a joined continuation line, whitespace other than spaces and tabs,
+non-ASCII text) is scanned at once, and a name that is not a plain word makes every file be scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
+
+_MENTION = re.compile(rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]+(\w+)")
+_SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
+_UNSURE = re.compile(rb"\\\r?\n|[\r\x0b\x0c\x1c-\x1f\x80-\xff]")
+_WORD = re.compile(r"\w+", re.ASCII)
+
+Read = Callable[[str], bytes | None]
+# definitions by name, selector entries by target (packed), choice groups by (file, index): a KconfigDB's
+Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], list[str]]]
+
+
+def must_scan(data: bytes) -> bool:
+    """Whether discovery scans a file at once: it has `source` lines, or text the expression could misread."""
+    return bool(_SOURCE_LINE.search(b"\n" + data) or _UNSURE.search(data))
+
+
+def mentions(data: bytes) -> set[str]:
+    """Every name a `config`, `menuconfig`, `select` or `imply` line of the file may declare or select."""
+    return {name.decode("ascii") for name in _MENTION.findall(b"\n" + data)}
+
+
+def scanned_mentions(scanned: KconfigFile) -> set[str]:
+    """The names a scanned file declares or selects (exactly)."""
+    return {d.name for d in scanned.definitions} | {
+        target.lstrip("?") for d in scanned.definitions for target, _ in d.selects
+    }
+
+
+def scan(path: str, data: bytes | None) -> KconfigFile:
+    return scan_kconfig(path, data.decode("utf-8", "surrogateescape") if data is not None else "")
+
+
+class KconfigFiles:
+    """A tree's Kconfig files in reading order: those scanned, and which names each of the others mentions.
+
+    `read` gives a file's content when it is scanned: the bytes discovery kept, or the tree's file (which
+    the stamps say is unchanged since the names were noted)."""
+
+    def __init__(self, order: list[str], mentioned: dict[str, list[int]], read: Read) -> None:
+        self.order = order
+        self.mentioned = mentioned  # name -> the files (by reading order) that may declare or select it
+        self.scans: dict[str, KconfigFile] = {}
+        self._read = read
+
+    def scan(self, path: str) -> KconfigFile:
+        found = self.scans.get(path)
+        if found is None:
+            found = self.scans[path] = scan(path, self._read(path))
+        return found
+
+    def files_for(self, name: str) -> list[KconfigFile]:
+        """The files that may declare or select `name`, scanned, in reading order."""
+        return [self.scan(self.order[rank]) for rank in self.mentioned.get(name, ())]
+
+    def scan_all(self) -> list[KconfigFile]:
+        return [self.scan(path) for path in self.order]
+
+
+class LazyEntries:
+    """The packed entries of a KconfigDB, built from `files` when first asked for. `known`: entries saved
+    by an earlier run (definitions, selectors, choice groups), taken as they are."""
+
+    def __init__(
+        self,
+        files: KconfigFiles,
+        pack: Callable[[list[tuple[Any, ...]]], str],
+        known: Tables = ({}, {}, {}),
+    ) -> None:
+        self.files = files
+        self._pack = pack
+        self._definitions: dict[str, str | None] = {}
+        self._selectors: dict[str, str | None] = {}
+        self._choices: dict[tuple[str, int], list[str]] = {}
+        self._choice_files: set[str] = set()
+        self._own: dict[str, list[Definition]] = {}  # each name's definitions, in order
+        self._known = known
+        self.full: Tables | None = None  # once every file is scanned
+        self.definitions: Mapping[str, str] = _View(self, 0)
+        self.selectors: Mapping[str, str] = _View(self, 1)
+        self.choices: Mapping[tuple[str, int], list[str]] = _View(self, 2)
+
+    # -- one entry ---------------------------------------------------------------------------------------
+    def definition(self, name: str) -> str | None:
+        if self.full is not None:
+            return self.full[0].get(name)
+        if name not in self._definitions:
+            if name in self._known[0]:
+                self._definitions[name] = self._known[0][name]
+            elif not _WORD.fullmatch(name):
+                return self.complete()[0].get(name)
+            else:
+                rows = [tuple(d) for f in self.files.files_for(name) for d in f.definitions if d.name == name]
+                self._definitions[name] = self._pack(rows) if rows else None
+        return self._definitions[name]
+
+    def selector(self, target: str) -> str | None:
+        if self.full is not None:
+            return self.full[1].get(target)
+        if target not in self._selectors:
+            name = target.removeprefix("?")
+            if target in self._known[1]:
+                self._selectors[target] = self._known[1][target]
+            elif not _WORD.fullmatch(name):
+                return self.complete()[1].get(target)
+            else:
+                entries = [
+                    (d.name, self._index_of(d), cond)
+                    for f in self.files.files_for(name)
+                    for d in f.definitions
+                    for selected, cond in d.selects
+                    if selected == target
+                ]
+                self._selectors[target] = self._pack(entries) if entries else None
+        return self._selectors[target]
+
+    def choice(self, group: tuple[str, int]) -> list[str] | None:
+        if self.full is not None:
+            return self.full[2].get(group)
+        if group in self._known[2]:
+            return self._known[2][group]
+        path = group[0]
+        if path not in self._choice_files and path in self.files.order:
+            self._choice_files.add(path)
+            for d in self.files.scan(path).definitions:
+                if d.choice:
+                    self._choices.setdefault((path, d.choice), []).append(d.name)
+        return self._choices.get(group)
+
+    def _index_of(self, definition: Definition) -> int:
+        """Where `definition` is among the definitions of its name (selector entries point there)."""
+        own = self._own.get(definition.name)
+        if own is None:
+            files = self.files.files_for(definition.name)
+            own = self._own[definition.name] = [
+                d for f in files for d in f.definitions if d.name == definition.name
+            ]
+        return own.index(definition)
+
+    # -- every entry -------------------------------------------------------------------------------------
+    def has_definitions(self) -> bool:
+        if self.full is not None:
+            return bool(self.full[0])
+        if self._known[0] or any(v is not None for v in self._definitions.values()):
+            return True
+        return any(self.definition(name) is not None for name in self.files.mentioned)
+
+    def complete(self) -> Tables:
+        """Every file scanned and every entry built, as a full scan builds them."""
+        if self.full is None:
+            definitions: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+            selected_by: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+            choices: dict[tuple[str, int], list[str]] = defaultdict(list)
+            for scanned in self.files.scan_all():
+                for d in scanned.definitions:
+                    definitions[d.name].append(tuple(d))
+                    if d.choice:
+                        choices[(d.path, d.choice)].append(d.name)
+                    for target, cond in d.selects:
+                        selected_by[target].append((d.name, len(definitions[d.name]) - 1, cond))
+            self.full = (
+                Packed(dict(definitions), self._pack),
+                Packed(dict(selected_by), self._pack),
+                dict(choices),
+            )
+        return self.full
+
+    def kept(self) -> tuple[dict[str, str], dict[str, str], dict[tuple[str, int], list[str]]]:
+        """The entries built so far (each complete), to be saved with the files' mentions."""
+        if self.full is not None:
+            raise ValueError("a complete database is saved whole")
+        definitions = {**self._known[0], **{k: v for k, v in self._definitions.items() if v is not None}}
+        selectors = {**self._known[1], **{k: v for k, v in self._selectors.items() if v is not None}}
+        return definitions, selectors, {**self._known[2], **self._choices}
+
+
+class _View(Mapping[Any, Any]):
+    """One table of a LazyEntries (`which`: as in Tables): looking a key up builds its entry; iterating
+    scans every file."""
+
+    def __init__(self, entries: LazyEntries, which: int) -> None:
+        self._entries = entries
+        self._which = which
+        self._lookup: Callable[[Any], Any] = (entries.definition, entries.selector, entries.choice)[which]
+
+    def __getitem__(self, key: Any) -> Any:
+        found = self._lookup(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return self._lookup(key) is not None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._entries.complete()[self._which])
+
+    def __len__(self) -> int:
+        return len(self._entries.complete()[self._which])
+
+
+class Packed(Mapping[str, str]):
+    """Entries by name, packed when first asked for: most are only ever packed to be saved (after the
+    answers, see patchcheck.rules.forked)."""
+
+    def __init__(self, unpacked: dict[str, list[tuple[Any, ...]]], pack: Callable[[list[Any]], str]) -> None:
+        self._unpacked = unpacked
+        self._pack = pack
+        self._packed: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        found = self._packed.get(name)
+        if found is None:
+            found = self._packed[name] = self._pack(self._unpacked[name])
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._unpacked
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._unpacked)
+
+    def __len__(self) -> int:
+        return len(self._unpacked)

@@ -1,0 +1,112 @@
+"""Kconfig files scanned when a question first reaches them (patchcheck.source.kconfig_lazy): every entry is
+the one a full scan gives, asked in any order, saved and taken up again, on fixture and real trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from patchcheck.source import kconfig_tree
+from patchcheck.source.cache import DiskCache
+from patchcheck.source.kconfig_db import KconfigDB, fetch_db, store_db
+from patchcheck.source.kconfig_lazy import must_scan
+from patchcheck.source.tree import DirectoryTree
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _tree(root: Path, files: dict[str, str]) -> DirectoryTree:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return DirectoryTree(root)
+
+
+SMALL = {
+    "Kconfig": 'source "mm/Kconfig"\nsource "fs/Kconfig"\nsource "drivers/Kconfig"\n',
+    "mm/Kconfig": 'config DROP\n\tbool\n\tdepends on 64BIT\n\nconfig SCRATCH\n\tbool "scratch"\n',
+    "fs/Kconfig": "config PROCFS\n\tbool\n\tselect DROP if MMU\n\timply SCRATCH\n",
+    "drivers/Kconfig": (
+        'menu "drivers"\nconfig DRV\n\ttristate\n\thelp\n\t  config DROP is not read here\nendmenu\n'
+    ),
+}
+
+
+def _discover(tree: DirectoryTree, tmp_path: Path) -> KconfigDB:
+    return kconfig_tree._discover(tree, DiskCache(tmp_path / "cache"))[0]
+
+
+def _same(lazy: KconfigDB, whole: KconfigDB, selectors_first: bool) -> None:
+    whole.complete()
+    tables = [
+        (lazy.packed_selectors, whole.packed_selectors),
+        (lazy.packed_definitions, whole.packed_definitions),
+        (lazy.choices, whole.choices),
+    ]
+    for mine, theirs in tables if selectors_first else reversed(tables):
+        for key in list(theirs):
+            assert mine.get(key) == theirs.get(key), key
+    assert dict(lazy.packed_definitions) == dict(whole.packed_definitions)  # and iterated: all of them
+    assert dict(lazy.packed_selectors) == dict(whole.packed_selectors)
+
+
+def test_only_the_files_that_mention_a_name_are_scanned(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "t", SMALL)
+    db = _discover(tree, tmp_path)
+    assert db.lazy is not None and set(db.lazy.files.scans) == {"Kconfig"}  # the one with `source` lines
+    assert [d.line for d in db.definitions_of("DROP")] == [1]
+    # mm/Kconfig defines it, fs/Kconfig selects it; drivers/Kconfig says so only in help text, and is read
+    # too (a mention is never missed, at worst one too many)
+    assert set(db.lazy.files.scans) == {"Kconfig", "mm/Kconfig", "fs/Kconfig", "drivers/Kconfig"}
+    db2 = _discover(tree, tmp_path)
+    assert [(d.name, cond) for d, cond in db2.selectors_of("DROP")] == [("PROCFS", "MMU")]
+    assert db2.lazy is not None and "drivers/Kconfig" in db2.lazy.files.scans
+    db3 = _discover(tree, tmp_path)
+    assert db3.exists("PROCFS") and not db3.exists("NOWHERE")
+    assert db3.lazy is not None and set(db3.lazy.files.scans) == {"Kconfig", "fs/Kconfig"}
+
+
+@pytest.mark.parametrize("selectors_first", [False, True])
+@pytest.mark.parametrize("where", ["trees/classic", "trees/enum-style", "registry/base", "small"])
+def test_every_entry_is_the_one_a_full_scan_gives(tmp_path: Path, where: str, selectors_first: bool) -> None:
+    tree = _tree(tmp_path / "t", SMALL) if where == "small" else DirectoryTree(FIXTURES / where)
+    _same(_discover(tree, tmp_path), _discover(tree, tmp_path), selectors_first)
+
+
+@pytest.mark.realtree
+@pytest.mark.parametrize("which", ["6.12", "6.1"])
+def test_every_entry_of_a_real_tree_is_the_one_a_full_scan_gives(
+    which: str, real_tree: Path, real_tree_6_1: Path, tmp_path: Path
+) -> None:
+    tree = DirectoryTree(real_tree if which == "6.12" else real_tree_6_1)
+    lazy = _discover(tree, tmp_path)
+    assert lazy.lazy is not None and len(lazy.lazy.files.scans) < len(lazy.lazy.files.order) / 4
+    _same(lazy, _discover(tree, tmp_path), selectors_first=True)
+
+
+def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
+    assert not must_scan(b"config A\n\tbool\n\tselect B if C\n")
+    for odd in (b"config \\\nA\n", b"config A\r\n", b"\x0cconfig A\n", b"# Jos\xc3\xa9\nconfig A\n"):
+        assert must_scan(odd)
+    assert must_scan(b'if X\nsource "a/Kconfig"\nendif\n') and must_scan(b'\torsource "b"\n')
+
+
+def test_a_name_that_is_no_plain_word_is_looked_up_in_every_file(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "t", {**SMALL, "fs/Kconfig": "config ODD-NAME\n\tbool\n"})
+    db = _discover(tree, tmp_path)
+    assert [d.path for d in db.definitions_of("ODD-NAME")] == ["fs/Kconfig"]
+
+
+def test_saved_as_built_so_far_and_taken_up_again(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "t", SMALL)
+    cache = DiskCache(tmp_path / "cache")
+    db = _discover(tree, tmp_path)
+    assert db.definitions_of("SCRATCH")
+    store_db(cache, "k", db)
+    back = fetch_db(cache, "k", tree.read_bytes)
+    assert back is not None and back.lazy is not None and back.lazy.files.scans == {}
+    assert back.definitions_of("SCRATCH") == db.definitions_of("SCRATCH")  # as saved: nothing read
+    assert back.lazy.files.scans == {}
+    assert [(d.name, c) for d, c in back.impliers_of("SCRATCH")] == [("PROCFS", "")]  # read now
+    _same(back, _discover(tree, tmp_path), selectors_first=False)
