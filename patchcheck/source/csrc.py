@@ -62,7 +62,10 @@ _DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
 
 def _mask(data: bytes) -> bytes:
     """Comments and directive lines blanked, byte for byte (latin-1: one byte is one character)."""
-    text = blank_comments(data.decode("latin-1")).encode("latin-1")
+    return _blank_directives(blank_comments(data.decode("latin-1")).encode("latin-1"))
+
+
+def _blank_directives(text: bytes) -> bytes:
     return _DIRECTIVE_LINE.sub(_blank_bytes, text)
 
 
@@ -83,12 +86,19 @@ class CSource:
 
     @cached_property
     def pre(self) -> PreprocFile:
+        if self.data.isascii():  # then one character is one byte: the comments are blanked once for both
+            return preprocess(self.data.decode("ascii"), clean=self._clean)
         return preprocess(decode_source(self.data))
 
     @cached_property
     def masked(self) -> bytes:
         """The file with comments and directives blanked (same length): what tree-sitter parses."""
-        return _mask(self.data)
+        return _blank_directives(self._clean.encode("latin-1"))
+
+    @cached_property
+    def _clean(self) -> str:
+        """Comments blanked, byte for byte (latin-1: one byte is one character)."""
+        return blank_comments(self.data.decode("latin-1"))
 
     def guard_at(self, line: int) -> Formula:
         return self.pre.guard_at(line)

@@ -102,8 +102,9 @@ class _Frame:
         self.current = conj(outer, cond)
 
 
-def preprocess(text: str) -> PreprocFile:
-    clean = blank_comments(text)
+def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
+    """`clean`: `blank_comments(text)` when the caller has it already."""
+    clean = blank_comments(text) if clean is None else clean
     lines = clean.split("\n")
     guards: list[Formula] = [TRUE] * (len(lines) + 2)
     masked = list(lines)

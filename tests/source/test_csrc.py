@@ -79,3 +79,18 @@ def test_function_index_is_reused_instead_of_reparsing(
     found = csrc.CSource(data).functions("__mmap_region")  # a new object (process): only the disk copy
     assert [f.name for f in found] == ["__mmap_region"] and found[0].line == 32
     assert len(data) not in sizes and sizes  # warm: just the function, parsed on its own
+
+
+def test_ascii_and_utf8_files_are_masked_and_guarded_alike() -> None:
+    # An ASCII file blanks its comments once for tree-sitter and the guards; a UTF-8 one each its own way.
+    body = "#ifdef CONFIG_X\n/* {} */\nstatic int f(void)\n{{\n\treturn VM_A;\n}}\n#endif\n"
+    for comment in ("plain", "Jos\u00e9 \u2014 wrote it"):
+        data = body.format(comment).encode()
+        src = csrc.CSource(data)
+        assert (
+            len(src.masked) == len(data)
+            and b"#ifdef" not in src.masked
+            and comment.encode() not in src.masked
+        )
+        (fn,) = src.functions("f")
+        assert fn.line == 3 and render(fn.guard) == render(Sym("X"))
