@@ -87,17 +87,17 @@ class CSource:
     @cached_property
     def pre(self) -> PreprocFile:
         if self.data.isascii():  # then one character is one byte: the comments are blanked once for both
-            return preprocess(self.data.decode("ascii"), clean=self._clean)
+            return preprocess(self.data.decode("ascii"), clean=self.uncommented)
         return preprocess(decode_source(self.data))
 
     @cached_property
     def masked(self) -> bytes:
         """The file with comments and directives blanked (same length): what tree-sitter parses."""
-        return _blank_directives(self._clean.encode("latin-1"))
+        return _blank_directives(self.uncommented.encode("latin-1"))
 
     @cached_property
-    def _clean(self) -> str:
-        """Comments blanked, byte for byte (latin-1: one byte is one character)."""
+    def uncommented(self) -> str:
+        """Comments blanked as C reads them (literals kept), one character per byte (latin-1)."""
         return blank_comments(self.data.decode("latin-1"))
 
     def guard_at(self, line: int) -> Formula:

@@ -27,7 +27,7 @@ from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.cfg import CFG
 from patchcheck.source.tree import decode_source
 
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*((?:[^\n\\]|\\\n)*)", re.M)
+_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*([^\n\\]*(?:\\\n[^\n\\]*)*)", re.M)
 
 
 @dataclass
@@ -94,21 +94,18 @@ _BESIDE_AND = (
     re.compile(r"(?<!&)&(?![&=])[\s(]*([A-Za-z_]\w*)"),
     re.compile(r"([A-Za-z_]\w*)[\s)]*(?<!&)&(?![&=])"),
 )
-_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
-def _mask_names(text: str, table: dict[str, str]) -> set[str]:
+def _mask_names(uncommented: str, table: dict[str, str]) -> set[str]:
     """Names that can begin or end a masking `_masking()` accepts: a mask is an OR of names that all resolve
-    to flags, so the name next to its `&` (or first after `&=`) resolves too. Read from the text as written
-    and with comments removed (a comment may sit inside a masking; a string may look like one): a cheap
+    to flags, so the name next to its `&` (or first after `&=`) resolves too. Read from the text with its
+    comments blanked as C reads them (string literals kept; a comment may sit inside a masking): a cheap
     test that never misses a masking, so that a file without such a name is not parsed, and of a file only
     the functions that hold one."""
-    operands: set[str] = set()
-    for version in (text, _COMMENT.sub(" ", text)):
-        operands.update(_AND_ASSIGNED.findall(version))
-        for right in set(_ASSIGNED.findall(version)):
-            for pattern in _BESIDE_AND:
-                operands.update(pattern.findall(right))
+    operands = set(_AND_ASSIGNED.findall(uncommented))
+    for right in set(_ASSIGNED.findall(uncommented)):
+        for pattern in _BESIDE_AND:
+            operands.update(pattern.findall(right))
     return {name for name in operands if _leaves(name, table)}
 
 
@@ -153,7 +150,7 @@ def _dead_in_file(
 ) -> list[Finding]:
     text = decode_source(data)
     local = {**table, **_defines(text)}  # the headers' macros, then the file's own
-    names = _mask_names(text, local)
+    names = _mask_names(csrc.source(data).uncommented, local)
     if not names:
         return []  # no masking: nothing to parse, nothing to keep on disk
     one = digest("dead-after-mask-file-v1", *inputs, path, data)
