@@ -108,9 +108,12 @@ def _cached(
     return True, product
 
 
-def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: bool = False) -> FlagModel:
-    """With `core`, names mm.h does not define resolve through the built-in core flag facts (for the
-    partial mm.h diffs show without a tree)."""
+def load_flag_defs(
+    tree: SourceTree, cache: DiskCache | None = None, *, core: bool = False
+) -> dict[str, FlagDef]:
+    """The flags of the tree's mm.h alone (the model's `flags`, from the same cache entry). With `core`,
+    names mm.h does not define resolve through the built-in core flag facts (for the partial mm.h diffs
+    show without a tree)."""
     cache = cache or DiskCache()
     defs = MM_H + (" core-3" if core else "")
 
@@ -119,6 +122,13 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
         return read_flags(MM_H, pre, core_macros(pre) if core else None)
 
     _, flags = _cached(tree, MM_H, cache, build, defs, dict[str, FlagDef])
+    return flags or {}
+
+
+def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: bool = False) -> FlagModel:
+    """With `core`: see `load_flag_defs`."""
+    cache = cache or DiskCache()
+    flags = load_flag_defs(tree, cache, core=core)
     _, smaps = _cached(
         tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)), shape=list[SmapsEntry] | None
     )
@@ -126,4 +136,4 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
         tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)), shape=list[TraceEntry] | None
     )
     _, doc = _cached(tree, PROC_RST, cache, read_doc_table, shape=DocTable | None)
-    return FlagModel(flags or {}, smaps, trace, doc)
+    return FlagModel(flags, smaps, trace, doc)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from patchcheck.model.load import MM_H, FlagModel, load_flag_model
+from patchcheck.model.load import MM_H, load_flag_defs
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packs import special
@@ -186,10 +186,8 @@ class Run:
         if isinstance(found, set):
             self.ctx.cache["pack_defined_flags"] = found
             return found
-        model = self.ctx.cache.get("flag_model")
-        if not isinstance(model, FlagModel):
-            model = self.ctx.cache["flag_model"] = load_flag_model(self.ctx.tree)
-        defined = {name for name, flag in model.flags.items() if flag.guard_where("bit", "mask") != FALSE}
+        flags = load_flag_defs(self.ctx.tree)  # mm.h alone: the smaps and trace tables are not needed here
+        defined = {name for name, flag in flags.items() if flag.guard_where("bit", "mask") != FALSE}
         self.ctx.cache["pack_defined_flags"] = self.ctx.memo[shared] = defined
         return defined
 
