@@ -8,8 +8,9 @@ never fewer names than the scan finds) and scans it when a question reaches one 
 those a full scan gives, in the same order: definitions in the order the files are read, and each selector
 entry pointing at the same definition by index.
 
-A file the expression could misread (a joined continuation line, whitespace other than spaces and tabs,
-non-ASCII text) is scanned at once, and a name that is not a plain word makes every file be scanned.
+A file the expression could misread (a name on a continuation line or one that is no plain word,
+whitespace other than spaces and tabs) is scanned at once, and looking up a name that is not a plain word
+scans every file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 
 _MENTION = re.compile(rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]+(\w+)")
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
-_UNSURE = re.compile(rb"\\\r?\n|[\r\x0b\x0c\x1c-\x1f\x80-\xff]")
+# Text the line scanner reads otherwise than `_MENTION`: a keyword whose name is on the continuation line
+# or is no plain word, and whitespace other than spaces and tabs that str.strip() removes (other ASCII
+# controls, a CR that ends no line, the Unicode spaces in UTF-8). CRLF line endings, other continuation
+# lines (a superset at worst) and other non-ASCII text read alike.
+_UNSURE = re.compile(
+    rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]*\\\r?\n|[\x0b\x0c\x1c-\x1f]|\r(?!\n)"
+    # a keyword whose name is no plain word ending in a space, `#` or the end of its line (`FOO-BAR`, `?X`,
+    # `"Q"`, none): the scan keeps it as written, which a lookup by word would not reach
+    rb"|\n[ \t]*(?:menuconfig|config|select|imply)(?:[ \t]*(?=\r?\n|\Z)|[ \t]+(?!\w+(?:[ \t\r\n#]|\Z)))"
+    rb"|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
+)
 _WORD = re.compile(r"\w+", re.ASCII)
 
 Read = Callable[[str], bytes | None]
@@ -33,7 +44,8 @@ Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], li
 
 def must_scan(data: bytes) -> bool:
     """Whether discovery scans a file at once: it has `source` lines, or text the expression could misread."""
-    return bool(_SOURCE_LINE.search(b"\n" + data) or _UNSURE.search(data))
+    data = b"\n" + data
+    return bool(_SOURCE_LINE.search(data) or _UNSURE.search(data))
 
 
 def mentions(data: bytes) -> set[str]:

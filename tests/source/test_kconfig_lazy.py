@@ -44,6 +44,7 @@ def _same(lazy: KconfigDB, whole: KconfigDB, selectors_first: bool) -> None:
         (lazy.packed_definitions, whole.packed_definitions),
         (lazy.choices, whole.choices),
     ]
+    assert lazy.has_definitions() == whole.has_definitions()
     for mine, theirs in tables if selectors_first else reversed(tables):
         for key in list(theirs):
             assert mine.get(key) == theirs.get(key), key
@@ -87,9 +88,56 @@ def test_every_entry_of_a_real_tree_is_the_one_a_full_scan_gives(
 
 def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
     assert not must_scan(b"config A\n\tbool\n\tselect B if C\n")
-    for odd in (b"config \\\nA\n", b"config A\r\n", b"\x0cconfig A\n", b"# Jos\xc3\xa9\nconfig A\n"):
-        assert must_scan(odd)
+    assert not must_scan(b"config A\r\n\tbool\r\n")  # CRLF: the same names
+    assert not must_scan(b"config A\n\thelp\n\t  By Jos\xc3\xa9.\n")  # non-ASCII text
+    assert not must_scan(b"config A\n\tdepends on B || \\\n\t\tC\n")  # a continued condition
+    odd = [
+        b"config \\\nA\n",
+        b"\tselect\\\r\nA\n",
+        b"\rconfig A\n",
+        b"\x0cconfig A\n",
+        b"config\x0bA\n",
+        b"\xc2\xa0config A\n",
+    ]
+    odd += [b"\xe2\x80\x83config A\n", b"\xe3\x80\x80select A\n"]  # an em space, an ideographic space
+    for text in odd:
+        assert must_scan(text), text
     assert must_scan(b'if X\nsource "a/Kconfig"\nendif\n') and must_scan(b'\torsource "b"\n')
+
+
+def test_every_leading_space_str_strip_removes_makes_a_file_scanned_at_once() -> None:
+    # The line scanner strips what str.isspace() calls a space; `mentions` reads spaces and tabs only.
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace() and chr(c) not in " \t\n"]
+    for space in spaces:
+        assert must_scan(f"{space}config A\n".encode("utf-8", "surrogateescape")), hex(ord(space))
+
+
+ODD_NAMES = {
+    "a name with a dash selects": {
+        "a/Kconfig": "config FOO\n\tbool\n",
+        "b/Kconfig": "config ODD-NAME\n\tselect FOO\n",
+    },
+    "a select of ?NAME": {
+        "a/Kconfig": "config FOO\n\tbool\n",
+        "b/Kconfig": "config BAR\n\tbool\n\tselect ?FOO\n",
+    },
+    "only names with a dash": {"a/Kconfig": "config FOO-BAR\n\tbool\n", "b/Kconfig": 'comment "x"\n'},
+    "an empty name": {"a/Kconfig": "config FOO\n\tbool\n", "b/Kconfig": "config\n\tselect FOO\n"},
+    "a quoted name": {"a/Kconfig": "config FOO\n\tbool\n", "b/Kconfig": 'config "Q"\n\tselect FOO\n'},
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_NAMES))
+def test_names_that_are_no_plain_word_read_as_a_full_scan_reads_them(tmp_path: Path, case: str) -> None:
+    files = {"Kconfig": 'source "a/Kconfig"\nsource "b/Kconfig"\n', **ODD_NAMES[case]}
+    tree = _tree(tmp_path / "t", files)
+    lazy, whole = _discover(tree, tmp_path), _discover(tree, tmp_path)
+    whole.complete()
+    assert lazy.has_definitions() == whole.has_definitions()
+    for name in ("FOO", "FOO-BAR", "ODD-NAME", "BAR", "Q", ""):
+        assert lazy.selectors_of(name) == whole.selectors_of(name), name
+        assert lazy.impliers_of(name) == whole.impliers_of(name), name
+    _same(_discover(tree, tmp_path), whole, selectors_first=True)
 
 
 def test_a_name_that_is_no_plain_word_is_looked_up_in_every_file(tmp_path: Path) -> None:
