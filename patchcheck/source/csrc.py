@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from patchcheck.source import cparse
 from patchcheck.source.cache import DiskCache, digest
-from patchcheck.source.ctop import top_level_blocks
+from patchcheck.source.ctop import top_level_blocks, without_attributes
 from patchcheck.source.guards import FALSE, Formula
 from patchcheck.source.preproc import PreprocFile, blank_comments, preprocess
 from patchcheck.source.tree import decode_source
@@ -141,8 +141,13 @@ class CSource:
         definition); leading newlines keep its line numbers those of the file."""
         span = (start, end, row)
         if span not in self._parsed:  # once per content: the states of a series share it
-            tree = cparse.parse_bytes(b"\n" * row + _mask(self.data[start:end]))
-            found = list(_functions_in(tree.root_node, self))
+            block = _mask(self.data[start:end])
+            found = list(_functions_in(cparse.parse_bytes(b"\n" * row + block).root_node, self))
+            for name, blanked in without_attributes(block) if not found else ():
+                again = _functions_in(cparse.parse_bytes(b"\n" * row + blanked).root_node, self)
+                found = [fn for fn in again if fn.name == name]
+                if found:
+                    break
             self._parsed[span] = found[0] if found else None
         return self._parsed[span]
 

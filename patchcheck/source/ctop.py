@@ -2,21 +2,26 @@
 
 A function definition is a top-level braced block whose head (the text since the previous top-level `;` or
 `}`) holds a parameter list. Braces are counted in the blanked text (comments and directives are spaces;
-braces in string and character literals do not count), so this finds the same blocks as tree-sitter does on
-the same text, and at a small fraction of the cost of a whole-file parse: the rules then parse only the
-functions they ask for, each on its own (patchcheck.source.csrc).
+braces in string and character literals do not count), at a small fraction of the cost of a whole-file
+parse: the rules then parse only the functions they ask for, each on its own (patchcheck.source.csrc), so
+an error tree-sitter recovers from stays in its function. A head that begins with an attribute macro with
+arguments (`static __printf(2, 3) int f(...)`) is parsed again with the macro blanked (`without_attributes`).
 
 When the braces do not balance (an `#if` branch that opens a block its `#else` opens again), the blocks
 cannot be told apart by counting and `top_level_blocks` returns None: the caller parses the whole file.
+Not C the kernel writes, and not found: definitions inside `extern "C" { }`, and K&R definitions (whose
+heads hold `;`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _BRACE_OR_LITERAL = re.compile(rb"[{}]|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?")
 _CALLED = re.compile(rb"([A-Za-z_]\w*)\s*\(")
+_NOT_NEWLINE = re.compile(rb"[^\n]")
 
 
 @dataclass(frozen=True)
@@ -24,9 +29,8 @@ class Block:
     start: int  # first byte of the head
     end: int  # after the closing brace
     row: int  # 0-based line of `start`
-    names: tuple[
-        str, ...
-    ]  # every identifier of the head that is followed by `(`: the declarator's among them
+    # every identifier of the head that is followed by `(`: the declarator's among them
+    names: tuple[str, ...]
 
 
 def top_level_blocks(masked: bytes) -> list[Block] | None:
@@ -58,3 +62,32 @@ def top_level_blocks(masked: bytes) -> list[Block] | None:
                     blocks.append(Block(start, match.end(), row, names))
                 previous_end = match.end()
     return blocks if depth == 0 else None
+
+
+def without_attributes(block: bytes) -> Iterator[tuple[str, bytes]]:
+    """(name, the block with every other `name(...)` group of its head blanked), for each such group from
+    the last: what tree-sitter can parse when an attribute macro with arguments begins the head
+    (`static __printf(2, 3) int f(...)`). Blanking keeps every offset and line."""
+    brace = block.find(b"{")
+    head = block[:brace] if brace >= 0 else block
+    groups: list[tuple[str, int, int]] = []  # name, start, end of each top-level `name(...)`
+    for match in _CALLED.finditer(head):
+        if groups and match.start() < groups[-1][2]:
+            continue  # inside the group before
+        depth, at = 0, match.end() - 1
+        while at < len(head):
+            depth += (head[at] == 0x28) - (head[at] == 0x29)
+            at += 1
+            if depth == 0:
+                break
+        if depth:
+            return
+        groups.append((match.group(1).decode("latin-1"), match.start(), at))
+    if len(groups) < 2:
+        return
+    for kept in reversed(groups):
+        blanked = bytearray(block)
+        for _, start, end in groups:
+            if (start, end) != kept[1:]:
+                blanked[start:end] = _NOT_NEWLINE.sub(b" ", head[start:end])
+        yield kept[0], bytes(blanked)

@@ -158,3 +158,16 @@ def test_saved_as_built_so_far_and_taken_up_again(tmp_path: Path) -> None:
     assert back.lazy.files.scans == {}
     assert [(d.name, c) for d, c in back.impliers_of("SCRATCH")] == [("PROCFS", "")]  # read now
     _same(back, _discover(tree, tmp_path), selectors_first=False)
+
+
+def test_an_audit_of_a_tree_with_a_selecting_dashed_name_is_the_one_a_full_scan_gives(tmp_path: Path) -> None:
+    import shutil
+
+    from patchcheck.rules.engine import audit
+
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "registry" / "base", root)
+    with (root / "arch" / "x86" / "Kconfig").open("a") as kconfig:
+        kconfig.write("\nconfig ODD-NAME\n\tbool\n\tselect ARCH_HAS_PKEYS\n")
+    report = audit(DirectoryTree(root))  # raised ValueError in selectors_of before the fix
+    assert report == audit(DirectoryTree(FIXTURES / "registry" / "base"))
