@@ -10,6 +10,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -277,11 +279,11 @@ def _derive(view: OverlayTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | N
     index = cache.get("kconfig-index", _index_key(kconfig_view(view.base)))
     if not (_good_index(index) and index[1] == base_key):
         return None
-    _complete(base_db, base_key, cache)
     changed = sorted(p for p in view.changes if _is_kconfig(p))
     contents = {path: (view.base.read_bytes(path), view.changes[path]) for path in changed}
     stamps = [(p, file_stamp(view, p) if p in view.changes else s) for p, s in index[0]]
-    return _rebuild_or_none(base_db, contents, stamps)
+    with _saved_once_complete(base_db, base_key, cache):
+        return _rebuild_or_none(base_db, contents, stamps)
 
 
 def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB, Stamps] | None:
@@ -304,19 +306,21 @@ def _derive_revision(tree: GitRevisionTree, cache: DiskCache) -> tuple[KconfigDB
     changed = [(p, old) for (p, old), (_, new) in zip(index[0], stamps, strict=True) if old != new]
     if not changed or len(changed) > _MAX_DERIVED:
         return None
-    _complete(base_db, index[1], cache)
     contents = {
         path: (tree.read_object(old[1:]) if old and old.startswith("g") else None, tree.read_bytes(path))
         for path, old in changed
     }
-    return _rebuild_or_none(base_db, contents, stamps)
+    with _saved_once_complete(base_db, index[1], cache):
+        return _rebuild_or_none(base_db, contents, stamps)
 
 
-def _complete(db: KconfigDB, key: str, cache: DiskCache) -> None:
-    """Build every entry of a database built lazily (a derived one starts from all of them), and save it
-    whole under its key, so that the next derivation starts from there."""
-    if db.lazy is not None and db.lazy.full is None:
-        db.complete()
+@contextmanager
+def _saved_once_complete(db: KconfigDB, key: str, cache: DiskCache) -> Iterator[None]:
+    """A lazily built database that a derivation completes (`_rebuild`) is saved whole under its key, so
+    that the next derivation starts from there."""
+    lazy = db.lazy is not None and db.lazy.full is None
+    yield
+    if lazy and db.lazy is not None and db.lazy.full is not None:
         save_later(partial(store_db, cache, key, db))
 
 
@@ -350,6 +354,7 @@ def _rebuild(
         new_scans[path] = scan_kconfig(path, new.decode("utf-8", "surrogateescape"))
         if _sourcing(old_scans[path]) != _sourcing(new_scans[path]):
             return None
+    base_db.complete()  # a lazily built base: every entry (once)
     definitions = dict(base_db.packed_definitions)
     selectors = dict(base_db.packed_selectors)
     db = KconfigDB(base_db.arches, base_db.sourced_from, definitions, selectors, dict(base_db.choices))

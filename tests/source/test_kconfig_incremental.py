@@ -272,3 +272,14 @@ def test_facts_of_a_symbol_are_encoded_again_when_a_selector_of_it_changes(tmp_p
     assert Sym("T") not in after._inherited
     fresh = ConfigFacts.from_tree(patched, DiskCache(tmp_path / "fresh"))
     assert after.satisfiable(question) is fresh.satisfiable(question) is Answer.YES
+
+
+def test_a_derivation_that_falls_back_to_a_scan_leaves_a_lazy_base_as_it_was(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "tree")
+    cache = DiskCache(tmp_path / "cache")
+    _, base = load_kconfig_keyed(tree, cache)
+    path, old, new = EDITS["source added"]  # the graph of files changes: no derivation
+    changes = {path: FILES[path].replace(old, new, 1).encode(), "mm/Kconfig.new": b"config NEW\n\tbool\n"}
+    _, patched = load_kconfig_keyed(OverlayTree(tree, changes), cache)
+    assert base.lazy is not None and base.lazy.full is None
+    assert [d.path for d in patched.definitions_of("NEW")] == ["mm/Kconfig.new"]
