@@ -14,6 +14,7 @@ every failure to read or write the cache is silent, the cache may only ever make
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -80,6 +81,19 @@ def save_later(save: Callable[[], None]) -> None:
         _saves.append(save)
 
 
+def save_at_end(save: Callable[[], None]) -> None:
+    """Run `save` once the run's work is done: at exit, or in a forked child with the saves it held back."""
+    if _saves is None:
+        atexit.register(_quietly, save)
+    else:
+        _saves.append(save)
+
+
+def _quietly(save: Callable[[], None]) -> None:
+    with contextlib.suppress(Exception):
+        save()
+
+
 def defer_saves() -> None:
     global _saves
     _saves = []
@@ -90,8 +104,7 @@ def run_saves() -> None:
     global _saves
     saves, _saves = _saves or [], None
     for save in saves:
-        with contextlib.suppress(Exception):
-            save()
+        _quietly(save)
 
 
 def digest(*parts: bytes | str) -> str:
@@ -131,6 +144,10 @@ class DiskCache:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_root()
+
+    def exists(self) -> bool:
+        """Whether the cache directory is there (a run's last saves skip one removed since)."""
+        return self.root is not None and self.root.is_dir()
 
     def _path(self, namespace: str, key: str) -> Path | None:
         if self.root is None:

@@ -170,6 +170,10 @@ class LazyEntries:
             ]
         return own.index(definition)
 
+    def built(self) -> int:
+        """How many entries (and files' choice groups) were built here: what a save would add."""
+        return len(self._definitions) + len(self._selectors) + len(self._choice_files)
+
     # -- every entry -------------------------------------------------------------------------------------
     def has_definitions(self) -> bool:
         if self.full is not None:

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from patchcheck.report.progress import progress
-from patchcheck.source.cache import DiskCache, digest, file_stamp, save_later
+from patchcheck.source.cache import DiskCache, digest, file_stamp, save_at_end, save_later
 from patchcheck.source.kconfig import KconfigFile, scan_kconfig
 from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
 from patchcheck.source.kconfig_lazy import (
@@ -244,8 +244,17 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         db_key = digest("kconfig-db", repr(stamps))
         save_later(partial(store_db, cache, db_key, db))  # this process keeps it in memory (`_loaded`)
         cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
+    if db.lazy is not None and db.lazy.full is None:  # the entries this run builds are saved for the next
+        save_at_end(partial(_save_if_grown, cache, db_key, db, db.lazy.built()))
     _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
+
+
+def _save_if_grown(cache: DiskCache, key: str, db: KconfigDB, built: int) -> None:
+    """Save a lazily built database again if it built entries since it was loaded."""
+    lazy = db.lazy
+    if lazy is not None and lazy.full is None and lazy.built() > built and cache.exists():
+        store_db(cache, key, db)
 
 
 # Databases this process has loaded, by tree (still checked by stat): the states of a series share their

@@ -171,3 +171,28 @@ def test_an_audit_of_a_tree_with_a_selecting_dashed_name_is_the_one_a_full_scan_
         kconfig.write("\nconfig ODD-NAME\n\tbool\n\tselect ARCH_HAS_PKEYS\n")
     report = audit(DirectoryTree(root))  # raised ValueError in selectors_of before the fix
     assert report == audit(DirectoryTree(FIXTURES / "registry" / "base"))
+
+
+def test_the_entries_a_run_builds_are_saved_at_its_end_for_the_next(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _tree(tmp_path / "t", SMALL)
+    probe = (
+        "import sys; from pathlib import Path; from patchcheck.source.cache import DiskCache; "
+        "from patchcheck.source.kconfig_tree import load_kconfig_keyed; "
+        "from patchcheck.source.tree import DirectoryTree; "
+        "_, db = load_kconfig_keyed(DirectoryTree(Path(sys.argv[1])), DiskCache(Path(sys.argv[2]))); "
+        "print(len(db.definitions_of('SCRATCH')), sorted(db.lazy.files.scans))"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe, str(tmp_path / "t"), str(tmp_path / "cache")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split(" ", 1)
+        for _ in range(2)
+    ]
+    assert runs[0] == ["1", "['Kconfig', 'fs/Kconfig', 'mm/Kconfig']\n"]  # scanned to answer
+    assert runs[1] == ["1", "[]\n"]  # the answer saved at the first run's end: nothing scanned
