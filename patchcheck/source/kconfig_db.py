@@ -1,10 +1,12 @@
 """The Kconfig database: every definition of every symbol, packed per symbol, and its storage on disk.
 
-A warm run loads the database of every state it checks, and most questions reach a few dozen of its ~25,000
-symbols. So a definition is packed as a JSON array (ASCII), the packed entries are stored back to back after
-a one-line header that names them and where each ends, and loading reads the file and the header: an entry
-is sliced out of the blob, and unpacked, when a question reaches its symbol. A damaged entry unpacks as
-nothing (the symbol reads as undefined), a damaged header is a cache miss.
+Most questions reach a few hundred of a tree's ~25,000 symbols. A database built from a tree's files builds
+its entries as questions reach them (patchcheck.source.kconfig_lazy), and is saved with the entries built so
+far and what each file mentions; one completed (a derivation needs every entry) is saved whole. Either way a
+definition is packed as a JSON array (ASCII), the packed entries are stored back to back after a one-line
+header that names them and where each ends, and loading reads the file and the header: an entry is sliced
+out of the blob, and unpacked, when a question reaches its symbol. A damaged entry unpacks as nothing (the
+symbol reads as undefined), a damaged header is a cache miss.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ SourcedAt = tuple[str | None, tuple[str, ...], str | None]
 class KconfigDB:
     """Every definition of every symbol, who selects it, and under which condition each file is read.
 
-    Definitions are kept packed per symbol (JSON arrays, ASCII): a database loaded from the cache (see the
-    module doc) slices an entry out of one blob when a question reaches its symbol, and only those are ever
-    unpacked.
+    Definitions are kept packed per symbol (JSON arrays, ASCII), built or sliced out of the cached blob when
+    a question reaches their symbol (see the module doc). Iterating a lazily built table (or its len or
+    bool) builds every entry first: `has_definitions` answers without.
     """
 
     arches: tuple[str, ...]

@@ -148,6 +148,8 @@ class LazyEntries:
         return self._selectors[target]
 
     def choice(self, group: tuple[str, int]) -> list[str] | None:
+        if not (isinstance(group, tuple) and len(group) == 2 and isinstance(group[0], str)):
+            return None  # no such key, as in a dict
         if self.full is not None:
             return self.full[2].get(group)
         if group in self._known[2]:
@@ -212,8 +214,8 @@ class LazyEntries:
 
 
 class _View(Mapping[Any, Any]):
-    """One table of a LazyEntries (`which`: as in Tables): looking a key up builds its entry; iterating
-    scans every file."""
+    """One table of a LazyEntries (`which`: as in Tables): looking a key up builds its entry; iterating it
+    (len, bool) scans every file."""
 
     def __init__(self, entries: LazyEntries, which: int) -> None:
         self._entries = entries
