@@ -11,9 +11,10 @@ value that does not arrive whole or does not decode) gives `None`, and the calle
 child never returns into its caller's frames: it ends with os._exit, so no `finally` of the parent's runs
 twice, and it never writes to standard output or error.
 
-The child hands its value over first and runs `on_exit` (saving to the disk cache) after: the parent goes
-on meanwhile. A child still saving when its value has arrived is reaped later, and at the latest when this
-process exits (after at most `_SAVE_TIMEOUT` seconds, then it is ended).
+The child runs `on_exit` (saving to the disk cache) while its value is sent: the parent goes on as soon as
+it has the value, and the saves overlap whatever it still does. A child still saving when its value has
+arrived is reaped later, and at the latest when this process exits (after at most `_SAVE_TIMEOUT` seconds,
+then it is ended).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import atexit
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -126,17 +128,30 @@ def _child(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         set_progress_enabled(False)
         data = plaindata.dumps(work())
-        view = memoryview(len(data).to_bytes(_LENGTH, "little") + data)
-        while view:
-            view = view[os.write(write_end, view) :]
-        os.close(write_end)  # the parent has it all and goes on
+        # Sent by a thread: a value larger than the pipe holds waits for the parent to read it, which it does
+        # once its own work is done, and `on_exit` (the saves) runs meanwhile.
+        sender = threading.Thread(
+            target=_send, args=(write_end, len(data).to_bytes(_LENGTH, "little") + data)
+        )
+        sender.start()
         status = 0
-        if on_exit is not None:
-            on_exit()
-    except BaseException:  # before the value is sent: the parent's cue to do the work itself
+        try:
+            if on_exit is not None:
+                on_exit()
+        finally:
+            sender.join()
+    except BaseException:  # a value not sent whole is the parent's cue to do the work itself
         pass
     finally:
         os._exit(status)
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    with contextlib.suppress(OSError):  # the parent stopped listening: nothing to tell
+        while view:
+            view = view[os.write(fd, view) :]
+    os.close(fd)
 
 
 def _reap_saving(timeout: float = 0.0) -> None:

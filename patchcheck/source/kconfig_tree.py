@@ -242,7 +242,7 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         )
         db, stamps = derived if derived is not None else _discover(tree, cache)
         db_key = digest("kconfig-db", repr(stamps))
-        save_later(partial(store_db, cache, db_key, db))  # this process keeps it in memory (`_loaded`)
+        save_later(partial(_store, cache, db_key, db))  # this process keeps it in memory (`_loaded`)
         cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
     if db.lazy is not None and db.lazy.full is None:  # the entries this run builds are saved for the next
         save_at_end(partial(_save_if_grown, cache, db_key, db, db.lazy.built()))
@@ -254,7 +254,21 @@ def _save_if_grown(cache: DiskCache, key: str, db: KconfigDB, built: int) -> Non
     """Save a lazily built database again if it built entries since it was loaded."""
     lazy = db.lazy
     if lazy is not None and lazy.full is None and lazy.built() > built and cache.exists():
+        _store(cache, key, db)
+
+
+# What this process saved under each key: (the database's id, whole, entries built). Several paths ask to
+# save a database (built, completed by a derivation, grown): each state of it is written once.
+_stored: dict[tuple[str, str], tuple[int, bool, int]] = {}
+
+
+def _store(cache: DiskCache, key: str, db: KconfigDB) -> None:
+    lazy = db.lazy
+    state = (id(db), lazy is None or lazy.full is not None, lazy.built() if lazy is not None else 0)
+    slot = (str(cache.root), key)
+    if _stored.get(slot) != state:
         store_db(cache, key, db)
+        _stored[slot] = state
 
 
 # Databases this process has loaded, by tree (still checked by stat): the states of a series share their
@@ -330,7 +344,7 @@ def _saved_once_complete(db: KconfigDB, key: str, cache: DiskCache) -> Iterator[
     lazy = db.lazy is not None and db.lazy.full is None
     yield
     if lazy and db.lazy is not None and db.lazy.full is not None:
-        save_later(partial(store_db, cache, key, db))
+        save_later(partial(_store, cache, key, db))
 
 
 def _rebuild_or_none(
