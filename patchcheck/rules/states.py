@@ -128,7 +128,10 @@ def check_states(
             # The facts are saved before: the parent's next question may read them, and an example
             # configuration (a SAT model) depends on what the facts it starts from have been asked.
             persist_all()
-            return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
+            journals = [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
+            for tree, (_, journal) in zip(_directory_trees(contexts), journals, strict=True):
+                journal.stamp_searches(tree.root)  # here, while the parent may still be at work
+            return reports, journals
 
         child = Forked(in_child, on_exit=run_saves)
     try:

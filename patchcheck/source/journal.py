@@ -30,11 +30,32 @@ class Journal:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     searches: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)  # (directory, suffixes)
+    since_ns: int | None = (
+        None  # when the run began, for a stamp taken before the run ends (`stamp_searches`)
+    )
+    # Searches stamped already (a forked child stamps its own while the other process still works), and
+    # whether one of them changed while the run read it.
+    searched: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+    racy: bool = False
 
     def merge(self, other: Journal) -> None:
         self.files |= other.files
         self.dirs |= other.dirs
         self.searches |= other.searches
+        self.searched.update(other.searched)
+        self.racy = self.racy or other.racy
+
+    def stamp_searches(self, root: Path) -> None:
+        """Stamp the searches now (the costly part of `stamp`: every file below each directory), once the
+        reads are done, as `stamp` would."""
+        if self.since_ns is None:
+            return
+        limit = self.since_ns - _RACY_MARGIN_NS
+        try:
+            for directory, suffixes in sorted(self.searches - self.searched.keys()):
+                self.searched[directory, suffixes] = _search(str(root), directory, suffixes, limit)
+        except _Racy:
+            self.racy = True
 
 
 @dataclass(frozen=True)
@@ -64,10 +85,15 @@ def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
     """The stamps of everything `journal` names, or None when something changed from `since_ns` (the run's
     start) on: what the run read may not be what the stamps describe."""
     base, limit = str(root), since_ns - _RACY_MARGIN_NS
+    if journal.racy:
+        return None
     try:
         files = tuple((p, _checked(base, p, _file(base, p), limit)) for p in sorted(journal.files))
         dirs = tuple((d, _checked(base, d, _directory(base, d), limit)) for d in sorted(journal.dirs))
-        searches = tuple((d, s, _search(base, d, s, limit)) for d, s in sorted(journal.searches))
+        searches = tuple(
+            (d, s, journal.searched.get((d, s)) or _search(base, d, s, limit))
+            for d, s in sorted(journal.searches)
+        )
     except _Racy:
         return None
     return Stamps(files, dirs, searches)

@@ -167,3 +167,24 @@ def test_damaged_stamps_are_a_miss_not_a_crash(tmp_path: Path) -> None:
     assert not Stamps((("a\0b", None),), (), ()).hold(root)
     assert not Stamps((), (("a\0b", None),), ()).hold(root)
     assert not Stamps((), (), (("a\0b", (".c",), "x"),)).hold(root)
+
+
+def test_searches_stamped_early_stamp_as_at_the_end(tmp_path: Path) -> None:
+    # A forked child stamps its searches before the parent is done: the same stamps, and the same refusal
+    # when a searched file changed after the run began.
+    root = small_tree(tmp_path)
+    started = time.time_ns()
+    early = journal_of(root)
+    early.since_ns = started
+    early.stamp_searches(root)
+    assert early.searched and not early.racy
+    assert stamp(root, early, since_ns=started) == stamp(root, journal_of(root), since_ns=started)
+    merged = journal_of(root)
+    merged.merge(early)
+    assert merged.searched == early.searched
+    root = small_tree(tmp_path / "touched")
+    os.utime(root / "mm" / "sub" / "deep.c")  # now: after the run began
+    late = journal_of(root)
+    late.since_ns = started
+    late.stamp_searches(root)
+    assert late.racy and stamp(root, late, since_ns=started) is None
