@@ -48,13 +48,14 @@ class Function:
         return self.src.guard_at(self.line)
 
 
-# name -> [(start byte, end byte, first row)] of the blocks that may define a function of that name, by
-# content digest (patchcheck.source.ctop; a block is listed under every name its head calls, and parsing it
-# says which function it is). On disk each list is flat ([start, end, row, ...]): cheap to read back.
-FunctionIndex = dict[str, list[tuple[int, int, int]]]
+# name -> [(start byte, end byte, first row, compiled)] of the blocks that may define a function of that
+# name, by content digest (patchcheck.source.ctop; a block is listed under every name its head calls, and
+# parsing it says which function it is); `compiled` is False under a guard that is always false (`#if 0`).
+# On disk each list is flat ([start, end, row, 0/1, ...]): plain JSON numbers, cheap to read back.
+FunctionIndex = dict[str, list[tuple[int, int, int, bool]]]
 _STORED = dict[str, list[int]]
 _DISK = DiskCache()
-_INDEX_NAMESPACE = "csrc-functions-v5"
+_INDEX_NAMESPACE = "csrc-functions-v6"
 _SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
 _DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
@@ -113,22 +114,24 @@ class CSource:
     @cached_property
     def index(self) -> FunctionIndex:
         stored = _DISK.get(_INDEX_NAMESPACE, self.key, _STORED)
-        if isinstance(stored, dict) and all(len(flat) % 3 == 0 for flat in stored.values()):
+        if isinstance(stored, dict) and all(len(flat) % 4 == 0 for flat in stored.values()):
             return {
-                name: [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
+                name: [(flat[i], flat[i + 1], flat[i + 2], bool(flat[i + 3])) for i in range(0, len(flat), 4)]
                 for name, flat in stored.items()
             }
         index: FunctionIndex = {}
         blocks = top_level_blocks(self.masked)
         if blocks is not None:
             for block in blocks:
+                # Decided here, kept with the index: a warm run then needs no guard of a function it skips.
+                compiled = self.guard_at(block.row + 1) != FALSE
                 for name in dict.fromkeys(block.names):
-                    index.setdefault(name, []).append((block.start, block.end, block.row))
+                    index.setdefault(name, []).append((block.start, block.end, block.row, compiled))
         else:  # braces that do not balance: tree-sitter's reading of the whole file
             for fn in _functions_in(self.root(), self):
-                index.setdefault(fn.name, []).append(
-                    (fn.node.start_byte, fn.node.end_byte, fn.node.start_point[0])
-                )
+                node = fn.node
+                span = (node.start_byte, node.end_byte, node.start_point[0], fn.guard != FALSE)
+                index.setdefault(fn.name, []).append(span)
         _DISK.put(
             _INDEX_NAMESPACE,
             self.key,
@@ -158,7 +161,11 @@ class CSource:
                 return []
         elif name.encode() not in self.data:
             return []
-        return [fn for span in self.index.get(name, []) if (fn := self._compiled(*span)) and fn.name == name]
+        return [
+            fn
+            for start, end, row, compiled in self.index.get(name, [])
+            if compiled and (fn := self._parse_function(start, end, row)) is not None and fn.name == name
+        ]
 
     def functions_mentioning(self, needles: Iterable[str]) -> list[Function]:
         """Every function whose text contains one of `needles`, each parsed on its own."""
@@ -168,16 +175,11 @@ class CSource:
         spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
         found = [
             fn
-            for start, end, row in spans
-            if any(n in self.data[start:end] for n in raw)
-            if (fn := self._compiled(start, end, row)) is not None
+            for start, end, row, compiled in spans
+            if compiled and any(n in self.data[start:end] for n in raw)
+            if (fn := self._parse_function(start, end, row)) is not None
         ]
         return sorted(found, key=lambda f: f.line)
-
-    def _compiled(self, start: int, end: int, row: int) -> Function | None:
-        """The function of a span, unless it is under a guard that is always false (`#if 0`)."""
-        fn = self._parse_function(start, end, row)
-        return fn if fn is not None and fn.guard != FALSE else None
 
 
 def source(data: bytes) -> CSource:
