@@ -38,7 +38,8 @@ _UNSURE = re.compile(
 _WORD = re.compile(r"\w+", re.ASCII)
 
 Read = Callable[[str], bytes | None]
-# definitions by name, selector entries by target (packed), choice groups by (file, index): a KconfigDB's
+# A KconfigDB's tables: definitions by name and selector entries by target (packed), choice groups by
+# (file, index).
 Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], list[str]]]
 
 
