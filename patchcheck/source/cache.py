@@ -82,11 +82,23 @@ def save_later(save: Callable[[], None]) -> None:
 
 
 def save_at_end(save: Callable[[], None]) -> None:
-    """Run `save` once the run's work is done: at exit, or in a forked child with the saves it held back."""
+    """Run `save` once the run's work is done: at exit (`run_end_saves`), or in a forked child with the
+    saves it held back."""
     if _saves is None:
-        atexit.register(_quietly, save)
+        _at_end.append(save)
     else:
         _saves.append(save)
+
+
+_at_end: list[Callable[[], None]] = []
+
+
+@atexit.register
+def run_end_saves() -> None:
+    """The saves asked for at the run's end, in order (at exit; a test ends a run by calling it)."""
+    saves, _at_end[:] = list(_at_end), []
+    for save in saves:
+        _quietly(save)
 
 
 def _quietly(save: Callable[[], None]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from patchcheck.report.progress import progress
 from patchcheck.source.cache import DiskCache, digest, file_stamp, save_at_end, save_later
-from patchcheck.source.kconfig import KconfigFile, scan_kconfig
+from patchcheck.source.kconfig import KconfigFile
 from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
 from patchcheck.source.kconfig_lazy import (
     KconfigFiles,
@@ -245,20 +245,20 @@ def load_kconfig_keyed(tree: SourceTree, cache: DiskCache | None = None) -> tupl
         save_later(partial(_store, cache, db_key, db))  # this process keeps it in memory (`_loaded`)
         cache.put("kconfig-index", _index_key(tree), (stamps, db_key))
     if db.lazy is not None and db.lazy.full is None:  # the entries this run builds are saved for the next
-        save_at_end(partial(_save_if_grown, cache, db_key, db, db.lazy.built()))
+        save_at_end(partial(_save_if_changed, cache, db_key, db, db.lazy.built()))
     _loaded[id(tree)] = (tree, db_key, db)  # the tree is kept alive, so its id is not reused
     return db_key, db
 
 
-def _save_if_grown(cache: DiskCache, key: str, db: KconfigDB, built: int) -> None:
-    """Save a lazily built database again if it built entries since it was loaded."""
+def _save_if_changed(cache: DiskCache, key: str, db: KconfigDB, built: int) -> None:
+    """Save a lazily built database again if it built entries since it was loaded, or every entry."""
     lazy = db.lazy
-    if lazy is not None and lazy.full is None and lazy.built() > built and cache.exists():
+    if lazy is not None and (lazy.full is not None or lazy.built() > built) and cache.exists():
         _store(cache, key, db)
 
 
 # What this process saved under each key: (the database's id, whole, entries built). Several paths ask to
-# save a database (built, completed by a derivation, grown): each state of it is written once.
+# save a database (built, completed, grown): each state of it is written once.
 _stored: dict[tuple[str, str], tuple[int, bool, int]] = {}
 
 
@@ -373,8 +373,7 @@ def _rebuild(
             return None  # a new file may be what an unchanged `source` line was missing
         if old is None or new is None:
             return None
-        old_scans[path] = scan_kconfig(path, old.decode("utf-8", "surrogateescape"))
-        new_scans[path] = scan_kconfig(path, new.decode("utf-8", "surrogateescape"))
+        old_scans[path], new_scans[path] = scan(path, old), scan(path, new)
         if _sourcing(old_scans[path]) != _sourcing(new_scans[path]):
             return None
     base_db.complete()  # a lazily built base: every entry (once)

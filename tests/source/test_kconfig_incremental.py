@@ -72,14 +72,13 @@ def unpacked(db: KconfigDB) -> tuple[object, ...]:
 class ScanCounter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.paths: list[str] = []
-        real = kconfig_tree.scan_kconfig
+        real = kconfig_lazy.scan_kconfig
 
         def counting(path: str, text: str):  # type: ignore[no-untyped-def]
             self.paths.append(path)
             return real(path, text)
 
-        monkeypatch.setattr(kconfig_tree, "scan_kconfig", counting)
-        monkeypatch.setattr(kconfig_lazy, "scan_kconfig", counting)  # discovery's, and its lazy scans
+        monkeypatch.setattr(kconfig_lazy, "scan_kconfig", counting)  # every scan: discovery's, lazy, derived
 
 
 @pytest.mark.parametrize("edit", sorted(EDITS))

@@ -196,3 +196,16 @@ def test_the_entries_a_run_builds_are_saved_at_its_end_for_the_next(tmp_path: Pa
     ]
     assert runs[0] == ["1", "['Kconfig', 'fs/Kconfig', 'mm/Kconfig']\n"]  # scanned to answer
     assert runs[1] == ["1", "[]\n"]  # the answer saved at the first run's end: nothing scanned
+
+
+def test_a_database_a_run_completed_is_saved_whole_at_its_end(tmp_path: Path) -> None:
+    from patchcheck.source import cache as cache_module
+    from patchcheck.source.kconfig_tree import load_kconfig_keyed
+
+    tree = _tree(tmp_path / "t", SMALL)
+    cache = DiskCache(tmp_path / "cache")
+    key, db = load_kconfig_keyed(tree, cache)
+    assert db.symbols()  # every entry built
+    cache_module.run_end_saves()  # the run ends
+    back = fetch_db(cache, key)  # whole: no reader needed
+    assert back is not None and back.lazy is None and back.symbols() == db.symbols()
