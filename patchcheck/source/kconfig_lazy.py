@@ -124,8 +124,8 @@ class LazyEntries:
             elif not _WORD.fullmatch(name):
                 return self.complete()[0].get(name)
             else:
-                rows = [tuple(d) for f in self.files.files_for(name) for d in f.definitions if d.name == name]
-                self._definitions[name] = self._pack(rows) if rows else None
+                own = self._own_definitions(name)
+                self._definitions[name] = self._pack([tuple(d) for d in own]) if own else None
         return self._definitions[name]
 
     def selector(self, target: str) -> str | None:
@@ -139,7 +139,7 @@ class LazyEntries:
                 return self.complete()[1].get(target)
             else:
                 entries = [
-                    (d.name, self._index_of(d), cond)
+                    (d.name, self._own_definitions(d.name).index(d), cond)  # where the entry points
                     for f in self.files.files_for(name)
                     for d in f.definitions
                     for selected, cond in d.selects
@@ -163,15 +163,13 @@ class LazyEntries:
                     self._choices.setdefault((path, d.choice), []).append(d.name)
         return self._choices.get(group)
 
-    def _index_of(self, definition: Definition) -> int:
-        """Where `definition` is among the definitions of its name (selector entries point there)."""
-        own = self._own.get(definition.name)
+    def _own_definitions(self, name: str) -> list[Definition]:
+        """The definitions of `name`, in reading order (a word: the files that mention it are all)."""
+        own = self._own.get(name)
         if own is None:
-            files = self.files.files_for(definition.name)
-            own = self._own[definition.name] = [
-                d for f in files for d in f.definitions if d.name == definition.name
-            ]
-        return own.index(definition)
+            files = self.files.files_for(name)
+            own = self._own[name] = [d for f in files for d in f.definitions if d.name == name]
+        return own
 
     def built(self) -> int:
         """How many entries (and files' choice groups) were built here: what a save would add."""
