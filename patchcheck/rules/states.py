@@ -123,15 +123,15 @@ def check_states(
         def in_child() -> tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]]:
             from patchcheck.source.facts import persist_all
 
-            defer_saves()  # the Kconfig database is saved once the parent has the reports (`run_saves`)
+            defer_saves()  # the Kconfig database is saved while the reports are sent (`run_saves`)
             reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
             # The facts are saved before: the parent's next question may read them, and an example
             # configuration (a SAT model) depends on what the facts it starts from have been asked.
             persist_all()
-            journals = [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
-            for tree, (_, journal) in zip(_directory_trees(contexts), journals, strict=True):
-                journal.stamp_searches(tree.root)  # here, while the parent may still be at work
-            return reports, journals
+            trees = _directory_trees(contexts)
+            for tree in trees:
+                tree.journaled().stamp_searches(tree.root)  # here, while the parent may still be at work
+            return reports, [(dict(t.outside), t.journaled()) for t in trees]
 
         child = Forked(in_child, on_exit=run_saves)
     try:

@@ -74,7 +74,7 @@ _saves: list[Callable[[], None]] | None = None  # saves held back (see `save_lat
 
 def save_later(save: Callable[[], None]) -> None:
     """Run `save` (a write to the cache) now, or after `defer_saves()` when `run_saves()` is called: a
-    forked child that hands its value over first saves after (patchcheck.rules.forked)."""
+    forked child saves while its value is sent (patchcheck.rules.forked)."""
     if _saves is None:
         save()
     else:

@@ -30,9 +30,8 @@ class Journal:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     searches: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)  # (directory, suffixes)
-    since_ns: int | None = (
-        None  # when the run began, for a stamp taken before the run ends (`stamp_searches`)
-    )
+    # When the run began, for a stamp taken before the run ends (`stamp_searches`).
+    since_ns: int | None = None
     # Searches stamped already (a forked child stamps its own while the other process still works), and
     # whether one of them changed while the run read it.
     searched: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
