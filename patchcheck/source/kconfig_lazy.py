@@ -25,15 +25,20 @@ from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 _MENTION = re.compile(rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]+(\w+)")
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # Text the line scanner reads otherwise than `_MENTION`: a keyword whose name is on the continuation line
-# or is no plain word, and whitespace other than spaces and tabs that str.strip() removes (other ASCII
-# controls, a CR that ends no line, the Unicode spaces in UTF-8). CRLF line endings, other continuation
-# lines (a superset at worst) and other non-ASCII text read alike.
-_UNSURE = re.compile(
-    rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]*\\\r?\n|[\x0b\x0c\x1c-\x1f]|\r(?!\n)"
-    # a keyword whose name is no plain word ending in a space, `#` or the end of its line (`FOO-BAR`, `?X`,
-    # `"Q"`, none): the scan keeps it as written, which a lookup by word would not reach
-    rb"|\n[ \t]*(?:menuconfig|config|select|imply)(?:[ \t]*(?=\r?\n|\Z)|[ \t]+(?!\w+(?:[ \t\r\n#]|\Z)))"
-    rb"|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
+# or is no plain word ending in a space, `#` or the end of its line (`FOO-BAR`, `?X`, `"Q"`, none: the scan
+# keeps it as written, which a lookup by word would not reach), and whitespace other than spaces and tabs
+# that str.strip() removes (other ASCII controls, a CR that ends no line, the Unicode spaces in UTF-8). CRLF
+# line endings, other continuation lines (a superset at worst) and other non-ASCII text read alike.
+_UNSURE_KEYWORD = re.compile(
+    rb"\n[ \t]*(?:menuconfig|config|select|imply)"
+    rb"(?:[ \t]*\\\r?\n|[ \t]*(?=\r?\n|\Z)|[ \t]+(?!\w+(?:[ \t\r\n#]|\Z)))"
+)
+# Searched only in files that have such a byte at all: a character class searched byte by byte over every
+# Kconfig file is most of discovery's time, a test for one byte is not.
+_CONTROL_BYTES = tuple(bytes((c,)) for c in b"\x0b\x0c\x1c\x1d\x1e\x1f\r")
+_CONTROL = re.compile(rb"[\x0b\x0c\x1c-\x1f]|\r(?!\n)")
+_UNICODE_SPACE = re.compile(
+    rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
 )
 _WORD = re.compile(r"\w+", re.ASCII)
 
@@ -46,7 +51,11 @@ Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], li
 def must_scan(data: bytes) -> bool:
     """Whether discovery scans a file at once: it has `source` lines, or text the expression could misread."""
     data = b"\n" + data
-    return bool(_SOURCE_LINE.search(data) or _UNSURE.search(data))
+    if _SOURCE_LINE.search(data) or _UNSURE_KEYWORD.search(data):
+        return True
+    if any(byte in data for byte in _CONTROL_BYTES) and _CONTROL.search(data):
+        return True
+    return not data.isascii() and _UNICODE_SPACE.search(data) is not None
 
 
 def mentions(data: bytes) -> set[str]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from patchcheck.source import kconfig_tree
 from patchcheck.source.cache import DiskCache
 from patchcheck.source.kconfig_db import KconfigDB, fetch_db, store_db
-from patchcheck.source.kconfig_lazy import must_scan
+from patchcheck.source.kconfig_lazy import mentions, must_scan, scan, scanned_mentions
 from patchcheck.source.tree import DirectoryTree
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -103,6 +105,49 @@ def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
     for text in odd:
         assert must_scan(text), text
     assert must_scan(b'if X\nsource "a/Kconfig"\nendif\n') and must_scan(b'\torsource "b"\n')
+
+
+# Pieces of Kconfig text, odd ones included: the keywords, names plain and not, every kind of space and line
+# end the scanner or the expression could read otherwise.
+_PIECES = st.sampled_from(
+    [
+        "config",
+        "menuconfig",
+        "select",
+        "imply",
+        "source",
+        "help",
+        "if",
+        "A",
+        "B_1",
+        "?X",
+        "FOO-BAR",
+        '"Q"',
+        "#",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\r",
+        "\\\n",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "\x85",
+        "\xa0",
+        "\u2003",
+        "\u3000",
+        "\u00e9",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=24).map("".join))
+def test_a_file_not_scanned_at_once_mentions_every_name_its_scan_finds(text: str) -> None:
+    data = text.encode("utf-8")
+    if not must_scan(data):
+        assert scanned_mentions(scan("Kconfig", data)) <= mentions(data)
 
 
 def test_every_leading_space_str_strip_removes_makes_a_file_scanned_at_once() -> None:
