@@ -64,10 +64,16 @@ class KconfigDB:
     def definitions_of(self, name: str) -> list[Definition]:
         """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
         packed = self.packed_definitions.get(name)
-        try:
-            return [] if packed is None else [_definition(d) for d in _unpack(packed)]
-        except (TypeError, ValueError):
-            return []  # a damaged cache entry: the symbol reads as undefined, never a crash
+        if packed is None:
+            return []
+        found = _unpacked_definitions.get(packed)
+        if found is None:
+            try:
+                found = tuple(_definition(d) for d in _unpack(packed))
+            except (TypeError, ValueError):
+                found = ()  # a damaged cache entry: the symbol reads as undefined, never a crash
+            _unpacked_definitions[packed] = found
+        return list(found)
 
     def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
         """(definition that selects NAME, its `if` condition or "")."""
@@ -93,6 +99,11 @@ class KconfigDB:
             return []
         members = self.choices.get((definition.path, definition.choice), [])
         return [name for name in members if name != definition.name]
+
+
+# Packed definitions as unpacked once: each selector entry unpacks its selector's definitions again. Keyed by
+# the packed text, so an entry of any table or database that packs alike shares it.
+_unpacked_definitions: dict[str, tuple[Definition, ...]] = {}
 
 
 def pack(value: list[tuple[Any, ...]]) -> str:

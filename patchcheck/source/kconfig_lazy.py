@@ -85,6 +85,7 @@ class KconfigFiles:
         self.mentioned = mentioned  # name -> the files (by reading order) that may declare or select it
         self.scans: dict[str, KconfigFile] = {}
         self._read = read
+        self._indexes: dict[str, _FileIndex] = {}
 
     def scan(self, path: str) -> KconfigFile:
         found = self.scans.get(path)
@@ -92,12 +93,37 @@ class KconfigFiles:
             found = self.scans[path] = scan(path, self._read(path))
         return found
 
-    def files_for(self, name: str) -> list[KconfigFile]:
-        """The files that may declare or select `name`, scanned, in reading order."""
-        return [self.scan(self.order[rank]) for rank in self.mentioned.get(name, ())]
-
     def scan_all(self) -> list[KconfigFile]:
         return [self.scan(path) for path in self.order]
+
+    def definitions_of(self, name: str) -> list[Definition]:
+        """The definitions of `name` (a word), in reading order."""
+        return [d for f in self._indexes_for(name) for d in f.defines.get(name, ())]
+
+    def selections_of(self, target: str) -> list[tuple[Definition, str]]:
+        """(definition, condition) of each `select NAME` (`imply NAME` for "?NAME"), in reading order."""
+        return [e for f in self._indexes_for(target.removeprefix("?")) for e in f.selects.get(target, ())]
+
+    def _indexes_for(self, name: str) -> Iterator[_FileIndex]:
+        for rank in self.mentioned.get(name, ()):
+            path = self.order[rank]
+            index = self._indexes.get(path)
+            if index is None:
+                index = self._indexes[path] = _FileIndex(self.scan(path))
+            yield index
+
+
+class _FileIndex:
+    """A scanned file's definitions by name and its selections by target: a name that many files mention
+    (MMU, 64BIT) is looked up in each of them, once per question."""
+
+    def __init__(self, scanned: KconfigFile) -> None:
+        self.defines: dict[str, list[Definition]] = defaultdict(list)
+        self.selects: dict[str, list[tuple[Definition, str]]] = defaultdict(list)
+        for d in scanned.definitions:
+            self.defines[d.name].append(d)
+            for target, cond in d.selects:
+                self.selects[target].append((d, cond))
 
 
 class LazyEntries:
@@ -149,10 +175,7 @@ class LazyEntries:
             else:
                 entries = [
                     (d.name, self._own_definitions(d.name).index(d), cond)  # where the entry points
-                    for f in self.files.files_for(name)
-                    for d in f.definitions
-                    for selected, cond in d.selects
-                    if selected == target
+                    for d, cond in self.files.selections_of(target)
                 ]
                 self._selectors[target] = self._pack(entries) if entries else None
         return self._selectors[target]
@@ -176,8 +199,7 @@ class LazyEntries:
         """The definitions of `name`, in reading order (a word: the files that mention it are all)."""
         own = self._own.get(name)
         if own is None:
-            files = self.files.files_for(name)
-            own = self._own[name] = [d for f in files for d in f.definitions if d.name == name]
+            own = self._own[name] = self.files.definitions_of(name)
         return own
 
     def built(self) -> int:
