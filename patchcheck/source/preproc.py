@@ -75,8 +75,14 @@ class PreprocFile:
         return out
 
 
+# A comment ends at its first `*/` (or the text's end), a literal at its closing quote or its line's end. Each
+# is written "unrolled" (runs of ordinary characters, then one special): about twice as fast as `.*?`.
 _COMMENT_OR_LITERAL = re.compile(
-    r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?", re.S
+    r"/\*[^*]*(?:\*+[^*/][^*]*)*(?:\*+/|\**\Z)"
+    r"|//[^\n]*"
+    r"|\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*\"?"
+    r"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?",
+    re.S,
 )
 
 
