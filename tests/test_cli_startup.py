@@ -65,3 +65,20 @@ def test_help_is_kept_and_served_without_typer(tmp_path: Path) -> None:
     assert second == first
     off, off_typer = run({**env, "PATCHCHECK_CACHE": "off"})
     assert off == first and off_typer == "True"
+
+
+def test_a_run_builds_only_its_command_and_reads_as_the_whole_app() -> None:
+    from typer.testing import CliRunner
+
+    from patchcheck.cli.application import _COMMANDS, command_of, make_app
+
+    assert command_of(["--debug", "audit", "--tree", "x"]) == "audit"
+    assert command_of(["hook", "b4"]) == "hook"
+    assert command_of(["--help"]) is None and command_of(["audti"]) is None and command_of([]) is None
+    runner = CliRunner()
+    whole = make_app()
+    for name in _COMMANDS:
+        alone = make_app(command_of([name]))
+        assert len(alone.registered_commands) + len(alone.registered_groups) == 1
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            assert runner.invoke(alone, args).output == runner.invoke(whole, args).output, args

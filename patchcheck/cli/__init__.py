@@ -35,8 +35,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args: list[str]) -> int:
     from patchcheck.cli import contract, helptext
-    from patchcheck.cli.application import app
+    from patchcheck.cli.application import command_of, make_app
 
+    app = make_app(command_of(args))
     contract.guard_stdout()
     contract.catch_sigterm()
     try:
