@@ -120,19 +120,32 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
     stack: list[_Frame] = []
     include_guard = _include_guard(lines)
     current: Formula = TRUE
-    index = 0
-    while index < len(lines):
-        start = index
-        m = _DIRECTIVE.match(lines[index])
+    index = 0  # the first line not read yet
+    # Only the lines that begin with `#` are read one by one (found by looking for `#`); the lines between
+    # two directives take the guard in force, a slice at a time (most of a file).
+    offset = 0  # where line `index` begins
+    hash_at = clean.find("#")
+    while hash_at >= 0:
+        line_start = clean.rfind("\n", 0, hash_at) + 1
+        if clean[line_start:hash_at].strip(" \t"):
+            hash_at = clean.find("#", hash_at + 1)
+            continue  # not the first thing on its line
+        at = index + clean.count("\n", offset, line_start)
+        m = _DIRECTIVE.match(lines[at])
         if m is None:
-            guards[index + 1] = current
-            index += 1
+            hash_at = clean.find("#", hash_at + 1)
             continue
+        guards[index + 1 : at + 1] = [current] * (at - index)
+        start = index = at
+        offset = line_start
         logical = [lines[index]]
         while logical[-1].endswith("\\") and index + 1 < len(lines):
+            offset += len(lines[index]) + 1
             index += 1
             logical.append(lines[index])
+        offset += len(lines[index]) + 1
         index += 1
+        hash_at = clean.find("#", offset)
         for k in range(start, index):
             guards[k + 1] = current
             masked[k] = " " * len(lines[k])
@@ -186,6 +199,7 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
             name = rest.split()[0] if rest.split() else ""
             if name in defined_so_far:
                 defined_so_far[name] = conj(defined_so_far[name], neg(current))
+    guards[index + 1 : len(lines) + 1] = [current] * (len(lines) - index)
     return PreprocFile(guards[: len(lines) + 1], defines, directives, "\n".join(masked))
 
 
