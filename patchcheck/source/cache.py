@@ -17,9 +17,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import itertools
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -230,16 +230,39 @@ class DiskCache:
         path = self._path(namespace, key)
         if path is None:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        directory = str(path.parent)
+        for _ in range(2):
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(_HEADER + data)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
-            return
+                if directory not in _MADE:
+                    os.makedirs(directory, exist_ok=True)
+                    _MADE.add(directory)
+                _write_atomically(directory, str(path), _HEADER + data)
+                return
+            except FileNotFoundError:  # the directory was removed since this run made it: once more
+                _MADE.discard(directory)
+            except OSError:
+                return
+
+
+# The entry directories this process made or found (a run writes a few hundred entries into a few dozen).
+_MADE: set[str] = set()
+_TEMPORARY = itertools.count()
+
+
+def _write_atomically(directory: str, path: str, data: bytes) -> None:
+    """Write a file under a name no other writer uses (pid, a count and random bits: processes of other pid
+    namespaces may share the cache), then rename it into place."""
+    tmp = f"{directory}/.tmp-{os.getpid()}-{next(_TEMPORARY)}-{os.urandom(4).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

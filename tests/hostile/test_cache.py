@@ -159,3 +159,17 @@ def test_a_deep_shape_check_refuses_one_wrong_item() -> None:
     assert not plaindata.fits({"a": [1, 2]}, dict[str, tuple[int, ...]])
     assert plaindata.fits((1, 2.5, None), tuple[float | None, ...])
     assert not plaindata.fits((1, "x"), tuple[float | None, ...])
+
+
+def test_entries_are_written_whole_and_again_after_the_cache_is_removed(tmp_path: Path) -> None:
+    import shutil
+
+    cache = DiskCache(tmp_path / "cache")
+    cache.put("ns", "a", {"x": [1, 2]})
+    assert cache.get("ns", "a") == {"x": [1, 2]}
+    shutil.rmtree(tmp_path / "cache")  # a user clears the cache while a run is writing to it
+    cache.put("ns", "a", {"x": [3]})
+    assert cache.get("ns", "a") == {"x": [3]}
+    # no temporary file is left behind, and each entry is one regular file
+    left = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert len(left) == 1 and not left[0].name.startswith(".tmp")
