@@ -128,10 +128,8 @@ def check_states(
             # The facts are saved before: the parent's next question may read them, and an example
             # configuration (a SAT model) depends on what the facts it starts from have been asked.
             persist_all()
-            trees = _directory_trees(contexts)
-            for tree in trees:
-                tree.journaled().stamp_searches(tree.root)  # here, while the parent may still be at work
-            return reports, [(dict(t.outside), t.journaled()) for t in trees]
+            # The searches are stamped by the parent (`_stamp_ahead`), while this process works
+            return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
         child = Forked(in_child, on_exit=run_saves)
     try:
@@ -140,6 +138,7 @@ def check_states(
             for i in mine if child is not None else range(len(segments)):
                 by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
         if child is not None:
+            _stamp_ahead([c for i in theirs for c in segments[i]], contexts)
             done = child.result(tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]])
             trees = _directory_trees(contexts)
             if isinstance(done, tuple) and len(done[0]) == len(theirs) and len(done[1]) == len(trees):
@@ -169,6 +168,15 @@ def check_states(
 
 def _nothing() -> None:
     pass
+
+
+def _stamp_ahead(theirs: Sequence[Checker], contexts: Sequence[CheckContext]) -> None:
+    """Stamp the searches the child's checkers make (`searches`), while the child works: a kept report needs
+    their stamps (patchcheck.source.journal), and this process would otherwise wait for the child idle."""
+    ahead = {search for checker in theirs for search in getattr(checker, "searches", ())}
+    for tree in _directory_trees(contexts) if ahead else ():
+        if tree.journal is not None:
+            tree.journal.stamp_searches(tree.root, ahead)
 
 
 def _directory_trees(contexts: Sequence[CheckContext]) -> list[DirectoryTree]:

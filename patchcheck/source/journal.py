@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,17 +45,18 @@ class Journal:
         self.searched.update(other.searched)
         self.racy = self.racy or other.racy
 
-    def stamp_searches(self, root: Path) -> None:
-        """Stamp the searches now (the costly part of `stamp`: every file below each directory), once the
-        reads are done, as `stamp` would."""
+    def stamp_searches(self, root: Path, ahead: Iterable[tuple[str, tuple[str, ...]]] = ()) -> None:
+        """Stamp the searches now (the costly part of `stamp`: every file below each directory), as `stamp`
+        would: any time after the run began will do. `ahead`: searches not made yet (or made by another
+        process), stamped for the time they are; one changed since the run began is left to `stamp`."""
         if self.since_ns is None:
             return
         limit = self.since_ns - _RACY_MARGIN_NS
-        try:
-            for directory, suffixes in sorted(self.searches - self.searched.keys()):
+        for directory, suffixes in sorted((self.searches | set(ahead)) - self.searched.keys()):
+            try:
                 self.searched[directory, suffixes] = _search(str(root), directory, suffixes, limit)
-        except _Racy:
-            self.racy = True
+            except _Racy:
+                self.racy = self.racy or (directory, suffixes) in self.searches
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,50 @@ def test_the_value_arrives_before_the_child_saves(tmp_path: Path) -> None:
     go.write_text("go")
     forked._reap_saving(timeout=10)
     assert saved.read_text() == "saved" and forked._saving == []
+
+
+class SearchesInTheChild:
+    """A registry-side checker that greps mm/ (as PC101 does) and says so (`searches`)."""
+
+    rules = (RuleDoc("PC997", "test-search", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
+    searches = (("mm", (".c", ".h")),)
+
+    def __init__(self, where: Path) -> None:
+        self.where = where
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        assert isinstance(ctx.tree, DirectoryTree)
+        ctx.tree.search_roots(["mm"], (".c", ".h"))
+        self.where.write_text(str(os.getpid()))
+        return ()
+
+
+def test_the_parent_stamps_the_childs_searches_while_the_child_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from patchcheck.source import journal as journal_module
+    from patchcheck.source.journal import Journal, stamp
+
+    stampers = tmp_path / "stampers"
+    real_search = journal_module._search
+
+    def search(*args: object) -> str:
+        with stampers.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real_search(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal_module, "_search", search)
+    tree = DirectoryTree(REGISTRY / "base")
+    started = time.time_ns() - 2 * 10**9  # the fixture's files are older than the run by more than a second
+    tree.journal = Journal(since_ns=started)
+    ran = tmp_path / "ran"
+    audit(tree, checkers=[SearchesInTheChild(ran), *builtin_checkers()], parallel=True)
+    assert int(ran.read_text()) != os.getpid()  # searched in the child
+    journal = tree.journaled()
+    assert ("mm", (".c", ".h")) in journal.searches  # the child's journal reached the parent...
+    assert ("mm", (".c", ".h")) in journal.searched  # ...whose stamp of it was taken here
+    assert set(stampers.read_text().split()) == {str(os.getpid())}
+    alone = Journal(set(journal.files), set(journal.dirs), set(journal.searches), since_ns=started)
+    assert stamp(tree.root, journal, since_ns=started) == stamp(tree.root, alone, since_ns=started)

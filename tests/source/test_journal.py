@@ -188,3 +188,28 @@ def test_searches_stamped_early_stamp_as_at_the_end(tmp_path: Path) -> None:
     late.since_ns = started
     late.stamp_searches(root)
     assert late.racy and stamp(root, late, since_ns=started) is None
+
+
+def test_a_search_stamped_ahead_by_another_process_stamps_as_its_maker_would(tmp_path: Path) -> None:
+    # The parent stamps the searches its forked child will make (patchcheck.rules.states), while the child
+    # works: the child's journal, merged, then needs no stamp of its own, and the stamps are the same.
+    root = small_tree(tmp_path)
+    started = time.time_ns()
+    parent = Journal(since_ns=started)
+    parent.stamp_searches(root, [("mm", (".c", ".h")), ("fs", (".c", ".h"))])  # fs: never searched
+    assert set(parent.searched) == {("mm", (".c", ".h")), ("fs", (".c", ".h"))} and not parent.racy
+    parent.merge(journal_of(root))
+    assert stamp(root, parent, since_ns=started) == stamp(root, journal_of(root), since_ns=started)
+
+
+def test_a_search_stamped_ahead_that_changed_refuses_only_if_it_is_made(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    started = time.time_ns()
+    os.utime(root / "mm" / "sub" / "deep.c")  # now: after the run began
+    unmade = Journal(since_ns=started)
+    unmade.stamp_searches(root, [("mm", (".c", ".h"))])
+    assert not unmade.racy and not unmade.searched  # left to `stamp`, which never sees it
+    made = Journal(since_ns=started)
+    made.stamp_searches(root, [("mm", (".c", ".h"))])
+    made.merge(journal_of(root))  # the child made it after all
+    assert stamp(root, made, since_ns=started) is None

@@ -64,6 +64,8 @@ def reads_references(path: str) -> bool:
 class UndefinedUseChecker:
     rules = (UNDEFINED_USE,)
     collects_search = True  # the engine runs it after the other checkers (see StartReferenceSearch)
+    # The directory searches it makes (patchcheck.rules.states stamps them ahead, on the other core)
+    searches = tuple((d, _SOURCES) for d in REFERENCE_DIRS)
 
     def reads(self, path: str) -> bool:
         return registry_reads(path) or reads_references(path)
