@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tree_sitter import Node
 
 from patchcheck.source import csrc
@@ -60,3 +62,41 @@ def test_reachable_avoiding_a_reassignment() -> None:
     cfg, body = graph("call(vma); vma = find(); use(vma->vm_flags);")
     start, again = at(cfg, body, "call(vma)"), at(cfg, body, "vma = find()")
     assert at(cfg, body, "use(vma->vm_flags)") not in cfg.reachable(start, avoiding={again})
+
+
+def _dominators_by_sets(cfg: CFG) -> list[set[int]]:
+    """The textbook fixpoint: a node's dominators are itself and what all its predecessors' share."""
+    preds: list[list[int]] = [[] for _ in cfg.nodes]
+    for n in cfg.nodes:
+        for s in n.succ:
+            preds[s].append(n.index)
+    reach = cfg.reachable(cfg.entry) | {cfg.entry}
+    dom = [set(reach) for _ in cfg.nodes]
+    dom[cfg.entry] = {cfg.entry}
+    changed = True
+    while changed:
+        changed = False
+        for index in sorted(reach - {cfg.entry}):
+            incoming = [dom[p] for p in preds[index] if p in reach]
+            new = set.intersection(*incoming) | {index} if incoming else {index}
+            if new != dom[index]:
+                dom[index], changed = new, True
+    return dom
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(2, 14).flatmap(
+        lambda n: st.lists(st.lists(st.integers(0, n - 1), max_size=3), min_size=n, max_size=n)
+    )
+)
+def test_dominance_is_the_textbook_fixpoints_on_any_graph(edges: list[list[int]]) -> None:
+    cfg = CFG()  # entry 0, exit 1, then more nodes; any edges, cycles and unreachable nodes included
+    while len(cfg.nodes) < len(edges):
+        cfg._new("stmt", None)
+    for node, succ in zip(cfg.nodes, edges, strict=True):
+        node.succ = list(succ)
+    expected = _dominators_by_sets(cfg)
+    for a in range(len(edges)):
+        for b in range(len(edges)):
+            assert cfg.dominates(a, b) == (a in expected[b]), (a, b)
