@@ -27,7 +27,8 @@ from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.cfg import CFG
 from patchcheck.source.tree import decode_source
 
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*([^\n\\]*(?:\\\n[^\n\\]*)*)", re.M)
+# Searched from its `#` (a literal: fast), and kept only where the `#` begins its line (see `_defines`)
+_DEFINE = re.compile(r"#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*([^\n\\]*(?:\\\n[^\n\\]*)*)")
 
 
 @dataclass
@@ -56,10 +57,17 @@ class Scope:
 
 
 def _defines(text: str) -> dict[str, str]:
+    """Object-like macros by name (the first definition), their bodies without comments."""
     found: dict[str, str] = {}
-    for match in _DEFINE.finditer(text):
+    match = _DEFINE.search(text)
+    while match is not None:
+        at = match.start()
+        if text[text.rfind("\n", 0, at) + 1 : at].strip(" \t"):  # not at a line's start: look on after it
+            match = _DEFINE.search(text, at + 1)
+            continue
         body = re.sub(r"/\*.*?\*/|//.*", "", match.group(2).replace("\\\n", " "), flags=re.S).strip()
         found.setdefault(match.group(1), body)
+        match = _DEFINE.search(text, match.end())
     return found
 
 
