@@ -58,7 +58,9 @@ _DISK = DiskCache()
 _INDEX_NAMESPACE = "csrc-functions-v6"
 _SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
-_DIRECTIVE_LINE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
+# A directive from its `#` (a literal the expression engine finds fast) to the end of its last line; kept
+# where only spaces and tabs are before the `#` on its line (`_blank_directives`).
+_DIRECTIVE = re.compile(rb"#(?:[^\n]*\\\n)*[^\n]*")
 
 
 def _mask(data: bytes) -> bytes:
@@ -67,11 +69,23 @@ def _mask(data: bytes) -> bytes:
 
 
 def _blank_directives(text: bytes) -> bytes:
-    return _DIRECTIVE_LINE.sub(_blank_bytes, text)
+    """Every preprocessor line (with the lines its backslashes continue) blanked, newlines kept."""
+    parts: list[bytes] = []
+    done = 0
+    match = _DIRECTIVE.search(text)
+    while match is not None:
+        line_start = text.rfind(b"\n", 0, match.start()) + 1
+        if text[line_start : match.start()].strip(b" \t"):  # not the first thing on its line
+            match = _DIRECTIVE.search(text, match.start() + 1)
+            continue
+        parts += [text[done:line_start], _blank_bytes(text[line_start : match.end()])]
+        done = match.end()
+        match = _DIRECTIVE.search(text, done)
+    return b"".join([*parts, text[done:]]) if parts else text
 
 
-def _blank_bytes(match: re.Match[bytes]) -> bytes:
-    return b"\n".join(b" " * len(line) for line in match.group(0).split(b"\n"))
+def _blank_bytes(lines: bytes) -> bytes:
+    return b"\n".join(b" " * len(line) for line in lines.split(b"\n"))
 
 
 class CSource:
