@@ -89,14 +89,21 @@ def _join(kind: type[And] | type[Or], parts: Iterable[Formula]) -> Formula:
     absorbing, neutral = (FALSE, TRUE) if kind is And else (TRUE, FALSE)
     out: list[Formula] = []
     seen: set[Formula] = set()
+    negated: set[Formula] = set()  # what the Not items seen negate: `x` meets its complement without Not(x)
     for part in parts:
-        items = part.args if isinstance(part, kind) else (part,)
+        items = part.args if type(part) is kind else (part,)
         for item in items:
-            if item == absorbing:
-                return absorbing
-            if item == neutral or item in seen:
+            if type(item) is Const:
+                if item == absorbing:
+                    return absorbing
+                continue  # the neutral constant
+            if item in seen:
                 continue
-            if neg(item) in seen:
+            if isinstance(item, Not):
+                if item.arg in seen:
+                    return absorbing
+                negated.add(item.arg)
+            elif item in negated:
                 return absorbing
             seen.add(item)
             out.append(item)
