@@ -129,13 +129,17 @@ def iff_f(a: Formula, b: Formula) -> Formula:
 
 
 def atoms(f: Formula) -> Iterator[Atom]:
-    if isinstance(f, Sym | Cmp | Arch | Opaque):
-        yield f
-    elif isinstance(f, Not):
-        yield from atoms(f.arg)
-    elif isinstance(f, And | Or):
-        for arg in f.args:
-            yield from atoms(arg)
+    """The atoms of `f`, left to right (repeats included). A stack, not nested generators: an atom deep in a
+    Kconfig fact would pass through one generator per level."""
+    stack = [f]
+    while stack:
+        g = stack.pop()
+        if isinstance(g, And | Or):
+            stack.extend(reversed(g.args))
+        elif isinstance(g, Not):
+            stack.append(g.arg)
+        elif not isinstance(g, Const):
+            yield g
 
 
 def substitute(f: Formula, mapping: Callable[[Atom], Formula | None]) -> Formula:
