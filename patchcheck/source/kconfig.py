@@ -150,20 +150,23 @@ def _comparison(left: str, op: str, right: str) -> Formula:
 
 
 _SOURCE = re.compile(r'^(o?r?source)\s+"([^"]+)"')
-_BLOCK_END = (
-    "menu",
-    "endmenu",
-    "choice",
-    "endchoice",
-    "comment",
-    "if",
-    "endif",
-    "source",
-    "osource",
-    "rsource",
-    "orsource",
-    "mainmenu",
+_BLOCK_END = frozenset(
+    (
+        "menu",
+        "endmenu",
+        "choice",
+        "endchoice",
+        "comment",
+        "if",
+        "endif",
+        "source",
+        "osource",
+        "rsource",
+        "orsource",
+        "mainmenu",
+    )
 )
+_TYPE_WORDS = frozenset(TYPES)
 
 
 def _split_if(rest: str) -> tuple[str, str]:
@@ -233,7 +236,7 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
             help_indent, help_prefix = -1, ""
         if not line or line[0] == "#":
             continue
-        word, _, rest = line.replace("\t", " ").partition(" ")
+        word, _, rest = (line.replace("\t", " ") if "\t" in line else line).partition(" ")
         rest = rest.strip()
         if '"' not in rest and "#" in rest:
             rest = rest.split("#", 1)[0].strip()
@@ -287,10 +290,10 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
 
 
 def _entry_line(entry: _Entry, word: str, rest: str) -> None:
-    if word in TYPES:
+    if word in _TYPE_WORDS:
         entry.kind = word
         entry.prompt = entry.prompt or rest.startswith('"')
-    elif word.startswith("def_") and word[4:] in TYPES:
+    elif word.startswith("def_") and word[4:] in _TYPE_WORDS:
         entry.kind = word[4:]
         entry.defaults.append(_split_if(rest))
     elif word == "prompt":
