@@ -14,6 +14,7 @@ function bodies. `source(data)` memoises CSource objects by content.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -194,6 +195,24 @@ class CSource:
             if (fn := self._parse_function(start, end, row)) is not None
         ]
         return sorted(found, key=lambda f: f.line)
+
+    def functions_holding(self, offsets: Iterable[int]) -> list[Function]:
+        """Every function whose text holds one of the byte `offsets`, each parsed on its own."""
+        points = sorted(set(offsets))
+        if not points:
+            return []
+        spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
+        found = [
+            fn
+            for start, end, row, compiled in spans
+            if compiled and (at := bisect.bisect_left(points, start)) < len(points) and points[at] < end
+            if (fn := self._parse_function(start, end, row)) is not None
+        ]
+        return sorted(found, key=lambda f: f.line)
+
+
+def functions_holding(data: bytes, offsets: Iterable[int]) -> list[Function]:
+    return source(data).functions_holding(offsets)
 
 
 def source(data: bytes) -> CSource:

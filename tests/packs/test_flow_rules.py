@@ -165,11 +165,22 @@ def test_pc612_the_text_prefilter_never_misses_a_masking_the_parser_accepts(shap
     code = dead_test_after(shape)
     (fn,) = csrc.functions_mentioning(code.encode(), ["&"])
     assert [m for n in csrc.walk(fn.body) if (m := flow._masking(n, table))]
-    assert flow._mask_names(csrc.CSource(code.encode()).uncommented, table)
+    offsets = flow._masking_offsets(csrc.CSource(code.encode()).uncommented, table)
+    assert [held.name for held in csrc.functions_holding(code.encode(), offsets)] == [fn.name]
     assert [f.rule_id for f in audit("mm/mprotect.c", code)] == ["PC612"]
+
+
+def test_pc612_of_a_file_only_the_functions_holding_a_masking_are_parsed() -> None:
+    code = (
+        f"{HEADER}int uses(unsigned long x)\n{{\n\treturn x & VM_ACCESS_BITS ? 1 : g(VM_READ);\n}}\n"
+        "void masks(unsigned long x, unsigned long y)\n{\n\tx = y & VM_ACCESS_BITS;\n\th(x);\n}\n"
+        "void other(void)\n{\n\tk(VM_READ);\n}\n"
+    ).encode()
+    offsets = flow._masking_offsets(csrc.CSource(code).uncommented, flow._defines(HEADER))
+    assert [fn.name for fn in csrc.functions_holding(code, offsets)] == ["masks"]
 
 
 @pytest.mark.parametrize("code", ["x = y & z;", "if (x & VM_READ)\n\t\treturn;", "x &= ~VM_READ;", "x = &y;"])
 def test_pc612_the_text_prefilter_turns_away_what_is_no_masking(code: str) -> None:
     text = f"void f(void)\n{{\n\t{code}\n}}\n"
-    assert not flow._mask_names(csrc.CSource(text.encode()).uncommented, flow._defines(HEADER))
+    assert not flow._masking_offsets(csrc.CSource(text.encode()).uncommented, flow._defines(HEADER))

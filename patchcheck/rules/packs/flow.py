@@ -104,17 +104,26 @@ _BESIDE_AND = (
 )
 
 
-def _mask_names(uncommented: str, table: dict[str, str]) -> set[str]:
-    """Names that can begin or end a masking `_masking()` accepts: a mask is an OR of names that all resolve
-    to flags, so the name next to its `&` (or first after `&=`) resolves too. Read from the text with its
-    comments blanked as C reads them (string literals kept; a comment may sit inside a masking): a cheap
-    test that never misses a masking, so that a file without such a name is not parsed, and of a file only
-    the functions that hold one."""
-    operands = set(_AND_ASSIGNED.findall(uncommented))
-    for right in set(_ASSIGNED.findall(uncommented)):
-        for pattern in _BESIDE_AND:
-            operands.update(pattern.findall(right))
-    return {name for name in operands if _leaves(name, table)}
+def _masking_offsets(uncommented: str, table: dict[str, str]) -> list[int]:
+    """Where a masking `_masking()` accepts may begin: each `&=` whose first name resolves to flags, and
+    each `x = ...` whose right side has such a name next to a single `&` (a mask is an OR of names that all
+    resolve to flags, so the name next to its `&`, or first after `&=`, resolves too). Read from the text
+    with its comments blanked as C reads them (string literals kept; a comment may sit inside a masking): a
+    cheap test that never misses a masking, so that a file without one is not parsed, and of a file only
+    the functions that hold one (a statement never spans two functions)."""
+    resolved: dict[str, bool] = {}
+
+    def resolves(name: str) -> bool:
+        if name not in resolved:
+            resolved[name] = bool(_leaves(name, table))
+        return resolved[name]
+
+    found = [m.start() for m in _AND_ASSIGNED.finditer(uncommented) if resolves(m.group(1))]
+    for m in _ASSIGNED.finditer(uncommented):
+        right = m.group(1)
+        if any(resolves(name) for pattern in _BESIDE_AND for name in pattern.findall(right)):
+            found.append(m.start())
+    return found
 
 
 # ---- R26 --------------------------------------------------------------------------------------------
@@ -158,13 +167,13 @@ def _dead_in_file(
 ) -> list[Finding]:
     text = decode_source(data)
     local = {**table, **_defines(text)}  # the headers' macros, then the file's own
-    names = _mask_names(csrc.source(data).uncommented, local)
-    if not names:
+    offsets = _masking_offsets(csrc.source(data).uncommented, local)
+    if not offsets:
         return []  # no masking: nothing to parse, nothing to keep on disk
     one = digest("dead-after-mask-file-v1", *inputs, path, data)
     found = _DISK.get("flow", one, list[Finding])
     if not isinstance(found, list):
-        found = [f for fn in csrc.functions_mentioning(data, names) for f in _dead_in(rule, path, fn, local)]
+        found = [f for fn in csrc.functions_holding(data, offsets) for f in _dead_in(rule, path, fn, local)]
         _DISK.put("flow", one, found)
     return found
 
