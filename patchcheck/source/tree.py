@@ -144,23 +144,39 @@ class DirectoryTree:
         rel = safe_relpath(path)
         if self.journal is not None:
             self.journal.files.add(rel)
-        if not self.contains(rel):
+        parent = posixpath.dirname(rel)
+        if parent and not self._dir_inside(parent):
+            return None
+        # Opened without following a final symlink: the common file costs no lstat. A symlink (ELOOP) is
+        # opened again once `contains` has found where it leads.
+        fd = self._open(rel, os.O_NOFOLLOW)
+        if fd == -errno.ELOOP:
+            fd = self._open(rel, 0) if self.contains(rel) else -1
+        if fd < 0:
             return None
         try:
-            fd = os.open(os.path.join(self._root, rel), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return None  # a symlink loop: no file
-            raise InputError(f"{self._root}/{rel}: cannot read: {exc.strerror or exc}") from exc
-        with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
-            try:
-                return fh.read()
-            except OSError as exc:
-                raise InputError(f"{self._root}/{rel}: cannot read: {exc.strerror or exc}") from exc
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError as exc:
+            raise InputError(f"{self._root}/{rel}: cannot read: {exc.strerror or exc}") from exc
+        finally:
+            os.close(fd)
+
+    def _open(self, rel: str, flags: int) -> int:
+        """A descriptor of `rel`, -ELOOP for a symlink (with O_NOFOLLOW) or a loop, -1 when there is no such
+        file; InputError when it exists but cannot be opened."""
+        try:
+            return os.open(f"{self._root}/{rel}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | flags)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return -1
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return -errno.ELOOP
+            raise InputError(f"{self._root}/{rel}: cannot read: {exc.strerror or exc}") from exc
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         head = safe_relpath(prefix) if prefix else ""
