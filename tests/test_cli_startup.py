@@ -82,3 +82,12 @@ def test_a_run_builds_only_its_command_and_reads_as_the_whole_app() -> None:
         assert len(alone.registered_commands) + len(alone.registered_groups) == 1
         for args in ([name, "--help"], [name, "--no-such-option"]):
             assert runner.invoke(alone, args).output == runner.invoke(whole, args).output, args
+
+
+def test_the_checkers_are_built_before_the_fork_without_the_packs_judgement() -> None:
+    """What judges C and reads packs is imported after the registry checkers' child has forked (the parent
+    alone needs it, and the import overlaps the child's work)."""
+    loaded = loaded_after("from patchcheck.rules.engine import builtin_checkers\nbuiltin_checkers()")
+    assert "patchcheck.rules.packs.checker" in loaded
+    late = {"patchcheck.rules.packs.judgement", "patchcheck.rules.packs.loader", "patchcheck.source.csrc"}
+    assert not late & loaded

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.packdir import DEFAULT_PACK_DIR
 from patchcheck.rules.packs.checker import PackChecker
-from patchcheck.rules.packs.loader import load_pack_set, parse_pack
 from patchcheck.source.tree import SourceTree
+
+if TYPE_CHECKING:
+    from patchcheck.rules.packs.spec import Pack, PackSet
 
 __all__ = ["DEFAULT_PACK_DIR", "PackChecker", "check_series", "load_packs", "pack_rule_docs", "parse_pack"]
 
@@ -23,11 +25,23 @@ def load_packs(
     dirs: Iterable[Path] = (), *, builtin: bool = True, deferred: bool = False
 ) -> list[PackChecker]:
     """One checker running the built-in packs plus every *.yaml in `dirs` (files or directories). With
-    `deferred`, they are loaded when the checker is first used (and a bad pack raises InputError then)."""
-    if not deferred:
-        return [PackChecker(load_pack_set(dirs, builtin=builtin))]
+    `deferred`, they are loaded when the checker is first used (and a bad pack raises InputError then),
+    and so is the pack model (patchcheck.rules.packs.loader)."""
     chosen = list(dirs)
-    return [PackChecker(lambda: load_pack_set(chosen, builtin=builtin))]
+
+    def load() -> PackSet:
+        from patchcheck.rules.packs.loader import load_pack_set
+
+        return load_pack_set(chosen, builtin=builtin)
+
+    return [PackChecker(load if deferred else load())]
+
+
+def parse_pack(source: str, where: str) -> Pack:
+    """Validate one pack's text; `where` names it in errors (a path)."""
+    from patchcheck.rules.packs.loader import parse_pack as parse
+
+    return parse(source, where)
 
 
 def pack_rule_docs(dirs: Iterable[Path] = (), *, builtin: bool = True) -> tuple[RuleDoc, ...]:
