@@ -64,6 +64,9 @@ class KconfigDB:
 
     def definitions_of(self, name: str) -> list[Definition]:
         """Every `config NAME` block (path, line, type, prompt, depends, defaults, selects)."""
+        scanned = self.lazy.definitions_of(name) if self.lazy is not None else None
+        if scanned is not None:
+            return list(scanned)
         packed = self.packed_definitions.get(name)
         if packed is None:
             return []
@@ -78,6 +81,9 @@ class KconfigDB:
 
     def selectors_of(self, name: str) -> list[tuple[Definition, str]]:
         """(definition that selects NAME, its `if` condition or "")."""
+        scanned = self.lazy.selections_of(name) if self.lazy is not None else None
+        if scanned is not None:
+            return list(scanned)
         packed = self.packed_selectors.get(name)
         if packed is None:
             return []

@@ -77,6 +77,25 @@ def test_every_entry_is_the_one_a_full_scan_gives(tmp_path: Path, where: str, se
     _same(_discover(tree, tmp_path), _discover(tree, tmp_path), selectors_first)
 
 
+def _same_answers(lazy: KconfigDB, whole: KconfigDB) -> None:
+    """The definitions and selectors handed out as scanned (not packed) are those of the whole database."""
+    whole.complete()
+    names = sorted(set(whole.packed_definitions) | {t.lstrip("?") for t in whole.packed_selectors})
+    for name in names:
+        assert lazy.selectors_of(name) == whole.selectors_of(name), name
+        assert lazy.impliers_of(name) == whole.impliers_of(name), name
+        assert lazy.definitions_of(name) == whole.definitions_of(name), name
+
+
+@pytest.mark.parametrize("where", ["trees/classic", "trees/enum-style", "registry/base", "small"])
+def test_every_answer_is_the_one_a_full_scan_gives(tmp_path: Path, where: str) -> None:
+    tree = _tree(tmp_path / "t", SMALL) if where == "small" else DirectoryTree(FIXTURES / where)
+    lazy = _discover(tree, tmp_path)
+    _same_answers(lazy, _discover(tree, tmp_path))
+    assert lazy.lazy is not None and lazy.lazy.full is None  # answered entry by entry
+    _same(lazy, _discover(tree, tmp_path), selectors_first=False)  # and packed alike when saved
+
+
 @pytest.mark.realtree
 @pytest.mark.parametrize("which", ["6.12", "6.1"])
 def test_every_entry_of_a_real_tree_is_the_one_a_full_scan_gives(
@@ -86,6 +105,7 @@ def test_every_entry_of_a_real_tree_is_the_one_a_full_scan_gives(
     lazy = _discover(tree, tmp_path)
     assert lazy.lazy is not None and len(lazy.lazy.files.scans) < len(lazy.lazy.files.order) / 4
     _same(lazy, _discover(tree, tmp_path), selectors_first=True)
+    _same_answers(_discover(tree, tmp_path), _discover(tree, tmp_path))
 
 
 def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
