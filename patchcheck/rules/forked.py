@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import select
 import signal
 import threading
 import time
@@ -35,6 +36,7 @@ _MAX_RESULT = 256 << 20  # bytes a child may hand back; more is refused (the cal
 _LENGTH = 8  # the value is sent after its length (bytes, little-endian): a value cut short is no value
 _SAVE_TIMEOUT = 30.0  # seconds this process waits at exit for children still saving to the cache
 _saving: list[int] = []  # children that handed their value over and are still running `on_exit`
+_PARENT_IDLE = -1  # in a child: where the parent says it only waits (`parent_waits`)
 
 
 def second_core_available() -> bool:
@@ -52,18 +54,38 @@ class Forked:
 
     def __init__(self, work: Callable[[], Any], *, on_exit: Callable[[], None] | None = None) -> None:
         self._pid: int | None = None
+        self._idle = -1
         read_end, write_end = os.pipe()
+        idle_read, idle_write = (
+            os.pipe()
+        )  # the parent says it waits (`waiting`), the child asks (`parent_waits`)
         try:
             pid = os.fork()
         except OSError:
-            os.close(read_end)
-            os.close(write_end)
+            for fd in (read_end, write_end, idle_read, idle_write):
+                os.close(fd)
             self._read = -1
             return
         if pid == 0:  # the child: never leaves this block
+            global _PARENT_IDLE
+            os.close(idle_write)
+            _PARENT_IDLE = idle_read
             _child(work, read_end, write_end, on_exit)
         os.close(write_end)
-        self._pid, self._read = pid, read_end
+        os.close(idle_read)
+        self._pid, self._read, self._idle = pid, read_end, idle_write
+
+    def ready(self) -> bool:
+        """Whether the child's value (or its end) has begun to arrive: its work is done."""
+        return self._pid is not None and bool(select.select([self._read], [], [], 0)[0])
+
+    def waiting(self) -> None:
+        """Tell the child this process has nothing left to do but wait for it (`parent_waits`)."""
+        if self._idle >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._idle, b".")
+                os.close(self._idle)
+            self._idle = -1
 
     def result(self, shape: Any) -> Any:
         """The child's value if it is of type `shape`; None when the child failed in any way."""
@@ -99,6 +121,10 @@ class Forked:
         pid, self._pid = self._pid, None
         with contextlib.suppress(OSError):
             os.close(self._read)
+        if self._idle >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._idle)
+            self._idle = -1
         _reap_saving()
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
@@ -115,6 +141,12 @@ class Forked:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def parent_waits() -> bool:
+    """In a child: whether the parent has said it only waits for this child now (`Forked.waiting`), so that
+    work either process could do is left to it."""
+    return _PARENT_IDLE >= 0 and bool(select.select([_PARENT_IDLE], [], [], 0)[0])
 
 
 def _child(

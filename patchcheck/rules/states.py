@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from patchcheck.report.finding import Finding, Report
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, quote_flag
-from patchcheck.rules.forked import Forked, second_core_available
+from patchcheck.rules.forked import Forked, parent_waits, second_core_available
 from patchcheck.rules.reuse import StateReuse
 from patchcheck.source.cache import defer_saves, run_saves
 from patchcheck.source.journal import Journal
@@ -128,8 +128,11 @@ def check_states(
             # The facts are saved before: the parent's next question may read them, and an example
             # configuration (a SAT model) depends on what the facts it starts from have been asked.
             persist_all()
-            # The searches are stamped by the parent (`_stamp_ahead`), while this process works
-            return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
+            trees = _directory_trees(contexts)
+            if not parent_waits():  # the parent still works: the searches are stamped here meanwhile
+                for tree in trees:
+                    tree.journaled().stamp_searches(tree.root)
+            return reports, [(dict(t.outside), t.journaled()) for t in trees]
 
         child = Forked(in_child, on_exit=run_saves)
     try:
@@ -138,7 +141,9 @@ def check_states(
             for i in mine if child is not None else range(len(segments)):
                 by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
         if child is not None:
-            _stamp_ahead([c for i in theirs for c in segments[i]], contexts)
+            if not child.ready():  # the child still works: its searches are stamped here meanwhile
+                child.waiting()
+                _stamp_ahead([c for i in theirs for c in segments[i]], contexts)
             done = child.result(tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]])
             trees = _directory_trees(contexts)
             if isinstance(done, tuple) and len(done[0]) == len(theirs) and len(done[1]) == len(trees):

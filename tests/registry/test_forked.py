@@ -198,24 +198,46 @@ def test_the_value_arrives_before_the_child_saves(tmp_path: Path) -> None:
 
 
 class SearchesInTheChild:
-    """A registry-side checker that greps mm/ (as PC101 does) and says so (`searches`)."""
+    """A registry-side checker that greps mm/ (as PC101 does), says so (`searches`), and takes `delay`."""
 
     rules = (RuleDoc("PC997", "test-search", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
     searches = (("mm", (".c", ".h")),)
 
-    def __init__(self, where: Path) -> None:
-        self.where = where
+    def __init__(self, where: Path, delay: float) -> None:
+        self.where, self.delay = where, delay
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        import time
+
         assert isinstance(ctx.tree, DirectoryTree)
         ctx.tree.search_roots(["mm"], (".c", ".h"))
+        time.sleep(self.delay)
         self.where.write_text(str(os.getpid()))
         return ()
 
 
-def test_the_parent_stamps_the_childs_searches_while_the_child_works(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class SlowParent:
+    """A checker that parses C (so runs in the parent) and takes `delay`."""
+
+    rules = (RuleDoc("PC996", "test-slow", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
+    parses_c = True
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        import time
+
+        time.sleep(self.delay)
+        return ()
+
+
+@pytest.mark.parametrize("slower", ["child", "parent"])
+def test_the_process_that_waits_stamps_the_childs_searches(
+    slower: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A kept report needs the stamps of the child's searches: whichever process is done first takes them
+    # while the other still works (patchcheck.rules.states); the stamps are those one process would take.
     import time
 
     from patchcheck.source import journal as journal_module
@@ -234,11 +256,32 @@ def test_the_parent_stamps_the_childs_searches_while_the_child_works(
     started = time.time_ns() - 2 * 10**9  # the fixture's files are older than the run by more than a second
     tree.journal = Journal(since_ns=started)
     ran = tmp_path / "ran"
-    audit(tree, checkers=[SearchesInTheChild(ran), *builtin_checkers()], parallel=True)
-    assert int(ran.read_text()) != os.getpid()  # searched in the child
+    child_delay, parent_delay = (1.0, 0.0) if slower == "child" else (0.0, 1.0)
+    checkers = [SearchesInTheChild(ran, child_delay), SlowParent(parent_delay), *builtin_checkers()]
+    audit(tree, checkers=checkers, parallel=True)
+    child = int(ran.read_text())
+    assert child != os.getpid()  # searched in the child
     journal = tree.journaled()
-    assert ("mm", (".c", ".h")) in journal.searches  # the child's journal reached the parent...
-    assert ("mm", (".c", ".h")) in journal.searched  # ...whose stamp of it was taken here
-    assert set(stampers.read_text().split()) == {str(os.getpid())}
+    assert ("mm", (".c", ".h")) in journal.searches and ("mm", (".c", ".h")) in journal.searched
+    assert set(stampers.read_text().split()) == {str(os.getpid() if slower == "child" else child)}
     alone = Journal(set(journal.files), set(journal.dirs), set(journal.searches), since_ns=started)
     assert stamp(tree.root, journal, since_ns=started) == stamp(tree.root, alone, since_ns=started)
+
+
+def test_a_child_hears_when_its_parent_only_waits() -> None:
+    import time
+
+    def work() -> int:
+        deadline = time.monotonic() + 10
+        while not forked.parent_waits():
+            if time.monotonic() > deadline:
+                return 0
+            time.sleep(0.01)
+        return 1
+
+    child = Forked(work)
+    time.sleep(0.05)
+    assert not child.ready()  # it waits for word
+    child.waiting()
+    assert child.result(int) == 1
+    assert not forked.parent_waits()  # a parent has no parent to wait for
