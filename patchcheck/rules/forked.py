@@ -186,6 +186,12 @@ def _send(fd: int, data: bytes) -> None:
     os.close(fd)
 
 
+def wait_for_saves() -> None:
+    """Wait for the children still saving what they computed (at most `_SAVE_TIMEOUT` seconds): before
+    this process reads what they save."""
+    _reap_saving(_SAVE_TIMEOUT)
+
+
 def _reap_saving(timeout: float = 0.0) -> None:
     """Reap the children that are done saving; wait up to `timeout` seconds for the others, then end them
     (with no timeout, those still saving are kept for later)."""

@@ -121,20 +121,15 @@ def check_states(
     if parallel and mine and theirs and second_core_available():
 
         def in_child() -> tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]]:
-            from patchcheck.source.facts import persist_all
-
             defer_saves()  # the Kconfig database is saved while the reports are sent (`run_saves`)
             reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
-            # The facts are saved before: the parent's next question may read them, and an example
-            # configuration (a SAT model) depends on what the facts it starts from have been asked.
-            persist_all()
             trees = _directory_trees(contexts)
             if not parent_waits():  # the parent still works: the searches are stamped here meanwhile
                 for tree in trees:
                     tree.journaled().stamp_searches(tree.root)
             return reports, [(dict(t.outside), t.journaled()) for t in trees]
 
-        child = Forked(in_child, on_exit=run_saves)
+        child = Forked(in_child, on_exit=_child_saves)
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
         with progress("checking the tree before and after each patch", total=total) as shown:
@@ -173,6 +168,16 @@ def check_states(
 
 def _nothing() -> None:
     pass
+
+
+def _child_saves() -> None:
+    """What the child saves while its value is sent: the Kconfig facts, then what was deferred. The next
+    run of this process that asks Kconfig questions waits for them (patchcheck.rules.registry.common): an
+    example configuration (a SAT model) depends on the facts the solver starts from."""
+    from patchcheck.source.facts import persist_all
+
+    persist_all()
+    run_saves()
 
 
 def _stamp_ahead(theirs: Sequence[Checker], contexts: Sequence[CheckContext]) -> None:

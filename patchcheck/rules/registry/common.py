@@ -14,6 +14,7 @@ from patchcheck.model.core import CORE_BITS, KNOWN_FACT
 from patchcheck.model.registries import SmapsEntry, TraceEntry
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
+from patchcheck.rules.forked import wait_for_saves
 from patchcheck.source.facts import Answer, ConfigFacts
 from patchcheck.source.guards import FALSE, TRUE, Formula, Opaque, Sym, atoms, conj, disj, neg, render
 from patchcheck.source.kconfig_tree import KconfigDB, kconfig_view
@@ -236,6 +237,7 @@ def _config_facts(ctx: CheckContext) -> ConfigFacts:
         return known[0]
     base = ctx.memo.get(("facts", id(view.base))) if isinstance(view, OverlayTree) else None
     base_facts = base[0] if isinstance(base, tuple) and isinstance(base[0], ConfigFacts) else None
+    wait_for_saves()  # facts a child of an earlier run in this process still saves (rules.states)
     facts = ConfigFacts.from_tree(ctx.tree, base=base_facts)
     ctx.memo[key] = (facts, view)  # the view stays alive, so its id is not reused within the run
     return facts
