@@ -168,11 +168,13 @@ def occurrences(
         found = DiskCache().get("uses", key, tuple[tuple[int, str, Formula], ...])
     if not isinstance(found, tuple):
         pre = preprocess(decode_source(data))
-        found = tuple(
-            (number, name, pre.guard_at(number))
-            for number, line in enumerate(pre.masked.split("\n"), start=1)
-            for name in dict.fromkeys(words.findall(line))
-        )
+        uses: dict[tuple[int, str], Formula] = {}  # each name once a line, lines in order
+        number, counted_to = 1, 0
+        for match in words.finditer(pre.masked):
+            number += pre.masked.count("\n", counted_to, match.start())
+            counted_to = match.start()
+            uses.setdefault((number, match.group(1)), pre.guard_at(number))
+        found = tuple((number, name, guard) for (number, name), guard in uses.items())
         DiskCache().put("uses", key, found)
     memo[("occurrences", key)] = found
     return found
