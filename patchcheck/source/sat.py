@@ -57,20 +57,28 @@ class SatState:
         return types <= {int} and in_range and all(map(bool, self.clauses))
 
     def packed(self) -> PackedState:
-        """The state without its formulas' literals (see SatSession.state) in plain lists, atoms as strings:
-        read back with `unpacked` at a fraction of the cost of a generic object per atom."""
+        """The state without its formulas' literals (see SatSession.state) in plain lists, atoms as strings,
+        the clauses as one JSON text (written and read by the json module's C code, where a list per clause
+        costs a call per number): read back with `unpacked` at a fraction of the cost of an object each."""
         atoms = list(self.atom_var)
-        return self.top, [atom_key(a) for a in atoms], [self.atom_var[a] for a in atoms], self.clauses
+        clauses = json.dumps(self.clauses, separators=(",", ":"))
+        return self.top, [atom_key(a) for a in atoms], [self.atom_var[a] for a in atoms], clauses
 
     @staticmethod
     def unpacked(packed: object) -> SatState | None:
         """The state `packed` describes, or None when it is not one (a damaged cache entry)."""
         if not (isinstance(packed, tuple) and len(packed) == 4):
             return None
-        top, keys, variables, clauses = packed
-        if not (isinstance(keys, list) and isinstance(variables, list) and isinstance(clauses, list)):
+        top, keys, variables, text = packed
+        if not (isinstance(keys, list) and isinstance(variables, list) and isinstance(text, str)):
             return None
-        if len(keys) != len(variables) or not all(isinstance(c, list) for c in clauses):
+        try:
+            clauses = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(clauses, list) or len(keys) != len(variables):
+            return None
+        if not all(isinstance(c, list) for c in clauses):
             return None
         try:
             atoms = [atom_from_key(k) for k in keys]
@@ -80,7 +88,7 @@ class SatState:
         return state if state.valid() else None
 
 
-PackedState = tuple[int, list[str], list[int], list[list[int]]]
+PackedState = tuple[int, list[str], list[int], str]
 
 
 def atom_key(atom: Atom) -> str:

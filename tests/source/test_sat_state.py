@@ -37,11 +37,15 @@ def test_a_packed_state_answers_as_the_session_did() -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda p: (p[0], p[1], p[2], [[p[0] + 1]]),  # a variable past the top
-        lambda p: (p[0], p[1], p[2], [[]]),  # an empty clause
+        lambda p: (p[0], p[1], p[2], f"[[{p[0] + 1}]]"),  # a variable past the top
+        lambda p: (p[0], p[1], p[2], "[[]]"),  # an empty clause
         lambda p: (p[0], p[1], p[2][:-1], p[3]),  # atoms and variables out of step
         lambda p: (p[0], ["?x", *p[1][1:]], p[2], p[3]),  # an atom of no kind
-        lambda p: (p[0], p[1], p[2], [["1"]]),  # not a number
+        lambda p: (p[0], p[1], p[2], '[["1"]]'),  # not a number
+        lambda p: (p[0], p[1], p[2], p[3][:-1]),  # clauses cut short
+        lambda p: (p[0], p[1], p[2], "{}"),  # no list of clauses
+        lambda p: (p[0], p[1], p[2], [[1]]),  # clauses not as text
+        lambda p: (p[0], p[1], p[2], "[" * 100_000),  # nested past any recursion limit
         lambda p: (0, p[1], p[2], p[3]),  # no variables at all
         lambda p: (p[0], ["C" + "[" * 100_000, *p[1][1:]], p[2], p[3]),  # nested past any recursion limit
     ],
