@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -238,13 +237,16 @@ def fetch_tables(cache: DiskCache, key: str) -> tuple[Any, list[PackedTable]] | 
 def store_db(cache: DiskCache, key: str, db: KconfigDB) -> None:
     """Save `db`; one whose tables are built as questions reach them is saved with the entries built so far
     and what each unscanned file mentions, and is taken up lazily again by `fetch_db`."""
-    # `sourced_from` as flat rows (file, sourcing file, conditions, architecture): plain JSON arrays, with no
-    # object per tuple to read back.
-    sourcing = [
-        [path, parent, list(conds), arch]
-        for path, sites in db.sourced_from.items()
-        for parent, conds, arch in sites
-    ]
+    # `sourced_from` as flat rows (file, sourcing file, conditions, architecture), in one JSON text: the json
+    # module's C code writes and reads it, where plain data would make a Python call per string.
+    sourcing = json.dumps(
+        [
+            [path, parent, list(conds), arch]
+            for path, sites in db.sourced_from.items()
+            for parent, conds, arch in sites
+        ],
+        separators=(",", ":"),
+    )
     if db.lazy is not None and db.lazy.full is None:
         definitions, selectors, choices = db.lazy.kept()
         files = db.lazy.files
@@ -262,9 +264,13 @@ def fetch_db(cache: DiskCache, key: str, read: Read | None = None) -> KconfigDB 
     if found is None or len(found[1]) != 2:
         return None
     small = found[0]
-    if not (isinstance(small, tuple) and len(small) == 5 and isinstance(small[1], list)):
+    if not (isinstance(small, tuple) and len(small) == 5 and isinstance(small[1], str)):
         return None
-    sourced_from = _sourced_from(small[1])
+    try:
+        rows = json.loads(small[1])
+    except (ValueError, RecursionError):
+        return None
+    sourced_from = _sourced_from(rows) if isinstance(rows, list) else None
     if sourced_from is None or not plaindata.fits((small[0], small[2], small[3], small[4]), _Rest):
         return None
     (arches, _, choices, unexpanded, lazy), (definitions, selectors) = small, found[1]
@@ -275,11 +281,8 @@ def fetch_db(cache: DiskCache, key: str, read: Read | None = None) -> KconfigDB 
     order, by_file = lazy
     if len(by_file) != len(order):
         return None
-    mentioned: dict[str, list[int]] = defaultdict(list)
-    for rank, names in enumerate(by_file):
-        for name in names.split("\n")[:-1]:
-            mentioned[name].append(rank)
-    entries = LazyEntries(KconfigFiles(order, dict(mentioned), read), pack, (definitions, selectors, choices))
+    named = [names.split("\n")[:-1] for names in by_file]
+    entries = LazyEntries(KconfigFiles(order, named, read), pack, (definitions, selectors, choices))
     db = KconfigDB(arches, sourced_from, entries.definitions, entries.selectors, entries.choices, unexpanded)
     db.lazy = entries
     return db
@@ -297,11 +300,7 @@ def _names_by_file(files: KconfigFiles) -> list[str]:
     """What each file mentions, one string per file in reading order, each name ended by a newline (a name
     is one line's text at most, and may be empty): one string per file is much cheaper to save and read back
     than a list of files per name (~20,000 names in Linux)."""
-    by_file: list[list[str]] = [[] for _ in files.order]
-    for name, ranks in files.mentioned.items():
-        for rank in ranks:
-            by_file[rank].append(name)
-    return ["".join(f"{name}\n" for name in names) for names in by_file]
+    return ["\n".join(names) + "\n" if names else "" for names in files.named]
 
 
 def _sourced_from(rows: list[Any]) -> dict[str, list[SourcedAt]] | None:

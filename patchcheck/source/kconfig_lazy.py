@@ -80,9 +80,15 @@ class KconfigFiles:
     `read` gives a file's content when it is scanned: the bytes discovery kept, or the tree's file (which
     the stamps say is unchanged since the names were noted)."""
 
-    def __init__(self, order: list[str], mentioned: dict[str, list[int]], read: Read) -> None:
+    def __init__(self, order: list[str], named: list[list[str]], read: Read) -> None:
+        """`named`: for each file of `order`, the names it may declare or select."""
         self.order = order
-        self.mentioned = mentioned  # name -> the files (by reading order) that may declare or select it
+        self.named = named
+        mentioned: dict[str, list[int]] = defaultdict(list)
+        for rank, names in enumerate(named):
+            for name in names:
+                mentioned[name].append(rank)
+        self.mentioned = dict(mentioned)  # name -> the files (by reading order) that may declare or select it
         self.scans: dict[str, KconfigFile] = {}
         self._read = read
         self._indexes: dict[str, _FileIndex] = {}

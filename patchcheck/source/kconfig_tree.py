@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -159,13 +159,11 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                     inside = _inside_tree(target)
                     if inside is not None:
                         queue.append((inside, path, site.conds, target_arch))
-    order = list(files)
-    mentioned: dict[str, list[int]] = defaultdict(list)
-    for rank, path in enumerate(order):
-        scanned = files[path]
-        for name in scanned_mentions(scanned) if scanned is not None else mentions(kept[path]):
-            mentioned[name].append(rank)
-    lazy = KconfigFiles(order, dict(mentioned), kept.get)
+    names_of = [
+        list(scanned_mentions(scanned) if scanned is not None else mentions(kept[path]))
+        for path, scanned in files.items()
+    ]
+    lazy = KconfigFiles(list(files), names_of, kept.get)
     lazy.scans.update((path, scanned) for path, scanned in files.items() if scanned is not None)
     db.lazy = LazyEntries(lazy, pack)
     db.packed_definitions, db.packed_selectors, db.choices = (

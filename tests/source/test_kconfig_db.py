@@ -75,15 +75,17 @@ def test_a_damaged_entry_reads_as_an_undefined_symbol(fixtures_dir: Path, tmp_pa
 @pytest.mark.parametrize(
     "head",
     [
-        ((("x86",), [], {}, [], None), [["A"], []], ["5"]),  # an end that is no number
-        ((("x86",), [], {}, [], None), [[["A"]], []], [5]),  # a name that is no string
-        ((("x86",), [], {}, [], None), [["A"], []], [None]),
-        ((("x86",), {"Kconfig": [1]}, {}, [], None), [["A"], []], [5]),  # sourcing sites of another shape
-        ((("x86",), [["Kconfig", None, [1], None]], {}, [], None), [["A"], []], [5]),
-        ((("x86",), [["Kconfig", None, []]], {}, [], None), [["A"], []], [5]),
-        ((("x86",), [], {}, []), [["A"], []], [5]),  # a part missing
-        ((("x86",), [], {}, [], (["Kconfig"], {"A": [1]})), [["A"], []], [5]),  # a file out of range
-        ((("x86",), [], {}, [], (["Kconfig"], {"A": ["0"]})), [["A"], []], [5]),
+        ((("x86",), "[]", {}, [], None), [["A"], []], ["5"]),  # an end that is no number
+        ((("x86",), "[]", {}, [], None), [[["A"]], []], [5]),  # a name that is no string
+        ((("x86",), "[]", {}, [], None), [["A"], []], [None]),
+        ((("x86",), '{"Kconfig": [1]}', {}, [], None), [["A"], []], [5]),  # sourcing sites of another shape
+        ((("x86",), '[["Kconfig", null, [1], null]]', {}, [], None), [["A"], []], [5]),
+        ((("x86",), '[["Kconfig", null, []]]', {}, [], None), [["A"], []], [5]),
+        ((("x86",), "[[", {}, [], None), [["A"], []], [5]),  # sourcing sites cut short
+        ((("x86",), [], {}, [], None), [["A"], []], [5]),  # sourcing sites not as text
+        ((("x86",), "[]", {}, []), [["A"], []], [5]),  # a part missing
+        ((("x86",), "[]", {}, [], (["Kconfig"], ["A\n", "B\n"])), [["A"], []], [5]),  # files out of step
+        ((("x86",), "[]", {}, [], (["Kconfig"], [5])), [["A"], []], [5]),  # what a file mentions: no text
     ],
 )
 def test_a_header_of_another_shape_is_a_miss(tmp_path: Path, head: object) -> None:
