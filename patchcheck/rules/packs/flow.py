@@ -119,9 +119,12 @@ def _masking_offsets(uncommented: str, table: dict[str, str]) -> list[int]:
         return resolved[name]
 
     found = [m.start() for m in _AND_ASSIGNED.finditer(uncommented) if resolves(m.group(1))]
+    masks: dict[str, bool] = {}  # by right side: the same one recurs (`x = y & VM_FOO;`)
     for m in _ASSIGNED.finditer(uncommented):
         right = m.group(1)
-        if any(resolves(name) for pattern in _BESIDE_AND for name in pattern.findall(right)):
+        if right not in masks:
+            masks[right] = any(resolves(name) for pattern in _BESIDE_AND for name in pattern.findall(right))
+        if masks[right]:
             found.append(m.start())
     return found
 
