@@ -100,12 +100,24 @@ def _cached(
     if data is None:
         return False, None
     key = digest(MODEL_VERSION, label or path, data)
+    if cache.root is not None and key in _PRODUCTS:
+        return True, _PRODUCTS[key]
     hit = cache.get("model", key, tuple[shape])
     if isinstance(hit, tuple) and len(hit) == 1:
-        return True, hit[0]
-    product = build(decode_source(data))
-    cache.put("model", key, (product,))
+        product = hit[0]
+    else:
+        product = build(decode_source(data))
+        cache.put("model", key, (product,))
+    if cache.root is not None:  # a cache turned off keeps nothing, here either
+        if len(_PRODUCTS) >= 64:
+            _PRODUCTS.clear()
+        _PRODUCTS[key] = product
     return True, product
+
+
+# The products this process built or read, by content: the reference search reads mm.h's flags before the
+# registry does (patchcheck.rules.registry.uses). Shared, so never changed by their users.
+_PRODUCTS: dict[str, Any] = {}
 
 
 def load_flag_defs(

@@ -36,3 +36,28 @@ def test_a_revision_is_grepped_once(repo: Path, tmp_path: Path, monkeypatch: pyt
     assert later.process is not None and later.listed() == {"mm/a.c", "mm/b.c"}
     other_words = BaseSearch(GitRevisionTree(repo, "HEAD~1"), ["VM_TWO"], ("mm",))
     assert other_words.process is not None and other_words.listed() == set()
+
+
+def test_the_search_starts_before_the_kconfig_facts_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It runs while the facts are built: for the flags mm.h defines under a condition, a superset of
+    # those some configuration leaves undefined (which the facts decide, and PC101 then reads for).
+    from patchcheck.rules.engine import audit
+    from patchcheck.rules.registry import common, registry_checkers, uses
+    from tests.registry.conftest import scenario_tree
+
+    events: list[str] = []
+    real_search, real_facts = uses.ReferenceSearch.__init__, common.ConfigFacts.from_tree
+
+    def search(self: uses.ReferenceSearch, *args: object, **kwargs: object) -> None:
+        real_search(self, *args, **kwargs)  # type: ignore[arg-type]
+        events.append("search " + " ".join(self.words))
+
+    def facts(*args: object, **kwargs: object) -> object:
+        events.append("facts")
+        return real_facts(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(uses.ReferenceSearch, "__init__", search)
+    monkeypatch.setattr(common.ConfigFacts, "from_tree", facts)
+    report = audit(scenario_tree("pc101-undefined-use"), checkers=registry_checkers())
+    assert events[0].startswith("search ") and events[1] == "facts" and len(events) == 2
+    assert [f.rule_id for f in report.findings] == ["PC101"]

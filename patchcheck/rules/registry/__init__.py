@@ -16,7 +16,12 @@ from patchcheck.rules.registry.mirror import MirrorChecker
 from patchcheck.rules.registry.series import SeriesChecker
 from patchcheck.rules.registry.smaps import SmapsChecker
 from patchcheck.rules.registry.trace import TraceChecker
-from patchcheck.rules.registry.uses import UndefinedUseChecker, reads_references, start_reference_search
+from patchcheck.rules.registry.uses import (
+    UndefinedUseChecker,
+    begin_reference_search,
+    reads_references,
+    start_reference_search,
+)
 
 
 def registry_checkers() -> list[Checker]:
@@ -45,6 +50,7 @@ class StartReferenceSearch:
         return registry_reads(path) or reads_references(path)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        begin_reference_search(ctx)  # from mm.h alone: the search runs while the Kconfig facts are built
         start_reference_search(ctx, registry(ctx))
         return ()
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from patchcheck.model import FlagDef, load_flag_model
+from patchcheck.model.load import load_flag_defs
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
@@ -299,8 +300,22 @@ def _mentions(data: bytes | None, needles: list[bytes]) -> bool:
     return data is not None and any(n in data for n in needles)
 
 
+def begin_reference_search(ctx: CheckContext) -> None:
+    """Start the R1 search from mm.h alone, before any Kconfig question: for the flags defined under some
+    condition (those some configuration may leave undefined are among them, `start_reference_search`
+    says which), so that it runs while the Kconfig facts are built and the files it lists are ready when
+    PC101 reads them."""
+    if ctx.cache.get("diff_only") or "reference-search" in ctx.cache:
+        return
+    conditional = sorted(
+        f.name for f in load_flag_defs(ctx.tree).values() if f.kind == "flag" and f.defined_guard != TRUE
+    )
+    ctx.cache["reference-search"] = ReferenceSearch(ctx.tree, conditional, REFERENCE_DIRS, ctx.memo)
+
+
 def start_reference_search(ctx: CheckContext, reg: Registry) -> None:
-    """Start the R1 search for uses of the flags that some configuration leaves undefined."""
+    """Decide the R1 search: the flags that some configuration leaves undefined, and the files that
+    mention them (the search `begin_reference_search` started, or one started now)."""
     if reg.diff_only or "references" in ctx.cache:
         return
     partial = reg.per_file.get("partial")
@@ -310,4 +325,7 @@ def start_reference_search(ctx: CheckContext, reg: Registry) -> None:
             for f in reg.model.real_flags()
             if reg.facts.implies(TRUE, f.defined_guard) is not Answer.YES
         )
-    ctx.cache["references"] = (partial, ReferenceSearch(ctx.tree, partial, REFERENCE_DIRS, ctx.memo))
+    search = ctx.cache.get("reference-search")
+    if not (isinstance(search, ReferenceSearch) and set(partial) <= set(search.words)):
+        search = ReferenceSearch(ctx.tree, partial, REFERENCE_DIRS, ctx.memo)
+    ctx.cache["references"] = (partial, search)
