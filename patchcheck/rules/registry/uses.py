@@ -84,10 +84,13 @@ class UndefinedUseChecker:
             search.result()
             return
         words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(partial))) + r")\b")
+        needles = [name.encode() for name in partial]
         for path in search.result():
-            built = TRUE if path.endswith(".h") else build_condition(ctx, path)
             data = ctx.tree.read_bytes(path)
-            if built is None or data is None:
+            if data is None or not any(n in data for n in needles):
+                continue  # the search may be for more flags (begin_reference_search)
+            built = TRUE if path.endswith(".h") else build_condition(ctx, path)
+            if built is None:
                 continue
             key = ("uses", path, data, built, words.pattern)
             found = reg.per_file.get(key)
