@@ -10,6 +10,7 @@ Kconfig so every file knows the condition (and the architecture) under which it 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from typing import NamedTuple
 
@@ -214,15 +215,10 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
     help_indent = -1  # >= 0 while inside help text: the indentation of its first line (0: not yet seen)
     help_prefix = ""  # exact leading whitespace of the first help line: a fast path for the rest
     lines = text.split("\n")
-    index = 0
-    while index < len(lines):
-        lineno, raw = index + 1, lines[index]
-        index += 1
+    in_help = [""]  # `help_prefix`, for `_joined` (a help line is never joined to the next)
+    for lineno, raw in enumerate(lines, 1) if "\\" not in text else _joined(lines, in_help):
         if help_prefix and raw.startswith(help_prefix):
             continue
-        while raw.endswith("\\") and index < len(lines):
-            raw = raw[:-1] + " " + lines[index]
-            index += 1
         line = raw.strip()
         if help_indent >= 0:
             if not line:
@@ -231,9 +227,11 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
             indent = len(prefix.expandtabs(8)) if "\t" in prefix else len(prefix)
             if help_indent == 0:
                 help_indent, help_prefix = indent, prefix
+                in_help[0] = prefix
             if indent >= help_indent and indent > 0:
                 continue
             help_indent, help_prefix = -1, ""
+            in_help[0] = ""
         if not line or line[0] == "#":
             continue
         word, _, rest = (line.replace("\t", " ") if "\t" in line else line).partition(" ")
@@ -287,6 +285,20 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
         if current is not None:
             _entry_line(current, word, rest)
     return KconfigFile(path, [e.freeze() for e in entries], sources)
+
+
+def _joined(lines: list[str], in_help: list[str]) -> Iterator[tuple[int, str]]:
+    """(line number, line) with the lines a backslash continues joined to it; a line of the help text being
+    read (`in_help[0]`: its indentation) is never joined."""
+    index = 0
+    while index < len(lines):
+        lineno, raw = index + 1, lines[index]
+        index += 1
+        if not (in_help[0] and raw.startswith(in_help[0])):
+            while raw.endswith("\\") and index < len(lines):
+                raw = raw[:-1] + " " + lines[index]
+                index += 1
+        yield lineno, raw
 
 
 def _entry_line(entry: _Entry, word: str, rest: str) -> None:
