@@ -9,6 +9,7 @@ helptext) do not even load typer. The application itself is in patchcheck.cli.ap
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     from patchcheck.cli import helptext
 
+    # A run allocates millions of small objects (formulas, syntax nodes) and frees most at once: the cyclic
+    # collector's default of a pass every 700 allocations cost ~5% of a cold audit. Passes still run, so
+    # memory stays bounded.
+    gc.set_threshold(50_000, 20, 20)
     helptext.answer(args)  # `CMD --help` from the text rendered last time, if nothing changed since
     from patchcheck.cli.state import STATE
 
