@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from patchcheck.source import plaindata
-from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree
+from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, stat_stamp
 
 CACHE_VERSION = 4
 _HEADER = b"patchcheck-cache plaindata %d\n" % CACHE_VERSION
@@ -148,7 +148,7 @@ def file_stamp(tree: SourceTree, path: str) -> str | None:
 
 def _stat_stamp(tree: DirectoryTree, path: str) -> str | None:
     st = tree.stat(path)  # None for a symlink out of the tree: it is not read, so it is no file of the tree
-    return None if st is None else f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return None if st is None else stat_stamp(st)
 
 
 class DiskCache:

@@ -42,6 +42,11 @@ def safe_relpath(path: str) -> str:
     return normal
 
 
+def stat_stamp(st: os.stat_result) -> str:
+    """A cheap token that changes whenever a file's content may have changed: size, mtime, inode."""
+    return f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
 def decode_source(data: bytes) -> str:
     """Kernel sources are UTF-8 but a few files are not; never fail on them."""
     return data.decode("utf-8", errors="surrogateescape")
@@ -155,8 +160,11 @@ class DirectoryTree:
         if fd < 0:
             return None
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
                 return None
+            # the stamp of what is read, as `stat` would give it (patchcheck.source.cache.file_stamp)
+            self.stamps.setdefault(rel, stat_stamp(st))
             chunks = []
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)

@@ -215,3 +215,21 @@ def test_a_directory_tree_is_stamped_once_a_run(tree_copy: Path) -> None:
     (tree_copy / "mm" / "Kconfig").write_text("config CHANGED_MEANWHILE\n\tbool\n")
     assert file_stamp(tree, "mm/Kconfig") == before
     assert file_stamp(DirectoryTree(tree_copy), "mm/Kconfig") not in (before, None)
+
+
+def test_a_file_read_is_stamped_as_it_was_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from patchcheck.source.cache import file_stamp
+
+    (tmp_path / "Kconfig").write_text("config A\n\tbool\n")
+    tree = DirectoryTree(tmp_path)
+    assert tree.read_bytes("Kconfig") is not None
+    st = os.stat(tmp_path / "Kconfig")
+
+    def refused(self: DirectoryTree, rel: str) -> None:
+        raise AssertionError(f"{rel} stamped again")
+
+    monkeypatch.setattr(DirectoryTree, "stat", refused)  # the read's own stat is the stamp: no second one
+    (tmp_path / "Kconfig").write_text("config A\n\tbool\n\tdefault y\n")  # changed since: still as read
+    assert file_stamp(tree, "Kconfig") == f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
