@@ -38,13 +38,22 @@ def _load(path: Path, cache: DiskCache) -> Pack:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read rule pack {path}: {exc}") from None
     key = digest(_MODEL_STAMP, str(path), data)
-    cached = cache.get(_CACHE_NAMESPACE, key, Pack)
-    if isinstance(cached, Pack):
-        return cached
-    shipped = SHIPPED.get(path.name) == hashlib.sha256(data).hexdigest()
-    pack = parse_pack(source, str(path), validate=not shipped)
-    cache.put(_CACHE_NAMESPACE, key, pack)
+    pack = _LOADED.get(key)
+    if pack is None:
+        cached = cache.get(_CACHE_NAMESPACE, key, Pack)
+        if isinstance(cached, Pack):
+            pack = cached
+        else:
+            shipped = SHIPPED.get(path.name) == hashlib.sha256(data).hexdigest()
+            pack = parse_pack(source, str(path), validate=not shipped)
+            cache.put(_CACHE_NAMESPACE, key, pack)
+        _LOADED[key] = pack
     return pack
+
+
+# The packs this process loaded, by their text: the catalogue loads them again after a run. Shared, so never
+# changed by their users.
+_LOADED: dict[str, Pack] = {}
 
 
 def _check_references(packs: PackSet) -> None:
