@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from patchcheck.source.guards import TRUE, Formula, conj
 from patchcheck.source.preproc import MacroDef
@@ -33,6 +33,22 @@ def _parser() -> Parser:
 
         _PARSER = Parser(Language(tree_sitter_c.language()))
     return _PARSER
+
+
+def named_identifiers(root: Node, prefix: str) -> list[Node]:
+    """Every identifier below `root` whose name begins with `prefix`, in source order: found by a
+    tree-sitter query (in C), not by visiting every node in Python."""
+    from tree_sitter import Query, QueryCursor
+
+    query = _QUERIES.get(prefix)
+    if query is None:
+        pattern = f'((identifier) @id (#match? @id "^{re.escape(prefix)}"))'
+        query = _QUERIES[prefix] = Query(_parser().language, pattern)  # type: ignore[arg-type]
+    found = QueryCursor(query).captures(root).get("id", [])
+    return sorted(found, key=lambda node: node.start_byte)
+
+
+_QUERIES: dict[str, Any] = {}
 
 
 def parse(text: str) -> Tree:

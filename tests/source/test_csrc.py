@@ -94,3 +94,16 @@ def test_ascii_and_utf8_files_are_masked_and_guarded_alike() -> None:
         )
         (fn,) = src.functions("f")
         assert fn.line == 3 and render(fn.guard) == render(Sym("X"))
+
+
+def test_identifiers_named_with_a_prefix_are_found_in_source_order() -> None:
+    from patchcheck.source import cparse, csrc
+
+    code = b"int VM_A;\nvoid f(void)\n{\n\tVM_B(x);\n\ty = VM_A + VM_C + XVM_D + vm_e;\n}\n"
+    found = cparse.named_identifiers(csrc.parse(code), "VM_")
+    assert [(csrc.text(n), csrc.line_of(n)) for n in found] == [
+        ("VM_A", 1),
+        ("VM_B", 4),
+        ("VM_A", 5),
+        ("VM_C", 5),
+    ]

@@ -16,7 +16,7 @@ from patchcheck.rules.packs import flow
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import SeriesView
 from patchcheck.rules.packs.spec import PackRule, pack_finding
-from patchcheck.source import csrc
+from patchcheck.source import cparse, csrc
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.guards import TRUE
 from patchcheck.source.tree import decode_source
@@ -223,7 +223,7 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
         found = []
         reported: set[str] = set()
         src = csrc.source(data)
-        for ident in csrc.identifiers(src.root()):
+        for ident in cparse.named_identifiers(src.root(), prefix):
             name = csrc.text(ident)
             if not name.startswith(prefix) or name in reported:
                 continue
