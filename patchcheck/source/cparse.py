@@ -40,15 +40,33 @@ def named_identifiers(root: Node, prefix: str) -> list[Node]:
     tree-sitter query (in C), not by visiting every node in Python."""
     from tree_sitter import Query, QueryCursor
 
-    query = _QUERIES.get(prefix)
+    key = f"prefix {prefix}"
+    query = _QUERIES.get(key)
     if query is None:
         pattern = f'((identifier) @id (#match? @id "^{re.escape(prefix)}"))'
-        query = _QUERIES[prefix] = Query(_parser().language, pattern)  # type: ignore[arg-type]
+        query = _QUERIES[key] = Query(_parser().language, pattern)  # type: ignore[arg-type]
     found = QueryCursor(query).captures(root).get("id", [])
     return sorted(found, key=lambda node: node.start_byte)
 
 
-_QUERIES: dict[str, Any] = {}
+def identifiers_among(root: Node, names: frozenset[str]) -> list[Node]:
+    """Every identifier below `root` that is one of `names` (C identifiers), in source order."""
+    from tree_sitter import Query, QueryCursor
+
+    if not names:
+        return []
+    key = "among " + " ".join(sorted(names))
+    query = _QUERIES.get(key)
+    if query is None:
+        if len(_QUERIES) >= 256:
+            _QUERIES.clear()
+        quoted = " ".join(f'"{name}"' for name in sorted(names))
+        query = _QUERIES[key] = Query(_parser().language, f"((identifier) @id (#any-of? @id {quoted}))")  # type: ignore[arg-type]
+    found = QueryCursor(query).captures(root).get("id", [])
+    return sorted(found, key=lambda node: node.start_byte)
+
+
+_QUERIES: dict[str, Any] = {}  # compiled queries, by what they look for
 
 
 def parse(text: str) -> Tree:

@@ -309,9 +309,13 @@ def _functions_in(root: Node, src: CSource) -> Iterator[Function]:
 
 
 def identifiers(node: Node, names: frozenset[str] | set[str] | None = None) -> Iterator[Node]:
-    for sub in walk(node):
-        if sub.type == "identifier" and (names is None or text(sub) in names):
-            yield sub
+    """The identifiers below `node` (those of `names` only, when given), in source order."""
+    if names is not None and all(_PLAIN_NAME.fullmatch(n) for n in names):
+        return iter(cparse.identifiers_among(node, frozenset(names)))  # a query, in C
+    return (sub for sub in walk(node) if sub.type == "identifier" and (names is None or text(sub) in names))
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_]\w*", re.ASCII)
 
 
 def _operator(node: Node) -> str | None:

@@ -107,3 +107,18 @@ def test_identifiers_named_with_a_prefix_are_found_in_source_order() -> None:
         ("VM_A", 5),
         ("VM_C", 5),
     ]
+
+
+def test_identifiers_among_names_are_those_a_walk_finds() -> None:
+    from pathlib import Path
+
+    from patchcheck.source import csrc
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    names = {"VM_LOCKED", "VM_SHARED", "VM_DROPPABLE", "vma", "flags"}
+    files = sorted(fixtures.rglob("*.c"))[:40]
+    assert files
+    for path in files:
+        root = csrc.parse(path.read_bytes())
+        walked = [n for n in csrc.walk(root) if n.type == "identifier" and csrc.text(n) in names]
+        assert [n.start_byte for n in csrc.identifiers(root, names)] == [n.start_byte for n in walked], path
