@@ -66,6 +66,19 @@ def identifiers_among(root: Node, names: frozenset[str]) -> list[Node]:
     return sorted(found, key=lambda node: node.start_byte)
 
 
+def calls_below(root: Node) -> list[tuple[Node, Node]]:
+    """(call, the identifier it calls) of every call of a named function below `root`, outer before inner,
+    in source order (a query, in C)."""
+    from tree_sitter import Query, QueryCursor
+
+    query = _QUERIES.get("calls")
+    if query is None:
+        pattern = "(call_expression function: (identifier) @fn) @call"
+        query = _QUERIES["calls"] = Query(_parser().language, pattern)  # type: ignore[arg-type]
+    found = [(match["call"][0], match["fn"][0]) for _, match in QueryCursor(query).matches(root)]
+    return sorted(found, key=lambda pair: (pair[0].start_byte, -pair[0].end_byte))
+
+
 _QUERIES: dict[str, Any] = {}  # compiled queries, by what they look for
 
 

@@ -385,23 +385,12 @@ def mask_members(node: Node) -> set[str]:
 
 
 def calls(scope: Node, names: set[str] | frozenset[str]) -> list[Node]:
-    found = []
-    for sub in walk(scope):
-        if sub.type == "call_expression":
-            fn = sub.child_by_field_name("function")
-            if fn is not None and fn.type == "identifier" and text(fn) in names:
-                found.append(sub)
-    return found
+    """The calls of a function of `names` below `scope`, outer before inner, in source order."""
+    return [call for call, fn in cparse.calls_below(scope) if text(fn) in names]
 
 
 def called_names(scope: Node) -> set[str]:
-    names = set()
-    for sub in walk(scope):
-        if sub.type == "call_expression":
-            fn = sub.child_by_field_name("function")
-            if fn is not None and fn.type == "identifier":
-                names.add(text(fn))
-    return names
+    return {text(fn) for _, fn in cparse.calls_below(scope)}
 
 
 def conditions_over(node: Node, stop: Node) -> Iterator[Node]:

@@ -122,3 +122,28 @@ def test_identifiers_among_names_are_those_a_walk_finds() -> None:
         root = csrc.parse(path.read_bytes())
         walked = [n for n in csrc.walk(root) if n.type == "identifier" and csrc.text(n) in names]
         assert [n.start_byte for n in csrc.identifiers(root, names)] == [n.start_byte for n in walked], path
+
+
+def test_calls_found_by_query_are_those_a_walk_finds() -> None:
+    from pathlib import Path
+
+    from tree_sitter import Node
+
+    from patchcheck.source import csrc
+
+    def walked_calls(scope: Node) -> list[Node]:
+        found = []
+        for sub in csrc.walk(scope):
+            fn = sub.child_by_field_name("function") if sub.type == "call_expression" else None
+            if fn is not None and fn.type == "identifier":
+                found.append(sub)
+        return found
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    nested = b"void f(void)\n{\n\ta(b(c(1)), d(2))(3);\n\tx->op(e(4));\n}\n"
+    for data in [nested, *(p.read_bytes() for p in sorted(fixtures.rglob("*.c"))[:40])]:
+        root = csrc.parse(data)
+        walked = walked_calls(root)
+        names = {csrc.text(c.child_by_field_name("function")) for c in walked}  # type: ignore[arg-type]
+        assert [c.start_byte for c in csrc.calls(root, names)] == [c.start_byte for c in walked]
+        assert csrc.called_names(root) == names
