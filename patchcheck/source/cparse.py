@@ -79,6 +79,20 @@ def calls_below(root: Node) -> list[tuple[Node, Node]]:
     return sorted(found, key=lambda pair: (pair[0].start_byte, -pair[0].end_byte))
 
 
+def nodes_of_types(root: Node, types: tuple[str, ...]) -> list[Node]:
+    """Every node below `root` (and itself) of one of `types` (named node types), outer before inner, in
+    source order (a query, in C)."""
+    from tree_sitter import Query, QueryCursor
+
+    key = "types " + " ".join(types)
+    query = _QUERIES.get(key)
+    if query is None:
+        pattern = "[" + " ".join(f"({kind})" for kind in types) + "] @node"
+        query = _QUERIES[key] = Query(_parser().language, pattern)  # type: ignore[arg-type]
+    found = QueryCursor(query).captures(root).get("node", [])
+    return sorted(found, key=lambda node: (node.start_byte, -node.end_byte))
+
+
 _QUERIES: dict[str, Any] = {}  # compiled queries, by what they look for
 
 

@@ -147,3 +147,17 @@ def test_calls_found_by_query_are_those_a_walk_finds() -> None:
         names = {csrc.text(c.child_by_field_name("function")) for c in walked}  # type: ignore[arg-type]
         assert [c.start_byte for c in csrc.calls(root, names)] == [c.start_byte for c in walked]
         assert csrc.called_names(root) == names
+
+
+def test_nodes_of_types_are_those_a_walk_finds_in_the_same_order() -> None:
+    from pathlib import Path
+
+    from patchcheck.source import csrc
+
+    kinds = ("assignment_expression", "update_expression", "pointer_expression", "binary_expression")
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    nested = b"void f(int *p)\n{\n\ta = b & (c = d & e);\n\tg(&x, ++y, z = *p & 1);\n}\n"
+    for data in [nested, *(p.read_bytes() for p in sorted(fixtures.rglob("*.c"))[:40])]:
+        root = csrc.parse(data)
+        walked = [(n.start_byte, n.type) for n in csrc.walk(root) if n.type in kinds]
+        assert [(n.start_byte, n.type) for n in cparse.nodes_of_types(root, kinds)] == walked

@@ -22,7 +22,7 @@ from patchcheck.report.finding import Finding
 from patchcheck.rules.packs.members import SourceCache
 from patchcheck.rules.packs.seriesview import AddedLine, PatchView, SeriesView, flags_in
 from patchcheck.rules.packs.spec import PackRule, pack_finding
-from patchcheck.source import csrc
+from patchcheck.source import cparse, csrc
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.cfg import CFG
 from patchcheck.source.tree import decode_source
@@ -219,8 +219,12 @@ def _assigns(node: Node, var: str) -> bool:
     return False
 
 
+# The nodes `_dead_in` looks at: maskings and other writes (`_masking`, `_assigns`), and tests
+_FLOW_NODES = ("assignment_expression", "update_expression", "pointer_expression", "binary_expression")
+
+
 def _dead_in(rule: PackRule, path: str, fn: csrc.Function, table: dict[str, str]) -> Iterator[Finding]:
-    nodes = list(csrc.walk(fn.body))
+    nodes = cparse.nodes_of_types(fn.body, _FLOW_NODES)
     maskings = [(n, m) for n in nodes if (m := _masking(n, table)) is not None]
     if not maskings:
         return
