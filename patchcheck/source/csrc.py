@@ -447,8 +447,8 @@ def case_blocks(scope: Node) -> Iterator[tuple[list[str], Node]]:
 def or_assigned(scope: Node, target: str | None = None) -> dict[str, list[Node]]:
     """Flags ORed into a variable: `x |= A | B` gives {A: [...], B: [...]}; the ident nodes are kept."""
     found: dict[str, list[Node]] = {}
-    for sub in walk(scope):
-        if sub.type == "assignment_expression" and _operator(sub) == "|=":
+    for sub in cparse.nodes_of_types(scope, ("assignment_expression",)):
+        if _operator(sub) == "|=":
             left = sub.child_by_field_name("left")
             right = sub.child_by_field_name("right")
             if left is None or right is None or (target is not None and text(left) != target):
@@ -461,7 +461,7 @@ def or_assigned(scope: Node, target: str | None = None) -> dict[str, list[Node]]
 def and_not_cleared(scope: Node) -> set[str]:
     """Flags cleared with `x &= ~A` or `x &= ~(A | B)` or `vm_flags_clear(v, A)`."""
     cleared: set[str] = set()
-    for sub in walk(scope):
+    for sub in cparse.nodes_of_types(scope, ("assignment_expression", "call_expression")):
         if sub.type == "assignment_expression" and _operator(sub) == "&=":
             right = sub.child_by_field_name("right")
             if right is not None and right.type == "unary_expression" and text(right).startswith("~"):

@@ -270,15 +270,12 @@ def _dead_in(rule: PackRule, path: str, fn: csrc.Function, table: dict[str, str]
 # ---- R27 --------------------------------------------------------------------------------------------
 def _vma_pointers(fn_node: Node, extra: str | None) -> set[str]:
     names = {extra} if extra else set()
-    for node in csrc.walk(fn_node):
-        if node.type in ("parameter_declaration", "declaration") and "vm_area_struct" in csrc.text(
-            node.child_by_field_name("type") or node
-        ):
-            for declarator in csrc.walk(node):
-                if declarator.type == "pointer_declarator":
-                    inner = declarator.child_by_field_name("declarator")
-                    if inner is not None and inner.type == "identifier":
-                        names.add(csrc.text(inner))
+    for node in cparse.nodes_of_types(fn_node, ("parameter_declaration", "declaration")):
+        if "vm_area_struct" in csrc.text(node.child_by_field_name("type") or node):
+            for declarator in cparse.nodes_of_types(node, ("pointer_declarator",)):
+                inner = declarator.child_by_field_name("declarator")
+                if inner is not None and inner.type == "identifier":
+                    names.add(csrc.text(inner))
     return names
 
 
