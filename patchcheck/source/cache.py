@@ -27,7 +27,7 @@ from typing import Any
 from patchcheck.source import plaindata
 from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, stat_stamp
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 _HEADER = b"patchcheck-cache plaindata %d\n" % CACHE_VERSION
 _MAX_ENTRY = 1 << 30  # an entry larger than this is not read
 
@@ -152,7 +152,7 @@ def _stat_stamp(tree: DirectoryTree, path: str) -> str | None:
 
 
 class DiskCache:
-    """Plain-data values under ``<root>/<namespace>/<key[:2]>/<key>``."""
+    """Plain-data values under ``<root>/<namespace>/<key>``."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_root()
@@ -164,8 +164,9 @@ class DiskCache:
     def _path(self, namespace: str, key: str) -> Path | None:
         if self.root is None:
             return None
-        key = digest(code_digest(), key)
-        return self.root / namespace / key[:2] / key
+        # One directory per namespace: a cold run writes ~100 entries, and a directory per key prefix cost
+        # a mkdir for most of them (ext4 indexes large directories).
+        return self.root / namespace / digest(code_digest(), key)
 
     def get(self, namespace: str, key: str, shape: Any = Any) -> Any:
         """The value stored under `key`, or None: absent, damaged, not of type `shape` (a type hint, checked
@@ -244,7 +245,7 @@ class DiskCache:
                 return
 
 
-# The entry directories this process made or found (a run writes a few hundred entries into a few dozen).
+# The entry directories (one a namespace) this process made or found.
 _MADE: set[str] = set()
 _TEMPORARY = itertools.count()
 
