@@ -208,6 +208,7 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
     entries: list[_Entry] = []
     sources: list[SourceSite] = []
     stack: list[list[str]] = []  # conditions of each open if/menu/choice block
+    flat: list[str] | None = []  # the stack's conditions in one list; None once the stack changed
     current: _Entry | None = None
     menu_pending = False  # a `menu`/`choice` line was just seen; its `depends on` belongs to the block
     choice_count = 0
@@ -242,19 +243,16 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
             help_indent = 0
             continue
         if word in ("config", "menuconfig"):
-            current = _Entry(
-                rest,
-                path,
-                lineno,
-                [c for block in stack for c in block],
-                choice_stack[-1] if choice_stack else 0,
-            )
+            if flat is None:
+                flat = [c for block in stack for c in block]
+            current = _Entry(rest, path, lineno, list(flat), choice_stack[-1] if choice_stack else 0)
             entries.append(current)
             menu_pending = False
             continue
         if word in _BLOCK_END:
             current = None
             menu_pending = False
+            flat = None  # the stack may change
             if word == "if":
                 stack.append([rest])
             elif word in ("menu", "choice"):
@@ -281,6 +279,7 @@ def scan_kconfig(path: str, text: str) -> KconfigFile:
                 current.depends.append(cond)
             elif menu_pending and stack:
                 stack[-1].append(cond)
+                flat = None
             continue
         if current is not None:
             _entry_line(current, word, rest)
