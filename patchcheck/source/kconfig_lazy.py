@@ -51,7 +51,7 @@ Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], li
 def must_scan(data: bytes) -> bool:
     """Whether discovery scans a file at once: it has `source` lines, or text the expression could misread."""
     data = b"\n" + data
-    if _SOURCE_LINE.search(data) or _UNSURE_KEYWORD.search(data):
+    if (b"source" in data and _SOURCE_LINE.search(data)) or _UNSURE_KEYWORD.search(data):
         return True
     if any(byte in data for byte in _CONTROL_BYTES) and _CONTROL.search(data):
         return True
