@@ -14,7 +14,8 @@ twice, and it never writes to standard output or error.
 The child runs `on_exit` (saving to the disk cache) while its value is sent: the parent goes on as soon as
 it has the value, and the saves overlap whatever it still does. A child still saving when its value has
 arrived is reaped later, and at the latest when this process exits (after at most `_SAVE_TIMEOUT` seconds,
-then it is ended).
+then it is ended). A parent with nothing left but waiting can say so (`waiting`), so that work either
+process could do is done by whichever is free (`parent_waits`).
 """
 
 from __future__ import annotations
@@ -56,9 +57,8 @@ class Forked:
         self._pid: int | None = None
         self._idle = -1
         read_end, write_end = os.pipe()
-        idle_read, idle_write = (
-            os.pipe()
-        )  # the parent says it waits (`waiting`), the child asks (`parent_waits`)
+        # The parent says it only waits (`waiting`); the child asks (`parent_waits`)
+        idle_read, idle_write = os.pipe()
         try:
             pid = os.fork()
         except OSError:

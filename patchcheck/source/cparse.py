@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from patchcheck.source.guards import TRUE, Formula, conj
 from patchcheck.source.preproc import MacroDef
 
 if TYPE_CHECKING:  # tree-sitter is imported on first parse: warm runs that parse nothing skip it
-    from tree_sitter import Node, Parser, Tree
+    from tree_sitter import Node, Parser, Query, Tree
 
 PARSE_COUNT = 0
 _PARSER: Parser | None = None
@@ -35,65 +35,60 @@ def _parser() -> Parser:
     return _PARSER
 
 
-def named_identifiers(root: Node, prefix: str) -> list[Node]:
-    """Every identifier below `root` whose name begins with `prefix`, in source order: found by a
-    tree-sitter query (in C), not by visiting every node in Python."""
-    from tree_sitter import Query, QueryCursor
+# Node searches by tree-sitter queries: the matching runs in C, where a walk visits every node in Python.
+# Each returns its nodes outer before inner, in source order, as a walk would.
 
-    key = f"prefix {prefix}"
-    query = _QUERIES.get(key)
-    if query is None:
-        pattern = f'((identifier) @id (#match? @id "^{re.escape(prefix)}"))'
-        query = _QUERIES[key] = Query(_parser().language, pattern)  # type: ignore[arg-type]
-    found = QueryCursor(query).captures(root).get("id", [])
-    return sorted(found, key=lambda node: node.start_byte)
+
+def named_identifiers(root: Node, prefix: str) -> list[Node]:
+    """Every identifier below `root` whose name begins with `prefix`."""
+    return _captured(root, f'((identifier) @id (#match? @id "^{re.escape(prefix)}"))')
 
 
 def identifiers_among(root: Node, names: frozenset[str]) -> list[Node]:
-    """Every identifier below `root` that is one of `names` (C identifiers), in source order."""
-    from tree_sitter import Query, QueryCursor
-
+    """Every identifier below `root` that is one of `names` (C identifiers)."""
     if not names:
         return []
-    key = "among " + " ".join(sorted(names))
-    query = _QUERIES.get(key)
-    if query is None:
-        if len(_QUERIES) >= 256:
-            _QUERIES.clear()
-        quoted = " ".join(f'"{name}"' for name in sorted(names))
-        query = _QUERIES[key] = Query(_parser().language, f"((identifier) @id (#any-of? @id {quoted}))")  # type: ignore[arg-type]
-    found = QueryCursor(query).captures(root).get("id", [])
-    return sorted(found, key=lambda node: node.start_byte)
+    quoted = " ".join(f'"{name}"' for name in sorted(names))
+    return _captured(root, f"((identifier) @id (#any-of? @id {quoted}))")
+
+
+def nodes_of_types(root: Node, types: tuple[str, ...]) -> list[Node]:
+    """Every node below `root` (and itself) of one of `types` (named node types)."""
+    return _captured(root, "[" + " ".join(f"({kind})" for kind in types) + "] @id")
 
 
 def calls_below(root: Node) -> list[tuple[Node, Node]]:
-    """(call, the identifier it calls) of every call of a named function below `root`, outer before inner,
-    in source order (a query, in C)."""
-    from tree_sitter import Query, QueryCursor
+    """(call, the identifier it calls) of every call of a named function below `root`."""
+    from tree_sitter import QueryCursor
 
-    query = _QUERIES.get("calls")
-    if query is None:
-        pattern = "(call_expression function: (identifier) @fn) @call"
-        query = _QUERIES["calls"] = Query(_parser().language, pattern)  # type: ignore[arg-type]
+    query = _query("(call_expression function: (identifier) @fn) @call")
     found = [(match["call"][0], match["fn"][0]) for _, match in QueryCursor(query).matches(root)]
     return sorted(found, key=lambda pair: (pair[0].start_byte, -pair[0].end_byte))
 
 
-def nodes_of_types(root: Node, types: tuple[str, ...]) -> list[Node]:
-    """Every node below `root` (and itself) of one of `types` (named node types), outer before inner, in
-    source order (a query, in C)."""
-    from tree_sitter import Query, QueryCursor
+def _captured(root: Node, pattern: str) -> list[Node]:
+    """The nodes `pattern` captures as @id below `root`, in order."""
+    from tree_sitter import QueryCursor
 
-    key = "types " + " ".join(types)
-    query = _QUERIES.get(key)
-    if query is None:
-        pattern = "[" + " ".join(f"({kind})" for kind in types) + "] @node"
-        query = _QUERIES[key] = Query(_parser().language, pattern)  # type: ignore[arg-type]
-    found = QueryCursor(query).captures(root).get("node", [])
+    found = QueryCursor(_query(pattern)).captures(root).get("id", [])
     return sorted(found, key=lambda node: (node.start_byte, -node.end_byte))
 
 
-_QUERIES: dict[str, Any] = {}  # compiled queries, by what they look for
+def _query(pattern: str) -> Query:
+    """`pattern` compiled once a process (a few hundred at most)."""
+    from tree_sitter import Query
+
+    query = _QUERIES.get(pattern)
+    if query is None:
+        if len(_QUERIES) >= 256:
+            _QUERIES.clear()
+        language = _parser().language
+        assert language is not None  # the parser is made with it
+        query = _QUERIES[pattern] = Query(language, pattern)
+    return query
+
+
+_QUERIES: dict[str, Query] = {}
 
 
 def parse(text: str) -> Tree:
