@@ -14,8 +14,8 @@ twice, and it never writes to standard output or error.
 The child runs `on_exit` (saving to the disk cache) while its value is sent: the parent goes on as soon as
 it has the value, and the saves overlap whatever it still does. A child still saving when its value has
 arrived is reaped later, and at the latest when this process exits (after at most `_SAVE_TIMEOUT` seconds,
-then it is ended). A parent with nothing left but waiting can say so (`waiting`), so that work either
-process could do is done by whichever is free (`parent_waits`).
+then it is ended). Work either process could do goes to whichever is free first: a parent with nothing
+left but waiting says so (`waiting`), a child done first claims it (`claim_shared_work`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ _MAX_RESULT = 256 << 20  # bytes a child may hand back; more is refused (the cal
 _LENGTH = 8  # the value is sent after its length (bytes, little-endian): a value cut short is no value
 _SAVE_TIMEOUT = 30.0  # seconds this process waits at exit for children still saving to the cache
 _saving: list[int] = []  # children that handed their value over and are still running `on_exit`
-_PARENT_IDLE = -1  # in a child: where the parent says it only waits (`parent_waits`)
+_PARENT_IDLE = -1  # in a child: where the parent says it only waits (`Forked.waiting`)
+_CLAIM = -1  # in a child: where it tells the parent it does the shared work (`claim_shared_work`)
 
 
 def second_core_available() -> bool:
@@ -55,32 +56,38 @@ class Forked:
 
     def __init__(self, work: Callable[[], Any], *, on_exit: Callable[[], None] | None = None) -> None:
         self._pid: int | None = None
-        self._idle = -1
+        self._idle = self._claim = -1
         read_end, write_end = os.pipe()
-        # The parent says it only waits (`waiting`); the child asks (`parent_waits`)
-        idle_read, idle_write = os.pipe()
+        idle_read, idle_write = os.pipe()  # the parent says it only waits (`waiting`)
+        claim_read, claim_write = os.pipe()  # the child says it does the shared work (`claim_shared_work`)
         try:
             pid = os.fork()
         except OSError:
-            for fd in (read_end, write_end, idle_read, idle_write):
+            for fd in (read_end, write_end, idle_read, idle_write, claim_read, claim_write):
                 os.close(fd)
             self._read = -1
             return
         if pid == 0:  # the child: never leaves this block
-            global _PARENT_IDLE
+            global _PARENT_IDLE, _CLAIM
             os.close(idle_write)
-            _PARENT_IDLE = idle_read
+            os.close(claim_read)
+            _PARENT_IDLE, _CLAIM = idle_read, claim_write
             _child(work, read_end, write_end, on_exit)
         os.close(write_end)
         os.close(idle_read)
-        self._pid, self._read, self._idle = pid, read_end, idle_write
+        os.close(claim_write)
+        self._pid, self._read, self._idle, self._claim = pid, read_end, idle_write, claim_read
 
     def ready(self) -> bool:
         """Whether the child's value (or its end) has begun to arrive: its work is done."""
         return self._pid is not None and bool(select.select([self._read], [], [], 0)[0])
 
+    def child_claimed(self) -> bool:
+        """Whether the child has taken on the work either process could do (`claim_shared_work`)."""
+        return self._claim >= 0 and bool(select.select([self._claim], [], [], 0)[0])
+
     def waiting(self) -> None:
-        """Tell the child this process has nothing left to do but wait for it (`parent_waits`)."""
+        """Tell the child this process has nothing left to do but wait for it (`claim_shared_work`)."""
         if self._idle >= 0:
             with contextlib.suppress(OSError):
                 os.write(self._idle, b".")
@@ -121,10 +128,11 @@ class Forked:
         pid, self._pid = self._pid, None
         with contextlib.suppress(OSError):
             os.close(self._read)
-        if self._idle >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._idle)
-            self._idle = -1
+        for fd in (self._idle, self._claim):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._idle = self._claim = -1
         _reap_saving()
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
@@ -143,10 +151,14 @@ class Forked:
         self.close()
 
 
-def parent_waits() -> bool:
-    """In a child: whether the parent has said it only waits for this child now (`Forked.waiting`), so that
-    work either process could do is left to it."""
-    return _PARENT_IDLE >= 0 and bool(select.select([_PARENT_IDLE], [], [], 0)[0])
+def claim_shared_work() -> bool:
+    """In a child, for work either process could do: True, and the parent is told (`Forked.child_claimed`),
+    unless the parent has said it only waits for this child (`Forked.waiting`): then it does the work."""
+    if _CLAIM < 0 or (_PARENT_IDLE >= 0 and select.select([_PARENT_IDLE], [], [], 0)[0]):
+        return False
+    with contextlib.suppress(OSError):
+        os.write(_CLAIM, b".")
+    return True
 
 
 def _child(

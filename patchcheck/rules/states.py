@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from patchcheck.report.finding import Finding, Report
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, quote_flag
-from patchcheck.rules.forked import Forked, parent_waits, second_core_available
+from patchcheck.rules.forked import Forked, claim_shared_work, second_core_available
 from patchcheck.rules.reuse import StateReuse
 from patchcheck.source.cache import defer_saves, run_saves
 from patchcheck.source.journal import Journal
@@ -124,7 +124,7 @@ def check_states(
             defer_saves()  # the Kconfig database is saved while the reports are sent (`run_saves`)
             reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
             trees = _directory_trees(contexts)
-            if not parent_waits():  # the parent still works: the searches are stamped here meanwhile
+            if claim_shared_work():  # the parent still works: the searches are stamped here meanwhile
                 for tree in trees:
                     tree.journaled().stamp_searches(tree.root)
             return reports, [(dict(t.outside), t.journaled()) for t in trees]
@@ -136,7 +136,7 @@ def check_states(
             for i in mine if child is not None else range(len(segments)):
                 by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
         if child is not None:
-            if not child.ready():  # the child still works: its searches are stamped here meanwhile
+            if not (child.ready() or child.child_claimed()):  # the child still works: stamped here
                 child.waiting()
                 _stamp_ahead([c for i in theirs for c in segments[i]], contexts)
             done = child.result(tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]])

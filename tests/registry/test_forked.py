@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -232,7 +232,7 @@ class SlowParent:
         return ()
 
 
-@pytest.mark.parametrize("slower", ["child", "parent"])
+@pytest.mark.parametrize("slower", ["child", "parent", "parent, while the child stamps"])
 def test_the_process_that_waits_stamps_the_childs_searches(
     slower: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -245,10 +245,13 @@ def test_the_process_that_waits_stamps_the_childs_searches(
 
     stampers = tmp_path / "stampers"
     real_search = journal_module._search
+    parent = os.getpid()
 
     def search(*args: object) -> str:
         with stampers.open("a") as out:
             out.write(f"{os.getpid()}\n")
+        if slower.endswith("stamps") and os.getpid() != parent:
+            time.sleep(0.2)  # the parent is done meanwhile: it must leave the stamps to the child
         return real_search(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(journal_module, "_search", search)
@@ -256,32 +259,36 @@ def test_the_process_that_waits_stamps_the_childs_searches(
     started = time.time_ns() - 2 * 10**9  # the fixture's files are older than the run by more than a second
     tree.journal = Journal(since_ns=started)
     ran = tmp_path / "ran"
-    child_delay, parent_delay = (1.0, 0.0) if slower == "child" else (0.0, 1.0)
+    child_delay, parent_delay = {"child": (1.0, 0.0), "parent": (0.0, 1.0)}.get(slower, (0.0, 0.3))
     checkers = [SearchesInTheChild(ran, child_delay), SlowParent(parent_delay), *builtin_checkers()]
     audit(tree, checkers=checkers, parallel=True)
     child = int(ran.read_text())
     assert child != os.getpid()  # searched in the child
     journal = tree.journaled()
     assert ("mm", (".c", ".h")) in journal.searches and ("mm", (".c", ".h")) in journal.searched
-    assert set(stampers.read_text().split()) == {str(os.getpid() if slower == "child" else child)}
+    assert set(stampers.read_text().split()) == {str(parent if slower == "child" else child)}
     alone = Journal(set(journal.files), set(journal.dirs), set(journal.searches), since_ns=started)
     assert stamp(tree.root, journal, since_ns=started) == stamp(tree.root, alone, since_ns=started)
 
 
-def test_a_child_hears_when_its_parent_only_waits() -> None:
+def test_shared_work_goes_to_whichever_process_is_free_first() -> None:
     import time
 
-    def work() -> int:
-        deadline = time.monotonic() + 10
-        while not forked.parent_waits():
-            if time.monotonic() > deadline:
-                return 0
-            time.sleep(0.01)
-        return 1
+    def claims_when_told(told: bool) -> Callable[[], list[bool]]:
+        def work() -> list[bool]:
+            time.sleep(0.3 if told else 0.0)  # the parent says it waits meanwhile, or not yet
+            return [forked.claim_shared_work()]
 
-    child = Forked(work)
+        return work
+
+    told = Forked(claims_when_told(True))
     time.sleep(0.05)
-    assert not child.ready()  # it waits for word
-    child.waiting()
-    assert child.result(int) == 1
-    assert not forked.parent_waits()  # a parent has no parent to wait for
+    assert not told.ready() and not told.child_claimed()
+    told.waiting()
+    assert told.result(list[bool]) == [False]  # the parent waits: it does the work
+
+    untold = Forked(claims_when_told(False))
+    time.sleep(0.3)
+    assert untold.child_claimed()  # the child was free first: it does the work, and says so
+    assert untold.result(list[bool]) == [True]
+    assert not forked.claim_shared_work()  # a process that is no child has no parent to share with
