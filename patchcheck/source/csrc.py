@@ -25,7 +25,7 @@ from patchcheck.source import cparse
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.ctop import top_level_blocks, without_attributes
 from patchcheck.source.guards import FALSE, Formula
-from patchcheck.source.preproc import PreprocFile, blank_comments, preprocess
+from patchcheck.source.preproc import PreprocFile, at_line_starts, blank_comments, preprocess
 from patchcheck.source.tree import decode_source
 
 if TYPE_CHECKING:
@@ -59,34 +59,24 @@ _DISK = DiskCache()
 _INDEX_NAMESPACE = "csrc-functions-v6"
 _SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
-# A directive from its `#` (a literal the expression engine finds fast) to the end of its last line; kept
-# where only spaces and tabs are before the `#` on its line (`_blank_directives`).
-_DIRECTIVE = re.compile(rb"#(?:[^\n]*\\\n)*[^\n]*")
+# A directive from its `#` to the end of its last line (`at_line_starts` keeps those that begin a line)
+_DIRECTIVE = re.compile(r"#(?:[^\n]*\\\n)*[^\n]*")
 
 
 def _mask(data: bytes) -> bytes:
     """Comments and directive lines blanked, byte for byte (latin-1: one byte is one character)."""
-    return _blank_directives(blank_comments(data.decode("latin-1")).encode("latin-1"))
+    return _blank_directives(blank_comments(data.decode("latin-1"))).encode("latin-1")
 
 
-def _blank_directives(text: bytes) -> bytes:
+def _blank_directives(text: str) -> str:
     """Every preprocessor line (with the lines its backslashes continue) blanked, newlines kept."""
-    parts: list[bytes] = []
+    parts: list[str] = []
     done = 0
-    match = _DIRECTIVE.search(text)
-    while match is not None:
-        line_start = text.rfind(b"\n", 0, match.start()) + 1
-        if text[line_start : match.start()].strip(b" \t"):  # not the first thing on its line
-            match = _DIRECTIVE.search(text, match.start() + 1)
-            continue
-        parts += [text[done:line_start], _blank_bytes(text[line_start : match.end()])]
+    for line_start, match in at_line_starts(_DIRECTIVE, text):
+        lines = text[line_start : match.end()].split("\n")
+        parts += [text[done:line_start], "\n".join(" " * len(line) for line in lines)]
         done = match.end()
-        match = _DIRECTIVE.search(text, done)
-    return b"".join([*parts, text[done:]]) if parts else text
-
-
-def _blank_bytes(lines: bytes) -> bytes:
-    return b"\n".join(b" " * len(line) for line in lines.split(b"\n"))
+    return "".join([*parts, text[done:]]) if parts else text
 
 
 class CSource:
@@ -109,7 +99,7 @@ class CSource:
     @cached_property
     def masked(self) -> bytes:
         """The file with comments and directives blanked (same length): what tree-sitter parses."""
-        return _blank_directives(self.uncommented.encode("latin-1"))
+        return _blank_directives(self.uncommented).encode("latin-1")
 
     @cached_property
     def uncommented(self) -> str:

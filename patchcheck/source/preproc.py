@@ -9,11 +9,13 @@ A leading include guard is recognised and costs nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from patchcheck.source.guards import FALSE, TRUE, Cmp, Formula, Opaque, Sym, conj, disj, neg
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(\w+)[ \t]*(.*)$")
+_HASH = re.compile("#")
 _DEFINE = re.compile(r"^([A-Za-z_]\w*)(\([^)]*\))?[ \t]*(.*)$", re.S)
 _PP_TOKEN = re.compile(
     r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%<>!~&|^()?:,])"
@@ -101,6 +103,22 @@ def blank_comments(text: str) -> str:
     return _COMMENT_OR_LITERAL.sub(_blank, text)
 
 
+def at_line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(where its line begins, match) for each match of `pattern` with only spaces and tabs before it on its
+    line, as a line-anchored `^[ \t]*...` (re.M) finds them; but searched from the match's first character
+    (a literal such as `#`, which the expression engine finds fast, where it tries a line-anchored
+    expression at every position). A match elsewhere is passed over: the search goes on after its start."""
+    match = pattern.search(text)
+    while match is not None:
+        at = match.start()
+        line_start = text.rfind("\n", 0, at) + 1
+        if text[line_start:at].strip(" \t"):
+            match = pattern.search(text, at + 1)
+            continue
+        yield line_start, match
+        match = pattern.search(text, match.end())
+
+
 class _Frame:
     def __init__(self, outer: Formula, cond: Formula) -> None:
         self.outer = outer
@@ -121,19 +139,15 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
     include_guard = _include_guard(lines)
     current: Formula = TRUE
     index = 0  # the first line not read yet
-    # Only the lines that begin with `#` are read one by one (found by looking for `#`); the lines between
-    # two directives take the guard in force, a slice at a time (most of a file).
+    # Only the lines that begin with `#` are read one by one; the lines between two directives take the
+    # guard in force, a slice at a time (most of a file).
     offset = 0  # where line `index` begins
-    hash_at = clean.find("#")
-    while hash_at >= 0:
-        line_start = clean.rfind("\n", 0, hash_at) + 1
-        if clean[line_start:hash_at].strip(" \t"):
-            hash_at = clean.find("#", hash_at + 1)
-            continue  # not the first thing on its line
+    for line_start, _ in at_line_starts(_HASH, clean):
+        if line_start < offset:
+            continue  # a line of the directive read last (one its backslashes continued)
         at = index + clean.count("\n", offset, line_start)
         m = _DIRECTIVE.match(lines[at])
         if m is None:
-            hash_at = clean.find("#", hash_at + 1)
             continue
         guards[index + 1 : at + 1] = [current] * (at - index)
         start = index = at
@@ -145,7 +159,6 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
             logical.append(lines[index])
         offset += len(lines[index]) + 1
         index += 1
-        hash_at = clean.find("#", offset)
         for k in range(start, index):
             guards[k + 1] = current
             masked[k] = " " * len(lines[k])

@@ -25,9 +25,10 @@ from patchcheck.rules.packs.spec import PackRule, pack_finding
 from patchcheck.source import cparse, csrc
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.cfg import CFG
+from patchcheck.source.preproc import at_line_starts
 from patchcheck.source.tree import decode_source
 
-# Searched from its `#` (a literal: fast), and kept only where the `#` begins its line (see `_defines`)
+# From its `#`: `at_line_starts` keeps those that begin a line
 _DEFINE = re.compile(r"#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*([^\n\\]*(?:\\\n[^\n\\]*)*)")
 
 
@@ -59,15 +60,9 @@ class Scope:
 def _defines(text: str) -> dict[str, str]:
     """Object-like macros by name (the first definition), their bodies without comments."""
     found: dict[str, str] = {}
-    match = _DEFINE.search(text)
-    while match is not None:
-        at = match.start()
-        if text[text.rfind("\n", 0, at) + 1 : at].strip(" \t"):  # not at a line's start: look on after it
-            match = _DEFINE.search(text, at + 1)
-            continue
+    for _, match in at_line_starts(_DEFINE, text):
         body = re.sub(r"/\*.*?\*/|//.*", "", match.group(2).replace("\\\n", " "), flags=re.S).strip()
         found.setdefault(match.group(1), body)
-        match = _DEFINE.search(text, match.end())
     return found
 
 
