@@ -80,11 +80,11 @@ class Forked:
 
     def ready(self) -> bool:
         """Whether the child's value (or its end) has begun to arrive: its work is done."""
-        return self._pid is not None and bool(select.select([self._read], [], [], 0)[0])
+        return self._pid is not None and _readable(self._read)
 
     def child_claimed(self) -> bool:
         """Whether the child has taken on the work either process could do (`claim_shared_work`)."""
-        return self._claim >= 0 and bool(select.select([self._claim], [], [], 0)[0])
+        return self._claim >= 0 and _readable(self._claim)
 
     def waiting(self) -> None:
         """Tell the child this process has nothing left to do but wait for it (`claim_shared_work`)."""
@@ -154,11 +154,16 @@ class Forked:
 def claim_shared_work() -> bool:
     """In a child, for work either process could do: True, and the parent is told (`Forked.child_claimed`),
     unless the parent has said it only waits for this child (`Forked.waiting`): then it does the work."""
-    if _CLAIM < 0 or (_PARENT_IDLE >= 0 and select.select([_PARENT_IDLE], [], [], 0)[0]):
+    if _CLAIM < 0 or (_PARENT_IDLE >= 0 and _readable(_PARENT_IDLE)):
         return False
     with contextlib.suppress(OSError):
         os.write(_CLAIM, b".")
     return True
+
+
+def _readable(fd: int) -> bool:
+    """Whether the other end has written to pipe `fd` (or closed it), without waiting."""
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _child(

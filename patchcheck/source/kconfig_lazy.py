@@ -149,9 +149,9 @@ class LazyEntries:
         self._choices: dict[tuple[str, int], list[str]] = {}
         self._choice_files: set[str] = set()
         self._own: dict[str, list[Definition]] = {}  # each name's definitions, in order
-        # Entries handed out as scanned, packed only when saved (`kept`): most are never packed otherwise
-        self._unpacked_definitions: set[str] = set()
-        self._unpacked_selectors: set[str] = set()
+        # Entries answered as scanned (`definitions_of`, `selections_of`), packed only when saved (`kept`)
+        self._answered_definitions: set[str] = set()
+        self._answered_selectors: set[str] = set()
         self._known = known
         self.full: Tables | None = None  # once every file is scanned
         self.definitions: Mapping[str, str] = _View(self, 0)
@@ -194,7 +194,7 @@ class LazyEntries:
         None when its entry is a saved one, or every entry is built: then the packed entry says."""
         if self.full is not None or name in self._known[0] or not _WORD.fullmatch(name):
             return None
-        self._unpacked_definitions.add(name)
+        self._answered_definitions.add(name)
         return self._own_definitions(name)
 
     def selections_of(self, target: str) -> list[tuple[Definition, str]] | None:
@@ -202,7 +202,7 @@ class LazyEntries:
         `definitions_of` (None: the packed entry says)."""
         if self.full is not None or target in self._known[1] or not _WORD.fullmatch(target.removeprefix("?")):
             return None
-        self._unpacked_selectors.add(target)
+        self._answered_selectors.add(target)
         return self.files.selections_of(target)
 
     def choice(self, group: tuple[str, int]) -> list[str] | None:
@@ -229,10 +229,10 @@ class LazyEntries:
 
     def built(self) -> int:
         """How many entries (and files' choice groups) were built here: what a save would add."""
-        definitions = self._definitions.keys() | self._unpacked_definitions
+        definitions = self._definitions.keys() | self._answered_definitions
         return (
             len(definitions)
-            + len(self._selectors.keys() | self._unpacked_selectors)
+            + len(self._selectors.keys() | self._answered_selectors)
             + len(self._choice_files)
         )
 
@@ -268,9 +268,9 @@ class LazyEntries:
         """The entries built so far (each complete), to be saved with the files' mentions."""
         if self.full is not None:
             raise ValueError("a complete database is saved whole")
-        for name in self._unpacked_definitions:
+        for name in self._answered_definitions:
             self.definition(name)
-        for target in self._unpacked_selectors:
+        for target in self._answered_selectors:
             self.selector(target)
         definitions = {**self._known[0], **{k: v for k, v in self._definitions.items() if v is not None}}
         selectors = {**self._known[1], **{k: v for k, v in self._selectors.items() if v is not None}}

@@ -225,7 +225,7 @@ def unconditional_uses(data: bytes, prefix: str) -> list[tuple[str, int]]:
         src = csrc.source(data)
         for ident in cparse.named_identifiers(src.root(), prefix):
             name = csrc.text(ident)
-            if not name.startswith(prefix) or name in reported:
+            if name in reported:
                 continue
             parent = ident.parent
             if (

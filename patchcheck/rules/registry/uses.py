@@ -87,7 +87,7 @@ class UndefinedUseChecker:
         needles = [name.encode() for name in partial]
         for path in search.result():
             data = ctx.tree.read_bytes(path)
-            if data is None or not any(n in data for n in needles):
+            if data is None or not _mentions(data, needles):
                 continue  # the search may be for more flags (begin_reference_search)
             built = TRUE if path.endswith(".h") else build_condition(ctx, path)
             if built is None:
