@@ -25,13 +25,16 @@ from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 _MENTION = re.compile(rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]+(\w+)")
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # Text the line scanner reads otherwise than `_MENTION`: a keyword whose name is on the continuation line
-# or is no plain word ending in a space, `#` or the end of its line (`FOO-BAR`, `?X`, `"Q"`, none: the scan
-# keeps it as written, which a lookup by word would not reach), and whitespace other than spaces and tabs
-# that str.strip() removes (other ASCII controls, a CR that ends no line, the Unicode spaces in UTF-8). CRLF
-# line endings, other continuation lines (a superset at worst) and other non-ASCII text read alike.
+# or is not one plain word (`FOO-BAR`, `?X`, `"Q"`, `FOO BAR`, none: the scan keeps it as written, which a
+# lookup by word would not reach), and whitespace other than spaces and tabs that str.strip() removes (other
+# ASCII controls, a CR that ends no line, the Unicode spaces in UTF-8). CRLF line endings, other
+# continuation lines (a superset at worst) and other non-ASCII text read alike. The name of a `config` line
+# is all the rest of its line but a comment (one the scan strips: no quote in its line, and no backslash
+# that continues it); the target of a `select` line is what comes before its ` if `.
+_NAME_ENDS = rb"\w+[ \t]*(?:#[^\"\\\n]*)?(?:\r?\n|\Z)"
 _UNSURE_KEYWORD = re.compile(
-    rb"\n[ \t]*(?:menuconfig|config|select|imply)"
-    rb"(?:[ \t]*\\\r?\n|[ \t]*(?=\r?\n|\Z)|[ \t]+(?!\w+(?:[ \t\r\n#]|\Z)))"
+    rb"\n[ \t]*(?:(?:menuconfig|config)(?:[ \t]*\\\r?\n|[ \t]*(?=\r?\n|\Z)|[ \t]+(?!" + _NAME_ENDS + rb"))"
+    rb"|(?:select|imply)(?:[ \t]*\\\r?\n|[ \t]*(?=\r?\n|\Z)|[ \t]+(?!" + _NAME_ENDS + rb"|\w+[ \t]+if[ \t])))"
 )
 # Searched only in files that have such a byte at all: a character class searched byte by byte over every
 # Kconfig file is most of discovery's time, a test for one byte is not.

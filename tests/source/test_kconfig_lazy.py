@@ -30,7 +30,7 @@ SMALL = {
     "mm/Kconfig": 'config DROP\n\tbool\n\tdepends on 64BIT\n\nconfig SCRATCH\n\tbool "scratch"\n',
     "fs/Kconfig": "config PROCFS\n\tbool\n\tselect DROP if MMU\n\timply SCRATCH\n",
     "drivers/Kconfig": (
-        'menu "drivers"\nconfig DRV\n\ttristate\n\thelp\n\t  config DROP is not read here\nendmenu\n'
+        'menu "drivers"\nconfig DRV\n\ttristate\n\thelp\n\t  config DROP\n\t  is not read here\nendmenu\n'
     ),
 }
 
@@ -113,6 +113,7 @@ def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
     assert not must_scan(b"config A\r\n\tbool\r\n")  # CRLF: the same names
     assert not must_scan(b"config A\n\thelp\n\t  By Jos\xc3\xa9.\n")  # non-ASCII text
     assert not must_scan(b"config A\n\tdepends on B || \\\n\t\tC\n")  # a continued condition
+    assert not must_scan(b"config A # a comment\n\tselect B if C\n\tselect D # e\n")
     odd = [
         b"config \\\nA\n",
         b"\tselect\\\r\nA\n",
@@ -122,6 +123,13 @@ def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
         b"\xc2\xa0config A\n",
     ]
     odd += [b"\xe2\x80\x83config A\n", b"\xe3\x80\x80select A\n"]  # an em space, an ideographic space
+    odd += [
+        b"config A B\n",
+        b"config config config",
+        b"select A B\n",
+        b'config A # "q"\n',
+    ]  # names of 2 words
+    odd.append(b'config A#\\\n"\n')  # a comment a backslash continues into a line with a quote
     for text in odd:
         assert must_scan(text), text
     assert must_scan(b'if X\nsource "a/Kconfig"\nendif\n') and must_scan(b'\torsource "b"\n')
@@ -138,6 +146,7 @@ _PIECES = st.sampled_from(
         "source",
         "help",
         "if",
+        " if ",
         "A",
         "B_1",
         "?X",
