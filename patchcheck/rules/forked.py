@@ -14,14 +14,15 @@ twice, and it never writes to standard output or error.
 The child runs `on_exit` (saving to the disk cache) while its value is sent: the parent goes on as soon as
 it has the value, and the saves overlap whatever it still does. A child still saving when its value has
 arrived is reaped later, and at the latest when this process exits (after at most `_SAVE_TIMEOUT` seconds,
-then it is ended). Work either process could do goes to whichever is free first: a parent with nothing
-left but waiting says so (`waiting`), a child done first claims it (`claim_shared_work`).
+then it is ended). Work either process could do is shared out in items: each process, once its own work is
+done, takes the next item from a queue both read (`take_shared`) until none is left.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import select
 import signal
@@ -34,11 +35,12 @@ from patchcheck.report.progress import set_progress_enabled
 from patchcheck.source import plaindata
 
 _MAX_RESULT = 256 << 20  # bytes a child may hand back; more is refused (the caller does the work)
+_PIPE_MAX = 1 << 20  # the largest pipe asked for (Linux lets any process have one this large by default)
 _LENGTH = 8  # the value is sent after its length (bytes, little-endian): a value cut short is no value
 _SAVE_TIMEOUT = 30.0  # seconds this process waits at exit for children still saving to the cache
 _saving: list[int] = []  # children that handed their value over and are still running `on_exit`
-_PARENT_IDLE = -1  # in a child: where the parent says it only waits (`Forked.waiting`)
-_CLAIM = -1  # in a child: where it tells the parent it does the shared work (`claim_shared_work`)
+_SHARED = -1  # in a child: the queue of shared work it takes from (`take_shared`)
+_TOKEN = 4  # bytes of one item of shared work in the queue (its index, little-endian)
 
 
 def second_core_available() -> bool:
@@ -54,45 +56,36 @@ def second_core_available() -> bool:
 class Forked:
     """`work()` running in a child process from construction on; `result(shape)` waits for its value."""
 
-    def __init__(self, work: Callable[[], Any], *, on_exit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, work: Callable[[], Any], *, on_exit: Callable[[], None] | None = None, shared: int = 0
+    ) -> None:
+        """`shared`: how many items of work either process can do (`take_shared`), numbered from 0."""
         self._pid: int | None = None
-        self._idle = self._claim = -1
+        self._shared = _queue(shared)
         read_end, write_end = os.pipe()
-        idle_read, idle_write = os.pipe()  # the parent says it only waits (`waiting`)
-        claim_read, claim_write = os.pipe()  # the child says it does the shared work (`claim_shared_work`)
         try:
             pid = os.fork()
         except OSError:
-            for fd in (read_end, write_end, idle_read, idle_write, claim_read, claim_write):
-                os.close(fd)
-            self._read = -1
+            for fd in (read_end, write_end, self._shared):
+                if fd >= 0:
+                    os.close(fd)
+            self._read = self._shared = -1
             return
         if pid == 0:  # the child: never leaves this block
-            global _PARENT_IDLE, _CLAIM
-            os.close(idle_write)
-            os.close(claim_read)
-            _PARENT_IDLE, _CLAIM = idle_read, claim_write
+            global _SHARED
+            _SHARED = self._shared
             _child(work, read_end, write_end, on_exit)
         os.close(write_end)
-        os.close(idle_read)
-        os.close(claim_write)
-        self._pid, self._read, self._idle, self._claim = pid, read_end, idle_write, claim_read
+        self._pid, self._read = pid, read_end
+
+    def take_shared(self) -> int | None:
+        """The next item of shared work for this process to do, None when none is left: the child takes
+        from the same queue (`take_shared`), so each item is done once, by whichever process is free."""
+        return _take(self._shared)
 
     def ready(self) -> bool:
         """Whether the child's value (or its end) has begun to arrive: its work is done."""
         return self._pid is not None and _readable(self._read)
-
-    def child_claimed(self) -> bool:
-        """Whether the child has taken on the work either process could do (`claim_shared_work`)."""
-        return self._claim >= 0 and _readable(self._claim)
-
-    def waiting(self) -> None:
-        """Tell the child this process has nothing left to do but wait for it (`claim_shared_work`)."""
-        if self._idle >= 0:
-            with contextlib.suppress(OSError):
-                os.write(self._idle, b".")
-                os.close(self._idle)
-            self._idle = -1
 
     def result(self, shape: Any) -> Any:
         """The child's value if it is of type `shape`; None when the child failed in any way."""
@@ -126,13 +119,11 @@ class Forked:
         if self._pid is None:
             return
         pid, self._pid = self._pid, None
-        with contextlib.suppress(OSError):
-            os.close(self._read)
-        for fd in (self._idle, self._claim):
+        for fd in (self._read, self._shared):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self._idle = self._claim = -1
+        self._shared = -1
         _reap_saving()
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
@@ -151,14 +142,35 @@ class Forked:
         self.close()
 
 
-def claim_shared_work() -> bool:
-    """In a child, for work either process could do: True, and the parent is told (`Forked.child_claimed`),
-    unless the parent has said it only waits for this child (`Forked.waiting`): then it does the work."""
-    if _CLAIM < 0 or (_PARENT_IDLE >= 0 and _readable(_PARENT_IDLE)):
-        return False
-    with contextlib.suppress(OSError):
-        os.write(_CLAIM, b".")
-    return True
+def take_shared() -> int | None:
+    """In a child: the next item of the shared work (see `Forked.take_shared`); None when none is left, and
+    in a process that is no such child."""
+    return _take(_SHARED)
+
+
+def _queue(items: int) -> int:
+    """A pipe holding the numbers 0..items-1 (read end; -1 for none): reads of one number each by two
+    processes never take the same one. At most what the smallest pipe holds (one page) without a reader:
+    more are not shared."""
+    if items <= 0:
+        return -1
+    read_end, write_end = os.pipe()
+    tokens = b"".join(i.to_bytes(_TOKEN, "little") for i in range(min(items, 4096 // _TOKEN)))
+    try:
+        os.write(write_end, tokens)
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+def _take(fd: int) -> int | None:
+    if fd < 0:
+        return None
+    try:
+        token = os.read(fd, _TOKEN)
+    except OSError:
+        return None
+    return int.from_bytes(token, "little") if len(token) == _TOKEN else None
 
 
 def _readable(fd: int) -> bool:
@@ -177,25 +189,50 @@ def _child(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         set_progress_enabled(False)
         data = plaindata.dumps(work())
-        # Sent by a thread: a value larger than the pipe holds waits for the parent to read it, which it does
-        # once its own work is done, and `on_exit` (the saves) runs meanwhile.
-        sender = threading.Thread(
-            target=_send, args=(write_end, len(data).to_bytes(_LENGTH, "little") + data)
-        )
-        sender.start()
+        sent = _send_now(write_end, len(data).to_bytes(_LENGTH, "little") + data)
+        # The rest by a thread: a value larger than the pipe holds waits for the parent to read it, which it
+        # does once its own work is done, and `on_exit` (the saves) runs meanwhile.
+        sender = threading.Thread(target=_send, args=(write_end, sent)) if sent is not None else None
+        if sender is not None:
+            sender.start()
         status = 0
         try:
             if on_exit is not None:
                 on_exit()
         finally:
-            sender.join()
+            if sender is not None:
+                sender.join()
     except BaseException:  # a value not sent whole is the parent's cue to do the work itself
         pass
     finally:
         os._exit(status)
 
 
-def _send(fd: int, data: bytes) -> None:
+def _send_now(fd: int, data: bytes) -> memoryview | None:
+    """Write what the pipe takes now (made as large as the value, up to what the system allows): the value
+    then arrives whole at once, where a thread sending it would wait for `on_exit` to let go of the
+    interpreter. What is left to send, or None when all of it was."""
+    view = memoryview(data)
+    with contextlib.suppress(OSError):  # no larger pipe (not Linux, or over the limit): as much as it holds
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(len(data), _PIPE_MAX))
+    try:
+        os.set_blocking(fd, False)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BlockingIOError:
+        pass
+    except OSError:  # the parent stopped listening: nothing to tell
+        view = view[:0]
+    finally:
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, True)
+    if view:
+        return view
+    os.close(fd)
+    return None
+
+
+def _send(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     with contextlib.suppress(OSError):  # the parent stopped listening: nothing to tell
         while view:

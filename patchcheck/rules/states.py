@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Sequence
 from patchcheck.report.finding import Finding, Report
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, quote_flag
-from patchcheck.rules.forked import Forked, claim_shared_work, second_core_available
+from patchcheck.rules.forked import Forked, second_core_available, take_shared
 from patchcheck.rules.reuse import StateReuse
 from patchcheck.source.cache import defer_saves, run_saves
-from patchcheck.source.journal import Journal
+from patchcheck.source.journal import Journal, Part, search_parts
 from patchcheck.source.tree import DirectoryTree
 
 
@@ -119,26 +119,24 @@ def check_states(
     by_segment: dict[int, list[Report]] = {}
     child = None
     if parallel and mine and theirs and second_core_available():
+        # The searches the child's checkers make are stamped in parts by whichever process is free (a kept
+        # report needs their stamps: patchcheck.source.journal), while the other still works.
+        stamping = _search_parts([c for i in theirs for c in segments[i]], contexts)
 
         def in_child() -> tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]]:
             defer_saves()  # the Kconfig database is saved while the reports are sent (`run_saves`)
             reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
-            trees = _directory_trees(contexts)
-            if claim_shared_work():  # the parent still works: the searches are stamped here meanwhile
-                for tree in trees:
-                    tree.journaled().stamp_searches(tree.root)
-            return reports, [(dict(t.outside), t.journaled()) for t in trees]
+            _stamp_parts(stamping, take_shared)
+            return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
-        child = Forked(in_child, on_exit=_child_saves)
+        child = Forked(in_child, on_exit=_child_saves, shared=len(stamping))
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
         with progress("checking the tree before and after each patch", total=total) as shown:
             for i in mine if child is not None else range(len(segments)):
                 by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
         if child is not None:
-            if not (child.ready() or child.child_claimed()):  # the child still works: stamped here
-                child.waiting()
-                _stamp_ahead([c for i in theirs for c in segments[i]], contexts)
+            _stamp_parts(stamping, child.take_shared)
             done = child.result(tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]])
             trees = _directory_trees(contexts)
             if isinstance(done, tuple) and len(done[0]) == len(theirs) and len(done[1]) == len(trees):
@@ -180,13 +178,24 @@ def _child_saves() -> None:
     run_saves()
 
 
-def _stamp_ahead(theirs: Sequence[Checker], contexts: Sequence[CheckContext]) -> None:
-    """Stamp the searches the child's checkers make (`searches`), while the child works: a kept report needs
-    their stamps (patchcheck.source.journal), and this process would otherwise wait for the child idle."""
-    ahead = {search for checker in theirs for search in getattr(checker, "searches", ())}
-    for tree in _directory_trees(contexts) if ahead else ():
-        if tree.journal is not None:
-            tree.journal.stamp_searches(tree.root, ahead)
+def _search_parts(
+    theirs: Sequence[Checker], contexts: Sequence[CheckContext]
+) -> list[tuple[DirectoryTree, Part]]:
+    """The parts of the searches the child's checkers make (`searches`), in each journaled directory."""
+    searches = {search for checker in theirs for search in getattr(checker, "searches", ())}
+    return [
+        (tree, part)
+        for tree in (_directory_trees(contexts) if searches else ())
+        if tree.journal is not None
+        for part in search_parts(tree.root, searches)
+    ]
+
+
+def _stamp_parts(parts: Sequence[tuple[DirectoryTree, Part]], take: Callable[[], int | None]) -> None:
+    """Stamp the parts this process takes (`take`: from the queue both processes share) until none is left."""
+    while (item := take()) is not None and item < len(parts):
+        tree, part = parts[item]
+        tree.journaled().stamp_part(tree.root, part)
 
 
 def _directory_trees(contexts: Sequence[CheckContext]) -> list[DirectoryTree]:

@@ -15,48 +15,64 @@ targets, so a directory listed through a link is watched where its entries are.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # File times come from a coarse clock that may lag the time the run read at its start by a tick.
 _RACY_MARGIN_NS = 1_000_000_000
+_NO_PARTS: dict[tuple[str, tuple[str, ...], str], str] = {}
+
+
+Search = tuple[str, tuple[str, ...]]  # (directory, suffixes)
+Part = tuple[str, tuple[str, ...], str]  # a search's part: (directory, suffixes, part: see `search_parts`)
 
 
 @dataclass
 class Journal:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
-    searches: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)  # (directory, suffixes)
-    # When the run began, for a stamp taken before the run ends (`stamp_searches`).
+    searches: set[Search] = field(default_factory=set)
+    # When the run began, for the parts of searches stamped before the run ends (`stamp_parts`).
     since_ns: int | None = None
-    # Searches stamped already (a forked child stamps its own while the other process still works), and
-    # whether one of them changed while the run read it.
-    searched: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
-    racy: bool = False
+    # Parts stamped already: the two processes of a forked run stamp them while the other still works.
+    parts: dict[Part, str] = field(default_factory=dict)
 
     def merge(self, other: Journal) -> None:
         self.files |= other.files
         self.dirs |= other.dirs
         self.searches |= other.searches
-        self.searched.update(other.searched)
-        self.racy = self.racy or other.racy
+        self.parts.update(other.parts)
 
-    def stamp_searches(self, root: Path, ahead: Iterable[tuple[str, tuple[str, ...]]] = ()) -> None:
-        """Stamp the searches now (the costly part of `stamp`: every file below each directory), as `stamp`
-        would: any time after the run began will do. `ahead`: searches not made yet (or made by another
-        process), stamped for the time they are; one changed since the run began is left to `stamp`."""
-        if self.since_ns is None:
+    def stamp_part(self, root: Path, part: Part) -> None:
+        """Stamp one part of a search now, as `stamp` would: any time after the run began will do, for a
+        search made or still to be made. One changed since the run began is left to `stamp` (which refuses
+        if the search was made)."""
+        if self.since_ns is None or part in self.parts:
             return
-        limit = self.since_ns - _RACY_MARGIN_NS
-        for directory, suffixes in sorted((self.searches | set(ahead)) - self.searched.keys()):
-            try:
-                self.searched[directory, suffixes] = _search(str(root), directory, suffixes, limit)
-            except _Racy:
-                self.racy = self.racy or (directory, suffixes) in self.searches
+        directory, suffixes, name = part
+        with contextlib.suppress(_Racy):
+            self.parts[part] = _part(str(root), directory, name, suffixes, self.since_ns - _RACY_MARGIN_NS)
+
+
+def search_parts(root: Path, searches: Iterable[Search]) -> list[Part]:
+    """The parts the stamp of each search is taken in, which two processes can share: the files right in
+    the directory (part ""), and each directory below it (not a symlink: `grep -r` does not enter those)."""
+    return [(d, suffixes, name) for d, suffixes in sorted(searches) for name in _part_names(str(root), d)]
+
+
+def _part_names(base: str, directory: str) -> list[str]:
+    top = f"{base}/{directory}" if directory else base
+    try:
+        with os.scandir(top) as entries:
+            below = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        below = []
+    return ["", *sorted(below)]
 
 
 @dataclass(frozen=True)
@@ -86,14 +102,11 @@ def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
     """The stamps of everything `journal` names, or None when something changed from `since_ns` (the run's
     start) on: what the run read may not be what the stamps describe."""
     base, limit = str(root), since_ns - _RACY_MARGIN_NS
-    if journal.racy:
-        return None
     try:
         files = tuple((p, _checked(base, p, _file(base, p), limit)) for p in sorted(journal.files))
         dirs = tuple((d, _checked(base, d, _directory(base, d), limit)) for d in sorted(journal.dirs))
         searches = tuple(
-            (d, s, journal.searched.get((d, s)) or _search(base, d, s, limit))
-            for d, s in sorted(journal.searches)
+            (d, s, _search(base, d, s, limit, journal.parts)) for d, s in sorted(journal.searches)
         )
     except _Racy:
         return None
@@ -150,17 +163,45 @@ def _directory(base: str, path: str) -> tuple[str | None, int]:
     return f"{link}{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns
 
 
-def _search(base: str, directory: str, suffixes: tuple[str, ...], limit: int | None) -> str:
+def _search(
+    base: str,
+    directory: str,
+    suffixes: tuple[str, ...],
+    limit: int | None,
+    known: Mapping[Part, str] = _NO_PARTS,
+) -> str:
     """A digest of the names and stamps of every file below `directory` ending in one of `suffixes`, as
-    `grep -r` reads them (directory symlinks are not entered, `.git` directories are)."""
+    `grep -r` reads them (directory symlinks are not entered, `.git` directories are): a digest of the
+    digests of its parts (`search_parts`), those in `known` taken as they are."""
+    h = hashlib.blake2b(digest_size=20)
+    for name in _part_names(base, directory):
+        found = known.get((directory, suffixes, name))
+        if found is None:
+            found = _part(base, directory, name, suffixes, limit)
+        h.update(f"{name}\0{found}\0".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _part(base: str, directory: str, name: str, suffixes: tuple[str, ...], limit: int | None) -> str:
+    """The digest of one part of a search: the files right in `directory` (`name` ""), or all below its
+    directory `name`."""
     h = hashlib.blake2b(digest_size=20)
     top = f"{base}/{directory}" if directory else base
-    for dirpath, dirnames, filenames in os.walk(top):
+    if name:
+        walked = os.walk(f"{top}/{name}")
+    else:
+        try:
+            with os.scandir(top) as entries:
+                files = [e.name for e in entries if not e.is_dir()]
+        except OSError:
+            files = []
+        walked = iter([(top, [], files)])
+    for dirpath, dirnames, filenames in walked:
         dirnames.sort()
         where = dirpath[len(top) :]
-        for name in sorted(filenames):
-            if name.endswith(suffixes):
-                found = _file(dirpath, name)
-                token = found[0] if limit is None else _checked(dirpath, name, found, limit)
-                h.update(f"{where}/{name}\0{token}\0".encode("utf-8", "surrogateescape"))
+        for file in sorted(filenames):
+            if file.endswith(suffixes):
+                found = _file(dirpath, file)
+                token = found[0] if limit is None else _checked(dirpath, file, found, limit)
+                h.update(f"{where}/{file}\0{token}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()

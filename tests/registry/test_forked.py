@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -197,6 +197,18 @@ def test_the_value_arrives_before_the_child_saves(tmp_path: Path) -> None:
     assert saved.read_text() == "saved" and forked._saving == []
 
 
+@pytest.mark.parametrize("size", [1, (64 << 10) - 20, 64 << 10, (1 << 20) - 20, 1 << 20, 3 << 20])
+def test_a_value_of_any_size_arrives_whole_while_the_child_saves(size: int) -> None:
+    # Sent at once when the pipe holds it (made as large as allowed), the rest by a thread meanwhile.
+    def save() -> None:
+        import time
+
+        time.sleep(0.2)
+
+    with Forked(lambda: "x" * size, on_exit=save) as child:
+        assert child.result(str) == "x" * size
+
+
 class SearchesInTheChild:
     """A registry-side checker that greps mm/ (as PC101 does), says so (`searches`), and takes `delay`."""
 
@@ -232,63 +244,78 @@ class SlowParent:
         return ()
 
 
-@pytest.mark.parametrize("slower", ["child", "parent", "parent, while the child stamps"])
-def test_the_process_that_waits_stamps_the_childs_searches(
+@pytest.mark.parametrize("slower", ["child", "parent", "neither"])
+def test_the_childs_searches_are_stamped_by_whichever_process_is_free(
     slower: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A kept report needs the stamps of the child's searches: whichever process is done first takes them
-    # while the other still works (patchcheck.rules.states); the stamps are those one process would take.
+    # A kept report needs the stamps of the child's searches: each process, once its own work is done, takes
+    # their parts until none is left (patchcheck.rules.states); the stamps are those one process would take.
+    import shutil
     import time
 
     from patchcheck.source import journal as journal_module
     from patchcheck.source.journal import Journal, stamp
 
+    root = tmp_path / "tree"
+    shutil.copytree(REGISTRY / "base", root)
+    for name in "abcdef":
+        (root / "mm" / name).mkdir()
+        (root / "mm" / name / "x.c").write_text("int x;\n")
+        os.utime(root / "mm" / name / "x.c", (1e9, 1e9))
     stampers = tmp_path / "stampers"
-    real_search = journal_module._search
-    parent = os.getpid()
+    real_part = journal_module._part
 
-    def search(*args: object) -> str:
-        with stampers.open("a") as out:
-            out.write(f"{os.getpid()}\n")
-        if slower.endswith("stamps") and os.getpid() != parent:
-            time.sleep(0.2)  # the parent is done meanwhile: it must leave the stamps to the child
-        return real_search(*args)  # type: ignore[arg-type]
+    def part(*args: object) -> str:
+        if args[1] == "mm":  # PC101's other searches are stamped too: not these
+            with stampers.open("a") as out:
+                out.write(f"{os.getpid()} {args[2]}\n")
+            time.sleep(0.15)
+        return real_part(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(journal_module, "_search", search)
-    tree = DirectoryTree(REGISTRY / "base")
-    started = time.time_ns() - 2 * 10**9  # the fixture's files are older than the run by more than a second
+    monkeypatch.setattr(journal_module, "_part", part)
+    tree = DirectoryTree(root)
+    started = time.time_ns()
     tree.journal = Journal(since_ns=started)
     ran = tmp_path / "ran"
-    child_delay, parent_delay = {"child": (1.0, 0.0), "parent": (0.0, 1.0)}.get(slower, (0.0, 0.3))
+    child_delay, parent_delay = {"child": (2.0, 0.0), "parent": (0.0, 2.0)}.get(slower, (0.3, 0.3))
     checkers = [SearchesInTheChild(ran, child_delay), SlowParent(parent_delay), *builtin_checkers()]
     audit(tree, checkers=checkers, parallel=True)
     child = int(ran.read_text())
     assert child != os.getpid()  # searched in the child
     journal = tree.journaled()
-    assert ("mm", (".c", ".h")) in journal.searches and ("mm", (".c", ".h")) in journal.searched
-    assert set(stampers.read_text().split()) == {str(parent if slower == "child" else child)}
+    assert ("mm", (".c", ".h")) in journal.searches
+    assert {p for p in journal.parts if p[0] == "mm"} == {
+        ("mm", (".c", ".h"), name) for name in ["", *"abcdef"]
+    }
+    taken = [line.split() for line in stampers.read_text().splitlines()]
+    assert sorted(name for _, *name in taken) == sorted([[], *(list(n) for n in "abcdef")])  # each once
+    stamped_by = {int(pid) for pid, *_ in taken}
+    assert stamped_by == {"child": {os.getpid()}, "parent": {child}, "neither": {os.getpid(), child}}[slower]
+    monkeypatch.setattr(journal_module, "_part", real_part)
     alone = Journal(set(journal.files), set(journal.dirs), set(journal.searches), since_ns=started)
     assert stamp(tree.root, journal, since_ns=started) == stamp(tree.root, alone, since_ns=started)
 
 
-def test_shared_work_goes_to_whichever_process_is_free_first() -> None:
+def test_shared_work_goes_to_whichever_process_is_free() -> None:
     import time
 
-    def claims_when_told(told: bool) -> Callable[[], list[bool]]:
-        def work() -> list[bool]:
-            time.sleep(0.3 if told else 0.0)  # the parent says it waits meanwhile, or not yet
-            return [forked.claim_shared_work()]
+    def takes_all() -> list[int]:
+        time.sleep(0.2)  # the parent takes meanwhile
+        taken = []
+        while (item := forked.take_shared()) is not None:
+            taken.append(item)
+            time.sleep(0.05)
+        return taken
 
-        return work
-
-    told = Forked(claims_when_told(True))
+    child = Forked(takes_all, shared=12)
+    mine = []
     time.sleep(0.05)
-    assert not told.ready() and not told.child_claimed()
-    told.waiting()
-    assert told.result(list[bool]) == [False]  # the parent waits: it does the work
-
-    untold = Forked(claims_when_told(False))
-    time.sleep(0.3)
-    assert untold.child_claimed()  # the child was free first: it does the work, and says so
-    assert untold.result(list[bool]) == [True]
-    assert not forked.claim_shared_work()  # a process that is no child has no parent to share with
+    while (item := child.take_shared()) is not None:
+        mine.append(item)
+        time.sleep(0.1)
+    theirs = child.result(list[int])
+    assert sorted(mine + theirs) == list(range(12))  # each item once, by one of them
+    assert mine and theirs  # the child was free before the parent was done
+    assert child.take_shared() is None
+    assert forked.take_shared() is None  # a process that is no child has no parent to share with
+    assert Forked(lambda: 1).take_shared() is None  # nothing shared

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from patchcheck.source.journal import Journal, stamp
+from patchcheck.source.journal import Journal, Search, search_parts, stamp
 from patchcheck.source.tree import DirectoryTree
 
 HOUR_NS = 3600 * 10**9
@@ -169,47 +169,63 @@ def test_damaged_stamps_are_a_miss_not_a_crash(tmp_path: Path) -> None:
     assert not Stamps((), (), (("a\0b", (".c",), "x"),)).hold(root)
 
 
-def test_searches_stamped_early_stamp_as_at_the_end(tmp_path: Path) -> None:
-    # A forked child stamps its searches before the parent is done: the same stamps, and the same refusal
-    # when a searched file changed after the run began.
+def _stamp_all_parts(journal: Journal, root: Path, searches: set[Search] | None = None) -> None:
+    for part in search_parts(root, journal.searches if searches is None else searches):
+        journal.stamp_part(root, part)
+
+
+def test_a_search_is_stamped_in_parts_the_files_right_in_it_and_each_directory_below(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    (root / "mm" / "linked").symlink_to(root / "include")  # not entered, as grep -r does not
+    assert search_parts(root, {("mm", (".c",))}) == [("mm", (".c",), ""), ("mm", (".c",), "sub")]
+    assert search_parts(root, {("absent", (".c",))}) == [("absent", (".c",), "")]
+
+
+def test_parts_stamped_early_stamp_as_at_the_end(tmp_path: Path) -> None:
+    # The two processes of a forked run stamp the parts before the run is over: the same stamps, and the
+    # same refusal when a searched file changed after the run began.
     root = small_tree(tmp_path)
     started = time.time_ns()
     early = journal_of(root)
     early.since_ns = started
-    early.stamp_searches(root)
-    assert early.searched and not early.racy
+    _stamp_all_parts(early, root)
+    assert len(early.parts) == 2
     assert stamp(root, early, since_ns=started) == stamp(root, journal_of(root), since_ns=started)
     merged = journal_of(root)
     merged.merge(early)
-    assert merged.searched == early.searched
+    assert merged.parts == early.parts
     root = small_tree(tmp_path / "touched")
     os.utime(root / "mm" / "sub" / "deep.c")  # now: after the run began
     late = journal_of(root)
     late.since_ns = started
-    late.stamp_searches(root)
-    assert late.racy and stamp(root, late, since_ns=started) is None
+    _stamp_all_parts(late, root)
+    assert list(late.parts) == [("mm", (".c", ".h"), "")]  # the changed part is left to `stamp`
+    assert stamp(root, late, since_ns=started) is None
 
 
-def test_a_search_stamped_ahead_by_another_process_stamps_as_its_maker_would(tmp_path: Path) -> None:
-    # The parent stamps the searches its forked child will make (patchcheck.rules.states), while the child
-    # works: the child's journal, merged, then needs no stamp of its own, and the stamps are the same.
+def test_parts_stamped_by_another_process_stamp_as_their_maker_would(tmp_path: Path) -> None:
+    # The parent stamps parts of the searches its forked child makes (patchcheck.rules.states): the child's
+    # journal, merged, then needs no stamp of its own, and the stamps are the same.
     root = small_tree(tmp_path)
     started = time.time_ns()
     parent = Journal(since_ns=started)
-    parent.stamp_searches(root, [("mm", (".c", ".h")), ("fs", (".c", ".h"))])  # fs: never searched
-    assert set(parent.searched) == {("mm", (".c", ".h")), ("fs", (".c", ".h"))} and not parent.racy
+    _stamp_all_parts(parent, root, {("mm", (".c", ".h")), ("fs", (".c", ".h"))})  # fs: never searched
+    assert {d for d, _, _ in parent.parts} == {"mm", "fs"}
     parent.merge(journal_of(root))
     assert stamp(root, parent, since_ns=started) == stamp(root, journal_of(root), since_ns=started)
+    (root / "mm" / "sub" / "deep.c").write_text("int deeper;\n")  # and they go stale as the whole would
+    kept = stamp(root, parent, since_ns=started)
+    assert kept is not None and not kept.hold(root)
 
 
-def test_a_search_stamped_ahead_that_changed_refuses_only_if_it_is_made(tmp_path: Path) -> None:
+def test_a_part_that_changed_refuses_only_if_its_search_is_made(tmp_path: Path) -> None:
     root = small_tree(tmp_path)
     started = time.time_ns()
     os.utime(root / "mm" / "sub" / "deep.c")  # now: after the run began
     unmade = Journal(since_ns=started)
-    unmade.stamp_searches(root, [("mm", (".c", ".h"))])
-    assert not unmade.racy and not unmade.searched  # left to `stamp`, which never sees it
+    _stamp_all_parts(unmade, root, {("mm", (".c", ".h"))})
+    assert stamp(root, unmade, since_ns=started) is not None  # a search no one made stamps nothing
     made = Journal(since_ns=started)
-    made.stamp_searches(root, [("mm", (".c", ".h"))])
+    _stamp_all_parts(made, root, {("mm", (".c", ".h"))})
     made.merge(journal_of(root))  # the child made it after all
     assert stamp(root, made, since_ns=started) is None
