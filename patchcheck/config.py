@@ -12,7 +12,6 @@ does not count and the search goes on upward. Options given on the command line 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ class Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: a few ms of every start otherwise
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -8,7 +8,6 @@ the words and the terminal width; `PATCHCHECK_CACHE=off` turns it off.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Iterator
@@ -38,6 +37,8 @@ def _path(args: list[str]) -> Path | None:
         return None
     columns = os.environ.get("COLUMNS", "")
     key = repr((__version__, sys.version, sys.executable, stamps, words, width, columns))
+    import hashlib
+
     return Path(root) / "help" / hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

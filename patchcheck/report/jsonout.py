@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any, TextIO
 
 from patchcheck import __version__
@@ -19,6 +18,8 @@ SCHEMA_RESOURCE = "report-v1.schema.json"
 
 def schema() -> dict[str, Any]:
     """The JSON Schema the output of `to_json` satisfies (shipped inside the package)."""
+    from importlib import resources  # only here: it imports tempfile, random and more at every start
+
     text = resources.files("patchcheck.report").joinpath("schema", SCHEMA_RESOURCE).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

@@ -3,7 +3,6 @@ patched files with the patch that introduced them in the result's properties."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, TextIO
 
@@ -64,6 +63,8 @@ def _rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
 
 
 def _fingerprint(finding: Finding) -> str:
+    import hashlib  # only for SARIF: importing it loads OpenSSL, a few ms of every start
+
     loc = finding.location
     key = "\0".join((finding.rule_id, loc.path if loc else "", finding.flag or "", finding.message))
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import itertools
 import os
 import stat
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from patchcheck.source import plaindata
+from patchcheck.source.hashing import blake2b
 from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, stat_stamp
 
 CACHE_VERSION = 5
@@ -120,7 +120,7 @@ def run_saves() -> None:
 
 
 def digest(*parts: bytes | str) -> str:
-    h = hashlib.blake2b(digest_size=20)
+    h = blake2b(digest_size=20)
     for part in parts:
         data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))

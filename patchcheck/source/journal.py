@@ -16,12 +16,13 @@ targets, so a directory listed through a link is watched where its entries are.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from patchcheck.source.hashing import blake2b
 
 # File times come from a coarse clock that may lag the time the run read at its start by a tick.
 _RACY_MARGIN_NS = 1_000_000_000
@@ -173,7 +174,7 @@ def _search(
     """A digest of the names and stamps of every file below `directory` ending in one of `suffixes`, as
     `grep -r` reads them (directory symlinks are not entered, `.git` directories are): a digest of the
     digests of its parts (`search_parts`), those in `known` taken as they are."""
-    h = hashlib.blake2b(digest_size=20)
+    h = blake2b(digest_size=20)
     for name in _part_names(base, directory):
         found = known.get((directory, suffixes, name))
         if found is None:
@@ -185,7 +186,7 @@ def _search(
 def _part(base: str, directory: str, name: str, suffixes: tuple[str, ...], limit: int | None) -> str:
     """The digest of one part of a search: the files right in `directory` (`name` ""), or all below its
     directory `name`."""
-    h = hashlib.blake2b(digest_size=20)
+    h = blake2b(digest_size=20)
     top = f"{base}/{directory}" if directory else base
     if name:
         walked = os.walk(f"{top}/{name}")

@@ -11,9 +11,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from unidiff import PatchSet  # type: ignore[attr-defined]
-from unidiff.errors import UnidiffParseError
-
 _KEYWORDS = {"if", "else", "while", "for", "switch", "return", "do", "sizeof", "case", "goto", "typeof"}
 # `static inline bool name(` / `vm_fault_t name(`: at least a type before the name, not a statement.
 _FUNC_DEF = re.compile(r"^(?:[A-Za-z_][\w]*[\s*]+)+?\**([A-Za-z_]\w*)\s*\([^;]*$")
@@ -251,6 +248,9 @@ def _add_hunk(
 
 def patch_view_from_diff(index: int, subject: str, message: str, diff: str) -> PatchView:
     """From diff text (used by tests and by callers without the intake)."""
+    from unidiff import PatchSet  # type: ignore[attr-defined]  # here: an audit never needs it
+    from unidiff.errors import UnidiffParseError
+
     view = PatchView(index, subject, message)
     try:
         patchset = PatchSet(diff)
