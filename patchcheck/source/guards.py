@@ -90,6 +90,8 @@ def _join(kind: type[And] | type[Or], parts: Iterable[Formula]) -> Formula:
     out: list[Formula] = []
     seen: set[Formula] = set()
     negated: set[Formula] = set()  # what the Not items seen negate: `x` meets its complement without Not(x)
+    # A formula's hash walks all of it (frozen dataclasses keep none): each item is hashed once into `seen`
+    # (a repeat leaves its size alone), and looked up in `negated` only once there is a Not.
     for part in parts:
         items = part.args if type(part) is kind else (part,)
         for item in items:
@@ -97,26 +99,44 @@ def _join(kind: type[And] | type[Or], parts: Iterable[Formula]) -> Formula:
                 if item == absorbing:
                     return absorbing
                 continue  # the neutral constant
-            if item in seen:
+            size = len(seen)
+            seen.add(item)
+            if len(seen) == size:
                 continue
-            if isinstance(item, Not):
+            if type(item) is Not:
                 if item.arg in seen:
                     return absorbing
                 negated.add(item.arg)
-            elif item in negated:
+            elif negated and item in negated:
                 return absorbing
-            seen.add(item)
             out.append(item)
     if not out:
         return neutral
     return out[0] if len(out) == 1 else kind(tuple(out))
 
 
+def _pair(kind: type[And] | type[Or], a: Formula, b: Formula) -> Formula | None:
+    """`_join(kind, (a, b))` for two parts that are neither constants nor of `kind` (most joins: every
+    implication is one); None otherwise. Compared, not hashed: a comparison of different kinds of node is
+    one type test."""
+    if type(a) is kind or type(b) is kind or type(a) is Const or type(b) is Const:
+        return None
+    if a == b:
+        return a
+    if (type(a) is Not and a.arg == b) or (type(b) is Not and b.arg == a):
+        return FALSE if kind is And else TRUE
+    return kind((a, b))
+
+
 def conj(*parts: Formula) -> Formula:
+    if len(parts) == 2 and (paired := _pair(And, parts[0], parts[1])) is not None:
+        return paired
     return _join(And, parts)
 
 
 def disj(*parts: Formula) -> Formula:
+    if len(parts) == 2 and (paired := _pair(Or, parts[0], parts[1])) is not None:
+        return paired
     return _join(Or, parts)
 
 
