@@ -123,7 +123,8 @@ def _pair(kind: type[And] | type[Or], a: Formula, b: Formula) -> Formula | None:
         return None
     if a == b:
         return a
-    if (type(a) is Not and a.arg == b) or (type(b) is Not and b.arg == a):
+    # complements as _join finds them: `b` negates `a`, or `a` negates a `b` that is no negation itself
+    if (b.arg == a) if type(b) is Not else (type(a) is Not and a.arg == b):
         return FALSE if kind is And else TRUE
     return kind((a, b))
 

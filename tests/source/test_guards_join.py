@@ -3,7 +3,7 @@ formula the plain one below gives, for any parts."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from patchcheck.source.guards import FALSE, TRUE, And, Const, Formula, Not, Or, Sym, conj, disj, neg
@@ -46,8 +46,13 @@ def _extend(children: st.SearchStrategy[Formula]) -> st.SearchStrategy[Formula]:
 _FORMULAS = st.recursive(_ATOMS, _extend, max_leaves=12)
 
 
+_NOT_A = Not(Sym("A"))
+
+
 @settings(max_examples=600, deadline=None)
 @given(st.lists(_FORMULAS, max_size=6).map(tuple))
+@example((Not(Not(_NOT_A)), Not(_NOT_A)))  # a negation of a negation is no complement to the plain join
+@example((Not(_NOT_A), Not(Not(_NOT_A))))
 def test_conj_and_disj_are_the_plain_join(parts: tuple[Formula, ...]) -> None:
     assert conj(*parts) == _plain_join(And, parts)
     assert disj(*parts) == _plain_join(Or, parts)
