@@ -49,14 +49,16 @@ class Function:
         return self.src.guard_at(self.line)
 
 
-# name -> [(start byte, end byte, first row, compiled)] of the blocks that may define a function of that
-# name, by content digest (patchcheck.source.ctop; a block is listed under every name its head calls, and
-# parsing it says which function it is); `compiled` is False under a guard that is always false (`#if 0`).
-# On disk each list is flat ([start, end, row, 0/1, ...]): plain JSON numbers, cheap to read back.
-FunctionIndex = dict[str, list[tuple[int, int, int, bool]]]
+# name -> [(start byte, end byte, first row)] of the blocks that may define a function of that name, by
+# content digest (patchcheck.source.ctop; a block is listed under every name its head calls, and parsing it
+# says which function it is). On disk each list is flat ([start, end, row, ...]): plain JSON numbers, cheap
+# to read back. Which blocks are under a guard that is always false (`#if 0`) is kept apart (`_uncompiled`):
+# deciding it takes the file's preprocessing, which a third of the files indexed never need otherwise.
+FunctionIndex = dict[str, list[tuple[int, int, int]]]
 _STORED = dict[str, list[int]]
 _DISK = DiskCache()
-_INDEX_NAMESPACE = "csrc-functions-v6"
+_INDEX_NAMESPACE = "csrc-functions-v7"
+_UNCOMPILED_NAMESPACE = "csrc-uncompiled-v1"
 _SOURCES: dict[int, CSource] = {}  # by id() of the content: a run reads each file once
 _MAX_SOURCES = 256
 # A directive from its `#` to the end of its last line (`at_line_starts` keeps those that begin a line)
@@ -119,30 +121,43 @@ class CSource:
     @cached_property
     def index(self) -> FunctionIndex:
         stored = _DISK.get(_INDEX_NAMESPACE, self.key, _STORED)
-        if isinstance(stored, dict) and all(len(flat) % 4 == 0 for flat in stored.values()):
+        if isinstance(stored, dict) and all(len(flat) % 3 == 0 for flat in stored.values()):
             return {
-                name: [(flat[i], flat[i + 1], flat[i + 2], bool(flat[i + 3])) for i in range(0, len(flat), 4)]
+                name: [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
                 for name, flat in stored.items()
             }
         index: FunctionIndex = {}
         blocks = top_level_blocks(self.masked)
         if blocks is not None:
             for block in blocks:
-                # Decided here, kept with the index: a warm run then needs no guard of a function it skips.
-                compiled = self.guard_at(block.row + 1) != FALSE
                 for name in dict.fromkeys(block.names):
-                    index.setdefault(name, []).append((block.start, block.end, block.row, compiled))
+                    index.setdefault(name, []).append((block.start, block.end, block.row))
         else:  # braces that do not balance: tree-sitter's reading of the whole file
             for fn in _functions_in(self.root(), self):
                 node = fn.node
-                span = (node.start_byte, node.end_byte, node.start_point[0], fn.guard != FALSE)
-                index.setdefault(fn.name, []).append(span)
+                index.setdefault(fn.name, []).append((node.start_byte, node.end_byte, node.start_point[0]))
         _DISK.put(
             _INDEX_NAMESPACE,
             self.key,
             {name: [int(v) for span in spans for v in span] for name, spans in index.items()},
         )
         return index
+
+    @cached_property
+    def _uncompiled(self) -> frozenset[int]:
+        """The indexed blocks (by first byte) under a guard that is always false (`#if 0`): decided when a
+        rule first looks inside the file, and kept by content, so that a warm run needs no guard of a
+        function it skips."""
+        stored = _DISK.get(_UNCOMPILED_NAMESPACE, self.key, list[int])
+        if isinstance(stored, list):
+            return frozenset(stored)
+        spans = {(start, row) for spans in self.index.values() for start, _, row in spans}
+        found = sorted(start for start, row in spans if self.guard_at(row + 1) == FALSE)
+        _DISK.put(_UNCOMPILED_NAMESPACE, self.key, found)
+        return frozenset(found)
+
+    def _compiled(self, start: int) -> bool:
+        return start not in self._uncompiled
 
     def _parse_function(self, start: int, end: int, row: int) -> Function | None:
         """Parse one function on its own (blanked on its own: comments and directives never cross a function
@@ -168,8 +183,9 @@ class CSource:
             return []
         return [
             fn
-            for start, end, row, compiled in self.index.get(name, [])
-            if compiled and (fn := self._parse_function(start, end, row)) is not None and fn.name == name
+            for start, end, row in self.index.get(name, [])
+            if self._compiled(start) and (fn := self._parse_function(start, end, row)) is not None
+            if fn.name == name
         ]
 
     def functions_mentioning(self, needles: Iterable[str]) -> list[Function]:
@@ -180,8 +196,8 @@ class CSource:
         spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
         found = [
             fn
-            for start, end, row, compiled in spans
-            if compiled and any(n in self.data[start:end] for n in raw)
+            for start, end, row in spans
+            if any(n in self.data[start:end] for n in raw) and self._compiled(start)
             if (fn := self._parse_function(start, end, row)) is not None
         ]
         return sorted(found, key=lambda f: f.line)
@@ -194,9 +210,9 @@ class CSource:
         spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
         found = [
             fn
-            for start, end, row, compiled in spans
-            if compiled and (at := bisect.bisect_left(points, start)) < len(points) and points[at] < end
-            if (fn := self._parse_function(start, end, row)) is not None
+            for start, end, row in spans
+            if (at := bisect.bisect_left(points, start)) < len(points) and points[at] < end
+            if self._compiled(start) and (fn := self._parse_function(start, end, row)) is not None
         ]
         return sorted(found, key=lambda f: f.line)
 

@@ -81,6 +81,22 @@ def test_function_index_is_reused_instead_of_reparsing(
     assert len(data) not in sizes and sizes  # warm: just the function, parsed on its own
 
 
+def test_what_if_0_hides_is_decided_when_a_rule_first_looks_into_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Deciding it takes the file's preprocessing, which an indexed file a rule never looks into is spared;
+    # once decided it is kept by content, and a warm run reads it back instead of preprocessing.
+    monkeypatch.setattr(csrc, "_DISK", csrc.DiskCache(tmp_path))
+    data = GUARDED + b"/* for this test only */\n"
+    cold = csrc.CSource(data)
+    assert set(cold.index) >= {"wide_only", "never_built", "split_condition"}
+    assert cold.functions("not_here") == [] and "pre" not in cold.__dict__
+    assert cold.functions("never_built") == [] and "pre" in cold.__dict__
+    warm = csrc.CSource(data)
+    assert warm.functions("never_built") == [] and len(warm.functions("wide_only")) == 2
+    assert "pre" not in warm.__dict__
+
+
 def test_ascii_and_utf8_files_are_masked_and_guarded_alike() -> None:
     # An ASCII file blanks its comments once for tree-sitter and the guards; a UTF-8 one each its own way.
     body = "#ifdef CONFIG_X\n/* {} */\nstatic int f(void)\n{{\n\treturn VM_A;\n}}\n#endif\n"

@@ -69,7 +69,7 @@ def test_unbalanced_branches_give_no_blocks_and_tree_sitter_reads_the_whole_file
     )
     src = csrc.CSource(text.encode())
     assert top_level_blocks(src.masked) is None
-    assert src.index == {"pick": [(20, 140, 1, True)]}  # tree-sitter's reading: one function, to the end
+    assert src.index == {"pick": [(20, 140, 1)]}  # tree-sitter's reading: one function, to the end
     assert [f.line for f in src.functions("pick")] == [2]
 
 
