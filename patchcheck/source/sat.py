@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass
 
 from patchcheck.source.guards import And, Arch, Atom, Cmp, Const, Formula, Not, Opaque, Or, Sym
+from patchcheck.source.minisat import new_solver
 
 MAX_CLAUSES = 1_000_000
 CONFLICT_BUDGET = 200_000
@@ -121,16 +122,15 @@ def atom_from_key(key: str) -> Atom:
 
 class SatSession:
     def __init__(self, state: SatState | None = None) -> None:
-        from pysat.solvers import Solver  # imported on first use: a warm `flags` run may need none
-
-        self._solver = Solver(name="minisat22")
+        self._solver = new_solver()  # the solver's C module is loaded on first use: a warm `flags` needs none
         _LIVE.add(self)
         self.exhausted = False  # the clause bound was reached: the facts are incomplete
         self.spent = 0.0  # seconds of solving so far
         if state is not None:
             self._atom_var, self._lit, self._top = dict(state.atom_var), dict(state.lit), state.top
             self._clauses = list(state.clauses)
-            self._solver.append_formula(self._clauses)
+            for clause in self._clauses:
+                self._solver.add_clause(clause)
             self._true = 1
             return
         self._atom_var = {}
@@ -209,7 +209,7 @@ class SatSession:
         start = time.monotonic()
         try:
             self._solver.conf_budget(CONFLICT_BUDGET)
-            found = self._solver.solve_limited(assumptions=assumptions)
+            found = self._solver.solve_limited(assumptions)
         finally:
             self.spent += time.monotonic() - start
         if found is None:
