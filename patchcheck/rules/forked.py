@@ -213,8 +213,10 @@ def _send_now(fd: int, data: bytes) -> memoryview | None:
     then arrives whole at once, where a thread sending it would wait for `on_exit` to let go of the
     interpreter. What is left to send, or None when all of it was."""
     view = memoryview(data)
-    with contextlib.suppress(OSError):  # no larger pipe (not Linux, or over the limit): as much as it holds
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(len(data), _PIPE_MAX))
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux's
+    with contextlib.suppress(OSError):  # over the limit: the pipe holds what it holds
+        if resize is not None:
+            fcntl.fcntl(fd, resize, min(len(data), _PIPE_MAX))
     try:
         os.set_blocking(fd, False)
         while view:

@@ -26,11 +26,10 @@ from patchcheck.source.hashing import blake2b
 
 # File times come from a coarse clock that may lag the time the run read at its start by a tick.
 _RACY_MARGIN_NS = 1_000_000_000
-_NO_PARTS: dict[tuple[str, tuple[str, ...], str], str] = {}
-
 
 Search = tuple[str, tuple[str, ...]]  # (directory, suffixes)
 Part = tuple[str, tuple[str, ...], str]  # a search's part: (directory, suffixes, part: see `search_parts`)
+_NO_PARTS: dict[Part, str] = {}
 
 
 @dataclass
@@ -38,7 +37,7 @@ class Journal:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     searches: set[Search] = field(default_factory=set)
-    # When the run began, for the parts of searches stamped before the run ends (`stamp_parts`).
+    # When the run began, for the parts of searches stamped before the run ends (`stamp_part`).
     since_ns: int | None = None
     # Parts stamped already: the two processes of a forked run stamp them while the other still works.
     parts: dict[Part, str] = field(default_factory=dict)
