@@ -114,11 +114,22 @@ _unpacked_definitions: dict[str, tuple[Definition, ...]] = {}
 
 def pack(value: list[tuple[Any, ...]]) -> str:
     """Definitions or selector entries as plain JSON arrays (ASCII): a cold scan packs ~25,000 of them."""
-    return _ENCODE(value)
+    return "".join(_C_ENCODE(value, 0)) if _C_ENCODE is not None else _ENCODE(value)
 
 
-# One encoder for every entry: json.dumps with any non-default argument builds a new one per call.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, check_circular=False).encode
+# One encoder for every entry: json.dumps with any non-default argument builds a new one per call, and even
+# JSONEncoder.encode builds its C encoder anew each time (most of the cost of a small entry); the json
+# module's C encoder, made once with the arguments encode() passes it, writes the same text.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, check_circular=False)
+_ENCODE = _ENCODER.encode
+_MAKE_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # None without the json module's C code
+_C_ENCODE = (
+    _MAKE_C_ENCODER(
+        None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True
+    )
+    if _MAKE_C_ENCODER is not None
+    else None
+)
 
 
 def _unpack(packed: str) -> list[Any]:

@@ -3,13 +3,25 @@ or an undefined symbol, never a crash."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from patchcheck.source import kconfig_tree
+from patchcheck.source import kconfig_db, kconfig_tree
 from patchcheck.source.cache import DiskCache
-from patchcheck.source.kconfig_db import _NAMESPACE, KconfigDB, fetch_db, fetch_tables, store_db, store_tables
+from patchcheck.source.kconfig_db import (
+    _NAMESPACE,
+    KconfigDB,
+    fetch_db,
+    fetch_tables,
+    pack,
+    store_db,
+    store_tables,
+)
 from patchcheck.source.kconfig_tree import load_kconfig
 from patchcheck.source.tree import DirectoryTree
 
@@ -100,3 +112,18 @@ def test_a_damaged_base_entry_makes_an_incremental_rebuild_a_whole_scan(tmp_path
     )
     contents = {"mm/Kconfig": (b"config A\n\tbool\n", b"config A\n\tbool\n\tselect B\n")}
     assert kconfig_tree._rebuild_or_none(base, contents, []) is None
+
+
+_JSON_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=4).map(tuple),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_JSON_PLAIN, max_size=5))
+def test_an_entry_packs_to_the_text_the_json_encoder_writes(value: list[Any]) -> None:
+    # pack() calls the json module's C encoder it made once; JSONEncoder.encode makes one per call.
+    assert pack(value) == kconfig_db._ENCODE(value)
+    assert json.loads(pack(value)) == json.loads(json.dumps(value))
