@@ -165,7 +165,12 @@ class DirectoryTree:
                 return None
             # the stamp of what is read, as `stat` would give it (patchcheck.source.cache.file_stamp)
             self.stamps.setdefault(rel, stat_stamp(st))
-            chunks = []
+            # One read of the size fstat gave and a byte more: all it promised and nothing after is the whole
+            # file (saving the read that would find its end); a file that grew or a short read reads on.
+            first = os.read(fd, st.st_size + 1)
+            if len(first) == st.st_size:
+                return first
+            chunks = [first]
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
             return b"".join(chunks)
