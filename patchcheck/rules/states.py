@@ -13,6 +13,7 @@ from patchcheck.rules.base import CheckContext, Checker, quote_flag
 from patchcheck.rules.forked import Forked, second_core_available, take_shared
 from patchcheck.rules.reuse import StateReuse
 from patchcheck.source.cache import defer_saves, run_saves
+from patchcheck.source.facts import persist_all
 from patchcheck.source.journal import Journal, Part, search_parts
 from patchcheck.source.tree import DirectoryTree
 
@@ -126,6 +127,9 @@ def check_states(
         def in_child() -> tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]]:
             defer_saves()  # the Kconfig database is saved while the reports are sent (`run_saves`)
             reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
+            # The facts are saved before the shared stamping, the Kconfig database after the value is sent:
+            # so the saves left at the end last about as long as the parent's own last work.
+            persist_all()
             _stamp_parts(stamping, take_shared)
             return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
@@ -169,11 +173,10 @@ def _nothing() -> None:
 
 
 def _child_saves() -> None:
-    """What the child saves while its value is sent: the Kconfig facts, then what was deferred. The next
-    run of this process that asks Kconfig questions waits for them (patchcheck.rules.registry.common): an
-    example configuration (a SAT model) depends on the facts the solver starts from."""
-    from patchcheck.source.facts import persist_all
-
+    """What the child saves while its value is sent: the Kconfig facts (unless saved already), then what was
+    deferred. The next run of this process that asks Kconfig questions waits for them
+    (patchcheck.rules.registry.common): an example configuration (a SAT model) depends on the facts the
+    solver starts from."""
     persist_all()
     run_saves()
 
