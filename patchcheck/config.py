@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from patchcheck.errors import InputError
+from patchcheck.report.formats import OutputFormat, parse_format
 from patchcheck.report.policy import FailOn, parse_fail_on
-from patchcheck.report.render import OutputFormat, parse_format
 
 CONFIG_NAME = ".patchcheck.toml"
 PYPROJECT = "pyproject.toml"

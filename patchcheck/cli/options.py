@@ -22,8 +22,8 @@ from patchcheck.errors import InputError
 if TYPE_CHECKING:  # the reporting layer loads when a command runs, not for --help or --version
     from patchcheck.config import Config
     from patchcheck.report.finding import Report
+    from patchcheck.report.formats import OutputFormat
     from patchcheck.report.policy import FailOn
-    from patchcheck.report.render import OutputFormat
     from patchcheck.report.style import ColorMode
     from patchcheck.report.summary import Catalogue, SeriesSummary
 
@@ -103,9 +103,9 @@ def output_options(
 ) -> OutputOptions:
     """Command-line values win over the settings file; `--disable` adds to the file's list."""
     from patchcheck.config import load_config
+    from patchcheck.report.formats import OutputFormat, parse_format
     from patchcheck.report.policy import FailOn, parse_fail_on
     from patchcheck.report.progress import set_progress_enabled
-    from patchcheck.report.render import OutputFormat, parse_format
 
     settings = load_config(config)
     if quiet:

@@ -6,10 +6,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from patchcheck.errors import EXIT_CLEAN, EXIT_FINDINGS, InputError
 from patchcheck.report.finding import Finding, Report, Severity
-from patchcheck.report.summary import Catalogue
+
+if TYPE_CHECKING:  # a type only: the summary's module is the printers'
+    from patchcheck.report.summary import Catalogue
 
 
 class FailOn(StrEnum):

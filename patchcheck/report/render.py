@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TextIO
 
-from patchcheck.errors import InputError
 from patchcheck.report.b4 import render_b4_review
 from patchcheck.report.finding import Report
+from patchcheck.report.formats import OutputFormat, parse_format
 from patchcheck.report.jsonout import render_json
 from patchcheck.report.policy import FailOn
 from patchcheck.report.sarif import render_sarif
 from patchcheck.report.style import PLAIN, Painter
 from patchcheck.report.summary import Catalogue, SeriesSummary
 from patchcheck.report.text import render_b4_check, render_terse, render_text
-
-
-class OutputFormat(StrEnum):
-    TEXT = "text"  # for people, grouped by patch
-    TERSE = "terse"  # FILE:LINE: SEVERITY: MESSAGE [RULE]
-    JSON = "json"  # patchcheck/report/schema/report-v1.schema.json
-    SARIF = "sarif"  # SARIF 2.1.0
-    B4 = "b4"  # b4 prep/am per-patch check lines
-    B4_REVIEW = "b4-review"  # b4 0.16 review check JSON
-
-
-def parse_format(value: str, *, origin: str = "--format") -> OutputFormat:
-    try:
-        return OutputFormat(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(f.value for f in OutputFormat)
-        raise InputError(f"{origin}: unknown format {value!r} (choose from {choices})") from None
 
 
 def render(
