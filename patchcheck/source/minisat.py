@@ -8,6 +8,7 @@ take them (checked once, on an empty solver) is driven through pysat.solvers ins
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Protocol
 
@@ -47,6 +48,10 @@ class _Native:
         if self._handle is not None:
             self._c.minisat22_del(self._handle)
             self._handle = None
+
+    def __del__(self) -> None:  # dropped without delete() (as pysat's Minisat22 does): its memory goes too
+        with contextlib.suppress(Exception):  # at interpreter exit, quietly
+            self.delete()
 
 
 _NATIVE: bool | None = None  # whether the C module takes pysat.solvers' arguments (checked once)
