@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from patchcheck.report.progress import progress
-from patchcheck.source.cache import DiskCache, digest, file_stamp, save_at_end, save_later
+from patchcheck.source.cache import DiskCache, digest, file_stamp, known_stamp, save_at_end, save_later
 from patchcheck.source.kconfig import KconfigFile
 from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
 from patchcheck.source.kconfig_lazy import (
@@ -204,7 +204,7 @@ def cached_kconfig_key(tree: SourceTree, cache: DiskCache) -> str | None:
     index = cache.get("kconfig-index", _index_key(tree))
     if _good_index(index):
         stamps, db_key = index
-        if all(file_stamp(tree, p) == s for p, s in stamps):
+        if all(known_stamp(tree, p) == s for p, s in stamps):
             return str(db_key)
     return None
 
