@@ -6,6 +6,10 @@ it listed, and searches (every file with given suffixes below a directory, as `g
 the same: every file and listed directory has the size, mtime and inode it had, and every search's files
 the same. That is what lets audit keep its report between runs of an unchanged tree.
 
+A search is stamped in parts (the files right in its directory, each directory below it), which the two
+processes of a forked run take in turns while the other still works (patchcheck.rules.states); the stamp
+of the search is a digest of its parts' digests.
+
 Stamps are taken after the run, so a file edited while the run read it could carry a stamp newer than
 what was read. As git does for its index ("racy git"), anything modified from shortly before the run began
 makes `stamp` refuse: nothing is kept, and the next run starts afresh. Something absent is judged by the

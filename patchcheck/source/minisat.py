@@ -3,7 +3,7 @@
 Importing pysat.solvers (8,000 lines, and the modules it imports: tempfile, decimal, gzip, ...) costs more
 than most runs' questions, on the critical path of every run that asks one. The few calls patchcheck makes
 go straight to `pysolvers`, with the arguments pysat.solvers passes; a python-sat whose C module does not
-take them (checked once, on an empty solver) is driven through pysat.solvers instead.
+take them (checked once, on a one-clause formula) is driven through pysat.solvers instead.
 """
 
 from __future__ import annotations
