@@ -206,21 +206,8 @@ def _part(base: str, directory: str, name: str, suffixes: tuple[str, ...], limit
         stamped: list[str] = []  # hashed at once: the digest of their concatenation is the same
         for file in sorted(filenames):
             if file.endswith(suffixes):
-                stamped.append(f"{where}/{file}\0{_stamp_in(dirpath, file, limit)}\0")
+                found = _file(dirpath, file)
+                token = found[0] if limit is None else _checked(dirpath, file, found, limit)
+                stamped.append(f"{where}/{file}\0{token}\0")
         h.update("".join(stamped).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
-
-
-def _stamp_in(dirpath: str, file: str, limit: int | None) -> str | None:
-    """`_file`'s stamp of a file of a search (checked against `limit` as `_checked` checks it), with a
-    regular file's, nine in ten of them, taken here by one lstat."""
-    try:
-        st = os.lstat(f"{dirpath}/{file}")
-    except OSError:
-        st = None
-    if st is None or stat.S_ISLNK(st.st_mode):  # gone since listed, or a link: as `_file` stamps them
-        found = _file(dirpath, file)
-        return found[0] if limit is None else _checked(dirpath, file, found, limit)
-    if limit is not None and st.st_mtime_ns >= limit:
-        raise _Racy
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"

@@ -6,8 +6,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from patchcheck.source.journal import Journal, Search, search_parts, stamp
 from patchcheck.source.tree import DirectoryTree
 
@@ -231,25 +229,3 @@ def test_a_part_that_changed_refuses_only_if_its_search_is_made(tmp_path: Path) 
     _stamp_all_parts(made, root, {("mm", (".c", ".h"))})
     made.merge(journal_of(root))  # the child made it after all
     assert stamp(root, made, since_ns=started) is None
-
-
-def test_a_searched_file_is_stamped_as_any_file_is(tmp_path: Path) -> None:
-    # A search stamps its regular files by one lstat of its own; they stamp as `_file` stamps any file, and
-    # everything else (links, a file gone since the directory was listed) goes through `_file` itself.
-    from patchcheck.source import journal
-
-    root = small_tree(tmp_path)
-    (root / "mm" / "link.c").symlink_to("memory.c")
-    (root / "mm" / "dangling.c").symlink_to("nowhere.c")
-    started = time.time_ns()
-    base = str(root / "mm")
-    for name in ("memory.c", "link.c", "dangling.c", "gone.c"):
-        found = journal._file(base, name)
-        assert journal._stamp_in(base, name, None) == found[0], name
-        assert journal._stamp_in(base, name, started) == journal._checked(base, name, found, started), name
-    os.utime(root / "mm" / "memory.c")  # now: after the run began
-    for name in ("memory.c", "link.c"):
-        with pytest.raises(journal._Racy):
-            journal._checked(base, name, journal._file(base, name), started)
-        with pytest.raises(journal._Racy):
-            journal._stamp_in(base, name, started)
