@@ -24,7 +24,6 @@ import atexit
 import contextlib
 import fcntl
 import os
-import select
 import signal
 import threading
 import time
@@ -82,10 +81,6 @@ class Forked:
         """The next item of shared work for this process to do, None when none is left: the child takes
         from the same queue (`take_shared`), so each item is done once, by whichever process is free."""
         return _take(self._shared)
-
-    def ready(self) -> bool:
-        """Whether the child's value (or its end) has begun to arrive: its work is done."""
-        return self._pid is not None and _readable(self._read)
 
     def result(self, shape: Any) -> Any:
         """The child's value if it is of type `shape`; None when the child failed in any way."""
@@ -171,11 +166,6 @@ def _take(fd: int) -> int | None:
     except OSError:
         return None
     return int.from_bytes(token, "little") if len(token) == _TOKEN else None
-
-
-def _readable(fd: int) -> bool:
-    """Whether the other end has written to pipe `fd` (or closed it), without waiting."""
-    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _child(

@@ -133,7 +133,7 @@ def check_states(
             _stamp_parts(stamping, take_shared)
             return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
-        child = Forked(in_child, on_exit=_child_saves, shared=len(stamping))
+        child = Forked(in_child, on_exit=run_saves, shared=len(stamping))
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
         with progress("checking the tree before and after each patch", total=total) as shown:
@@ -170,15 +170,6 @@ def check_states(
 
 def _nothing() -> None:
     pass
-
-
-def _child_saves() -> None:
-    """What the child saves while its value is sent: the Kconfig facts (unless saved already), then what was
-    deferred. The next run of this process that asks Kconfig questions waits for them
-    (patchcheck.rules.registry.common): an example configuration (a SAT model) depends on the facts the
-    solver starts from."""
-    persist_all()
-    run_saves()
 
 
 def _search_parts(

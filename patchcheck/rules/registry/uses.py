@@ -65,7 +65,7 @@ def reads_references(path: str) -> bool:
 class UndefinedUseChecker:
     rules = (UNDEFINED_USE,)
     collects_search = True  # the engine runs it after the other checkers (see StartReferenceSearch)
-    # The directory searches it makes (patchcheck.rules.states stamps them ahead, on the other core)
+    # The directory searches it makes (stamped for a kept audit by whichever process is free: rules.states)
     searches = tuple((d, _SOURCES) for d in REFERENCE_DIRS)
 
     def reads(self, path: str) -> bool:
