@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -193,26 +193,28 @@ class CSource:
         raw = [n.encode() for n in needles]
         if not any(n in self.data for n in raw):
             return []
-        spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
-        found = [
-            fn
-            for start, end, row in spans
-            if any(n in self.data[start:end] for n in raw) and self._compiled(start)
-            if (fn := self._parse_function(start, end, row)) is not None
-        ]
-        return sorted(found, key=lambda f: f.line)
+        return self._functions_where(lambda start, end: any(n in self.data[start:end] for n in raw))
 
     def functions_holding(self, offsets: Iterable[int]) -> list[Function]:
         """Every function whose text holds one of the byte `offsets`, each parsed on its own."""
         points = sorted(set(offsets))
         if not points:
             return []
+
+        def holds(start: int, end: int) -> bool:
+            at = bisect.bisect_left(points, start)
+            return at < len(points) and points[at] < end
+
+        return self._functions_where(holds)
+
+    def _functions_where(self, wanted: Callable[[int, int], bool]) -> list[Function]:
+        """The indexed functions whose span (start, end byte) is `wanted` and compiled, in line order."""
         spans = dict.fromkeys(span for spans in self.index.values() for span in spans)
         found = [
             fn
             for start, end, row in spans
-            if (at := bisect.bisect_left(points, start)) < len(points) and points[at] < end
-            if self._compiled(start) and (fn := self._parse_function(start, end, row)) is not None
+            if wanted(start, end) and self._compiled(start)
+            if (fn := self._parse_function(start, end, row)) is not None
         ]
         return sorted(found, key=lambda f: f.line)
 
