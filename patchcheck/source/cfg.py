@@ -35,7 +35,7 @@ class CFG:
         self._continues: list[int] = []
         self._labels: dict[str, int] = {}
         self._gotos: list[tuple[int, str]] = []
-        self._dom: tuple[list[int | None], list[int]] | None = None
+        self._idom: list[int | None] | None = None
 
     @classmethod
     def of(cls, body: Node) -> CFG:
@@ -183,19 +183,19 @@ class CFG:
     def dominates(self, a: int, b: int) -> bool:
         """Whether every path from the entry to `b` passes through `a` (a node dominates itself). Of a node
         the entry cannot reach, vacuously, every node the entry reaches."""
-        idom, _ = self._dominator_tree()
+        idom = self._immediate_dominators()
         if idom[b] is None:
             return idom[a] is not None
         while b != a and b != self.entry:
             b = idom[b]  # type: ignore[assignment]  # reachable nodes have an immediate dominator
         return b == a
 
-    def _dominator_tree(self) -> tuple[list[int | None], list[int]]:
-        """(immediate dominator of each node, None where the entry cannot reach it; the reachable nodes in
-        reverse postorder), by Cooper, Harvey and Kennedy's iteration ("A Simple, Fast Dominance
-        Algorithm"): linear in the graph per round, where sets of dominators grow with its square."""
-        if self._dom is not None:
-            return self._dom
+    def _immediate_dominators(self) -> list[int | None]:
+        """The immediate dominator of each node (None where the entry cannot reach it), by Cooper, Harvey and
+        Kennedy's iteration ("A Simple, Fast Dominance Algorithm"): linear in the graph per round, where sets
+        of dominators grow with its square."""
+        if self._idom is not None:
+            return self._idom
         postorder: list[int] = []
         seen = {self.entry}
         stack = [(self.entry, iter(self.nodes[self.entry].succ))]
@@ -227,8 +227,8 @@ class CFG:
                         new = pred if new is None else self._meet(pred, new, idom, rank)
                 if new is not None and idom[node] != new:
                     idom[node], changed = new, True
-        self._dom = (idom, order)
-        return self._dom
+        self._idom = idom
+        return idom
 
     @staticmethod
     def _meet(a: int, b: int, idom: list[int | None], rank: dict[int, int]) -> int:
