@@ -19,7 +19,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_BRACE_OR_LITERAL = re.compile(rb"[{}]|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?")
+# A brace, or a string or character literal (its closing quote may be missing). It begins with the set of
+# the bytes a match can begin with, so that the engine skips from candidate to candidate: written as an
+# alternation it tried every byte of the file (three times slower on the kernel's files).
+_BRACE_OR_LITERAL = re.compile(rb"[{}\"'](?:(?<=\")(?:\\.|[^\"\\\n])*\"?|(?<=')(?:\\.|[^'\\\n])*'?)?")
 _CALLED = re.compile(rb"([A-Za-z_]\w*)\s*\(")
 _NOT_NEWLINE = re.compile(rb"[^\n]")
 

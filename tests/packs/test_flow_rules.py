@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from patchcheck.intake.assemble import load_series
 from patchcheck.report.finding import Finding
@@ -184,3 +187,22 @@ def test_pc612_of_a_file_only_the_functions_holding_a_masking_are_parsed() -> No
 def test_pc612_the_text_prefilter_turns_away_what_is_no_masking(code: str) -> None:
     text = f"void f(void)\n{{\n\t{code}\n}}\n"
     assert not flow._masking_offsets(csrc.CSource(text.encode()).uncommented, flow._defines(HEADER))
+
+
+# The expressions `_masking_offsets` looked for a name beside a single `&` with before they were written to
+# scan fast (a literal first, no backtracking into a name): the names they find must be the same.
+_BESIDE_AND_BEFORE = (
+    re.compile(r"(?<!&)&(?![&=])[\s(]*([A-Za-z_]\w*)"),
+    re.compile(r"([A-Za-z_]\w*)[\s)]*(?<!&)&(?![&=])"),
+)
+
+
+_PIECES = ["&", "&&", "&=", "=", "(", ")", " ", "\n", "VM_A", "x", "9", "_", "é", "|"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES)))
+@example(["9", "x", " ", "&", "y"])
+def test_the_names_beside_an_and_are_those_the_plain_expressions_found(parts: list[str]) -> None:
+    right = "".join(parts)
+    assert [p.findall(right) for p in flow._BESIDE_AND] == [p.findall(right) for p in _BESIDE_AND_BEFORE]

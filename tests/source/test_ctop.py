@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from patchcheck.source import csrc
+import re
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from patchcheck.source import csrc, ctop
 from patchcheck.source.ctop import top_level_blocks
 
 
@@ -122,3 +127,18 @@ def test_a_head_that_begins_with_an_attribute_macro_is_found() -> None:
     assert [(f.name, f.line) for f in src.functions("cn_printf")] == [("cn_printf", 2)]
     assert [(f.name, f.line) for f in src.functions_mentioning(["VM_DROPPABLE"])] == [("cn_printf", 2)]
     assert [(f.name, f.line) for f in src.functions("slab_err")] == [("slab_err", 6)]
+
+
+# The expression top_level_blocks scanned with before it began with a character set (which lets the regular
+# expression engine skip to the next candidate byte): what it matches, the new one must match.
+_ALTERNATION = re.compile(rb"[{}]|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"{", b"}", b'"', b"'", b"\\", b"\n", b"x", b" ", b"(", b";", b"{}"])))
+@example([b'"', b"\\", b'"', b"{", b"'", b"}", b"\n", b"'"])
+def test_the_scan_matches_the_braces_and_literals_the_alternation_matched(parts: list[bytes]) -> None:
+    text = b"".join(parts)
+    assert [m.span() for m in ctop._BRACE_OR_LITERAL.finditer(text)] == [
+        m.span() for m in _ALTERNATION.finditer(text)
+    ]

@@ -93,9 +93,12 @@ def _leaves(expr: str, table: dict[str, str], depth: int = 0) -> set[str] | None
 # next to a single `&` in the right side of `x = ...`.
 _AND_ASSIGNED = re.compile(r"&=[\s(]*([A-Za-z_]\w*)")
 _ASSIGNED = re.compile(r"=(?!=)([^;&]*&[^;]*);")  # also `==`, `+=`...: cheap, never misses
+# Each written to scan fast: the first begins with its literal `&`; the second starts a name only where no
+# letter precedes it (a later start in the same run of word characters fails as the first did) and never
+# backtracks into it (what follows a shorter name is a word character, never `&`).
 _BESIDE_AND = (
-    re.compile(r"(?<!&)&(?![&=])[\s(]*([A-Za-z_]\w*)"),
-    re.compile(r"([A-Za-z_]\w*)[\s)]*(?<!&)&(?![&=])"),
+    re.compile(r"&(?<!&&)(?![&=])[\s(]*([A-Za-z_]\w*)"),
+    re.compile(r"(?<![A-Za-z_])([A-Za-z_]\w*+)[\s)]*+(?<!&)&(?![&=])"),
 )
 
 
