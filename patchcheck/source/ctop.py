@@ -23,7 +23,11 @@ from dataclasses import dataclass
 # the bytes a match can begin with, so that the engine skips from candidate to candidate: written as an
 # alternation it tried every byte of the file (three times slower on the kernel's files).
 _BRACE_OR_LITERAL = re.compile(rb"[{}\"'](?:(?<=\")(?:\\.|[^\"\\\n])*\"?|(?<=')(?:\\.|[^'\\\n])*'?)?")
-_CALLED = re.compile(rb"([A-Za-z_]\w*)\s*\(")
+# A name followed by `(`, found as the whole run of word characters it ends (`_calls` drops the digits
+# the run begins with: a C name begins with none). Anchored at a word boundary and never backtracking, the
+# search tries each run once; `[A-Za-z_]\w*` tried every byte of a run, and every shorter name in it.
+_CALLED = re.compile(rb"\b(\w++)\s*+\(")
+_DIGITS = b"0123456789"
 _NOT_NEWLINE = re.compile(rb"[^\n]")
 
 
@@ -57,7 +61,9 @@ def top_level_blocks(masked: bytes) -> list[Block] | None:
             if depth == 0:
                 start = masked.rfind(b";", previous_end, opened) + 1 or previous_end
                 head = masked[start:opened]
-                names = tuple(name.decode("latin-1") for name in _CALLED.findall(head))
+                names = tuple(
+                    n.decode("latin-1") for run in _CALLED.findall(head) if (n := run.lstrip(_DIGITS))
+                )
                 if names:
                     start += len(head) - len(head.lstrip())
                     row += masked.count(b"\n", row_at, start)
@@ -67,6 +73,16 @@ def top_level_blocks(masked: bytes) -> list[Block] | None:
     return blocks if depth == 0 else None
 
 
+def _calls(text: bytes) -> Iterator[tuple[str, int, int]]:
+    """(name, where it starts, after its `(`) for each name followed by `(`, as `[A-Za-z_]\\w*\\s*\\(` finds
+    them."""
+    for match in _CALLED.finditer(text):
+        run = match.group(1)
+        name = run.lstrip(_DIGITS)
+        if name:
+            yield name.decode("latin-1"), match.start() + len(run) - len(name), match.end()
+
+
 def without_attributes(block: bytes) -> Iterator[tuple[str, bytes]]:
     """(name, the block with every other `name(...)` group of its head blanked), for each such group from
     the last: what tree-sitter can parse when an attribute macro with arguments begins the head
@@ -74,10 +90,10 @@ def without_attributes(block: bytes) -> Iterator[tuple[str, bytes]]:
     brace = block.find(b"{")
     head = block[:brace] if brace >= 0 else block
     groups: list[tuple[str, int, int]] = []  # name, start, end of each top-level `name(...)`
-    for match in _CALLED.finditer(head):
-        if groups and match.start() < groups[-1][2]:
+    for name, start, end in _calls(head):
+        if groups and start < groups[-1][2]:
             continue  # inside the group before
-        depth, at = 0, match.end() - 1
+        depth, at = 0, end - 1
         while at < len(head):
             depth += (head[at] == 0x28) - (head[at] == 0x29)
             at += 1
@@ -85,7 +101,7 @@ def without_attributes(block: bytes) -> Iterator[tuple[str, bytes]]:
                 break
         if depth:
             return
-        groups.append((match.group(1).decode("latin-1"), match.start(), at))
+        groups.append((name, start, at))
     if len(groups) < 2:
         return
     for kept in reversed(groups):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -142,3 +143,21 @@ def test_the_scan_matches_the_braces_and_literals_the_alternation_matched(parts:
     assert [m.span() for m in ctop._BRACE_OR_LITERAL.finditer(text)] == [
         m.span() for m in _ALTERNATION.finditer(text)
     ]
+
+
+_CALLED_BEFORE = re.compile(rb"([A-Za-z_]\w*)\s*\(")
+_HEAD_PIECES = [b"f", b"_", b"9", b"0x", b" ", b"\n", b"(", b")", b";", b"\xe9", b"a1", b"{", b"}"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_HEAD_PIECES)))
+@example([b"9", b"f", b" ", b"(", b"{", b"}"])
+def test_names_before_a_parenthesis_are_those_the_plain_expression_found(parts: list[bytes]) -> None:
+    text = b"".join(parts)
+    found = [(m.group(1).decode("latin-1"), m.start(), m.end()) for m in _CALLED_BEFORE.finditer(text)]
+    assert list(ctop._calls(text)) == found
+    blocks = top_level_blocks(text)
+    # The plain expression finds no name that begins with a digit: it gives the blocks without `_DIGITS`.
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(ctop, "_CALLED", _CALLED_BEFORE)
+        assert blocks == top_level_blocks(text)
