@@ -3,10 +3,10 @@
 A cold audit asks about a few hundred of a tree's ~25,000 symbols, which a fifth of its Kconfig files
 declare or select. Discovery (patchcheck.source.kconfig_tree) still reads every file (for the `source` tree
 and the stamps) but scans only those with `source` lines; of each other file it notes the names that its
-`config`, `menuconfig`, `select` and `imply` lines mention (`mentions`, a regular expression over the bytes:
-never fewer names than the scan finds) and scans it when a question reaches one of them. The entries are
-those a full scan gives, in the same order: definitions in the order the files are read, and each selector
-entry pointing at the same definition by index.
+`config`, `menuconfig`, `select` and `imply` lines mention (`unscanned_mentions`, a regular expression over
+the bytes: never fewer names than the scan finds) and scans it when a question reaches one of them. The
+entries are those a full scan gives, in the same order: definitions in the order the files are read, and
+each selector entry pointing at the same definition by index.
 
 A file the expression could misread (a name on a continuation line or one that is no plain word,
 whitespace other than spaces and tabs) is scanned at once, and looking up a name that is not a plain word
@@ -22,19 +22,20 @@ from typing import Any
 
 from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 
-_MENTION = re.compile(rb"\n[ \t]*(?:menuconfig|config|select|imply)[ \t]+(\w+)")
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
-# Text the line scanner reads otherwise than `_MENTION`: a keyword whose name is on the continuation line
-# or is not one plain word (`FOO-BAR`, `?X`, `"Q"`, `FOO BAR`, none: the scan keeps it as written, which a
-# lookup by word would not reach), and whitespace other than spaces and tabs that str.strip() removes (other
-# ASCII controls, a CR that ends no line, the Unicode spaces in UTF-8). CRLF line endings, other
-# continuation lines (a superset at worst) and other non-ASCII text read alike. The name of a `config` line
-# is all the rest of its line but a comment (one the scan strips: no quote in its line, and no backslash
-# that continues it); the target of a `select` line is what comes before its ` if `.
-_NAME_ENDS = rb"\w+[ \t]*(?:#[^\"\\\n]*)?(?:\r?\n|\Z)"
-_UNSURE_KEYWORD = re.compile(
-    rb"\n[ \t]*(?:(?:menuconfig|config)(?:[ \t]*\\\r?\n|[ \t]*(?=\r?\n|\Z)|[ \t]+(?!" + _NAME_ENDS + rb"))"
-    rb"|(?:select|imply)(?:[ \t]*\\\r?\n|[ \t]*(?=\r?\n|\Z)|[ \t]+(?!" + _NAME_ENDS + rb"|\w+[ \t]+if[ \t])))"
+# A `config`, `menuconfig`, `select` or `imply` line (the keyword as a word of its own), with the one plain
+# name the line scanner reads from it (group 2 or 4): the rest of the line is the name, bar a comment (one
+# the scan strips: no quote in it, and no backslash that continues it); the target of a `select` line is
+# what comes before its ` if `. A keyword line without that name (a name on the continuation line, none, or
+# one that is no plain word: `FOO-BAR`, `?X`, `"Q"`, `FOO BAR`, which the scan keeps as written and a lookup
+# by word would not reach) makes the file one to scan at once. Whitespace other than spaces and tabs that
+# str.strip() removes is looked for apart (`_CONTROL`, `_UNICODE_SPACE`); CRLF line endings, other
+# continuation lines (a superset at worst) and other non-ASCII text read alike. Every quantifier is
+# possessive: a line is tried once.
+_END = rb"[ \t]*+(?:#[^\"\\\n]*+)?(?=\r?\n|\Z)"
+_KEYWORD_LINE = re.compile(
+    rb"\n[ \t]*+(?:(menuconfig|config)(?![^ \t\\\r\n])(?:[ \t]++(\w++)" + _END + rb")?"
+    rb"|(select|imply)(?![^ \t\\\r\n])(?:[ \t]++(\w++)(?:" + _END + rb"|[ \t]++if[ \t]))?)"
 )
 # Searched only in files that have such a byte at all: a character class searched byte by byte over every
 # Kconfig file is most of discovery's time, a test for one byte is not.
@@ -51,19 +52,19 @@ Read = Callable[[str], bytes | None]
 Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], list[str]]]
 
 
-def must_scan(data: bytes) -> bool:
-    """Whether discovery scans a file at once: it has `source` lines, or text the expression could misread."""
+def unscanned_mentions(data: bytes) -> set[str] | None:
+    """Every name the `config`, `menuconfig`, `select` and `imply` lines of a file may declare or select (as
+    many as its scan finds, or more), or None when discovery scans it at once: it has `source` lines, or
+    text the expression could misread."""
     data = b"\n" + data
-    if (b"source" in data and _SOURCE_LINE.search(data)) or _UNSURE_KEYWORD.search(data):
-        return True
+    if b"source" in data and _SOURCE_LINE.search(data):
+        return None
     if any(byte in data for byte in _CONTROL_BYTES) and _CONTROL.search(data):
-        return True
-    return not data.isascii() and _UNICODE_SPACE.search(data) is not None
-
-
-def mentions(data: bytes) -> set[str]:
-    """Every name a `config`, `menuconfig`, `select` or `imply` line of the file may declare or select."""
-    return {name.decode("ascii") for name in _MENTION.findall(b"\n" + data)}
+        return None
+    if not data.isascii() and _UNICODE_SPACE.search(data) is not None:
+        return None
+    names = {config_name or select_name for _, config_name, _, select_name in _KEYWORD_LINE.findall(data)}
+    return None if b"" in names else {name.decode("ascii") for name in names}
 
 
 def scanned_mentions(scanned: KconfigFile) -> set[str]:

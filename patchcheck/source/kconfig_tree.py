@@ -22,10 +22,9 @@ from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_
 from patchcheck.source.kconfig_lazy import (
     KconfigFiles,
     LazyEntries,
-    mentions,
-    must_scan,
     scan,
     scanned_mentions,
+    unscanned_mentions,
 )
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
@@ -115,6 +114,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
     # (patchcheck.source.kconfig_lazy).
     files: dict[str, KconfigFile | None] = {}
     kept: dict[str, bytes] = {}
+    mentioned: dict[str, set[str]] = {}  # of each file kept: the names it mentions
     queue: deque[tuple[str, str | None, tuple[str, ...], str | None]] = deque()
     if tree.read_bytes("Kconfig") is not None:
         queue.append(("Kconfig", None, (), None))
@@ -139,9 +139,10 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 if data is None:
                     missing.add(path)
                     continue
-                files[path] = scan(path, data) if must_scan(data) else None
-                if files[path] is None:
-                    kept[path] = data
+                names = unscanned_mentions(data)
+                files[path] = scan(path, data) if names is None else None
+                if names is not None:
+                    kept[path], mentioned[path] = data, names
             db.sourced_from.setdefault(path, []).append((parent, conds, arch))
             if len(db.sourced_from[path]) > 1:
                 continue
@@ -160,7 +161,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                     if inside is not None:
                         queue.append((inside, path, site.conds, target_arch))
     names_of = [
-        list(scanned_mentions(scanned) if scanned is not None else mentions(kept[path]))
+        list(scanned_mentions(scanned) if scanned is not None else mentioned[path])
         for path, scanned in files.items()
     ]
     lazy = KconfigFiles(list(files), names_of, kept.get)
