@@ -10,9 +10,11 @@ A search is stamped in parts (the files right in its directory, each directory b
 processes of a forked run take in turns while the other still works (patchcheck.rules.states); the stamp
 of the search is a digest of its parts' digests.
 
-Stamps are taken after the run, so a file edited while the run read it could carry a stamp newer than
+A file the run read (no symlink) keeps the stamp the run took when it read it (`Journal.stamped`); the
+rest is stamped after the run, so something edited while the run read it could carry a stamp newer than
 what was read. As git does for its index ("racy git"), anything modified from shortly before the run began
-makes `stamp` refuse: nothing is kept, and the next run starts afresh. Something absent is judged by the
+makes `stamp` refuse: nothing is kept, and the next run starts afresh. (A file edited after the run read it
+keeps the stamp of what was read, which the next run finds stale.) Something absent is judged by the
 directory it would be in (a removal changes that directory's time). Symlinks are stamped with their
 targets, so a directory listed through a link is watched where its entries are.
 """
@@ -45,12 +47,16 @@ class Journal:
     since_ns: int | None = None
     # Parts stamped already: the two processes of a forked run stamp them while the other still works.
     parts: dict[Part, str] = field(default_factory=dict)
+    # Stamps of files (no symlink) taken when the run read or stat'ed them, as `_file` gives them: `stamp`
+    # takes these instead of a stat at the end (they describe what was read, not what is there later).
+    stamped: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: Journal) -> None:
         self.files |= other.files
         self.dirs |= other.dirs
         self.searches |= other.searches
         self.parts.update(other.parts)
+        self.stamped.update(other.stamped)
 
     def stamp_part(self, root: Path, part: Part) -> None:
         """Stamp one part of a search now, as `stamp` would: any time after the run began will do, for a
@@ -107,7 +113,9 @@ def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
     start) on: what the run read may not be what the stamps describe."""
     base, limit = str(root), since_ns - _RACY_MARGIN_NS
     try:
-        files = tuple((p, _checked(base, p, _file(base, p), limit)) for p in sorted(journal.files))
+        files = tuple(
+            (p, _checked(base, p, _stamped(base, p, journal.stamped), limit)) for p in sorted(journal.files)
+        )
         dirs = tuple((d, _checked(base, d, _directory(base, d), limit)) for d in sorted(journal.dirs))
         searches = tuple(
             (d, s, _search(base, d, s, limit, journal.parts)) for d, s in sorted(journal.searches)
@@ -115,6 +123,14 @@ def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
     except _Racy:
         return None
     return Stamps(files, dirs, searches)
+
+
+def _stamped(base: str, path: str, stamped: Mapping[str, str]) -> tuple[str | None, int]:
+    """(stamp, mtime) of a file: as the run took it when it read the file, else from a stat now."""
+    token = stamped.get(path)
+    if token is None:
+        return _file(base, path)
+    return token, int(token.split(":")[1])
 
 
 def _checked(base: str, path: str, found: tuple[str | None, int], limit: int) -> str | None:

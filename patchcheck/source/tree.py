@@ -226,6 +226,12 @@ class DirectoryTree:
             return Journal()
         self.journal.files.update(self.stamps)
         self.journal.files.update(self.links)
+        # A stamp taken by fstat or lstat of a file that is no symlink is what `journal` would stamp it with.
+        self.journal.stamped.update(
+            (path, found[1:])
+            for path, found in self.stamps.items()
+            if found is not None and found[0] == "s" and path not in self.links
+        )
         return self.journal
 
 

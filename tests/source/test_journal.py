@@ -90,14 +90,24 @@ def test_a_search_reads_only_its_suffixes(tmp_path: Path) -> None:
 
 def test_a_change_after_the_run_began_keeps_nothing(tmp_path: Path) -> None:
     """Racy git: a file modified while (or just before) the run read it may not be what its stamp says."""
-    root = small_tree(tmp_path)
     started = time.time_ns()
-    journal = journal_of(root)
     for touched in ("include/linux/mm.h", "mm/sub/deep.c", "include/linux"):
         root = small_tree(tmp_path / touched.replace("/", "-"))
-        os.utime(root / touched)  # now: after the run began
-        assert stamp(root, journal, since_ns=started) is None, touched
-    assert stamp(small_tree(tmp_path / "at-rest"), journal, since_ns=started) is not None
+        os.utime(root / touched)  # now: after the run began, before it read
+        assert stamp(root, journal_of(root), since_ns=started) is None, touched
+    root = small_tree(tmp_path / "at-rest")
+    assert stamp(root, journal_of(root), since_ns=started) is not None
+
+
+def test_a_change_after_the_run_read_keeps_nothing_that_holds(tmp_path: Path) -> None:
+    started = time.time_ns()
+    for touched in ("include/linux/mm.h", "mm/sub/deep.c", "include/linux"):
+        root = small_tree(tmp_path / touched.replace("/", "-"))
+        journal = journal_of(root)
+        changed = root / touched if touched.endswith((".c", ".h")) else root / touched / "new.h"
+        changed.touch()  # after the run read it
+        kept = stamp(root, journal, since_ns=started)
+        assert kept is None or not kept.hold(root), touched
 
 
 def _swap_for_symlink(path: Path) -> None:
@@ -139,14 +149,15 @@ def test_a_symlink_the_run_refused_to_follow_is_watched(tmp_path: Path) -> None:
     assert not stamps.hold(root)
 
 
-def test_a_file_deleted_while_the_run_read_it_keeps_nothing(tmp_path: Path) -> None:
+def test_a_file_deleted_while_the_run_read_it_keeps_nothing_that_holds(tmp_path: Path) -> None:
     root = small_tree(tmp_path)
     started = time.time_ns()
     tree = DirectoryTree(root)
     tree.journal = Journal()
     assert tree.read_bytes("mm/sub/deep.c") is not None  # read, and no listing of its directory
     (root / "mm" / "sub" / "deep.c").unlink()  # then gone: absent now, though the run read it
-    assert stamp(root, tree.journaled(), since_ns=started) is None
+    kept = stamp(root, tree.journaled(), since_ns=started)
+    assert kept is None or not kept.hold(root)
 
 
 def test_a_search_reads_what_grep_reads_below_nested_git_directories(tmp_path: Path) -> None:
@@ -229,3 +240,29 @@ def test_a_part_that_changed_refuses_only_if_its_search_is_made(tmp_path: Path) 
     _stamp_all_parts(made, root, {("mm", (".c", ".h"))})
     made.merge(journal_of(root))  # the child made it after all
     assert stamp(root, made, since_ns=started) is None
+
+
+def test_stamps_taken_when_files_were_read_are_those_a_stat_at_the_end_gives(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    os.symlink("memory.c", root / "mm" / "alias.c")  # a link is stamped with its target, at the end
+    aged(root)
+    tree = DirectoryTree(root)
+    tree.journal = Journal()
+    for path in ("include/linux/mm.h", "mm/alias.c", "mm/sub/deep.c", "absent.h"):
+        tree.read_bytes(path)
+    journal = tree.journaled()
+    assert set(journal.stamped) == {"include/linux/mm.h", "mm/sub/deep.c"}  # read, and no symlink
+    at_end = Journal(files=set(journal.files), dirs=set(journal.dirs), searches=set(journal.searches))
+    since = time.time_ns()
+    assert stamp(root, journal, since_ns=since) == stamp(root, at_end, since_ns=since) is not None
+
+
+def test_a_file_edited_after_it_was_read_never_holds(tmp_path: Path) -> None:
+    root = small_tree(tmp_path)
+    since = time.time_ns()
+    tree = DirectoryTree(root)
+    tree.journal = Journal()
+    assert tree.read_bytes("include/linux/mm.h") == b"#define VM_READ 1\n"
+    (root / "include/linux/mm.h").write_text("#define VM_READ 2\n")  # while the run goes on
+    kept = stamp(root, tree.journaled(), since_ns=since)
+    assert kept is None or not kept.hold(root)
