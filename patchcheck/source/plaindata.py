@@ -60,6 +60,9 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if kind is int or kind is bool or value is None:
         return value
+    names = _dataclass_fields(kind)
+    if names is not None:
+        return {"$o": _name(kind), "v": {name: _encode(getattr(value, name)) for name in names}}
     if isinstance(value, enum.Enum):  # before str and int: StrEnum and IntEnum values keep their type
         return {"$o": _name(type(value)), "v": _encode(value.value)}
     if value is None or isinstance(value, bool | int | float):
@@ -71,9 +74,6 @@ def _encode(value: Any) -> Any:
         except UnicodeEncodeError:
             raw = value.encode("utf-8", "surrogateescape")
             return {"$u": binascii.b2a_base64(raw, newline=False).decode("ascii")}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"$o": _name(type(value)), "v": fields}
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return {"$o": _name(type(value)), "v": [_encode(v) for v in value]}
     if isinstance(value, tuple):
@@ -91,6 +91,19 @@ def _encode(value: Any) -> Any:
             return {k: _encode(v) for k, v in value.items()}
         return {"$d": [[_encode(k), _encode(v)] for k, v in value.items()]}
     raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass (None for any other type), looked up once a type: dataclasses.fields
+    builds its tuple again at every call, for each of the thousands of instances an entry may hold."""
+    found = _FIELDS.get(kind, ())
+    if found == ():
+        plain = issubclass(kind, enum.Enum) or not dataclasses.is_dataclass(kind)
+        found = _FIELDS[kind] = None if plain else tuple(f.name for f in dataclasses.fields(kind))
+    return found
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 
 def _name(cls: type) -> str:
