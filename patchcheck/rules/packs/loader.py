@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,13 +9,13 @@ from pathlib import Path
 from patchcheck.errors import InputError
 from patchcheck.rules.packdir import DEFAULT_PACK_DIR
 from patchcheck.rules.packs.schema import PACK_SCHEMA
-from patchcheck.rules.packs.shipped import SHIPPED
+from patchcheck.rules.packs.shipped import known_valid, thawed
 from patchcheck.rules.packs.spec import Pack, PackSet
 from patchcheck.source.cache import DiskCache, digest
 
 _CACHE_NAMESPACE = "packs-parsed-v1"
 # Parsed packs are keyed by their text and by the schema and pack model they were validated against.
-_MODEL_STAMP = digest(
+MODEL_STAMP = digest(
     json.dumps(PACK_SCHEMA, sort_keys=True),
     (Path(__file__).parent / "spec.py").read_bytes(),
     (Path(__file__).parent / "parse.py").read_bytes(),
@@ -37,17 +36,16 @@ def _load(path: Path, cache: DiskCache) -> Pack:
         source = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read rule pack {path}: {exc}") from None
-    key = digest(_MODEL_STAMP, str(path), data)
-    pack = _LOADED.get(key)
+    key = digest(MODEL_STAMP, str(path), data)
+    pack = _LOADED.get(key) or thawed(path, data, MODEL_STAMP)  # a shipped pack, frozen
     if pack is None:
         cached = cache.get(_CACHE_NAMESPACE, key, Pack)
         if isinstance(cached, Pack):
             pack = cached
         else:
-            shipped = SHIPPED.get(path.name) == hashlib.sha256(data).hexdigest()
-            pack = parse_pack(source, str(path), validate=not shipped)
+            pack = parse_pack(source, str(path), validate=not known_valid(path.name, data))
             cache.put(_CACHE_NAMESPACE, key, pack)
-        _LOADED[key] = pack
+    _LOADED[key] = pack
     return pack
 
 
