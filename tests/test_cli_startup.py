@@ -91,3 +91,25 @@ def test_the_checkers_are_built_before_the_fork_without_the_packs_judgement() ->
     assert "patchcheck.rules.packs.checker" in loaded
     late = {"patchcheck.rules.packs.judgement", "patchcheck.rules.packs.loader", "patchcheck.source.csrc"}
     assert not late & loaded
+
+
+def test_the_command_line_ends_without_the_interpreter_teardown_once_output_is_out(tmp_path: Path) -> None:
+    """A run leaves thousands of objects; freeing them at exit changes nothing a user sees. The exit handlers
+    still run (an object that says so when it is freed does not: the teardown is skipped) and the whole
+    output arrives, with the exit status."""
+    script = (
+        "import atexit, sys\n"
+        "from patchcheck.cli import main\n"
+        "class Freed:\n"
+        "    def __del__(self):\n"
+        "        print('freed', file=sys.stderr)\n"
+        "kept = Freed()\n"
+        "atexit.register(lambda: print('handler', file=sys.stderr))\n"
+        "sys.argv = ['patchcheck', 'rules', '--format', 'json']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PATCHCHECK_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0
+    assert done.stdout.rstrip().endswith("]") and '"PC101"' in done.stdout
+    assert done.stderr.split() == ["handler"]

@@ -9,9 +9,11 @@ helptext) do not even load typer. The application itself is in patchcheck.cli.ap
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from patchcheck import __version__
 from patchcheck.errors import EXIT_USAGE, InputError
@@ -35,7 +37,23 @@ def main(argv: list[str] | None = None) -> None:
     from patchcheck.cli.state import STATE
 
     STATE.debug = "--debug" in args
-    sys.exit(run(args))
+    code = run(args)
+    if argv is None:  # the program itself, not a caller of `main`
+        _end(code)
+    sys.exit(code)
+
+
+def _end(code: int) -> NoReturn:
+    """End the process with its output out: the exit handlers run, then the process ends without the
+    interpreter's teardown, which frees every object a run made (~50 ms after a cold audit) for no one."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # `run` flushed standard output and said what went wrong
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def run(args: list[str]) -> int:
