@@ -24,6 +24,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import threading
 import time
@@ -244,8 +245,9 @@ def _reap_saving(timeout: float = 0.0) -> None:
     deadline = time.monotonic() + timeout
     for pid in list(_saving):
         while not _reaped(pid):
-            if time.monotonic() < deadline:
-                time.sleep(0.005)
+            left = deadline - time.monotonic()
+            if left > 0:
+                _wait_for_end(pid, left)
                 continue
             if timeout:
                 with contextlib.suppress(OSError):
@@ -255,6 +257,20 @@ def _reap_saving(timeout: float = 0.0) -> None:
             break
         else:
             _saving.remove(pid)
+
+
+def _wait_for_end(pid: int, timeout: float) -> None:
+    """Sleep until the child `pid` ends or `timeout` seconds pass: woken by its end (a pidfd, Linux's), else
+    after 5 ms."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        time.sleep(min(timeout, 0.005))
+        return
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
 
 
 def _reaped(pid: int) -> bool:

@@ -319,3 +319,21 @@ def test_shared_work_goes_to_whichever_process_is_free() -> None:
     assert child.take_shared() is None
     assert forked.take_shared() is None  # a process that is no child has no parent to share with
     assert Forked(lambda: 1).take_shared() is None  # nothing shared
+
+
+def test_the_wait_for_a_saving_child_ends_when_the_child_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Woken by the child's end (its pidfd), not by polling: the last saves of a run delay its exit by nothing.
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("no pidfd on this system: the wait polls")
+
+    def save() -> None:
+        import time
+
+        time.sleep(0.05)
+
+    with Forked(lambda: 1, on_exit=save) as child:
+        assert child.result(int) == 1
+    assert forked._saving
+    monkeypatch.setattr(forked.time, "sleep", lambda _: pytest.fail("polled"))
+    forked._reap_saving(timeout=10)
+    assert forked._saving == []
