@@ -189,7 +189,8 @@ def _stamp_parts(parts: Sequence[tuple[DirectoryTree, Part]], take: Callable[[],
     """Stamp the parts this process takes (`take`: from the queue both processes share) until none is left."""
     while (item := take()) is not None and item < len(parts):
         tree, part = parts[item]
-        tree.journaled().stamp_part(tree.root, part)
+        if tree.journal is not None:  # else nothing is kept, nor stamped
+            tree.journal.stamp_part(tree.root, part)
 
 
 def _directory_trees(contexts: Sequence[CheckContext]) -> list[DirectoryTree]:
