@@ -233,3 +233,13 @@ def test_a_file_read_is_stamped_as_it_was_read(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(DirectoryTree, "stat", refused)  # the read's own stat is the stamp: no second one
     (tmp_path / "Kconfig").write_text("config A\n\tbool\n\tdefault y\n")  # changed since: still as read
     assert file_stamp(tree, "Kconfig") == f"s{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def test_the_code_digest_is_that_of_every_code_file_in_order() -> None:
+    from patchcheck.source import cache
+
+    package = Path(cparse.__file__).resolve().parents[1]
+    files = sorted(p for layer in ("source", "model", "rules") for p in (package / layer).rglob("*.py"))
+    assert cache.code_files() == files
+    expected = cache.digest(str(cache.CACHE_VERSION), *(p.read_bytes() for p in files))
+    assert cache.code_digest() == expected
