@@ -58,7 +58,7 @@ def code_digest() -> str:
     product built by older code."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:  # read with os alone: part of every run's start, where pathlib took ~3 ms more
-        parts = [str(CACHE_VERSION)]
+        parts: list[bytes | str] = [str(CACHE_VERSION)]
         for path in _code_paths():
             with open(path, "rb") as code:
                 parts.append(code.read())
