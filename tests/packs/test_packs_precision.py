@@ -264,3 +264,20 @@ def test_the_engine_loads_packs_when_first_used(tmp_path: Path) -> None:
     env = {**os.environ, "PATCHCHECK_CACHE": str(tmp_path)}
     run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("tree", ["example/tree", "trees/classic", "trees/enum-style"])
+def test_the_rules_that_need_no_flag_run_before_mm_h_is_read(
+    tree: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In a forked audit the registry's child reads mm.h's flags first and caches them; the pack side asks for
+    # them only after its flow rules, by when they are most often in the cache.
+    from patchcheck.rules.packs import judgement, special
+
+    order: list[str] = []
+    flow, read = special.run, judgement.load_flag_defs
+    monkeypatch.setattr(special, "run", lambda *a: order.append("flow") or flow(*a))
+    monkeypatch.setattr(judgement, "load_flag_defs", lambda *a, **k: order.append("mm.h") or read(*a, **k))
+    list(load_packs()[0].run(CheckContext(tree=DirectoryTree(TREE.parents[1] / tree))))
+    assert "mm.h" in order and "flow" in order
+    assert order.index("mm.h") > max(i for i, step in enumerate(order) if step == "flow")

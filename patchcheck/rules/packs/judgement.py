@@ -12,6 +12,7 @@ import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from patchcheck.model.load import MM_H, load_flag_defs
@@ -66,7 +67,8 @@ class Run:
         self.judge = MemberJudge(self.cache, judgements)
         self.moved: dict[Member, tuple[Site, Site]] = {}  # member -> (its gone site, where it lives now)
         self.families = [r for r in packs.rules if r.kind == "family"]
-        self.facts = self._flag_facts()
+        self.new_flags, changed = self._series_flags()
+        self.touched_flags = self.new_flags | changed
         self.added = self.view.added_at(self.upto) if self.view else {}
         # flag -> property -> rules whose reminders were held back (the property is only the packs').
         self.held_back: dict[str, dict[str, list[str]]] = {}
@@ -85,12 +87,11 @@ class Run:
             touched |= patch.touched_flags()
         return self.view.defined_flags(self.upto), touched
 
-    def _flag_facts(self) -> dict[str, FlagFacts]:
-        """Each flag to check, with its properties and where each comes from."""
+    @cached_property
+    def facts(self) -> dict[str, FlagFacts]:
+        """Each flag to check, with its properties and where each comes from (first asked by the family
+        rules, which run after the others: see `findings`)."""
         facts: dict[str, FlagFacts] = {}
-        defined, changed = self._series_flags()
-        self.new_flags = defined
-        self.touched_flags = defined | changed
         for name, spec in self.packs.flags().items():
             if self.view is not None and name not in self.touched_flags:
                 continue
@@ -196,7 +197,6 @@ class Run:
 
     # ---- findings -----------------------------------------------------------------------------------
     def findings(self) -> Iterator[Finding]:
-        produced: list[Finding] = list(self._family_findings())
         changed = None
         if self.view is not None:  # in verify, findings must be on the series' lines anyway
             changed = {a.path for p in self.view.upto(self.upto) for a in p.added}
@@ -204,6 +204,16 @@ class Run:
         if changed is None and isinstance(scan_only, frozenset):
             # verify's audit of the tree before the series: what it finds elsewhere matches nothing there
             changed = set(scan_only)
+        # In verify (and its audit of the tree before the series) only the files the series changes can
+        # hold what it introduced: the flow rules read only those. They need no flag of mm.h, so they run
+        # first: by the time the family rules read mm.h's flags, the registry's child (rules.states) has
+        # most often put them in the cache, where this process finds them instead of reading mm.h again.
+        only = frozenset(changed) if changed is not None else None
+        scope = Scope(self.cache, self.view, self.upto, only, self.diff_only, self.skipped)
+        produced: list[Finding] = [
+            found for rule in self.packs.rules if rule.kind != "family" for found in special.run(rule, scope)
+        ]
+        produced.extend(self._family_findings())
         # Discovery looks for sites of the families whose flags exist in the tree (pack or series flags).
         defined = self._defined_in_tree()
         props = {p for facts in self.facts.values() for p in facts.sources}
@@ -215,13 +225,6 @@ class Run:
         for name, spec in self.packs.flags().items():
             flag_props.setdefault(name, self.packs.closure(set(spec.properties)))
         produced.extend(unreviewed_sites(applying, self.cache, changed, flag_props))
-        # In verify (and its audit of the tree before the series) only the files the series changes can
-        # hold what it introduced: the flow rules read only those.
-        only = frozenset(changed) if changed is not None else None
-        scope = Scope(self.cache, self.view, self.upto, only, self.diff_only, self.skipped)
-        for rule in self.packs.rules:
-            if rule.kind != "family":
-                produced.extend(special.run(rule, scope))
         kept = [f for f in produced if self._keep(f)]
         if self.view is not None:
             kept = [
