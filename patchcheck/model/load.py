@@ -141,6 +141,14 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
     """With `core`: see `load_flag_defs`."""
     cache = cache or DiskCache()
     flags = load_flag_defs(tree, cache, core=core)
+    return FlagModel(flags, *load_model_tables(tree, cache))
+
+
+def load_model_tables(
+    tree: SourceTree, cache: DiskCache | None = None
+) -> tuple[list[SmapsEntry] | None, list[TraceEntry] | None, DocTable | None]:
+    """The model's tables: smaps mnemonics, trace names and the proc.rst documentation (None: no file)."""
+    cache = cache or DiskCache()
     _, smaps = _cached(
         tree, TASK_MMU, cache, lambda text: read_smaps(preprocess(text)), shape=list[SmapsEntry] | None
     )
@@ -148,4 +156,4 @@ def load_flag_model(tree: SourceTree, cache: DiskCache | None = None, *, core: b
         tree, MMFLAGS, cache, lambda text: read_trace(preprocess(text)), shape=list[TraceEntry] | None
     )
     _, doc = _cached(tree, PROC_RST, cache, read_doc_table, shape=DocTable | None)
-    return FlagModel(flags, smaps, trace, doc)
+    return smaps, trace, doc

@@ -72,6 +72,14 @@ class Checker(Protocol):
     def run(self, ctx: CheckContext) -> Iterable[Finding]: ...
 
 
+class PreparedChecker(Checker, Protocol):
+    """A checker with work that another process can do ahead of it (`prepare`), through the disk cache: in
+    a forked run the process that does not run the checker prepares for it while the other reads on
+    (patchcheck.rules.states). Only ever a speed-up: the checker makes anything not prepared itself."""
+
+    def prepare(self, ctx: CheckContext) -> None: ...
+
+
 class TreeChecker(Checker, Protocol):
     """A checker whose findings depend only on `ctx.flags` and on the tree files `reads` accepts (never
     on the series): verify reuses its findings for a state whose changes from the state before touch

@@ -5,6 +5,7 @@ in a forked child meanwhile (patchcheck.rules.forked); the reports are the same 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 
 from patchcheck.report.finding import Finding, Report
@@ -134,6 +135,7 @@ def check_states(
             return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
         child = Forked(in_child, on_exit=run_saves, shared=len(stamping))
+        _prepare([c for i in theirs for c in segments[i]], contexts)
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
         with progress("checking the tree before and after each patch", total=total) as shown:
@@ -170,6 +172,18 @@ def check_states(
 
 def _nothing() -> None:
     pass
+
+
+def _prepare(checkers: Sequence[Checker], contexts: Sequence[CheckContext]) -> None:
+    """What the child's checkers can have prepared for them (patchcheck.rules.base.PreparedChecker), done
+    here while the child starts: a failure here only leaves the work to the checker, which meets it again."""
+    for checker in checkers:
+        prepare = getattr(checker, "prepare", None)
+        if not callable(prepare):
+            continue
+        for ctx in contexts:
+            with contextlib.suppress(Exception):
+                prepare(ctx)
 
 
 def _search_parts(

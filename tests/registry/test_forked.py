@@ -18,6 +18,7 @@ from patchcheck.rules import forked
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.engine import audit, builtin_checkers, verify_series
 from patchcheck.rules.forked import Forked, second_core_available
+from patchcheck.rules.states import check_states
 from patchcheck.source.tree import DirectoryTree
 from tests.registry.conftest import REGISTRY, scenario_tree, scenarios
 
@@ -337,3 +338,41 @@ def test_the_wait_for_a_saving_child_ends_when_the_child_does(monkeypatch: pytes
     monkeypatch.setattr(forked.time, "sleep", lambda _: pytest.fail("polled"))
     forked._reap_saving(timeout=10)
     assert forked._saving == []
+
+
+class PreparedInTheParent:
+    """A child-side checker whose `prepare` says which process ran it, for each state."""
+
+    rules = (RuleDoc("PC995", "test-prepared", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
+
+    def __init__(self, where: Path) -> None:
+        self.where = where
+
+    def prepare(self, ctx: CheckContext) -> None:
+        with self.where.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        return ()
+
+
+def test_what_the_childs_checkers_can_have_prepared_the_parent_prepares(tmp_path: Path) -> None:
+    prepared = tmp_path / "prepared"
+    contexts = [CheckContext(tree=DirectoryTree(REGISTRY / "base")) for _ in range(2)]
+    check_states([PreparedInTheParent(prepared), SlowParent(0.0)], contexts, parallel=True)
+    assert prepared.read_text().split() == [str(os.getpid())] * 2
+
+
+def test_the_registry_prepares_the_model_tables_it_reads_after_the_kconfig_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patchcheck.model import load as model_load
+    from patchcheck.rules.registry import StartReferenceSearch
+
+    monkeypatch.setenv("PATCHCHECK_CACHE", str(tmp_path / "cache"))
+    StartReferenceSearch().prepare(CheckContext(tree=DirectoryTree(REGISTRY / "base")))
+    model_load._PRODUCTS.clear()  # another process: only what the cache holds
+    monkeypatch.setattr(model_load, "read_smaps", lambda _: pytest.fail("read again"))
+    monkeypatch.setattr(model_load, "read_trace", lambda _: pytest.fail("read again"))
+    smaps, trace, _ = model_load.load_model_tables(DirectoryTree(REGISTRY / "base"))
+    assert smaps and trace

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from patchcheck.model.load import load_model_tables
 from patchcheck.report.finding import Finding
 from patchcheck.rules.base import CheckContext, Checker, RuleDoc
 from patchcheck.rules.registry.common import registry, registry_reads
@@ -22,6 +23,7 @@ from patchcheck.rules.registry.uses import (
     reads_references,
     start_reference_search,
 )
+from patchcheck.source.cache import DiskCache
 
 
 def registry_checkers() -> list[Checker]:
@@ -48,6 +50,12 @@ class StartReferenceSearch:
 
     def reads(self, path: str) -> bool:
         return registry_reads(path) or reads_references(path)
+
+    def prepare(self, ctx: CheckContext) -> None:
+        """The flag model's tables (smaps, trace, proc.rst): the registry needs them after the Kconfig facts,
+        and finds them in the cache (patchcheck.rules.base.PreparedChecker)."""
+        if not ctx.cache.get("diff_only") and DiskCache().root is not None:
+            load_model_tables(ctx.tree)
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         begin_reference_search(ctx)  # from mm.h alone: the search runs while the Kconfig facts are built
