@@ -370,6 +370,7 @@ def test_the_registry_prepares_the_model_tables_it_reads_after_the_kconfig_facts
     from patchcheck.rules.registry import StartReferenceSearch
 
     monkeypatch.setenv("PATCHCHECK_CACHE", str(tmp_path / "cache"))
+    model_load._PRODUCTS.clear()  # a process that has built nothing yet
     StartReferenceSearch().prepare(CheckContext(tree=DirectoryTree(REGISTRY / "base")))
     model_load._PRODUCTS.clear()  # another process: only what the cache holds
     monkeypatch.setattr(model_load, "read_smaps", lambda _: pytest.fail("read again"))
