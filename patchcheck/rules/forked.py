@@ -13,9 +13,10 @@ twice, and it never writes to standard output or error.
 
 The child runs `on_exit` (saving to the disk cache) while its value is sent: the parent goes on as soon as
 it has the value, and the saves overlap whatever it still does. A child still saving when its value has
-arrived is reaped later, and at the latest when this process exits (after at most `_SAVE_TIMEOUT` seconds,
-then it is ended). Work either process could do is shared out in items: each process, once its own work is
-done, takes the next item from a queue both read (`take_shared`) until none is left.
+arrived is waited for later, and at the latest when this process exits (at most `_SAVE_TIMEOUT` seconds,
+then it is ended): until it says its saves are done (it closes a pipe), not until the system has freed it,
+which it is reaped after. Work either process could do is shared out in items: each process, once its own
+work is done, takes the next item from a queue both read (`take_shared`) until none is left.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ _MAX_RESULT = 256 << 20  # bytes a child may hand back; more is refused (the cal
 _PIPE_MAX = 1 << 20  # the largest pipe asked for (Linux lets any process have one this large by default)
 _LENGTH = 8  # the value is sent after its length (bytes, little-endian): a value cut short is no value
 _SAVE_TIMEOUT = 30.0  # seconds this process waits at exit for children still saving to the cache
-_saving: list[int] = []  # children that handed their value over and are still running `on_exit`
+# Children that handed their value over and may still run `on_exit`: pid -> the pipe they close when done.
+_saving: dict[int, int] = {}
+_ending: list[int] = []  # children done saving, reaped once they have ended
 _SHARED = -1  # in a child: the queue of shared work it takes from (`take_shared`)
 _TOKEN = 4  # bytes of one item of shared work in the queue (its index, little-endian)
 
@@ -63,20 +66,24 @@ class Forked:
         self._pid: int | None = None
         self._shared = _queue(shared)
         read_end, write_end = os.pipe()
+        # Closed by the child once its saves are done: the parent waits for that, not for the child's end.
+        saved_end, saving_end = os.pipe()
         try:
             pid = os.fork()
         except OSError:
-            for fd in (read_end, write_end, self._shared):
+            for fd in (read_end, write_end, saved_end, saving_end, self._shared):
                 if fd >= 0:
                     os.close(fd)
-            self._read = self._shared = -1
+            self._read = self._saved = self._shared = -1
             return
         if pid == 0:  # the child: never leaves this block
             global _SHARED
             _SHARED = self._shared
-            _child(work, read_end, write_end, on_exit)
+            os.close(saved_end)
+            _child(work, read_end, write_end, on_exit, saving_end)
         os.close(write_end)
-        self._pid, self._read = pid, read_end
+        os.close(saving_end)
+        self._pid, self._read, self._saved = pid, read_end, saved_end
 
     def take_shared(self) -> int | None:
         """The next item of shared work for this process to do, None when none is left: the child takes
@@ -120,16 +127,20 @@ class Forked:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._shared = -1
+        saved, self._saved = self._saved, -1
         _reap_saving()
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
             if done == 0 and handed_over:
-                _saving.append(pid)
-            elif done == 0:
+                _saving[pid] = saved
+                return
+            if done == 0:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
         except (OSError, ValueError):
             pass
+        with contextlib.suppress(OSError):
+            os.close(saved)
 
     def __enter__(self) -> Forked:
         return self
@@ -170,7 +181,11 @@ def _take(fd: int) -> int | None:
 
 
 def _child(
-    work: Callable[[], Any], read_end: int, write_end: int, on_exit: Callable[[], None] | None
+    work: Callable[[], Any],
+    read_end: int,
+    write_end: int,
+    on_exit: Callable[[], None] | None,
+    saving_end: int,
 ) -> None:
     status = 1
     try:
@@ -196,6 +211,8 @@ def _child(
     except BaseException:  # a value not sent whole is the parent's cue to do the work itself
         pass
     finally:
+        with contextlib.suppress(OSError):
+            os.close(saving_end)  # done: before the system frees this process, which takes a while
         os._exit(status)
 
 
@@ -240,37 +257,31 @@ def wait_for_saves() -> None:
 
 
 def _reap_saving(timeout: float = 0.0) -> None:
-    """Reap the children that are done saving; wait up to `timeout` seconds for the others, then end them
-    (with no timeout, those still saving are kept for later)."""
+    """Wait up to `timeout` seconds for the children still saving, ending those that do not finish (with
+    no timeout, those still saving are kept for later); reap the children that finished saving once they
+    have ended, without waiting for that."""
     deadline = time.monotonic() + timeout
-    for pid in list(_saving):
-        while not _reaped(pid):
-            left = deadline - time.monotonic()
-            if left > 0:
-                _wait_for_end(pid, left)
-                continue
-            if timeout:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                _saving.remove(pid)
-            break
+    for pid, saved in list(_saving.items()):
+        if _saves_done(saved, max(deadline - time.monotonic(), 0.0)):
+            _ending.append(pid)
+        elif timeout:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
         else:
-            _saving.remove(pid)
+            continue
+        del _saving[pid]
+        with contextlib.suppress(OSError):
+            os.close(saved)
+    _ending[:] = [pid for pid in _ending if not _reaped(pid)]
 
 
-def _wait_for_end(pid: int, timeout: float) -> None:
-    """Sleep until the child `pid` ends or `timeout` seconds pass: woken by its end (a pidfd, Linux's), else
-    after 5 ms."""
+def _saves_done(saved: int, timeout: float) -> bool:
+    """Whether the child has closed its end of the `saved` pipe (done, or ended), waiting up to `timeout`."""
     try:
-        fd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        time.sleep(min(timeout, 0.005))
-        return
-    try:
-        select.select([fd], [], [], timeout)
-    finally:
-        os.close(fd)
+        return bool(select.select([saved], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def _reaped(pid: int) -> bool:
