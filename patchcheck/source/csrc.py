@@ -25,7 +25,7 @@ from patchcheck.source import cparse
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.ctop import top_level_blocks, without_attributes
 from patchcheck.source.guards import FALSE, Formula
-from patchcheck.source.preproc import PreprocFile, at_line_starts, blank_comments, preprocess
+from patchcheck.source.preproc import PreprocFile, at_line_starts, blank_comments_bytes, preprocess
 from patchcheck.source.tree import decode_source
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ _DIRECTIVE = re.compile(r"#(?:[^\n]*\\\n)*[^\n]*")
 
 def _mask(data: bytes) -> bytes:
     """Comments and directive lines blanked, byte for byte (latin-1: one byte is one character)."""
-    return _blank_directives(blank_comments(data.decode("latin-1"))).encode("latin-1")
+    return _blank_directives(blank_comments_bytes(data).decode("latin-1")).encode("latin-1")
 
 
 def _blank_directives(text: str) -> str:
@@ -106,7 +106,7 @@ class CSource:
     @cached_property
     def uncommented(self) -> str:
         """Comments blanked as C reads them (literals kept), one character per byte (latin-1)."""
-        return blank_comments(self.data.decode("latin-1"))
+        return blank_comments_bytes(self.data).decode("latin-1")
 
     def guard_at(self, line: int) -> Formula:
         return self.pre.guard_at(line)

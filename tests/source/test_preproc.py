@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patchcheck.source.guards import TRUE, Cmp, Opaque, Sym, conj, disj, neg, render
-from patchcheck.source.preproc import blank_comments, eval_condition, preprocess
+from patchcheck.source.preproc import blank_comments, blank_comments_bytes, eval_condition, preprocess
 
 NESTED = """\
 #ifndef _GUARD_H
@@ -137,3 +137,14 @@ def _reference_blank_comments(text: str) -> str:
 @settings(max_examples=400, deadline=None)
 def test_blank_comments_agrees_with_the_character_scan(text: str) -> None:
     assert blank_comments(text) == _reference_blank_comments(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"/", b"*", b'"', b"'", b"\\", b"\n", b"x", b" ", b"\xe9", b"//", b"/*", b"*/"])
+    )
+)
+def test_comments_are_blanked_in_bytes_as_in_their_latin_1_text(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    assert blank_comments_bytes(data).decode("latin-1") == blank_comments(data.decode("latin-1"))
