@@ -89,7 +89,7 @@ def _audit(
 
     started = time.time_ns()
     if memo is not None:
-        memo.start(started)
+        memo.start()
     if flags:  # before the audit runs: a typo costs no whole-tree run
         known = _known_flags(source)
         unknown = sorted(f for f in flags if f not in known)

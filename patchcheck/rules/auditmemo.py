@@ -64,9 +64,9 @@ class AuditMemo:
             return None
         return kept
 
-    def start(self, since_ns: int) -> None:
-        """Journal what the audit begun at `since_ns` (time.time_ns()) asks of the tree from now on."""
-        self.tree.journal = Journal(since_ns=since_ns)
+    def start(self) -> None:
+        """Journal what the audit asks of the tree from now on."""
+        self.tree.journal = Journal()
 
     def keep(self, report: Report, catalogue: tuple[RuleDoc, ...], *, since_ns: int) -> None:
         """Keep the report of the audit begun at `since_ns` (time.time_ns()), unless the tree changed

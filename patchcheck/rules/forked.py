@@ -15,8 +15,7 @@ The child runs `on_exit` (saving to the disk cache) while its value is sent: the
 it has the value, and the saves overlap whatever it still does. A child still saving when its value has
 arrived is waited for later, and at the latest when this process exits (at most `_SAVE_TIMEOUT` seconds,
 then it is ended): until it says its saves are done (it closes a pipe), not until the system has freed it,
-which it is reaped after. Work either process could do is shared out in items: each process, once its own
-work is done, takes the next item from a queue both read (`take_shared`) until none is left.
+which it is reaped after.
 """
 
 from __future__ import annotations
@@ -42,8 +41,6 @@ _SAVE_TIMEOUT = 30.0  # seconds this process waits at exit for children still sa
 # Children that handed their value over and may still run `on_exit`: pid -> the pipe they close when done.
 _saving: dict[int, int] = {}
 _ending: list[int] = []  # children done saving, reaped once they have ended
-_SHARED = -1  # in a child: the queue of shared work it takes from (`take_shared`)
-_TOKEN = 4  # bytes of one item of shared work in the queue (its index, little-endian)
 
 
 def second_core_available() -> bool:
@@ -59,36 +56,24 @@ def second_core_available() -> bool:
 class Forked:
     """`work()` running in a child process from construction on; `result(shape)` waits for its value."""
 
-    def __init__(
-        self, work: Callable[[], Any], *, on_exit: Callable[[], None] | None = None, shared: int = 0
-    ) -> None:
-        """`shared`: how many items of work either process can do (`take_shared`), numbered from 0."""
+    def __init__(self, work: Callable[[], Any], *, on_exit: Callable[[], None] | None = None) -> None:
         self._pid: int | None = None
-        self._shared = _queue(shared)
         read_end, write_end = os.pipe()
         # Closed by the child once its saves are done: the parent waits for that, not for the child's end.
         saved_end, saving_end = os.pipe()
         try:
             pid = os.fork()
         except OSError:
-            for fd in (read_end, write_end, saved_end, saving_end, self._shared):
-                if fd >= 0:
-                    os.close(fd)
-            self._read = self._saved = self._shared = -1
+            for fd in (read_end, write_end, saved_end, saving_end):
+                os.close(fd)
+            self._read = self._saved = -1
             return
         if pid == 0:  # the child: never leaves this block
-            global _SHARED
-            _SHARED = self._shared
             os.close(saved_end)
             _child(work, read_end, write_end, on_exit, saving_end)
         os.close(write_end)
         os.close(saving_end)
         self._pid, self._read, self._saved = pid, read_end, saved_end
-
-    def take_shared(self) -> int | None:
-        """The next item of shared work for this process to do, None when none is left: the child takes
-        from the same queue (`take_shared`), so each item is done once, by whichever process is free."""
-        return _take(self._shared)
 
     def result(self, shape: Any) -> Any:
         """The child's value if it is of type `shape`; None when the child failed in any way."""
@@ -122,11 +107,8 @@ class Forked:
         if self._pid is None:
             return
         pid, self._pid = self._pid, None
-        for fd in (self._read, self._shared):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._shared = -1
+        with contextlib.suppress(OSError):
+            os.close(self._read)
         saved, self._saved = self._saved, -1
         _reap_saving()
         try:
@@ -147,37 +129,6 @@ class Forked:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def take_shared() -> int | None:
-    """In a child: the next item of the shared work (see `Forked.take_shared`); None when none is left, and
-    in a process that is no such child."""
-    return _take(_SHARED)
-
-
-def _queue(items: int) -> int:
-    """A pipe holding the numbers 0..items-1 (read end; -1 for none): reads of one number each by two
-    processes never take the same one. At most what the smallest pipe holds (one page) without a reader:
-    more are not shared."""
-    if items <= 0:
-        return -1
-    read_end, write_end = os.pipe()
-    tokens = b"".join(i.to_bytes(_TOKEN, "little") for i in range(min(items, 4096 // _TOKEN)))
-    try:
-        os.write(write_end, tokens)
-    finally:
-        os.close(write_end)
-    return read_end
-
-
-def _take(fd: int) -> int | None:
-    if fd < 0:
-        return None
-    try:
-        token = os.read(fd, _TOKEN)
-    except OSError:
-        return None
-    return int.from_bytes(token, "little") if len(token) == _TOKEN else None
 
 
 def _child(

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 from patchcheck.report.finding import Finding, Report
 from patchcheck.report.progress import progress
 from patchcheck.rules.base import CheckContext, Checker, quote_flag
-from patchcheck.rules.forked import Forked, second_core_available, take_shared
+from patchcheck.rules.forked import Forked, second_core_available
 from patchcheck.rules.reuse import StateReuse
 from patchcheck.source.cache import defer_saves, run_saves
 from patchcheck.source.facts import persist_all
-from patchcheck.source.journal import Journal, Part, search_parts
+from patchcheck.source.journal import Journal
 from patchcheck.source.tree import DirectoryTree
 
 
@@ -121,20 +121,16 @@ def check_states(
     by_segment: dict[int, list[Report]] = {}
     child = None
     if parallel and mine and theirs and second_core_available():
-        # The searches the child's checkers make are stamped in parts by whichever process is free (a kept
-        # report needs their stamps: patchcheck.source.journal), while the other still works.
-        stamping = _search_parts([c for i in theirs for c in segments[i]], contexts)
 
         def in_child() -> tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]]:
             defer_saves()  # the Kconfig database is saved while the reports are sent (`run_saves`)
             reports = [_segment_reports(segments[i], contexts, diff_only, _nothing) for i in theirs]
-            # The facts are saved before the shared stamping, the Kconfig database after the value is sent:
-            # so the saves left at the end last about as long as the parent's own last work.
+            # The facts are saved before the value is sent, the Kconfig database after: so the saves left at
+            # the end last about as long as the parent's own last work.
             persist_all()
-            _stamp_parts(stamping, take_shared)
             return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
-        child = Forked(in_child, on_exit=run_saves, shared=len(stamping))
+        child = Forked(in_child, on_exit=run_saves)
         _prepare([c for i in theirs for c in segments[i]], contexts)
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
@@ -142,7 +138,6 @@ def check_states(
             for i in mine if child is not None else range(len(segments)):
                 by_segment[i] = _segment_reports(segments[i], contexts, diff_only, shown.advance)
         if child is not None:
-            _stamp_parts(stamping, child.take_shared)
             done = child.result(tuple[list[list[Report]], list[tuple[dict[str, str], Journal]]])
             trees = _directory_trees(contexts)
             if isinstance(done, tuple) and len(done[0]) == len(theirs) and len(done[1]) == len(trees):
@@ -184,27 +179,6 @@ def _prepare(checkers: Sequence[Checker], contexts: Sequence[CheckContext]) -> N
         for ctx in contexts:
             with contextlib.suppress(Exception):
                 prepare(ctx)
-
-
-def _search_parts(
-    theirs: Sequence[Checker], contexts: Sequence[CheckContext]
-) -> list[tuple[DirectoryTree, Part]]:
-    """The parts of the searches the child's checkers make (`searches`), in each journaled directory."""
-    searches = {search for checker in theirs for search in getattr(checker, "searches", ())}
-    return [
-        (tree, part)
-        for tree in (_directory_trees(contexts) if searches else ())
-        if tree.journal is not None
-        for part in search_parts(tree.root, searches)
-    ]
-
-
-def _stamp_parts(parts: Sequence[tuple[DirectoryTree, Part]], take: Callable[[], int | None]) -> None:
-    """Stamp the parts this process takes (`take`: from the queue both processes share) until none is left."""
-    while (item := take()) is not None and item < len(parts):
-        tree, part = parts[item]
-        if tree.journal is not None:  # else nothing is kept, nor stamped
-            tree.journal.stamp_part(tree.root, part)
 
 
 def _directory_trees(contexts: Sequence[CheckContext]) -> list[DirectoryTree]:

@@ -1,14 +1,11 @@
-"""What one run read of a directory tree, and a check by stat alone that a later run would read the same.
+"""What one run read of a directory tree, and a check that a later run would read the same.
 
 A `Journal` names what a run asked of a DirectoryTree: files (read, stamped, or found absent), directories
-it listed, and searches (every file with given suffixes below a directory, as `grep -r` reads them).
-`stamp` turns it into `Stamps` once the run is over, and `Stamps.hold` says whether the tree still looks
-the same: every file and listed directory has the size, mtime and inode it had, and every search's files
-the same. That is what lets audit keep its report between runs of an unchanged tree.
-
-A search is stamped in parts (the files right in its directory, each directory below it), which the two
-processes of a forked run take in turns while the other still works (patchcheck.rules.states); the stamp
-of the search is a digest of its parts' digests.
+it listed, and searches (which files below some directories hold some words: patchcheck.source.search),
+with what each search found. `stamp` turns it into `Stamps` once the run is over, and `Stamps.hold` says
+whether the tree still looks the same: every file and listed directory has the size, mtime and inode it had
+(a stat), and every search finds the same files again (it is run again, only once everything else holds).
+That is what lets audit keep its report between runs of an unchanged tree.
 
 A file the run read (no symlink) keeps the stamp the run took when it read it (`Journal.stamped`); the
 rest is stamped after the run, so something edited while the run read it could carry a stamp newer than
@@ -16,92 +13,70 @@ what was read. As git does for its index ("racy git"), anything modified from sh
 makes `stamp` refuse: nothing is kept, and the next run starts afresh. (A file edited after the run read it
 keeps the stamp of what was read, which the next run finds stale.) Something absent is judged by the
 directory it would be in (a removal changes that directory's time). Symlinks are stamped with their
-targets, so a directory listed through a link is watched where its entries are.
+targets, so a directory listed through a link is watched where its entries are. A search that failed, or
+that found other files when it was made again in the same run, keeps nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Iterable, Mapping
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from patchcheck.source.hashing import blake2b
+from patchcheck.source import search as grep
+from patchcheck.source.search import Search
 
 # File times come from a coarse clock that may lag the time the run read at its start by a tick.
 _RACY_MARGIN_NS = 1_000_000_000
-
-Search = tuple[str, tuple[str, ...]]  # (directory, suffixes)
-Part = tuple[str, tuple[str, ...], str]  # a search's part: (directory, suffixes, part: see `search_parts`)
-_NO_PARTS: dict[Part, str] = {}
 
 
 @dataclass
 class Journal:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
-    searches: set[Search] = field(default_factory=set)
-    # When the run began, for the parts of searches stamped before the run ends (`stamp_part`).
-    since_ns: int | None = None
-    # Parts stamped already: the two processes of a forked run stamp them while the other still works.
-    parts: dict[Part, str] = field(default_factory=dict)
+    # Each search made, with the digest of what it found (patchcheck.source.search); None: it failed, or it
+    # found other files when it was made again.
+    searches: dict[Search, str | None] = field(default_factory=dict)
     # Stamps of files (no symlink) taken when the run read or stat'ed them, as `_file` gives them: `stamp`
     # takes these instead of a stat at the end (they describe what was read, not what is there later).
     stamped: dict[str, str] = field(default_factory=dict)
 
+    def searched(self, search: Search, found: str | None) -> None:
+        """Note a search and the digest of what it found (None: it failed)."""
+        known = self.searches.setdefault(search, found)
+        if known != found:
+            self.searches[search] = None
+
     def merge(self, other: Journal) -> None:
         self.files |= other.files
         self.dirs |= other.dirs
-        self.searches |= other.searches
-        self.parts.update(other.parts)
+        for search, found in other.searches.items():
+            self.searched(search, found)
         self.stamped.update(other.stamped)
-
-    def stamp_part(self, root: Path, part: Part) -> None:
-        """Stamp one part of a search now, as `stamp` would: any time after the run began will do, for a
-        search made or still to be made. One changed since the run began is left to `stamp` (which refuses
-        if the search was made)."""
-        if self.since_ns is None or part in self.parts:
-            return
-        directory, suffixes, name = part
-        with contextlib.suppress(_Racy):
-            self.parts[part] = _part(str(root), directory, name, suffixes, self.since_ns - _RACY_MARGIN_NS)
-
-
-def search_parts(root: Path, searches: Iterable[Search]) -> list[Part]:
-    """The parts the stamp of each search is taken in, which two processes can share: the files right in
-    the directory (part ""), and each directory below it (not a symlink: `grep -r` does not enter those)."""
-    return [(d, suffixes, name) for d, suffixes in sorted(searches) for name in _part_names(str(root), d)]
-
-
-def _part_names(base: str, directory: str) -> list[str]:
-    top = f"{base}/{directory}" if directory else base
-    try:
-        with os.scandir(top) as entries:
-            below = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        below = []
-    return ["", *sorted(below)]
 
 
 @dataclass(frozen=True)
 class Stamps:
     files: tuple[tuple[str, str | None], ...]
     dirs: tuple[tuple[str, str | None], ...]
-    searches: tuple[tuple[str, tuple[str, ...], str], ...]  # (directory, suffixes, digest of their stamps)
+    searches: tuple[tuple[Search, str], ...]  # (search, digest of what it found)
 
     def hold(self, root: Path) -> bool:
-        """Whether the tree at `root` still has every stamp (stat only; no file is read)."""
+        """Whether the tree at `root` still has every stamp (a stat each) and every search finds the same
+        files again (the greps run meanwhile, and are stopped as soon as a stamp has changed)."""
         base = str(root)
+        searching = _search_again(root, self.searches)
         try:
-            return (
+            held = searching is not None and (
                 all(_file(base, path)[0] == kept for path, kept in self.files)
                 and all(_directory(base, path)[0] == kept for path, kept in self.dirs)
-                and all(_search(base, d, suffixes, None) == kept for d, suffixes, kept in self.searches)
             )
         except ValueError:  # a path no run could have read (a NUL in it): a damaged entry
-            return False
+            held = False
+        return _found_again(searching or [], collect=held)
 
 
 class _Racy(Exception):
@@ -112,17 +87,19 @@ def stamp(root: Path, journal: Journal, *, since_ns: int) -> Stamps | None:
     """The stamps of everything `journal` names, or None when something changed from `since_ns` (the run's
     start) on: what the run read may not be what the stamps describe."""
     base, limit = str(root), since_ns - _RACY_MARGIN_NS
+    searches = []
+    for search, found in sorted(journal.searches.items()):
+        if found is None:
+            return None
+        searches.append((search, found))
     try:
         files = tuple(
             (p, _checked(base, p, _stamped(base, p, journal.stamped), limit)) for p in sorted(journal.files)
         )
         dirs = tuple((d, _checked(base, d, _directory(base, d), limit)) for d in sorted(journal.dirs))
-        searches = tuple(
-            (d, s, _search(base, d, s, limit, journal.parts)) for d, s in sorted(journal.searches)
-        )
     except _Racy:
         return None
-    return Stamps(files, dirs, searches)
+    return Stamps(files, dirs, tuple(searches))
 
 
 def _stamped(base: str, path: str, stamped: Mapping[str, str]) -> tuple[str | None, int]:
@@ -183,47 +160,36 @@ def _directory(base: str, path: str) -> tuple[str | None, int]:
     return f"{link}{st.st_mtime_ns}:{st.st_ino}", st.st_mtime_ns
 
 
-def _search(
-    base: str,
-    directory: str,
-    suffixes: tuple[str, ...],
-    limit: int | None,
-    known: Mapping[Part, str] = _NO_PARTS,
-) -> str:
-    """A digest of the names and stamps of every file below `directory` ending in one of `suffixes`, as
-    `grep -r` reads them (directory symlinks are not entered, `.git` directories are): a digest of the
-    digests of its parts (`search_parts`), those in `known` taken as they are."""
-    h = blake2b(digest_size=20)
-    for name in _part_names(base, directory):
-        found = known.get((directory, suffixes, name))
-        if found is None:
-            found = _part(base, directory, name, suffixes, limit)
-        h.update(f"{name}\0{found}\0".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+_Searching = list[tuple["subprocess.Popen[bytes] | None", tuple[str, ...], str]]
 
 
-def _part(base: str, directory: str, name: str, suffixes: tuple[str, ...], limit: int | None) -> str:
-    """The digest of one part of a search: the files right in `directory` (`name` ""), or all below its
-    directory `name`."""
-    h = blake2b(digest_size=20)
-    top = f"{base}/{directory}" if directory else base
-    if name:
-        walked = os.walk(f"{top}/{name}")
-    else:
-        try:
-            with os.scandir(top) as entries:
-                files = [e.name for e in entries if not e.is_dir()]
-        except OSError:
-            files = []
-        walked = iter([(top, [], files)])
-    for dirpath, dirnames, filenames in walked:
-        dirnames.sort()
-        where = dirpath[len(top) :]
-        stamped: list[str] = []  # hashed at once: the digest of their concatenation is the same
-        for file in sorted(filenames):
-            if file.endswith(suffixes):
-                found = _file(dirpath, file)
-                token = found[0] if limit is None else _checked(dirpath, file, found, limit)
-                stamped.append(f"{where}/{file}\0{token}\0")
-        h.update("".join(stamped).encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+def _search_again(root: Path, searches: tuple[tuple[Search, str], ...]) -> _Searching | None:
+    """Each search made again on the tree at `root`, running (grep); None when grep cannot be started."""
+    from patchcheck.source.tree import DirectoryTree  # the tree journals with this module
+
+    tree = DirectoryTree(root)
+    running: _Searching = []
+    try:
+        for (words, dirs, suffixes), kept in searches:
+            present = tree.search_roots(list(dirs), suffixes)
+            process = grep.start(root, words, present, suffixes) if present else None
+            running.append((process, suffixes, kept))
+    except (OSError, ValueError):  # no grep, or a damaged entry: nothing says they would find the same
+        _found_again(running, collect=False)
+        return None
+    return running
+
+
+def _found_again(running: _Searching, *, collect: bool) -> bool:
+    """Whether every search found what it found before (`collect`), or stop them all."""
+    same = collect
+    for process, suffixes, kept in running:
+        if process is None:
+            same = same and grep.digest(()) == kept
+        elif same:
+            found, complete = grep.listing(process, suffixes)
+            same = complete and grep.digest(found) == kept
+        else:
+            process.kill()
+            process.communicate()
+    return same

@@ -20,6 +20,8 @@ from typing import Protocol
 
 from patchcheck.errors import InputError
 from patchcheck.source.journal import Journal
+from patchcheck.source.search import Search
+from patchcheck.source.search import digest as search_digest
 
 
 def safe_relpath(path: str) -> str:
@@ -214,11 +216,15 @@ class DirectoryTree:
 
     def search_roots(self, dirs: Sequence[str], suffixes: tuple[str, ...]) -> list[str]:
         """The directories among `dirs` a search outside `read_bytes` (grep -r for files ending in `suffixes`)
-        may be given: those that exist inside the tree (a symlink out of it is noted, never searched). The
-        search is journaled, every file it reads with it."""
-        if self.journal is not None:
-            self.journal.searches.update((d, suffixes) for d in dirs)
+        may be given: those that exist inside the tree (a symlink out of it is noted, never searched). What
+        the search finds is journaled by its maker (`searched`)."""
         return [d for d in dirs if self.contains(d) and os.path.isdir(os.path.join(self._root, d))]
+
+    def searched(self, search: Search, found: set[str] | None) -> None:
+        """Journal a search (patchcheck.source.search) made of the directories `search_roots` gave, and what
+        it found (None: it failed)."""
+        if self.journal is not None:
+            self.journal.searched(search, None if found is None else search_digest(found))
 
     def journaled(self) -> Journal:
         """What the run asked of the tree (files it stamped included); empty when nothing is journaled."""

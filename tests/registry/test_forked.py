@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import tests.source.test_journal
 from patchcheck.intake import load_series
 from patchcheck.report.finding import Finding, Location, Report, Severity
 from patchcheck.rules import forked
@@ -212,10 +213,9 @@ def test_a_value_of_any_size_arrives_whole_while_the_child_saves(size: int) -> N
 
 
 class SearchesInTheChild:
-    """A registry-side checker that greps mm/ (as PC101 does), says so (`searches`), and takes `delay`."""
+    """A registry-side checker that greps mm/ (as PC101 does) and takes `delay`."""
 
     rules = (RuleDoc("PC997", "test-search", Severity.ERROR, "s", "w", "y", "e", "f", ()),)
-    searches = (("mm", (".c", ".h")),)
 
     def __init__(self, where: Path, delay: float) -> None:
         self.where, self.delay = where, delay
@@ -223,8 +223,14 @@ class SearchesInTheChild:
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         import time
 
+        from patchcheck.source import search as grep
+
         assert isinstance(ctx.tree, DirectoryTree)
-        ctx.tree.search_roots(["mm"], (".c", ".h"))
+        present = ctx.tree.search_roots(["mm"], (".c", ".h"))
+        found, complete = grep.listing(
+            grep.start(ctx.tree.root, ["VM_READ"], present, (".c", ".h")), (".c", ".h")
+        )
+        ctx.tree.searched((("VM_READ",), ("mm",), (".c", ".h")), found if complete else None)
         time.sleep(self.delay)
         self.where.write_text(str(os.getpid()))
         return ()
@@ -246,81 +252,35 @@ class SlowParent:
         return ()
 
 
-@pytest.mark.parametrize("slower", ["child", "parent", "neither"])
-def test_the_childs_searches_are_stamped_by_whichever_process_is_free(
-    slower: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A kept report needs the stamps of the child's searches: each process, once its own work is done, takes
-    # their parts until none is left (patchcheck.rules.states); the stamps are those one process would take.
+def test_the_searches_the_child_makes_are_journaled_with_what_they_found(tmp_path: Path) -> None:
+    # A kept report stands while each search finds what it found (patchcheck.source.journal): the child's
+    # searches reach the parent's journal with their answers.
     import shutil
     import time
 
-    from patchcheck.source import journal as journal_module
+    from patchcheck.source import search as grep
     from patchcheck.source.journal import Journal, stamp
 
     root = tmp_path / "tree"
     shutil.copytree(REGISTRY / "base", root)
-    for name in "abcdef":
-        (root / "mm" / name).mkdir()
-        (root / "mm" / name / "x.c").write_text("int x;\n")
-        os.utime(root / "mm" / name / "x.c", (1e9, 1e9))
-    stampers = tmp_path / "stampers"
-    real_part = journal_module._part
-
-    def part(*args: object) -> str:
-        if args[1] == "mm":  # PC101's other searches are stamped too: not these
-            with stampers.open("a") as out:
-                out.write(f"{os.getpid()} {args[2]}\n")
-            time.sleep(0.15)
-        return real_part(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(journal_module, "_part", part)
+    (root / "mm" / "deep").mkdir()
+    (root / "mm" / "deep" / "x.c").write_text("int x = VM_READ;\n")
+    tests.source.test_journal.aged(root)
     tree = DirectoryTree(root)
-    started = time.time_ns()
-    tree.journal = Journal(since_ns=started)
+    tree.journal = Journal()
     ran = tmp_path / "ran"
-    child_delay, parent_delay = {"child": (2.0, 0.0), "parent": (0.0, 2.0)}.get(slower, (0.3, 0.3))
-    checkers = [SearchesInTheChild(ran, child_delay), SlowParent(parent_delay), *builtin_checkers()]
-    audit(tree, checkers=checkers, parallel=True)
-    child = int(ran.read_text())
-    assert child != os.getpid()  # searched in the child
+    audit(tree, checkers=[SearchesInTheChild(ran, 0.0), SlowParent(0.0), *builtin_checkers()], parallel=True)
+    assert int(ran.read_text()) != os.getpid()  # searched in the child
     journal = tree.journaled()
-    assert ("mm", (".c", ".h")) in journal.searches
-    assert {p for p in journal.parts if p[0] == "mm"} == {
-        ("mm", (".c", ".h"), name) for name in ["", *"abcdef"]
+    found = {
+        p for p in tree.list_files("mm") if p.endswith((".c", ".h")) and b"VM_READ" in (root / p).read_bytes()
     }
-    taken = [line.split() for line in stampers.read_text().splitlines()]
-    assert sorted(name for _, *name in taken) == sorted([[], *(list(n) for n in "abcdef")])  # each once
-    stamped_by = {int(pid) for pid, *_ in taken}
-    assert stamped_by == {"child": {os.getpid()}, "parent": {child}, "neither": {os.getpid(), child}}[slower]
-    monkeypatch.setattr(journal_module, "_part", real_part)
-    alone = Journal(set(journal.files), set(journal.dirs), set(journal.searches), since_ns=started)
-    assert stamp(tree.root, journal, since_ns=started) == stamp(tree.root, alone, since_ns=started)
-
-
-def test_shared_work_goes_to_whichever_process_is_free() -> None:
-    import time
-
-    def takes_all() -> list[int]:
-        time.sleep(0.2)  # the parent takes meanwhile
-        taken = []
-        while (item := forked.take_shared()) is not None:
-            taken.append(item)
-            time.sleep(0.05)
-        return taken
-
-    child = Forked(takes_all, shared=12)
-    mine = []
-    time.sleep(0.05)
-    while (item := child.take_shared()) is not None:
-        mine.append(item)
-        time.sleep(0.1)
-    theirs = child.result(list[int])
-    assert sorted(mine + theirs) == list(range(12))  # each item once, by one of them
-    assert mine and theirs  # the child was free before the parent was done
-    assert child.take_shared() is None
-    assert forked.take_shared() is None  # a process that is no child has no parent to share with
-    assert Forked(lambda: 1).take_shared() is None  # nothing shared
+    assert "mm/deep/x.c" in found
+    assert journal.searches[(("VM_READ",), ("mm",), (".c", ".h"))] == grep.digest(found)
+    kept = stamp(tree.root, journal, since_ns=time.time_ns())
+    assert kept is not None and kept.hold(tree.root)
+    (root / "mm" / "deep" / "x.c").write_text("int x;\n")
+    assert not kept.hold(tree.root)
 
 
 def test_the_wait_for_a_saving_child_ends_when_its_saves_do(monkeypatch: pytest.MonkeyPatch) -> None:

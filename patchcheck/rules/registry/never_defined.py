@@ -18,6 +18,7 @@ from typing import Any
 from patchcheck.report.finding import Finding, Location
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import MM_H, Registry, build_condition, finding, guard_text, unresolved
+from patchcheck.source import search as grep
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, Formula, conj
 from patchcheck.source.preproc import preprocess
@@ -28,6 +29,7 @@ _RAW_NAME = re.compile(rb"\bVM_[A-Z0-9_]*[A-Z0-9]\b")
 _NOT_FLAGS = re.compile(r"VM_(FAULT|BUG|WARN|UNMAPPED)_")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 DEFINITION_DIRS = ("include", "arch", "mm", "fs", "kernel")
+_SOURCES = (".c", ".h")
 
 
 def never_defined_uses(ctx: CheckContext, reg: Registry, rule: RuleDoc, reads: Any) -> Iterator[Finding]:
@@ -128,18 +130,14 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) 
     listed: list[str] | None = None
     try:
         if isinstance(base, DirectoryTree):
-            present = base.search_roots(DEFINITION_DIRS, (".c", ".h"))
-            out = (
-                subprocess.run(
-                    ["grep", "-rlwF", "--include=*.h", "--include=*.c", *words, *present],
-                    cwd=base.root,
-                    capture_output=True,
-                    check=False,
-                ).stdout
-                if present
-                else b""
-            )
-            listed = out.decode("utf-8", "surrogateescape").splitlines()
+            search = (tuple(names), DEFINITION_DIRS, _SOURCES)
+            present = base.search_roots(DEFINITION_DIRS, _SOURCES)
+            hits: set[str] = set()
+            complete = True
+            if present:
+                hits, complete = grep.listing(grep.start(base.root, names, present, _SOURCES), _SOURCES)
+            base.searched(search, hits if complete else None)
+            listed = sorted(hits)
         elif isinstance(base, GitRevisionTree):
             out = subprocess.run(
                 ["git", "-C", str(base.root), "grep", "-lwF", *words, base.tree_id, "--", *DEFINITION_DIRS],

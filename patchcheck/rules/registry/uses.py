@@ -29,10 +29,12 @@ from patchcheck.rules.registry.common import (
 )
 from patchcheck.rules.registry.definition import line_of
 from patchcheck.rules.registry.never_defined import defined_names, never_defined_uses
+from patchcheck.source import search as grep
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import TRUE, Formula, conj, neg
 from patchcheck.source.preproc import preprocess
+from patchcheck.source.search import Search
 from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, decode_source
 
 UNDEFINED_USE = RuleDoc(
@@ -65,8 +67,6 @@ def reads_references(path: str) -> bool:
 class UndefinedUseChecker:
     rules = (UNDEFINED_USE,)
     collects_search = True  # the engine runs it after the other checkers (see StartReferenceSearch)
-    # The directory searches it makes (stamped for a kept audit by whichever process is free: rules.states)
-    searches = tuple((d, _SOURCES) for d in REFERENCE_DIRS)
 
     def reads(self, path: str) -> bool:
         return registry_reads(path) or reads_references(path)
@@ -218,6 +218,7 @@ class BaseSearch:
         command: list[str] | None = None
         cwd = None
         self._kept_as: str | None = None
+        self._search: Search | None = None  # a directory's search: journaled with what it found
         if isinstance(base, GitRevisionTree) and words:
             # A tree id names its content for good: its search is kept on disk (the hooks check one revision
             # again and again).
@@ -230,12 +231,14 @@ class BaseSearch:
             self.prefix = f"{base.tree_id}:"
             command = ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs]
         elif isinstance(base, DirectoryTree) and words:
+            self._search = (tuple(words), tuple(dirs), _SOURCES)
             present = base.search_roots(dirs, _SOURCES)
             if present:
-                command = ["grep", "-rlwF", "--include=*.c", "--include=*.h", *patterns, *present]
+                command = grep.command(words, present, _SOURCES)
                 cwd = base.root
             else:
                 self._listed = set()
+                base.searched(self._search, self._listed)
         if command is not None:
             try:
                 self.process = subprocess.Popen(
@@ -250,13 +253,13 @@ class BaseSearch:
 
     def listed(self) -> set[str]:
         if self._listed is None:
-            out = b""
-            if self.process is not None:
-                out, _ = self.process.communicate()
-            text = out.decode("utf-8", "surrogateescape")
-            self._listed = {p.removeprefix(self.prefix) for p in text.splitlines() if p.endswith(_SOURCES)}
-            # grep says 0 (found) or 1 (none); anything else is a failed search, never kept
-            if self._kept_as is not None and self.process is not None and self.process.returncode in (0, 1):
+            found, complete = (
+                grep.listing(self.process, _SOURCES) if self.process is not None else (set(), False)
+            )
+            self._listed = {p.removeprefix(self.prefix) for p in found}
+            if self._search is not None and isinstance(self.base, DirectoryTree):
+                self.base.searched(self._search, self._listed if complete else None)
+            if self._kept_as is not None and complete:  # a failed search is never kept
                 DiskCache().put("uses", self._kept_as, sorted(self._listed))
         return self._listed
 
