@@ -113,3 +113,13 @@ def test_the_command_line_ends_without_the_interpreter_teardown_once_output_is_o
     assert done.returncode == 0
     assert done.stdout.rstrip().endswith("]") and '"PC101"' in done.stdout
     assert done.stderr.split() == ["handler"]
+
+
+def test_a_run_imports_only_the_module_of_its_command() -> None:
+    others = {f"patchcheck.cli.{name}" for name in ("verify", "flags", "rules", "probe", "hook")}
+    code = (
+        "from patchcheck.cli.application import command_of, make_app\n"
+        "make_app(command_of(['audit', '--tree', '.']))"
+    )
+    loaded = loaded_after(code)
+    assert "patchcheck.cli.audit" in loaded and not others & loaded
