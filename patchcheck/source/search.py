@@ -1,8 +1,8 @@
 """Which files below some directories of a tree mention some words, as whole words: one `grep -r`.
 
-The rules ask it (PC101's reference search, PC102's definitions) and a kept audit asks it again
-(patchcheck.source.journal): the same search giving the same files is what lets the audit's report stand,
-where stamping every file below the directories took ~12,000 stats of a cold run.
+PC101 asks it (the files that use a flag, and those that define a name a series uses) and a kept audit asks
+it again (patchcheck.source.journal): the same search giving the same files is what lets the audit's report
+stand, where stamping every file below the directories took ~12,000 stats of a cold run.
 """
 
 from __future__ import annotations
