@@ -131,7 +131,8 @@ def check_states(
             return reports, [(dict(t.outside), t.journaled()) for t in _directory_trees(contexts)]
 
         child = Forked(in_child, on_exit=run_saves)
-        _prepare([c for i in theirs for c in segments[i]], contexts)
+        if not diff_only:  # a tree made of hunks has nothing worth preparing
+            _prepare([c for i in theirs for c in segments[i]], contexts)
     try:
         total = len(contexts) * (len(mine) if child is not None else len(segments))
         with progress("checking the tree before and after each patch", total=total) as shown:

@@ -331,6 +331,13 @@ def test_what_the_childs_checkers_can_have_prepared_the_parent_prepares(tmp_path
     assert prepared.read_text().split() == [str(os.getpid())] * 2
 
 
+def test_nothing_is_prepared_for_trees_made_of_hunks(tmp_path: Path) -> None:
+    prepared = tmp_path / "prepared"
+    contexts = [CheckContext(tree=DirectoryTree(REGISTRY / "base"))]
+    check_states([PreparedInTheParent(prepared), SlowParent(0.0)], contexts, diff_only=True, parallel=True)
+    assert not prepared.exists()
+
+
 def test_the_registry_prepares_the_model_tables_it_reads_after_the_kconfig_facts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
