@@ -229,9 +229,11 @@ def _reap_saving(timeout: float = 0.0) -> None:
 
 def _saves_done(saved: int, timeout: float) -> bool:
     """Whether the child has closed its end of the `saved` pipe (done, or ended), waiting up to `timeout`."""
+    poller = select.poll()  # not select.select: a descriptor past FD_SETSIZE is fine
+    poller.register(saved, select.POLLIN)
     try:
-        return bool(select.select([saved], [], [], timeout)[0])
-    except (OSError, ValueError):
+        return bool(poller.poll(int(timeout * 1000)))
+    except OSError:
         return True
 
 
