@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from patchcheck.errors import InputError
 from patchcheck.source import search as grep
 from patchcheck.source.search import Search
 
@@ -174,7 +175,7 @@ def _search_again(root: Path, searches: tuple[tuple[Search, str], ...]) -> _Sear
             present = tree.search_roots(list(dirs), suffixes)
             process = grep.start(root, words, present, suffixes) if present else None
             running.append((process, suffixes, kept))
-    except (OSError, ValueError):  # no grep, or a damaged entry: nothing says they would find the same
+    except (OSError, ValueError, InputError):  # no grep, or a damaged entry: nothing says they find the same
         _found_again(running, collect=False)
         return None
     return running

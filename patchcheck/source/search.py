@@ -20,7 +20,7 @@ Search = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 def command(words: Iterable[str], dirs: Iterable[str], suffixes: Iterable[str]) -> list[str]:
     """The grep listing the files (paths below the tree) ending in `suffixes` that hold one of `words`."""
     patterns = [arg for word in words for arg in ("-e", word)]
-    return ["grep", "-rlwF", *(f"--include=*{s}" for s in suffixes), *patterns, *dirs]
+    return ["grep", "-rlwF", *(f"--include=*{s}" for s in suffixes), *patterns, "--", *dirs]
 
 
 def start(

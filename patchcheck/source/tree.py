@@ -218,7 +218,8 @@ class DirectoryTree:
         """The directories among `dirs` a search outside `read_bytes` (grep -r for files ending in `suffixes`)
         may be given: those that exist inside the tree (a symlink out of it is noted, never searched). What
         the search finds is journaled by its maker (`searched`)."""
-        return [d for d in dirs if self.contains(d) and os.path.isdir(os.path.join(self._root, d))]
+        plain = [safe_relpath(d) for d in dirs]  # InputError for one that is absolute or climbs out
+        return [d for d in plain if self.contains(d) and os.path.isdir(os.path.join(self._root, d))]
 
     def searched(self, search: Search, found: set[str] | None) -> None:
         """Journal a search (patchcheck.source.search) made of the directories `search_roots` gave, and what

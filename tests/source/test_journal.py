@@ -237,3 +237,14 @@ def test_a_file_edited_after_it_was_read_never_holds(tmp_path: Path) -> None:
     (root / "include/linux/mm.h").write_text("#define VM_READ 2\n")  # while the run goes on
     kept = stamp(root, tree.journaled(), since_ns=since)
     assert kept is None or not kept.hold(root)
+
+
+def test_a_kept_search_that_leads_out_of_the_tree_is_a_miss_and_greps_nothing_there(tmp_path: Path) -> None:
+    from patchcheck.source.journal import Stamps
+
+    root = small_tree(tmp_path)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "x.c").write_text("int memory;\n")
+    for dirs in (("../outside",), ("/" + str(tmp_path / "outside"),), ("mm/../../outside",)):
+        kept = Stamps((), (), (((WORDS, dirs, (".c",)), grep.digest(["../outside/x.c"])),))
+        assert not kept.hold(root), dirs
