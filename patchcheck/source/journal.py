@@ -172,7 +172,7 @@ def _search_again(root: Path, searches: tuple[tuple[Search, str], ...]) -> _Sear
     running: _Searching = []
     try:
         for (words, dirs, suffixes), kept in searches:
-            present = tree.search_roots(list(dirs), suffixes)
+            present = tree.search_roots(dirs)
             process = grep.start(root, words, present, suffixes) if present else None
             running.append((process, suffixes, kept))
     except (OSError, ValueError, InputError):  # no grep, or a damaged entry: nothing says they find the same

@@ -214,9 +214,9 @@ class DirectoryTree:
             for name in filenames:
                 yield f"{rel}/{name}" if rel else name
 
-    def search_roots(self, dirs: Sequence[str], suffixes: tuple[str, ...]) -> list[str]:
-        """The directories among `dirs` a search outside `read_bytes` (grep -r for files ending in `suffixes`)
-        may be given: those that exist inside the tree (a symlink out of it is noted, never searched). What
+    def search_roots(self, dirs: Sequence[str]) -> list[str]:
+        """The directories among `dirs` a search outside `read_bytes` (grep -r, patchcheck.source.search) may
+        be given: those that exist inside the tree (a symlink out of it is noted, never searched). What
         the search finds is journaled by its maker (`searched`)."""
         plain = [safe_relpath(d) for d in dirs]  # InputError for one that is absolute or climbs out
         return [d for d in plain if self.contains(d) and os.path.isdir(os.path.join(self._root, d))]

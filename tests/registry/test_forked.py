@@ -226,7 +226,7 @@ class SearchesInTheChild:
         from patchcheck.source import search as grep
 
         assert isinstance(ctx.tree, DirectoryTree)
-        present = ctx.tree.search_roots(["mm"], (".c", ".h"))
+        present = ctx.tree.search_roots(["mm"])
         found, complete = grep.listing(
             grep.start(ctx.tree.root, ["VM_READ"], present, (".c", ".h")), (".c", ".h")
         )

@@ -46,7 +46,7 @@ def journal_of(root: Path) -> Journal:
     assert tree.read_bytes("include/linux/absent.h") is None
     tree.stamps["README"] = "whatever a stamp was"
     assert sorted(tree.list_files("include")) == ["include/linux/mm.h"]
-    present = tree.search_roots(["mm"], (".c", ".h"))
+    present = tree.search_roots(["mm"])
     assert present == ["mm"]
     found, complete = grep.listing(grep.start(root, WORDS, present, (".c", ".h")), (".c", ".h"))
     assert complete and found == {"mm/memory.c", "mm/sub/deep.c"}

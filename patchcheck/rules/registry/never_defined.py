@@ -131,7 +131,7 @@ def _defined_in(base: SourceTree, pattern: re.Pattern[bytes], names: list[str]) 
     try:
         if isinstance(base, DirectoryTree):
             search = (tuple(names), DEFINITION_DIRS, _SOURCES)
-            present = base.search_roots(DEFINITION_DIRS, _SOURCES)
+            present = base.search_roots(DEFINITION_DIRS)
             hits: set[str] = set()
             complete = True
             if present:

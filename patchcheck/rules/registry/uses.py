@@ -232,7 +232,7 @@ class BaseSearch:
             command = ["git", "-C", str(base.root), "grep", "-lwF", *patterns, base.tree_id, "--", *dirs]
         elif isinstance(base, DirectoryTree) and words:
             self._search = (tuple(words), tuple(dirs), _SOURCES)
-            present = base.search_roots(dirs, _SOURCES)
+            present = base.search_roots(dirs)
             if present:
                 command = grep.command(words, present, _SOURCES)
                 cwd = base.root
