@@ -24,7 +24,7 @@ from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
 
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # A `config`, `menuconfig`, `select` or `imply` line (the keyword as a word of its own), with the one plain
-# name the line scanner reads from it (group 2 or 4): the rest of the line is the name, bar a comment (one
+# name the line scanner reads from it (group 1 or 2): the rest of the line is the name, bar a comment (one
 # the scan strips: no quote in it, and no backslash that continues it); the target of a `select` line is
 # what comes before its ` if `. A keyword line without that name (a name on the continuation line, none, or
 # one that is no plain word: `FOO-BAR`, `?X`, `"Q"`, `FOO BAR`, which the scan keeps as written and a lookup
@@ -34,8 +34,8 @@ _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # possessive: a line is tried once.
 _END = rb"[ \t]*+(?:#[^\"\\\n]*+)?(?=\r?\n|\Z)"
 _KEYWORD_LINE = re.compile(
-    rb"\n[ \t]*+(?:(menuconfig|config)(?![^ \t\\\r\n])(?:[ \t]++(\w++)" + _END + rb")?"
-    rb"|(select|imply)(?![^ \t\\\r\n])(?:[ \t]++(\w++)(?:" + _END + rb"|[ \t]++if[ \t]))?)"
+    rb"\n[ \t]*+(?:(?:menuconfig|config)(?![^ \t\\\r\n])(?:[ \t]++(\w++)" + _END + rb")?"
+    rb"|(?:select|imply)(?![^ \t\\\r\n])(?:[ \t]++(\w++)(?:" + _END + rb"|[ \t]++if[ \t]))?)"
 )
 # Searched only in files that have such a byte at all: a character class searched byte by byte over every
 # Kconfig file is most of discovery's time, a test for one byte is not.
@@ -63,7 +63,7 @@ def unscanned_mentions(data: bytes) -> set[str] | None:
         return None
     if not data.isascii() and _UNICODE_SPACE.search(data) is not None:
         return None
-    names = {config_name or select_name for _, config_name, _, select_name in _KEYWORD_LINE.findall(data)}
+    names = {config_name or select_name for config_name, select_name in _KEYWORD_LINE.findall(data)}
     return None if b"" in names else {name.decode("ascii") for name in names}
 
 
