@@ -23,9 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from patchcheck.errors import InputError
 from patchcheck.source import plaindata
 from patchcheck.source.hashing import blake2b
-from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, stat_stamp
+from patchcheck.source.tree import (
+    DirectoryTree,
+    GitRevisionTree,
+    OverlayTree,
+    SourceTree,
+    safe_relpath,
+    stat_stamp,
+)
 
 CACHE_VERSION = 5
 _HEADER = b"patchcheck-cache plaindata %d\n" % CACHE_VERSION
@@ -178,8 +186,11 @@ def known_stamp(tree: SourceTree, path: str) -> str | None:
 
 
 def _plain(path: str) -> bool:
-    """A relative path without `.` or `..` parts (a damaged cache entry's is stamped the careful way)."""
-    return bool(path) and path[0] != "/" and "\0" not in path and not {".", "..", ""} & set(path.split("/"))
+    """A relative path that is its own normal form (a damaged cache entry's is stamped the careful way)."""
+    try:
+        return safe_relpath(path) == path
+    except InputError:
+        return False
 
 
 def _stat_stamp(tree: DirectoryTree, path: str) -> str | None:
