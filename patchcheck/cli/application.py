@@ -58,7 +58,8 @@ def command_of(args: list[str]) -> str | None:
 
 
 def __getattr__(name: str) -> Any:
-    """`app`, the whole application (for tests and tools), made when first asked for."""
+    """`app`, the whole application (for tests and tools), made when first asked for, and kept."""
     if name == "app":
-        return make_app()
+        made = globals()["app"] = make_app()
+        return made
     raise AttributeError(name)
