@@ -2,15 +2,16 @@
 
 A cold audit asks about a few hundred of a tree's ~25,000 symbols, which a fifth of its Kconfig files
 declare or select. Discovery (patchcheck.source.kconfig_tree) still reads every file (for the `source` tree
-and the stamps) but scans only those with `source` lines; of each other file it notes the names that its
-`config`, `menuconfig`, `select` and `imply` lines mention (`unscanned_mentions`, a regular expression over
-the bytes: never fewer names than the scan finds) and scans it when a question reaches one of them. The
-entries are those a full scan gives, in the same order: definitions in the order the files are read, and
-each selector entry pointing at the same definition by index.
+and the stamps) but scans none: of each file it notes the names that its `config`, `menuconfig`, `select`
+and `imply` lines mention (`unscanned`, a regular expression over the bytes: never fewer names than the scan
+finds) and the `source` lines it has (patchcheck.source.kconfig.source_sites, exactly as the scan reads
+them), and scans it when a question reaches one of the names. The entries are those a full scan gives, in
+the same order: definitions in the order the files are read, and each selector entry pointing at the same
+definition by index.
 
-A file the expression could misread (a name on a continuation line or one that is no plain word,
-whitespace other than spaces and tabs) is scanned at once, and looking up a name that is not a plain word
-scans every file.
+A file the expressions could misread (a name on a continuation line or one that is no plain word,
+whitespace other than spaces and tabs, a `source` line near lines a backslash joins) is scanned at once,
+and looking up a name that is not a plain word scans every file.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from patchcheck.source.kconfig import Definition, KconfigFile, scan_kconfig
+from patchcheck.source.kconfig import Definition, KconfigFile, SourceSite, scan_kconfig, source_sites
 
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # A `config`, `menuconfig`, `select` or `imply` line (the keyword as a word of its own), with the one plain
@@ -52,19 +53,29 @@ Read = Callable[[str], bytes | None]
 Tables = tuple[Mapping[str, str], Mapping[str, str], Mapping[tuple[str, int], list[str]]]
 
 
-def unscanned_mentions(data: bytes) -> set[str] | None:
-    """Every name the `config`, `menuconfig`, `select` and `imply` lines of a file may declare or select (as
-    many as its scan finds, or more), or None when discovery scans it at once: it has `source` lines, or
-    text the expression could misread."""
+class Unscanned(NamedTuple):
+    """What discovery takes of a file it does not scan yet."""
+
+    names: set[str]  # every name its `config`, `menuconfig`, `select` and `imply` lines may mention
+    sources: list[SourceSite]  # its `source` lines, as its scan reads them (kconfig.source_sites)
+
+
+def unscanned(path: str, data: bytes) -> Unscanned | None:
+    """The names the `config`, `menuconfig`, `select` and `imply` lines of a file may declare or select (as
+    many as its scan finds, or more) and its `source` lines, or None when discovery scans it at once: it has
+    text the expressions could misread."""
     data = b"\n" + data
-    if b"source" in data and _SOURCE_LINE.search(data):
-        return None
     if any(byte in data for byte in _CONTROL_BYTES) and _CONTROL.search(data):
         return None
     if not data.isascii() and _UNICODE_SPACE.search(data) is not None:
         return None
     names = {config_name or select_name for config_name, select_name in _KEYWORD_LINE.findall(data)}
-    return None if b"" in names else {name.decode("ascii") for name in names}
+    if b"" in names:
+        return None
+    sources: list[SourceSite] | None = []
+    if b"source" in data and _SOURCE_LINE.search(data):
+        sources = source_sites(path, data[1:].decode("utf-8", "surrogateescape"))
+    return None if sources is None else Unscanned({name.decode("ascii") for name in names}, sources)
 
 
 def scanned_mentions(scanned: KconfigFile) -> set[str]:

@@ -17,14 +17,14 @@ from typing import Any
 
 from patchcheck.report.progress import progress
 from patchcheck.source.cache import DiskCache, digest, file_stamp, known_stamp, save_at_end, save_later
-from patchcheck.source.kconfig import KconfigFile
+from patchcheck.source.kconfig import KconfigFile, SourceSite
 from patchcheck.source.kconfig_db import KconfigDB, fetch_db, pack, rows, store_db
 from patchcheck.source.kconfig_lazy import (
     KconfigFiles,
     LazyEntries,
     scan,
     scanned_mentions,
-    unscanned_mentions,
+    unscanned,
 )
 from patchcheck.source.tree import GitRevisionTree, OverlayTree, SourceTree
 
@@ -115,6 +115,7 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
     files: dict[str, KconfigFile | None] = {}
     kept: dict[str, bytes] = {}
     mentioned: dict[str, set[str]] = {}  # of each file kept: the names it mentions
+    sourcing: dict[str, list[SourceSite]] = {}  # and its `source` lines
     queue: deque[tuple[str, str | None, tuple[str, ...], str | None]] = deque()
     if tree.read_bytes("Kconfig") is not None:
         queue.append(("Kconfig", None, (), None))
@@ -139,15 +140,15 @@ def _discover(tree: SourceTree, cache: DiskCache) -> tuple[KconfigDB, list[tuple
                 if data is None:
                     missing.add(path)
                     continue
-                names = unscanned_mentions(data)
-                files[path] = scan(path, data) if names is None else None
-                if names is not None:
-                    kept[path], mentioned[path] = data, names
+                later = unscanned(path, data)
+                files[path] = scan(path, data) if later is None else None
+                if later is not None:
+                    kept[path], mentioned[path], sourcing[path] = data, later.names, later.sources
             db.sourced_from.setdefault(path, []).append((parent, conds, arch))
             if len(db.sourced_from[path]) > 1:
                 continue
             scanned = files[path]
-            for site in scanned.sources if scanned is not None else ():  # not scanned: it has no `source`
+            for site in scanned.sources if scanned is not None else sourcing[path]:
                 pattern = site.pattern
                 if site.relative:
                     pattern = posixpath.join(posixpath.dirname(path), pattern)

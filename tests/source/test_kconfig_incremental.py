@@ -98,9 +98,14 @@ def test_derived_database_equals_a_full_scan(
         else {path: text.replace(old, new, 1).encode()},
     )
     scans = ScanCounter(monkeypatch)
+    discoveries: list[object] = []
+    discover = kconfig_tree._discover
+    monkeypatch.setattr(kconfig_tree, "_discover", lambda *a: discoveries.append(a) or discover(*a))
     _, derived = load_kconfig_keyed(patched, cache)
-    if edit == "source added":  # the graph of files changed: scanned whole again
-        assert len(scans.paths) > 2
+    monkeypatch.setattr(kconfig_tree, "_discover", discover)
+    assert len(discoveries) == (edit == "source added")
+    if edit == "source added":  # the graph of files changed: the tree is discovered again
+        assert sorted(set(scans.paths)) == [path]  # (to find that out, the file was scanned)
     else:
         assert sorted(set(scans.paths)) == [path]  # before and after: nothing else is read
     scratch = OverlayTree(tree, dict(patched.changes))

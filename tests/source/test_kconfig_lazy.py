@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from patchcheck.source import kconfig_tree
 from patchcheck.source.cache import DiskCache
+from patchcheck.source.kconfig import SourceSite
 from patchcheck.source.kconfig_db import KconfigDB, fetch_db, store_db
-from patchcheck.source.kconfig_lazy import scan, scanned_mentions, unscanned_mentions
+from patchcheck.source.kconfig_lazy import scan, scanned_mentions, unscanned
 from patchcheck.source.tree import DirectoryTree
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -57,17 +58,17 @@ def _same(lazy: KconfigDB, whole: KconfigDB, selectors_first: bool) -> None:
 def test_only_the_files_that_mention_a_name_are_scanned(tmp_path: Path) -> None:
     tree = _tree(tmp_path / "t", SMALL)
     db = _discover(tree, tmp_path)
-    assert db.lazy is not None and set(db.lazy.files.scans) == {"Kconfig"}  # the one with `source` lines
+    assert db.lazy is not None and set(db.lazy.files.scans) == set()  # not even the one with `source` lines
     assert [d.line for d in db.definitions_of("DROP")] == [1]
     # mm/Kconfig defines it, fs/Kconfig selects it; drivers/Kconfig says so only in help text, and is read
     # too (a mention is never missed, at worst one too many)
-    assert set(db.lazy.files.scans) == {"Kconfig", "mm/Kconfig", "fs/Kconfig", "drivers/Kconfig"}
+    assert set(db.lazy.files.scans) == {"mm/Kconfig", "fs/Kconfig", "drivers/Kconfig"}
     db2 = _discover(tree, tmp_path)
     assert [(d.name, cond) for d, cond in db2.selectors_of("DROP")] == [("PROCFS", "MMU")]
     assert db2.lazy is not None and "drivers/Kconfig" in db2.lazy.files.scans
     db3 = _discover(tree, tmp_path)
     assert db3.exists("PROCFS") and not db3.exists("NOWHERE")
-    assert db3.lazy is not None and set(db3.lazy.files.scans) == {"Kconfig", "fs/Kconfig"}
+    assert db3.lazy is not None and set(db3.lazy.files.scans) == {"fs/Kconfig"}
 
 
 @pytest.mark.parametrize("selectors_first", [False, True])
@@ -109,7 +110,7 @@ def test_every_entry_of_a_real_tree_is_the_one_a_full_scan_gives(
 
 
 def _scanned_at_once(data: bytes) -> bool:
-    return unscanned_mentions(data) is None
+    return unscanned("Kconfig", data) is None
 
 
 def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
@@ -136,7 +137,11 @@ def test_text_the_expression_could_misread_is_scanned_at_once() -> None:
     odd.append(b'config A#\\\n"\n')  # a comment a backslash continues into a line with a quote
     for text in odd:
         assert _scanned_at_once(text), text
-    assert _scanned_at_once(b'if X\nsource "a/Kconfig"\nendif\n') and _scanned_at_once(b'\torsource "b"\n')
+    sourcing = unscanned("Kconfig", b'if X\nsource "a/Kconfig"\nendif\n\torsource "b"\n')
+    assert sourcing is not None
+    assert sourcing.sources == [SourceSite("a/Kconfig", ("X",), 2, False), SourceSite("b", (), 4, True)]
+    # a line that a backslash may join to an `if` or `source` line: scanned
+    assert _scanned_at_once(b'config A\n\tdefault y if B || \\\nif X\nsource "a/Kconfig"\nendif\n')
 
 
 # Pieces of Kconfig text, odd ones included: the keywords, names plain and not, every kind of space and line
@@ -179,9 +184,11 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=24).map("".join))
 def test_a_file_not_scanned_at_once_mentions_every_name_its_scan_finds(text: str) -> None:
     data = text.encode("utf-8")
-    names = unscanned_mentions(data)
-    if names is not None:
-        assert scanned_mentions(scan("Kconfig", data)) <= names
+    found = unscanned("Kconfig", data)
+    if found is not None:
+        scanned = scan("Kconfig", data)
+        assert scanned_mentions(scanned) <= found.names
+        assert found.sources == scanned.sources
 
 
 def test_every_leading_space_str_strip_removes_makes_a_file_scanned_at_once() -> None:
@@ -273,7 +280,7 @@ def test_the_entries_a_run_builds_are_saved_at_its_end_for_the_next(tmp_path: Pa
         ).stdout.split(" ", 1)
         for _ in range(2)
     ]
-    assert runs[0] == ["1", "['Kconfig', 'fs/Kconfig', 'mm/Kconfig']\n"]  # scanned to answer
+    assert runs[0] == ["1", "['fs/Kconfig', 'mm/Kconfig']\n"]  # scanned to answer
     assert runs[1] == ["1", "[]\n"]  # the answer saved at the first run's end: nothing scanned
 
 
