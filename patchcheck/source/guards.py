@@ -163,6 +163,22 @@ def atoms(f: Formula) -> Iterator[Atom]:
             yield g
 
 
+def within_size(f: Formula, nodes: int) -> bool:
+    """Whether `f` has at most `nodes` nodes, counted as its hash walks them (a subformula it holds twice
+    counts twice); the count stops past the bound, so it costs at most that many steps."""
+    stack = [f]
+    while stack:
+        nodes -= 1
+        if nodes < 0:
+            return False
+        g = stack.pop()
+        if isinstance(g, And | Or):
+            stack.extend(g.args)
+        elif isinstance(g, Not):
+            stack.append(g.arg)
+    return True
+
+
 def substitute(f: Formula, mapping: Callable[[Atom], Formula | None]) -> Formula:
     """Replace atoms for which `mapping` returns a formula (e.g. resolve `Opaque("VM_PKEY_BIT3")`)."""
     if isinstance(f, Sym | Cmp | Arch | Opaque):

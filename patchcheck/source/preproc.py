@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from patchcheck.source.guards import FALSE, TRUE, Cmp, Formula, Opaque, Sym, conj, disj, neg
+from patchcheck.source.guards import FALSE, TRUE, Cmp, Formula, Opaque, Sym, conj, disj, neg, within_size
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(\w+)[ \t]*(.*)$")
 _HASH = re.compile("#")
@@ -168,33 +168,31 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
         m = _DIRECTIVE.match(lines[at])
         if m is None:
             continue
-        guards[index + 1 : at + 1] = [current] * (at - index)
-        start = index = at
+        previous, start, index = index, at, at
         offset = line_start
-        logical = [lines[index]]
-        while logical[-1].endswith("\\") and index + 1 < len(lines):
-            offset += len(lines[index]) + 1
-            index += 1
-            logical.append(lines[index])
+        full = lines[index]
+        if full.endswith("\\"):  # continued: the logical line, and the directive read again from it
+            logical = [full]
+            while logical[-1].endswith("\\") and index + 1 < len(lines):
+                offset += len(lines[index]) + 1
+                index += 1
+                logical.append(lines[index])
+            full = "\n".join(part[:-1] if part.endswith("\\") else part for part in logical)
+            m = _DIRECTIVE.match(full.replace("\n", " ", 1)) or m
         offset += len(lines[index]) + 1
         index += 1
+        # the lines up to the directive's last take the guard in force before it
+        guards[previous + 1 : index + 1] = [current] * (index - previous)
         for k in range(start, index):
-            guards[k + 1] = current
             masked[k] = " " * len(lines[k])
-        full = "\n".join(part[:-1] if part.endswith("\\") else part for part in logical)
-        m = _DIRECTIVE.match(full.replace("\n", " ", 1)) or m
-        kind, rest = m.group(1), full.split(m.group(1), 1)[1].strip()
+        kind = m.group(1)
+        rest = full.split(kind, 1)[1].strip()
         directives.append(Directive(kind, rest, start + 1, index))
-
-        def evaluate(expr: str) -> Formula:
-            return eval_condition(expr, defined_so_far)
-
         if kind in ("if", "ifdef", "ifndef"):
             if kind == "if":
-                cond = evaluate(rest)
+                cond = eval_condition(rest, defined_so_far)
             else:
-                name = rest.split()[0] if rest.split() else ""
-                cond = _defined(name, defined_so_far)
+                cond = _defined(_first_word(rest), defined_so_far)
                 if kind == "ifndef":
                     cond = TRUE if start + 1 == include_guard else neg(cond)
             stack.append(_Frame(current, cond))
@@ -204,9 +202,9 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
             if kind == "else":
                 cond = TRUE
             elif kind == "elif":
-                cond = evaluate(rest)
+                cond = eval_condition(rest, defined_so_far)
             else:
-                cond = _defined(rest.split()[0] if rest.split() else "", defined_so_far)
+                cond = _defined(_first_word(rest), defined_so_far)
                 cond = neg(cond) if kind == "elifndef" else cond
             frame.current = conj(frame.outer, neg(frame.taken), cond)
             frame.taken = disj(frame.taken, cond)
@@ -226,11 +224,13 @@ def preprocess(text: str, *, clean: str | None = None) -> PreprocFile:
                         dm.group(1), params, body.strip(), current, start + 1, start + 1 + leading.count("\n")
                     )
                 )
-                defined_so_far[dm.group(1)] = disj(defined_so_far.get(dm.group(1), FALSE), current)
+                name = dm.group(1)
+                before = defined_so_far.get(name)  # at its first definition, disj(FALSE, current) is current
+                _note_defined(defined_so_far, name, current if before is None else disj(before, current))
         elif kind == "undef":
-            name = rest.split()[0] if rest.split() else ""
+            name = _first_word(rest)
             if name in defined_so_far:
-                defined_so_far[name] = conj(defined_so_far[name], neg(current))
+                _note_defined(defined_so_far, name, conj(defined_so_far[name], neg(current)))
     guards[index + 1 : len(lines) + 1] = [current] * (len(lines) - index)
     return PreprocFile(guards[: len(lines) + 1], defines, directives, "\n".join(masked))
 
@@ -285,6 +285,23 @@ def _logical(lines: list[str], index: int) -> str:
         index += 1
         parts.append(lines[index])
     return " ".join(parts)
+
+
+# Where a non-CONFIG macro is defined, as a formula: past this many nodes it is left open. A macro defined
+# block after block under a test of itself (`#ifdef NAME` ... `#define NAME`, as arch headers pick a CPU name)
+# has a formula that doubles with each block, which every later guard naming it would walk, hashed.
+_MAX_DEFINED_NODES = 1024
+
+
+def _note_defined(defined_so_far: dict[str, Formula], name: str, where: Formula) -> None:
+    """Record where `name` is defined; an unknown, `defined(NAME)` as for a macro the file never defines,
+    once that is larger than `_MAX_DEFINED_NODES`."""
+    defined_so_far[name] = where if within_size(where, _MAX_DEFINED_NODES) else Opaque(f"defined({name})")
+
+
+def _first_word(text: str) -> str:
+    words = text.split(None, 1)
+    return words[0] if words else ""
 
 
 def _include_guard(lines: list[str]) -> int:

@@ -148,3 +148,43 @@ def test_blank_comments_agrees_with_the_character_scan(text: str) -> None:
 def test_comments_are_blanked_in_bytes_as_in_their_latin_1_text(parts: list[bytes]) -> None:
     data = b"".join(parts)
     assert blank_comments_bytes(data).decode("latin-1") == blank_comments(data.decode("latin-1"))
+
+
+def _redefined_block_after_block(blocks: int) -> str:
+    """A header that picks one CPU name among many, as arch headers do: each block defines NAME unless an
+    earlier one did, and then marks that there are several. Each block's condition names the formula of the
+    one before (twice): unbounded, its size doubles with each block."""
+    lines: list[str] = []
+    for i in range(blocks):
+        lines += [f"#ifdef CONFIG_CPU_{i}", "# ifdef NAME", "#  undef SEVERAL", "#  define SEVERAL", "# else"]
+        lines += [f"#  define NAME cpu_{i}", "# endif", "#endif"]
+    lines += ["#ifdef SEVERAL", "int several;", "#endif", "#ifdef NAME", "int one;", "#endif", ""]
+    return "\n".join(lines)
+
+
+def _nodes(formula: object) -> int:
+    from patchcheck.source.guards import And, Not, Or
+
+    count, stack = 0, [formula]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, And | Or):
+            stack.extend(node.args)
+        elif isinstance(node, Not):
+            stack.append(node.arg)
+    return count
+
+
+def test_a_macro_defined_block_after_block_keeps_its_formulas_small() -> None:
+    # 40 blocks took longer than anyone waits (the formulas of NAME and SEVERAL grew as 2^blocks)
+    pre = preprocess(_redefined_block_after_block(40))
+    largest = max(_nodes(guard) for guard in pre.line_guards)
+    twice = preprocess(_redefined_block_after_block(80))
+    assert largest < 4096 and max(_nodes(guard) for guard in twice.line_guards) <= largest  # bounded
+    one = pre.line_guards[pre.masked.split("\n").index("int one;") + 1]
+    assert "NAME" in render(one)  # past the bound, "is NAME defined here" is left open, not decided
+    few = preprocess(_redefined_block_after_block(2))  # within the bound: exact, as before
+    assert render(few.line_guards[few.masked.split("\n").index("int one;") + 1]) == (
+        "CONFIG_CPU_0 && ![defined(NAME)] || CONFIG_CPU_1 && !(CONFIG_CPU_0 && ![defined(NAME)])"
+    )
