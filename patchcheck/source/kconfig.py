@@ -410,6 +410,12 @@ def _read_lines(text: str, pos: int) -> Iterator[tuple[int, int, str] | None]:
         pos = end + 1
 
 
+def read_as_help(text: str, start: int) -> bool | None:
+    """Whether scan_kconfig passes over the line of `text` beginning at offset `start` as help text (only
+    an indented line can be); None when that cannot be told without scanning."""
+    return _in_help("\n" + text, start + 1)
+
+
 def _in_help(text: str, start: int) -> bool | None:
     """Whether scan_kconfig passes over the line at `start` as help text: read from the last line before it
     that is not indented (no help text goes on past one); None where that cannot be told so."""

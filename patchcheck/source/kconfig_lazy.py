@@ -21,7 +21,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from patchcheck.source.kconfig import Definition, KconfigFile, SourceSite, scan_kconfig, source_sites
+from patchcheck.source.kconfig import (
+    Definition,
+    KconfigFile,
+    SourceSite,
+    read_as_help,
+    scan_kconfig,
+    source_sites,
+)
 
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # A `config`, `menuconfig`, `select` or `imply` line (the keyword as a word of its own), with the one plain
@@ -70,12 +77,27 @@ def unscanned(path: str, data: bytes) -> Unscanned | None:
     if not data.isascii() and _UNICODE_SPACE.search(data) is not None:
         return None
     names = {config_name or select_name for config_name, select_name in _KEYWORD_LINE.findall(data)}
-    if b"" in names:
+    if b"" in names and not _all_in_help(data):
         return None
+    names.discard(b"")
     sources: list[SourceSite] | None = []
     if b"source" in data and _SOURCE_LINE.search(data):
         sources = source_sites(path, data[1:].decode("utf-8", "surrogateescape"))
     return None if sources is None else Unscanned({name.decode("ascii") for name in names}, sources)
+
+
+def _all_in_help(data: bytes) -> bool:
+    """Whether every keyword line of `data` (a newline, then the file) whose name the expression cannot read
+    is help text the scan passes over: prose such as "select the value" (ASCII text only, where a byte is a
+    character)."""
+    if not data.isascii():
+        return False
+    text = data[1:].decode("ascii")
+    return all(
+        read_as_help(text, line.start())  # the line's offset in the file: its newline's in `data`
+        for line in _KEYWORD_LINE.finditer(data)
+        if not (line.group(1) or line.group(2))
+    )
 
 
 def scanned_mentions(scanned: KconfigFile) -> set[str]:

@@ -295,3 +295,15 @@ def test_a_database_a_run_completed_is_saved_whole_at_its_end(tmp_path: Path) ->
     cache_module.run_end_saves()  # the run ends
     back = fetch_db(cache, key)  # whole: no reader needed
     assert back is not None and back.lazy is None and back.symbols() == db.symbols()
+
+
+def test_a_keyword_word_in_help_text_leaves_the_file_unscanned() -> None:
+    # Help text that begins a line with "select" or "config" (prose, not one name) is no keyword line
+    prose = b'config A\n\tbool "a"\n\thelp\n\t  Say Y here to\n\t  select the value from\n\t  config space.\n'
+    found = unscanned("Kconfig", prose + b"config B\n\tselect A\n")
+    assert found is not None and found.names == {"A", "B"}
+    # the same words outside help text are lines the expression cannot read: the file is scanned at once
+    assert _scanned_at_once(b"config A\n\tbool\n\tselect the value\n")
+    assert _scanned_at_once(b"config A\n\tbool\nselect the value\n")
+    # a help text the scan would read with a joined line: not decided, scanned
+    assert _scanned_at_once(b"config A\n\thelp\n\\\n\t  select the value\n")
