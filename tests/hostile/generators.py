@@ -91,6 +91,25 @@ def new_file_patch(lines: int, path: str = "include/generated/big_table.h") -> b
     ).encode()
 
 
+def redefining_blocks_patch(blocks: int, path: str = "mm/pick.c") -> bytes:
+    """One patch adding a C file that picks one CPU name among `blocks`, each block defining it unless one
+    before did (the way arch headers choose): each block's condition holds the one before it twice. A
+    function of the file masks flags, so that the flow rules parse it (and preprocess the file)."""
+    lines: list[str] = []
+    for n in range(blocks):
+        lines += [f"#ifdef CONFIG_CPU_{n}", "# ifdef CPU_NAME", "#  undef MULTI_CPU", "#  define MULTI_CPU"]
+        lines += ["# else", f"#  define CPU_NAME cpu_{n}", "# endif", "#endif"]
+    lines += ["", "int pick(unsigned long flags)", "{", "\tflags &= VM_READ;", "\tif (flags & VM_WRITE)"]
+    lines += ["\t\treturn 1;", "\treturn 0;", "}"]
+    body = "".join(f"+{line}\n" for line in lines)
+    return (
+        "From: Pick Er <pick@example.org>\nSubject: [PATCH] mm: pick a CPU name\n"
+        "Message-Id: <pick@example.org>\n\nPick one.\n\nSigned-off-by: Pick Er <pick@example.org>\n"
+        f"---\ndiff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1111111\n"
+        f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n{body}-- \n2.39.5\n"
+    ).encode()
+
+
 def many_patches(count: int) -> bytes:
     """An mbox of `count` distinct patches, each adding one file of a few lines."""
     out = []

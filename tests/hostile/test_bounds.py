@@ -17,9 +17,10 @@ from tests.hostile.generators import (
     many_patches,
     new_file_patch,
     patch_two,
+    redefining_blocks_patch,
     two_patches_same_file,
 )
-from tests.hostile.harness import EXAMPLE, run, run_here
+from tests.hostile.harness import EXAMPLE, copy_tree, run, run_here
 
 TREE = str(EXAMPLE / "tree")
 NUMBERS = huge_numbers()
@@ -74,3 +75,12 @@ def test_many_hunks_in_one_file(tmp_path: Path, tree: bool) -> None:
     args = ["--tree", TREE] if tree else []
     run(tmp_path, "verify", "-", *args, "-q", stdin=many_hunks_patch(3000))
     run(tmp_path, "verify", "-", *args, "-q", stdin=two_patches_same_file(3000))
+
+
+def test_a_macro_redefined_block_after_block(tmp_path: Path) -> None:
+    # Its preprocessing took minutes and gigabytes before each macro's formula was bounded (preproc.py)
+    tree = copy_tree(tmp_path / "tree")  # with the header PC612 needs, so that it parses the new file
+    (tree / "include" / "linux" / "userfaultfd_k.h").write_text("#define __VM_UFFD_FLAGS VM_UFFD_MISSING\n")
+    patch = redefining_blocks_patch(60)
+    out = run(tmp_path, "verify", "-", "--tree", str(tree), "--format", "terse", stdin=patch)
+    assert "mm/pick.c:" in out.stdout and "[PC612]" in out.stdout  # the test of VM_WRITE is dead
