@@ -9,7 +9,8 @@ from patchcheck.model.flags import read_flags
 from patchcheck.model.registries import read_doc_table, read_smaps, read_trace
 from patchcheck.source.cparse import expand_variants
 from patchcheck.source.kconfig import parse_expr, scan_kconfig
-from patchcheck.source.preproc import eval_condition, preprocess
+from patchcheck.source.ppexpr import eval_condition
+from patchcheck.source.preproc import preprocess
 
 C_ALPHABET = st.sampled_from(
     [

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patchcheck.source.guards import TRUE, Cmp, Opaque, Sym, conj, disj, neg, render
-from patchcheck.source.preproc import blank_comments, blank_comments_bytes, eval_condition, preprocess
+from patchcheck.source.ppexpr import eval_condition
+from patchcheck.source.preproc import blank_comments, blank_comments_bytes, preprocess
 
 NESTED = """\
 #ifndef _GUARD_H

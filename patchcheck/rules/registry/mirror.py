@@ -18,7 +18,8 @@ from patchcheck.rules.registry.common import KCONFIG, MM_H, Registry, finding, r
 from patchcheck.source.cache import digest
 from patchcheck.source.facts import Answer
 from patchcheck.source.guards import Sym, atoms, neg
-from patchcheck.source.preproc import PreprocFile, eval_condition, preprocess
+from patchcheck.source.ppexpr import eval_condition
+from patchcheck.source.preproc import PreprocFile, preprocess
 from patchcheck.source.tree import decode_source
 
 VMA_INTERNAL = "tools/testing/vma/vma_internal.h"
