@@ -4,7 +4,7 @@ A cold audit asks about a few hundred of a tree's ~25,000 symbols, which a fifth
 declare or select. Discovery (patchcheck.source.kconfig_tree) still reads every file (for the `source` tree
 and the stamps) but scans none: of each file it notes the names that its `config`, `menuconfig`, `select`
 and `imply` lines mention (`unscanned`, a regular expression over the bytes: never fewer names than the scan
-finds) and the `source` lines it has (patchcheck.source.kconfig.source_sites, exactly as the scan reads
+finds) and the `source` lines it has (patchcheck.source.kconfig_lines.source_sites, exactly as the scan reads
 them), and scans it when a question reaches one of the names. The entries are those a full scan gives, in
 the same order: definitions in the order the files are read, and each selector entry pointing at the same
 definition by index.
@@ -21,14 +21,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from patchcheck.source.kconfig import (
-    Definition,
-    KconfigFile,
-    SourceSite,
-    read_as_help,
-    scan_kconfig,
-    source_sites,
-)
+from patchcheck.source.kconfig import Definition, KconfigFile, SourceSite, scan_kconfig
+from patchcheck.source.kconfig_lines import read_as_help, source_sites
 
 _SOURCE_LINE = re.compile(rb"\n[ \t]*o?r?source")
 # A `config`, `menuconfig`, `select` or `imply` line (the keyword as a word of its own), with the one plain
@@ -64,7 +58,7 @@ class Unscanned(NamedTuple):
     """What discovery takes of a file it does not scan yet."""
 
     names: set[str]  # every name its `config`, `menuconfig`, `select` and `imply` lines may mention
-    sources: list[SourceSite]  # its `source` lines, as its scan reads them (kconfig.source_sites)
+    sources: list[SourceSite]  # its `source` lines, as its scan reads them (kconfig_lines.source_sites)
 
 
 def unscanned(path: str, data: bytes) -> Unscanned | None:

@@ -1,5 +1,5 @@
 """The `source` lines of a Kconfig file and the conditions they are read under, found without scanning its
-entries (patchcheck.source.kconfig.source_sites): always those of the full scan, or no answer."""
+entries (patchcheck.source.kconfig_lines.source_sites): always those of the full scan, or no answer."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from patchcheck.source import kconfig_tree
 from patchcheck.source.cache import DiskCache
-from patchcheck.source.kconfig import scan_kconfig, source_sites
+from patchcheck.source.kconfig import scan_kconfig
 from patchcheck.source.kconfig_db import KconfigDB
+from patchcheck.source.kconfig_lines import source_sites
 from patchcheck.source.tree import DirectoryTree
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
