@@ -130,7 +130,15 @@ class Series:
                     f"patch {dup.counter}/{self.expected} sent twice with different content "
                     f"({dup.kept} and {dup.other})"
                 )
-        for patch in self.patches:
-            for part in patch.diff.unusable:
-                problems.append(f"{patch.describe()}: {part.what}: {part.reason}")
-        return problems
+        return problems + self.corrupt_parts(quoted_too=True)
+
+    def corrupt_parts(self, *, quoted_too: bool = False) -> list[str]:
+        """The diffs of patches that cannot be read whole (a hunk shorter or longer than its header says):
+        `git am` stops at such a patch. A patch rebuilt from a reply that quotes it is often trimmed, and
+        counts only with `quoted_too`."""
+        return [
+            f"{patch.describe()}: {part.what}: {part.reason}"
+            for patch in self.patches
+            if quoted_too or not patch.reconstructed_from_quote
+            for part in patch.diff.unusable
+        ]

@@ -109,3 +109,29 @@ def test_partial_tree_with_a_touched_file_is_accepted(tmp_path: Path) -> None:
     out = run("verify", str(EXAMPLE_SERIES), "--tree", str(partial))
     assert out.returncode == 0, out.stderr
     assert b"not checked (absent from the tree): fs/proc/task_mmu.c" in out.stdout
+
+
+def _context_line_dropped(text: str, path: str) -> str:
+    """The series with the first context line of `path`'s first hunk dropped: the hunk is shorter than its
+    @@ line says (`git apply` calls the patch corrupt). A hunk longer than it says is read as git reads it:
+    its counted lines, the rest not part of it."""
+    lines = text.split("\n")
+    at = lines.index(f"diff --git a/{path} b/{path}")
+    context = next(i for i in range(at, len(lines)) if lines[i].startswith(" ") and lines[i - 1][:1] in "@ ")
+    return "\n".join(lines[:context] + lines[context + 1 :])
+
+
+def test_a_corrupt_patch_is_bad_input_as_git_am_has_it(tmp_path: Path) -> None:
+    """A hunk shorter than its header says, in any patch of the series, with a tree or without: one line
+    naming the patch and the file, exit 2, no report (a report of the rest would look clean)."""
+    text = EXAMPLE_SERIES.read_text()
+    for path, number in (("mm/Kconfig", "2/2"), ("include/linux/mm.h", "1/2")):
+        broken = tmp_path / "broken.mbox"
+        broken.write_text(_context_line_dropped(text, path))
+        for tree in ([], ["--tree", str(EXAMPLE_TREE)]):
+            out = run("verify", str(broken), *tree)
+            err = out.stderr.decode()
+            assert out.returncode == 2, (path, tree, out.stdout.decode())
+            assert err.count("\n") == 1 and f"corrupt patch: patch {number} " in err and path in err, err
+            assert out.stdout == b""
+    assert run("verify", str(EXAMPLE_SERIES)).returncode == 0
