@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from patchcheck.cli.options import (
+    AuditQuietOption,
     ColorOption,
     ConfigOption,
     DisableOption,
     ExplainOption,
     FailOnOption,
     FormatOption,
-    QuietOption,
+    TerseOption,
     emit,
     output_options,
 )
@@ -40,7 +41,8 @@ def register(app: typer.Typer) -> None:
         flag: Annotated[list[str] | None, typer.Option("--flag", help="Only this flag (repeatable).")] = None,
         rules: Annotated[list[Path] | None, typer.Option("--rules", help="Also load these packs.")] = None,
         format: FormatOption = None,
-        quiet: QuietOption = False,
+        terse: TerseOption = False,
+        quiet: AuditQuietOption = False,
         fail_on: FailOnOption = None,
         disable: DisableOption = None,
         config: ConfigOption = None,
@@ -53,7 +55,13 @@ def register(app: typer.Typer) -> None:
         from patchcheck.rules.auditmemo import AuditMemo
 
         opts = output_options(
-            format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
+            format=format,
+            terse=terse,
+            quiet=quiet,
+            fail_on=fail_on,
+            disable=disable,
+            config=config,
+            color=color,
         )
         flag = flag or []
         for name in flag:

@@ -32,10 +32,22 @@ FORMAT_NAMES = ("text", "terse", "json", "sarif", "b4", "b4-review")
 FORMAT_HELP = "Output format: " + ", ".join(FORMAT_NAMES) + " (default text)."
 
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=FORMAT_HELP, metavar="FORMAT")]
+TerseOption = Annotated[
+    bool, typer.Option("--terse", help="One line per finding, as checkpatch --terse (--format terse).")
+]
 QuietOption = Annotated[
     bool,
     typer.Option(
-        "--quiet", "-q", help="Print only what the series introduced: nothing at all when clean; no progress."
+        "--quiet",
+        "-q",
+        help="Print only the findings the series is answerable for (not the tree's old gaps): no summary, "
+        "notes or progress, and nothing at all when there are none.",
+    ),
+]
+AuditQuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print only the findings: no summary, notes or progress (nothing when none)."
     ),
 ]
 FailOnOption = Annotated[
@@ -95,18 +107,24 @@ def parse_color(value: str) -> ColorMode:
 def output_options(
     *,
     format: str | None = None,
+    terse: bool = False,
     quiet: bool = False,
     fail_on: str | None = None,
     disable: list[str] | None = None,
     config: Path | None = None,
     color: str = "auto",
 ) -> OutputOptions:
-    """Command-line values win over the settings file; `--disable` adds to the file's list."""
+    """Command-line values win over the settings file; `--disable` adds to the file's list. `--terse` is
+    `--format terse`."""
     from patchcheck.config import load_config
     from patchcheck.report.formats import OutputFormat, parse_format
     from patchcheck.report.policy import FailOn, parse_fail_on
     from patchcheck.report.progress import set_progress_enabled
 
+    if terse:
+        if format and format.strip().lower() != "terse":
+            raise InputError(f"--terse and --format {format}: give one of them")
+        format = "terse"
     settings = load_config(config)
     if quiet:
         set_progress_enabled(False)

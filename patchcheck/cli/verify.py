@@ -17,6 +17,7 @@ from patchcheck.cli.options import (
     FailOnOption,
     FormatOption,
     QuietOption,
+    TerseOption,
     emit,
     output_options,
 )
@@ -72,6 +73,7 @@ def register(app: typer.Typer) -> None:
         fuzz: FuzzOpt = 0,
         rules: RulesOpt = None,
         format: FormatOption = None,
+        terse: TerseOption = False,
         quiet: QuietOption = False,
         fail_on: FailOnOption = None,
         disable: DisableOption = None,
@@ -90,7 +92,13 @@ def register(app: typer.Typer) -> None:
         from patchcheck.source.tree import EmptyTree
 
         opts = output_options(
-            format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
+            format=format,
+            terse=terse,
+            quiet=quiet,
+            fail_on=fail_on,
+            disable=disable,
+            config=config,
+            color=color,
         )
         if max_input_size is not None:
             set_max_input(max_input_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from patchcheck.cli.options import (
     FailOnOption,
     FormatOption,
     QuietOption,
+    TerseOption,
     emit,
     output_options,
 )
@@ -33,6 +35,7 @@ def app(report: Report, summary: SeriesSummary, catalogue: tuple[RuleDoc, ...]) 
     @app.command()
     def check(
         format: FormatOption = None,
+        terse: TerseOption = False,
         quiet: QuietOption = False,
         fail_on: FailOnOption = None,
         disable: DisableOption = None,
@@ -41,7 +44,13 @@ def app(report: Report, summary: SeriesSummary, catalogue: tuple[RuleDoc, ...]) 
         explain: ExplainOption = False,
     ) -> None:
         opts = output_options(
-            format=format, quiet=quiet, fail_on=fail_on, disable=disable, config=config, color=color
+            format=format,
+            terse=terse,
+            quiet=quiet,
+            fail_on=fail_on,
+            disable=disable,
+            config=config,
+            color=color,
         )
         raise typer.Exit(emit(report, opts, summary=summary, catalogue=catalogue, explain=explain))
 
@@ -82,6 +91,23 @@ def test_explain_shows_evidence(app: typer.Typer) -> None:
 
 
 def test_bad_values_are_input_errors(app: typer.Typer) -> None:
-    for args in (["--format", "xml"], ["--fail-on", "never"], ["--disable", "PC000"], ["--color", "red"]):
+    for args in (
+        ["--format", "xml"],
+        ["--fail-on", "never"],
+        ["--disable", "PC000"],
+        ["--color", "red"],
+        ["--terse", "--format", "json"],
+    ):
         out = CliRunner().invoke(app, args)
         assert isinstance(out.exception, InputError), args
+
+
+def test_terse_is_checkpatch_s_one_line_per_finding(app: typer.Typer) -> None:
+    terse = CliRunner().invoke(app, ["--terse"])
+    assert terse.exit_code == 1
+    assert terse.output == CliRunner().invoke(app, ["--format", "terse"]).output
+    assert terse.output == CliRunner().invoke(app, ["--terse", "-f", "terse"]).output
+    lines = terse.output.splitlines()
+    assert len(lines) == 4  # one per finding, and nothing else
+    assert all(re.fullmatch(r"\S+: [A-Z]+: .+ \[PC\d{3}\]", line) for line in lines), lines
+    assert "total:" not in terse.output
