@@ -32,6 +32,20 @@ def free_everywhere(maps: list[ArchMap]) -> list[int]:
     return found
 
 
+def free_headline(maps: list[ArchMap]) -> str:
+    """Where a new generic flag can go. Bits 32-63 exist only where vm_flags is 64-bit: a flag there is
+    defined under CONFIG_64BIT with a VM_NONE fallback, so those bits are named apart when some
+    architecture is 32-bit."""
+    free = free_everywhere(maps)
+    if not any(len(m.bits) == 32 for m in maps):
+        return f"free on every architecture (for a generic flag): {_spans(free)}"
+    low, high = [b for b in free if b < 32], [b for b in free if b >= 32]
+    return (
+        f"free on every architecture (for a generic flag): {_spans(low)}; "
+        f"on every 64-bit one (a flag there needs CONFIG_64BIT and a VM_NONE fallback): {_spans(high)}"
+    )
+
+
 def _spans(bits: list[int]) -> str:
     spans: list[list[int]] = []
     for bit in bits:
@@ -45,7 +59,7 @@ def _spans(bits: list[int]) -> str:
 def render_text(maps: list[ArchMap], *, width: int = 80, colour: bool = False) -> str:
     out: list[str] = []
     if len(maps) > 1:
-        head = f"free on every architecture (for a generic flag): {_spans(free_everywhere(maps))}"
+        head = free_headline(maps)
         wrapped = textwrap.wrap(head, max(width, 40), subsequent_indent="  ", break_on_hyphens=False)
         out += [f"{BOLD}{line}{RESET}" if colour else line for line in wrapped] + [""]
     for m in maps:
@@ -126,9 +140,7 @@ def render_html(maps: list[ArchMap], *, source: str) -> str:
         '<span style="background:#ffd6d6;color:#900">collision</span> hover a cell for guards</p>',
     ]
     if len(maps) > 1:
-        parts.append(
-            f"<p>Free on every architecture (for a generic flag): {_spans(free_everywhere(maps))}</p>"
-        )
+        parts.append(f"<p>{html.escape(free_headline(maps)).capitalize()}</p>")
     for m in maps:
         note = f", {m.collisions} collision(s)" if m.collisions else ""
         parts.append(f"<h2>{html.escape(m.arch)}{note}</h2><table>")
