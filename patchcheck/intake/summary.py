@@ -106,13 +106,18 @@ def _patch_summary(index: int, patch: Patch, state: AppliedState | None) -> dict
     }
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """`n` with its noun, singular for 1 (as git's diffstat: "1 deletion(-)")."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def render_text(summary: dict[str, Any]) -> str:
     lines = []
     versions = ", ".join(f"v{v}" for v in summary["versions_seen"])
     head = f"series v{summary['version']} ({summary['version_choice']}; seen: {versions})"
     numbered = [p for p in summary["patches"] if not str(p["patch"]).startswith("0/")]
     extra = " and a diff in the cover letter (patch 0)" if len(numbered) < len(summary["patches"]) else ""
-    lines.append(f"{head}: {len(numbered)} of {summary['expected']} patches{extra}")
+    lines.append(f"{head}: {len(numbered)} of {_count(summary['expected'], 'patch', 'patches')}{extra}")
     if summary["missing_summary"]:
         lines.append(f"  {summary['missing_summary']}")
     if summary["cover_letter"]:
@@ -142,9 +147,8 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append(f"  taken from the previous version: {borrowed}")
     lines.extend(f"  note: {note}" for note in summary["notes"])
     stat = summary["diffstat"]
-    lines.append(
-        f"files ({stat['files']}), {stat['insertions']} insertions(+), {stat['deletions']} deletions(-):"
-    )
+    insertions, deletions = _count(stat["insertions"], "insertion"), _count(stat["deletions"], "deletion")
+    lines.append(f"files ({stat['files']}), {insertions}(+), {deletions}(-):")
     lines.extend(f"  {path}" for path in summary["files"])
     flags = summary["vm_flags"]
     named = ", ".join(f"{k} ({v})" for k, v in flags.items())

@@ -21,7 +21,7 @@ def test_readme_example_command() -> None:
     assert out.returncode == 0, out.stderr
     text = out.stdout.decode()
     assert text.startswith("series v2 (only version; seen: v2): 2 of 2 patches\n")
-    assert "files (5), 24 insertions(+), 1 deletions(-):" in text
+    assert "files (5), 24 insertions(+), 1 deletion(-):" in text
     assert "VM_* definitions: VM_SCRATCH (added), VM_SCRATCH_BIT (added)" in text
     assert f"applied to: {EXAMPLE_TREE.resolve()}" in text
 

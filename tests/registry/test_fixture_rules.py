@@ -134,6 +134,22 @@ def test_guard_hint_quotes_the_flag_under_review_and_its_own_guard() -> None:
     assert "PPC32" not in hints["VM_SOFTDIRTY"]
 
 
+def test_missing_mnemonic_hint_quotes_the_flag_and_its_own_guard() -> None:
+    """PC201's hint gives the guard the new entry needs: the flag's definition's, for any flag."""
+    hints = {
+        f.flag: f.hint or ""
+        for name in ("pc201-mnemonic-missing", "pc103-high-bit-on-32bit")
+        for f in audit(scenario_tree(name)).findings
+        if f.rule_id == "PC201"
+    }
+    assert "`[ilog2(VM_QUIET)] = " in hints["VM_QUIET"] and "`#if defined(CONFIG_64BIT)`" in hints["VM_QUIET"]
+    assert "`[ilog2(VM_SOFTTRACK)] = " in hints["VM_SOFTTRACK"]
+    assert (
+        "`#if defined(CONFIG_MEM_SOFT_DIRTY)`" in hints["VM_SOFTTRACK"]
+        and "64BIT" not in hints["VM_SOFTTRACK"]
+    )
+
+
 def test_entry_where_flag_is_none_clobbers_rd() -> None:
     ((path, line, flag, message),) = _only("pc202-entry-where-none", "PC202")
     assert (path, line, flag) == ("fs/proc/task_mmu.c", 22, "VM_SOFTDIRTY")

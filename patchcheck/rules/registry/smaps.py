@@ -197,6 +197,7 @@ class SmapsChecker:
                         f"no [ilog2({flag.name})] entry in show_smap_vma_flags() ({TASK_MMU})",
                         f"example configuration: {reg.example(question)}",
                     ),
+                    hint=_missing_hint(flag.name, real),
                 )
             elif answer is Answer.UNRESOLVED:
                 yield unresolved(
@@ -372,3 +373,9 @@ def _entry_location(e: SmapsEntry) -> Location:
 
 def _def_location(flag: FlagDef) -> Location:
     return Location(flag.path, flag.lines[0] if flag.lines else None)
+
+
+def _missing_hint(name: str, real: Formula) -> str:
+    """PC201's fix with the flag's own guard, which its entry must match."""
+    where = "with no guard, as its definition" if real == TRUE else f"under `#if {render_c(absorb(real))}`"
+    return f'Add `[ilog2({name})] = "xx",` to show_smap_vma_flags() {where}, and document xx in proc.rst.'
