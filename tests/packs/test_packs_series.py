@@ -37,6 +37,8 @@ def test_series_touching_one_family_member_gets_the_rest_of_the_family_and_the_i
     }
     member = next(f for f in findings if f.rule_id == "PC601")
     assert "try_to_unmap_one" in member.message and member.flag == "VM_SCRATCH"
+    # the location names the file: the message starts at the function (as `file:line: fn(): ...` reads)
+    assert member.message.startswith("try_to_unmap_one(): ") and "mm/rmap.c" not in member.message
     ksm = next(f for f in findings if f.location and f.location.path == "mm/ksm.c")
     assert "PC609" in ksm.message and "vma_ksm_compatible" in ksm.message
     claim = next(f for f in findings if f.rule_id == "PC701")

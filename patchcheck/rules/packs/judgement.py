@@ -416,7 +416,7 @@ class Run:
                     Finding(
                         rule_id=rule.id,
                         severity=Severity.WARNING if partial else rule.severity,
-                        message=f"{site}: {detail}",
+                        message=f"{site.function}(): {detail}",  # the location names the file
                         location=Location(site.file, line),
                         flag=flag,
                         hint=rule.fix,
