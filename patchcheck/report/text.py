@@ -49,9 +49,14 @@ def without_surrogates(text: str) -> str:
     return _REPR_BYTE.sub(r"\\x\1", _SURROGATE.sub(_escape, text))
 
 
+# A line break with the blanks around it, or a tab: one space. Runs of spaces are kept (a fix hint may quote a
+# line whose indentation matters: `    lf    <description>`).
+_BREAK = re.compile(r"[ \t]*[\r\n\v\f\x1c-\x1e\x85\u2028\u2029][\s]*|\t+")
+
+
 def one_line(text: str) -> str:
     """Findings are one line each in every line-oriented format, whatever a rule put in its message."""
-    return printable(" ".join(text.split()))
+    return printable(_BREAK.sub(" ", text).strip())
 
 
 def sorted_findings(report: Report) -> list[Finding]:

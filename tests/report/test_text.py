@@ -102,3 +102,14 @@ def test_control_characters_from_hostile_input_are_escaped() -> None:
     line = out.getvalue()
     assert "\x1b" not in line and "\x07" not in line
     assert line == 'fs/\\x1bx.c:3: WARNING: mnemonic "\\x1b[2J\\x07" is odd [PC401]\n'
+
+
+def test_a_finding_is_one_line_and_a_quoted_line_keeps_its_spaces() -> None:
+    """Line breaks (any of them) and tabs become one space; a hint quoting a table row keeps its columns."""
+    from patchcheck.report.finding import Finding, Location, Severity
+
+    hint = "Add a line `    lf    <description>` to the VmFlags table"
+    for message in ("two\nlines", "two \r\n\t lines", "two\u2028lines", "two\tlines"):
+        finding = Finding("PC401", Severity.WARNING, message, Location("a.rst", 1), "VM_X", hint)
+        text = rendered(Report(findings=[finding]), "text", quiet=True)
+        assert text == f"a.rst:1: warning: VM_X: two lines [PC401]\n    fix: {hint}\n", text
