@@ -150,6 +150,21 @@ def test_missing_mnemonic_hint_quotes_the_flag_and_its_own_guard() -> None:
     )
 
 
+def test_value_test_hint_is_the_flag_s_condition_in_c_without_what_the_block_around_gives() -> None:
+    """PC205/PC302: the condition to test instead, as C (`defined()`), without the conjuncts the enclosing
+    `#ifdef` already requires, simplified; for any flag."""
+    hints = {
+        f.flag: f.hint or ""
+        for name in ("pc205-value-test", "pc302-trace-value-test")
+        for f in audit(scenario_tree(name)).findings
+        if f.rule_id in ("PC205", "PC302")
+    }
+    pkey, droppable = hints["VM_PKEY_BIT4"], hints["VM_DROPPABLE"]
+    assert "`#if (CONFIG_ARCH_PKEY_BITS > 4) && defined(CONFIG_ARCH_USES_HIGH_VMA_FLAGS)`" in pkey
+    assert "ARCH_HAS_PKEYS" not in pkey  # the block around the test is #ifdef CONFIG_ARCH_HAS_PKEYS
+    assert "`#if defined(CONFIG_64BIT) || defined(CONFIG_PPC32)`" in droppable
+
+
 def test_entry_where_flag_is_none_clobbers_rd() -> None:
     ((path, line, flag, message),) = _only("pc202-entry-where-none", "PC202")
     assert (path, line, flag) == ("fs/proc/task_mmu.c", 22, "VM_SOFTDIRTY")
