@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,21 +38,37 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             typer.echo(json.dumps([_as_dict(d) for d in docs], indent=2))
         elif rule:
-            typer.echo(explain(docs[0]))
+            typer.echo(explain(docs[0], min(_columns() or 100, 100)))
         else:
-            typer.echo(listing(docs))
+            typer.echo(listing(docs, _columns()))
         raise typer.Exit(0)
 
 
-def listing(docs: list[RuleDoc]) -> str:
+def _columns() -> int | None:
+    """The width to fit: the terminal's, or $COLUMNS; None (one line per rule) for a pipe."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS", "").strip().isdigit():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def listing(docs: list[RuleDoc], columns: int | None = None) -> str:
+    """One row per rule; with `columns`, summaries wrap under their own column (at least 30 wide)."""
     width = max((len(d.name) for d in docs), default=0)
-    lines = [f"{d.id:<6} {d.name:<{width}}  {d.severity.value:<10} {d.summary}" for d in docs]
-    return "\n".join(lines)
+    lines = []
+    for d in docs:
+        head = f"{d.id:<6} {d.name:<{width}}  {d.severity.value:<10} "
+        if columns is None:
+            lines.append(head + d.summary)
+            continue
+        wrapped = textwrap.wrap(d.summary, max(columns - len(head), 30), break_on_hyphens=False) or [""]
+        lines.append(head + wrapped[0])
+        lines += [" " * len(head) + more for more in wrapped[1:]]
+    return "\n".join(line.rstrip() for line in lines)
 
 
-def explain(doc: RuleDoc) -> str:
+def explain(doc: RuleDoc, width: int = 100) -> str:
     def para(text: str) -> str:
-        return "\n".join(textwrap.fill(p, 100) for p in text.split("\n\n"))
+        return "\n".join(textwrap.fill(p, max(width, 40)) for p in text.split("\n\n"))
 
     parts = [
         f"# {doc.name} ({doc.id})",
@@ -68,8 +87,6 @@ def explain(doc: RuleDoc) -> str:
     ]
     if doc.fix:
         parts += ["## Fix", para(doc.fix), ""]
-    if doc.scope:
-        parts += ["## Field guide", f"Covers field-guide rules {', '.join(doc.scope)}.", ""]
     if doc.needs:
         parts += ["## Needs", ", ".join(doc.needs) + " (skipped, never reported clean, when absent)", ""]
     if doc.origin != "builtin":

@@ -404,7 +404,7 @@ class Run:
                         f"its pattern lives now in {now}, checked there; the pack may need updating",
                         location=Location(gone.file),
                         flag=flag,
-                        hint="update the member in the rule pack",
+                        hint="Update the member in the rule pack.",
                         evidence=(f"pack entry {rule.origin}", f"found by what the member does: {now}"),
                     ),
                 )
@@ -439,7 +439,7 @@ class Run:
                         message=f"rule {rule.id} member {site}: {detail}; the pack may need updating",
                         location=Location(site.file),
                         flag=flag,
-                        hint="update the member in the rule pack",
+                        hint="Update the member in the rule pack.",
                         evidence=(f"pack entry {rule.origin}",),
                     ),
                 )
@@ -472,7 +472,7 @@ class Run:
                 f"({claim.property}{like}) but no site {where} makes {facts.name} {claim.property}",
                 location=Location(COMMIT_MSG, claim.line or None),
                 flag=facts.name,
-                hint="implement it at: " + "; ".join(expected) if expected else None,
+                hint="Implement it at: " + "; ".join(expected) + "." if expected else None,
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
             )

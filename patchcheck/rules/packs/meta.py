@@ -26,7 +26,7 @@ META_RULES: tuple[RuleDoc, ...] = (
         example='commit message: "e) It doesn\'t count against the mlock budget, since nothing is locked."\n'
         "patch touches mm/rmap.c and mm/memory.c but neither mlock_fixup() nor the mmap-time "
         "VM_LOCKED site",
-        fix="implement the promise at one of the named sites, or drop the sentence",
+        fix="Implement the promise at one of the named sites, or drop the sentence.",
         scope=("R19", "R23"),
         diff_only=True,
         origin="builtin (rule packs)",
@@ -47,7 +47,7 @@ META_RULES: tuple[RuleDoc, ...] = (
         why="The classic way a new flag goes wrong is a forgotten site family (KSM, userfaultfd, mlock).",
         example="a series adds VM_FOO to folio_add_new_anon_rmap() (not swap-backed, so contents may "
         "vanish) but never excludes it in vma_ksm_compatible()",
-        fix="handle the flag at the family's members, or say in the pack why the family does not apply",
+        fix="Handle the flag at the family's members, or say in the pack why the family does not apply.",
         scope=("R22", "R25"),
         diff_only=True,
         origin="builtin (rule packs)",
@@ -64,7 +64,7 @@ META_RULES: tuple[RuleDoc, ...] = (
         why="Keeps the packs honest as the kernel grows new sites (R22's dirty-lazyfree sites moved and "
         "multiplied across releases).",
         example="a new helper in mm/ calls folio_set_swapbacked() with a vma argument",
-        fix="review the site; add it to the rule's members or to its exemptions with a reason",
+        fix="Review the site; add it to the rule's members or to its exemptions with a reason.",
         scope=("R22",),
         origin="builtin (rule packs)",
     ),
@@ -77,7 +77,7 @@ META_RULES: tuple[RuleDoc, ...] = (
         "(renamed or moved); the rule cannot decide that member.",
         why="Unresolved, never guessed: the pack needs an update (or an `alternatives:` entry).",
         example="a member names mm/mmap.c __mmap_region() on a tree where it moved to mm/vma.c",
-        fix="update the member or add the new place under `alternatives:`",
+        fix="Update the member or add the new place under `alternatives:`.",
         origin="builtin (rule packs)",
     ),
 )
