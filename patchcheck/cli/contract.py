@@ -122,6 +122,8 @@ def usage_error(exc: BaseException) -> str | None:
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) if ctx is not None else None
     hint = f"try '{path} --help'" if isinstance(path, str) and path else _USAGE_HINT
+    if message[:1].isupper() and message[1:2].islower():  # "No such option" as patchcheck's own messages
+        message = message[0].lower() + message[1:]
     return f"{message.rstrip('.')}; {hint}"
 
 

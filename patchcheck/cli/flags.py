@@ -44,6 +44,8 @@ def register(app: typer.Typer) -> None:
         from patchcheck.source.facts import ConfigFacts
 
         formats = ("text", "json", "html") if bit_map else ("text", "json")
+        if output_format == "html" and not bit_map:
+            raise InputError("--format html draws the bit map: give --map too")
         if output_format not in formats:
             raise InputError(f"unknown format {output_format!r} (use {', '.join(formats)})")
         tree = tree or load_config(config).tree
@@ -60,7 +62,8 @@ def register(app: typer.Typer) -> None:
         rows = flag_rows(model, facts, wanted or None)
         unknown = wanted - {r["name"] for r in rows}
         if unknown:
-            raise InputError(f"no such flag in {MM_H}: {', '.join(sorted(unknown))}")
+            verb = "is" if len(unknown) == 1 else "are"
+            raise InputError(f"--flag: {', '.join(sorted(unknown))} {verb} not defined in {MM_H}")
         if output_format == "json":
             typer.echo(json.dumps({"tree": source.label, "flags": rows}, indent=2))
         else:

@@ -74,8 +74,12 @@ def read_source(source: str) -> list[Mail]:
             mails.extend(mails_from_bytes(data, str(file)))
         return mails
     if not path.exists():
-        raise InputError(f"{source}: no such file or directory")
-    return mails_from_bytes(read_file(path), str(path))
+        why = "no such file or directory" if not path.is_symlink() else "a symbolic link that leads nowhere"
+        raise InputError(f"{source}: {why}")
+    data = read_file(path)
+    if not data.strip():
+        raise InputError(f"{source}: empty file")
+    return mails_from_bytes(data, str(path))
 
 
 def mails_from_bytes(data: bytes, origin: str) -> list[Mail]:

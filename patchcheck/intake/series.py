@@ -130,7 +130,7 @@ class Series:
                     f"patch {dup.counter}/{self.expected} sent twice with different content "
                     f"({dup.kept} and {dup.other})"
                 )
-        return problems + self.corrupt_parts(quoted_too=True)
+        return problems + self.refused_parts() + self.corrupt_parts(quoted_too=True)
 
     def corrupt_parts(self, *, quoted_too: bool = False) -> list[str]:
         """The diffs of patches that cannot be read whole (a hunk shorter or longer than its header says):
@@ -141,4 +141,14 @@ class Series:
             for patch in self.patches
             if quoted_too or not patch.reconstructed_from_quote
             for part in patch.diff.unusable
+            if not part.hostile
+        ]
+
+    def refused_parts(self) -> list[str]:
+        """The parts whose path leads out of the tree (absolute, or with `..`): never applied anywhere."""
+        return [
+            f"{patch.describe()}: {part.reason}"
+            for patch in self.patches
+            for part in patch.diff.unusable
+            if part.hostile
         ]

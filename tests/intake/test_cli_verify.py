@@ -135,3 +135,24 @@ def test_a_corrupt_patch_is_bad_input_as_git_am_has_it(tmp_path: Path) -> None:
             assert err.count("\n") == 1 and f"corrupt patch: patch {number} " in err and path in err, err
             assert out.stdout == b""
     assert run("verify", str(EXAMPLE_SERIES)).returncode == 0
+
+
+def test_bad_input_messages_say_what_is_wrong(tmp_path: Path) -> None:
+    empty, blank, dangling = tmp_path / "empty.mbox", tmp_path / "blank.mbox", tmp_path / "dangling.mbox"
+    empty.write_bytes(b"")
+    blank.write_bytes(b"\n \n\t\n")
+    dangling.symlink_to(tmp_path / "gone")
+    expected = {
+        (str(empty),): f"{empty}: empty file",
+        (str(blank),): f"{blank}: empty file",
+        (str(dangling),): f"{dangling}: a symbolic link that leads nowhere",
+        # a path out of the tree is refused as such (not "corrupt"), with a tree or without
+        (str(MAIL / "path-traversal.patch"),): "refusing path with '..'",
+        (str(MAIL / "path-traversal.patch"), "--tree", str(EXAMPLE_TREE)): "refusing path with '..'",
+        (str(EXAMPLE_SERIES), "--bogus"): "no such option: --bogus; try 'patchcheck verify --help'",
+    }
+    for args, message in expected.items():
+        out = run("verify", *args)
+        err = out.stderr.decode()
+        assert out.returncode == 2 and err.count("\n") == 1, (args, err)
+        assert err.startswith("patchcheck: error: ") and message in err and "corrupt" not in err, (args, err)

@@ -100,6 +100,7 @@ def test_cli_map_formats(tmp_path: Path) -> None:
         text=True,
     )
     assert no_map.returncode == 2
+    assert no_map.stderr == "patchcheck: error: --format html draws the bit map: give --map too\n"
 
 
 def test_bits_free_on_every_architecture_are_those_a_generic_flag_can_take(tmp_path: Path) -> None:

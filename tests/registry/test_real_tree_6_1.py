@@ -149,5 +149,6 @@ def test_flags_that_came_later_do_not_exist(real_tree_6_1: Path) -> None:
     out = _flags(real_tree_6_1, "VM_DROPPABLE", "VM_SEALED", "VM_SHADOW_STACK")
     assert out.returncode == 2
     assert out.stderr.strip() == (
-        "patchcheck: error: no such flag in include/linux/mm.h: VM_DROPPABLE, VM_SEALED, VM_SHADOW_STACK"
+        "patchcheck: error: --flag: VM_DROPPABLE, VM_SEALED, VM_SHADOW_STACK are not defined in "
+        "include/linux/mm.h"
     )
