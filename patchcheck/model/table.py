@@ -112,8 +112,9 @@ _Cells = tuple[str, str, list[tuple[str, str]], str, str, str]
 
 
 def _cells(row: dict[str, Any]) -> _Cells:
-    smaps = ",".join(e["mnemonic"] or '""' for e in row["smaps"]) or "-"
-    trace = ",".join(e["name"] for e in row["trace"]) or "-"
+    # each name once: a flag may have one entry per guard (VM_DROPPABLE's PPC32 one), listed in --format json
+    smaps = ",".join(dict.fromkeys(e["mnemonic"] or '""' for e in row["smaps"])) or "-"
+    trace = ",".join(dict.fromkeys(e["name"] for e in row["trace"])) or "-"
     doc = {True: "yes", False: "no", None: "-"}[row["documented"]]
     defs = row["definitions"] or [{"text": "(not defined)", "guard": render(TRUE)}]
     variants = [(d["text"], "always" if d["guard"] == "1" else d["guard"]) for d in defs]

@@ -31,6 +31,20 @@ def test_text_table(fixtures_dir: Path) -> None:
     assert "VM_NONE" in lines[droppable + 2]
 
 
+def test_a_name_with_an_entry_per_guard_is_shown_once(fixtures_dir: Path) -> None:
+    """The registry fixture traces VM_DROPPABLE twice (its PPC32 alias entry and its own): one name in the
+    table, both entries in JSON."""
+    tree = str(fixtures_dir / "registry" / "base")
+    row = next(
+        line for line in run("flags", "--tree", tree).stdout.splitlines() if line.startswith("VM_DROPPABLE ")
+    )
+    assert row.split()[-2:] == ["droppable", "yes"], row
+    (flag,) = json.loads(run("flags", "--tree", tree, "--flag", "VM_DROPPABLE", "--format", "json").stdout)[
+        "flags"
+    ]
+    assert [t["name"] for t in flag["trace"]] == ["droppable", "droppable"]
+
+
 def test_json_and_flag_filter(fixtures_dir: Path) -> None:
     out = run(
         "flags",
