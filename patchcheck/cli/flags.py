@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from patchcheck.cli.options import ConfigOption
+from patchcheck.cli.options import ColorOption, ConfigOption, parse_color
 from patchcheck.errors import InputError
 
 if TYPE_CHECKING:
     from patchcheck.model.load import FlagModel
+    from patchcheck.report.style import ColorMode
     from patchcheck.source.facts import ConfigFacts
 
 
@@ -35,6 +36,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         config: ConfigOption = None,
+        color: ColorOption = "auto",
     ) -> None:
         """Print the VM_* flag table: bit and guard per configuration, smaps mnemonic, trace name, docs."""
         from patchcheck.cli.trees import open_flag_tree
@@ -43,6 +45,7 @@ def register(app: typer.Typer) -> None:
         from patchcheck.model.table import flag_rows, render_text
         from patchcheck.source.facts import ConfigFacts
 
+        colour = parse_color(color)
         formats = ("text", "json", "html") if bit_map else ("text", "json")
         if output_format == "html" and not bit_map:
             raise InputError("--format html draws the bit map: give --map too")
@@ -57,7 +60,7 @@ def register(app: typer.Typer) -> None:
         model = load_flag_model(source)
         facts = ConfigFacts.from_tree(source)
         if bit_map:
-            raise typer.Exit(_print_map(model, facts, source.label, output_format))
+            raise typer.Exit(_print_map(model, facts, source.label, output_format, colour))
         wanted = set(flag or ())
         rows = flag_rows(model, facts, wanted or None)
         unknown = wanted - {r["name"] for r in rows}
@@ -71,10 +74,10 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(0)
 
 
-def _print_map(model: FlagModel, facts: ConfigFacts, label: str, output_format: str) -> int:
+def _print_map(model: FlagModel, facts: ConfigFacts, label: str, output_format: str, mode: ColorMode) -> int:
     from patchcheck.model.bitmap import as_json, build_map
     from patchcheck.report.bitmap import render_html, render_text
-    from patchcheck.report.style import ColorMode, colour_enabled
+    from patchcheck.report.style import colour_enabled
 
     maps = build_map(model, facts)
     if output_format == "json":
@@ -82,7 +85,7 @@ def _print_map(model: FlagModel, facts: ConfigFacts, label: str, output_format: 
     elif output_format == "html":
         typer.echo(render_html(maps, source=label), nl=False)
     else:
-        colour = colour_enabled(sys.stdout, ColorMode.AUTO)
+        colour = colour_enabled(sys.stdout, mode)
         width = shutil.get_terminal_size().columns
-        typer.echo(render_text(maps, width=width, colour=colour), nl=False)
+        typer.echo(render_text(maps, width=width, colour=colour), nl=False, color=colour)
     return 0

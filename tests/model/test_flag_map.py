@@ -90,6 +90,9 @@ def test_cli_map_formats(tmp_path: Path) -> None:
     assert first.startswith("free on every architecture (for a generic flag): ")
     assert rest.startswith(("arm64: ", "powerpc: ", "sh", "x86: "))
     assert max(len(line) for line in text.stdout.splitlines()) <= 80
+    assert "\x1b[" not in text.stdout  # a pipe: no colour unless asked
+    assert run("--color", "always").stdout.startswith("\x1b[1mfree on every architecture")
+    assert run("--color", "red").returncode == 2
     page = run("--format", "html")
     assert page.returncode == 0 and page.stdout.startswith("<!DOCTYPE html>")
     json_out = run("--format", "json")
