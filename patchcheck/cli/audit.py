@@ -36,10 +36,16 @@ _FLAG = re.compile(r"VM_[A-Z0-9_]+")
 def register(app: typer.Typer) -> None:
     @app.command("audit")
     def audit(
-        tree: Annotated[Path | None, typer.Option("--tree", help="A kernel tree.")] = None,
-        rev: Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision.")] = None,
-        flag: Annotated[list[str] | None, typer.Option("--flag", help="Only this flag (repeatable).")] = None,
-        rules: Annotated[list[Path] | None, typer.Option("--rules", help="Also load these packs.")] = None,
+        tree: Annotated[Path | None, typer.Option("--tree", metavar="DIR", help="A kernel tree.")] = None,
+        rev: Annotated[
+            str | None, typer.Option("--rev", metavar="REV", help="Read the tree at this git revision.")
+        ] = None,
+        flag: Annotated[
+            list[str] | None, typer.Option("--flag", metavar="VM_X", help="Only this flag (repeatable).")
+        ] = None,
+        rules: Annotated[
+            list[Path] | None, typer.Option("--rules", metavar="PATH", help="Also load these packs.")
+        ] = None,
         format: FormatOption = None,
         terse: TerseOption = False,
         quiet: AuditQuietOption = False,

@@ -22,12 +22,19 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command("flags")
     def flags(
-        tree: Annotated[Path | None, typer.Option("--tree", help="Kernel source tree to read.")] = None,
-        rev: Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision.")] = None,
+        tree: Annotated[
+            Path | None, typer.Option("--tree", metavar="DIR", help="Kernel source tree to read.")
+        ] = None,
+        rev: Annotated[
+            str | None, typer.Option("--rev", metavar="REV", help="Read the tree at this git revision.")
+        ] = None,
         output_format: Annotated[
-            str, typer.Option("--format", help="text or json (with --map also html: one page).")
+            str,
+            typer.Option("--format", metavar="FORMAT", help="text or json (with --map also html: one page)."),
         ] = "text",
-        flag: Annotated[list[str] | None, typer.Option("--flag", help="Only these flags.")] = None,
+        flag: Annotated[
+            list[str] | None, typer.Option("--flag", metavar="VM_X", help="Only these flags.")
+        ] = None,
         bit_map: Annotated[
             bool,
             typer.Option(

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     @app.command("probe")
     def probe(
         output_format: Annotated[
-            Format, typer.Option("--format", help="text (a line per claim), json or sarif.")
+            Format, typer.Option("--format", metavar="FORMAT", help="text (a line per claim), json or sarif.")
         ] = (Format.text),
         pressure: Annotated[
             bool, typer.Option("--pressure", help="Also fault a droppable range in a small memory cgroup.")
@@ -34,19 +34,27 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--compare", metavar="lazyfree", help="Also measure MADV_FREE side by side."),
         ] = None,
-        timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per observation.")] = 10.0,
+        timeout: Annotated[
+            float, typer.Option("--timeout", min=1.0, metavar="SECONDS", help="Seconds per observation.")
+        ] = 10.0,
         simulate: Annotated[
             str | None, typer.Option("--simulate", hidden=True, envvar="PATCHCHECK_PROBE_SIMULATE")
         ] = None,
         kernel: Annotated[
             list[Path] | None,
-            typer.Option("--kernel", help="Probe this kernel in QEMU (bzImage, PVH vmlinux or .deb)."),
+            typer.Option(
+                "--kernel", metavar="IMAGE", help="Probe this kernel in QEMU (bzImage, PVH vmlinux or .deb)."
+            ),
         ] = None,
         kernel_deb: Annotated[
             list[Path] | None,
-            typer.Option("--kernel-deb", help="Probe the kernel image of this Debian package in QEMU."),
+            typer.Option(
+                "--kernel-deb", metavar="DEB", help="Probe the kernel image of this Debian package in QEMU."
+            ),
         ] = None,
-        accel: Annotated[str, typer.Option("--accel", help="QEMU acceleration: tcg, kvm or auto.")] = "tcg",
+        accel: Annotated[
+            str, typer.Option("--accel", metavar="MODE", help="QEMU acceleration: tcg, kvm or auto.")
+        ] = "tcg",
         matrix: Annotated[
             bool, typer.Option("--matrix", help="One table, claim by kernel, over every kernel given.")
         ] = False,

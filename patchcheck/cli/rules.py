@@ -21,12 +21,16 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command("rules")
     def rules_(
-        rule: Annotated[str | None, typer.Argument(help="A rule id (PC201) or name to explain.")] = None,
+        rule: Annotated[
+            str | None, typer.Argument(metavar="RULE", help="A rule id (PC201) or name to explain.")
+        ] = None,
         rules_dir: Annotated[
             list[Path] | None,
-            typer.Option("--rules", help="Also load the rule packs in this file or directory."),
+            typer.Option(
+                "--rules", metavar="PATH", help="Also load the rule packs in this file or directory."
+            ),
         ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+        fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text or json.")] = "text",
     ) -> None:
         """List the rules, or print one rule's documentation."""
         if fmt not in ("text", "json"):

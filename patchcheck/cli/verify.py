@@ -30,13 +30,23 @@ if TYPE_CHECKING:  # the layers below load when the command runs, not for --help
     from patchcheck.report.summary import SeriesSummary
     from patchcheck.source.tree import SourceTree
 
-SeriesArg = Annotated[str, typer.Argument(help="mbox or patch file, directory of .patch files, or - (stdin)")]
-TreeOpt = Annotated[Path | None, typer.Option("--tree", help="Kernel tree (may be partial) to apply to.")]
-RevOpt = Annotated[str | None, typer.Option("--rev", help="Read the tree at this git revision, no checkout.")]
+SeriesArg = Annotated[
+    str, typer.Argument(metavar="SERIES", help="mbox or patch file, directory of .patch files, or - (stdin)")
+]
+TreeOpt = Annotated[
+    Path | None, typer.Option("--tree", metavar="DIR", help="Kernel tree (may be partial) to apply to.")
+]
+RevOpt = Annotated[
+    str | None, typer.Option("--rev", metavar="REV", help="Read the tree at this git revision, no checkout.")
+]
 RerollOpt = Annotated[
     int | None,
     typer.Option(
-        "--reroll-count", "-v", min=1, help="Series version, as git format-patch -v N (default: newest)."
+        "--reroll-count",
+        "-v",
+        min=1,
+        metavar="N",
+        help="Series version, as git format-patch -v N (default: newest).",
     ),
 ]
 WhitespaceOpt = Annotated[bool, typer.Option("--ignore-whitespace", help="Ignore whitespace in context.")]
@@ -55,10 +65,13 @@ FuzzOpt = Annotated[
         "--fuzz",
         min=0,
         metavar="N",
+        show_default=False,
         help="Let a hunk ignore up to N lines of its leading and trailing context, as GNU patch (default 0).",
     ),
 ]
-RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Also load the rule packs here.")]
+RulesOpt = Annotated[
+    list[Path] | None, typer.Option("--rules", metavar="PATH", help="Also load the rule packs here.")
+]
 
 
 def register(app: typer.Typer) -> None:
