@@ -175,5 +175,7 @@ def finish(code: int, message: str | None = None, *, internal: bool = False) -> 
             say(f"patchcheck: error: {exc if isinstance(exc, OutputError) else write_error(exc) or exc}")
         return 2
     if message is not None:
-        say(f"patchcheck: {'internal error' if internal else 'error'}: {message}")
+        from patchcheck.report.text import one_line  # a message may quote input: one line, no escapes
+
+        say(f"patchcheck: {'internal error' if internal else 'error'}: {one_line(message)}")
     return code

@@ -49,7 +49,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _columns() -> int | None:
-    """The width to fit: the terminal's, or $COLUMNS; None (one line per rule) for a pipe."""
+    """The width to fit: the terminal's, or $COLUMNS when set (asked for, even in a pipe); None (one line
+    per rule, for grep) for a pipe without it."""
     if sys.stdout.isatty() or os.environ.get("COLUMNS", "").strip().isdigit():
         return shutil.get_terminal_size().columns
     return None

@@ -116,12 +116,12 @@ def register(app: typer.Typer) -> None:
         if max_input_size is not None:
             set_max_input(max_input_size)
         loaded = load_series(series, version=reroll_count)
-        if strict and (problems := loaded.strict_problems()):
-            raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
         if refused := loaded.refused_parts():
             raise InputError(refused[0], details=refused[1:])
         if corrupt := loaded.corrupt_parts():
             raise InputError(f"corrupt patch: {corrupt[0]}", details=corrupt[1:])
+        if strict and (problems := loaded.strict_problems()):
+            raise InputError(f"incomplete series: {problems[0]}", details=problems[1:])
         source_tree = opened = open_tree(tree or opts.default_tree, rev)
         loaded = fit_strip_level(loaded, source_tree)
         require_kernel_tree(source_tree, loaded.files)

@@ -118,6 +118,7 @@ class UnusablePart:
     what: str
     reason: str
     hostile: bool = False
+    corrupt: bool = False  # a hunk shorter than its header says: `git apply` refuses the patch as corrupt
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def parse_diff(text: str) -> ParsedDiff:
         try:
             parsed.append((chunk, PatchSet(chunk)))
         except (UnidiffParseError, ValueError, IndexError) as exc:
-            unusable.append(UnusablePart(_chunk_name(chunk), f"malformed diff: {exc}"))
+            unusable.append(_malformed(chunk, exc))
     strip = 0 if _no_prefixes([patched for _, patch_set in parsed for patched in patch_set]) else 1
     for chunk, patch_set in parsed:
         for patched in patch_set:
@@ -246,8 +247,20 @@ def parse_diff(text: str) -> ParsedDiff:
             except InputError as exc:
                 unusable.append(UnusablePart(_chunk_name(chunk), exc.message, hostile=True))
             except (UnidiffParseError, ValueError) as exc:
-                unusable.append(UnusablePart(_chunk_name(chunk), f"malformed diff: {exc}"))
+                unusable.append(_malformed(chunk, exc))
     return ParsedDiff(text=text, files=tuple(files), unusable=tuple(unusable))
+
+
+def _malformed(chunk: str, exc: Exception) -> UnusablePart:
+    """A part unidiff cannot read. Only a hunk cut short is corrupt as git sees it; other forms unidiff
+    refuses (a `diff --git` line naming other files than its ---/+++ lines) git may apply."""
+    reason = " ".join(str(exc).split())
+    return UnusablePart(
+        _chunk_name(chunk), f"malformed diff: {reason}", corrupt=reason.startswith(_CUT_SHORT)
+    )
+
+
+_CUT_SHORT = "Hunk is shorter than expected"
 
 
 def _file_chunks(text: str) -> list[str]:

@@ -130,18 +130,21 @@ class Series:
                     f"patch {dup.counter}/{self.expected} sent twice with different content "
                     f"({dup.kept} and {dup.other})"
                 )
-        return problems + self.refused_parts() + self.corrupt_parts(quoted_too=True)
+        for patch in self.patches:
+            for part in patch.diff.unusable:
+                problems.append(f"{patch.describe()}: {part.what}: {part.reason}")
+        return problems
 
-    def corrupt_parts(self, *, quoted_too: bool = False) -> list[str]:
-        """The diffs of patches that cannot be read whole (a hunk shorter or longer than its header says):
-        `git am` stops at such a patch. A patch rebuilt from a reply that quotes it is often trimmed, and
-        counts only with `quoted_too`."""
+    def corrupt_parts(self) -> list[str]:
+        """The diffs of patches cut short (a hunk shorter than its header says): `git am` stops at such a
+        patch. A patch rebuilt from a reply that quotes it, and a diff shown in a cover letter, are often
+        trimmed: those are reported and skipped."""
         return [
             f"{patch.describe()}: {part.what}: {part.reason}"
             for patch in self.patches
-            if quoted_too or not patch.reconstructed_from_quote
+            if not patch.reconstructed_from_quote and patch.counter != 0
             for part in patch.diff.unusable
-            if not part.hostile
+            if part.corrupt
         ]
 
     def refused_parts(self) -> list[str]:

@@ -81,8 +81,8 @@ def _word_and_rest(line: str) -> tuple[str, str]:
 
 
 def _logical_line(text: str, start: int) -> tuple[int, str]:
-    """(end, text) of the line at `start` with the lines its backslashes continue, as `_joined` joins them
-    outside help text."""
+    """(end, text) of the line at `start` with the lines its backslashes continue, as `kconfig._joined`
+    joins them outside help text."""
     end = _line_end(text, start)
     raw = text[start:end]
     while raw.endswith("\\") and end < len(text):

@@ -156,3 +156,48 @@ def test_bad_input_messages_say_what_is_wrong(tmp_path: Path) -> None:
         err = out.stderr.decode()
         assert out.returncode == 2 and err.count("\n") == 1, (args, err)
         assert err.startswith("patchcheck: error: ") and message in err and "corrupt" not in err, (args, err)
+
+
+def test_a_trimmed_diff_in_a_cover_letter_is_noted_and_the_series_checked(tmp_path: Path) -> None:
+    """A cover letter often shows a cut-down diff to illustrate: not a patch to apply (b4 ignores it)."""
+    text = EXAMPLE_SERIES.read_text()
+    snippet = (
+        "The core of it (trimmed):\n\n"
+        "--- a/include/linux/mm.h\n+++ b/include/linux/mm.h\n"
+        "@@ -30,6 +30,8 @@\n #define VM_READ\n+#define VM_X\n\n"
+    )
+    series = tmp_path / "cover.mbox"
+    series.write_text(text.replace("Changes since v1:", snippet + "Changes since v1:", 1))
+    out = run("verify", str(series), "--tree", str(EXAMPLE_TREE))
+    assert out.returncode == 0, out.stderr
+    assert b"[2/2] mm: add VM_SCRATCH" in out.stdout and b"malformed diff" in out.stdout
+
+
+def test_a_diff_git_cannot_call_corrupt_is_not_refused(tmp_path: Path) -> None:
+    """A `diff --git` line naming other files than its ---/+++ lines: unidiff cannot read it, git applies
+    it; the part is noted as not checked, never refused as corrupt."""
+    text = EXAMPLE_SERIES.read_text().replace(
+        "diff --git a/mm/Kconfig b/mm/Kconfig", "diff --git a/mm/Kconfig.old b/mm/Kconfig.new", 1
+    )
+    series = tmp_path / "names.mbox"
+    series.write_text(text)
+    out = run("verify", str(series))
+    assert out.returncode == 0 and b"corrupt" not in out.stderr, out.stderr
+
+
+def test_a_corrupt_patch_message_is_one_line_without_escapes(tmp_path: Path) -> None:
+    text = _context_line_dropped(EXAMPLE_SERIES.read_text(), "mm/Kconfig")
+    series = tmp_path / "evil.mbox"
+    at = text.index("diff --git a/mm/Kconfig b/mm/Kconfig")
+    header, rest = text[at:].split("@@", 1)
+    series.write_text(text[:at] + header.replace("mm/Kconfig", "mm/K\x1b[2J") + "@@" + rest)
+    out = run("verify", str(series))
+    err = out.stderr.decode()
+    assert out.returncode == 2 and "corrupt patch" in err, err
+    assert err.count("\n") == 1 and "\x1b" not in err, err
+
+
+def test_strict_refuses_a_path_out_of_the_tree_in_its_own_words() -> None:
+    out = run("verify", str(MAIL / "path-traversal.patch"), "--strict")
+    err = out.stderr.decode()
+    assert out.returncode == 2 and "refusing path with '..'" in err and "incomplete" not in err, err

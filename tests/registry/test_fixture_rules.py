@@ -12,8 +12,8 @@ from patchcheck.report.finding import Report, Severity
 from patchcheck.rules import engine
 from patchcheck.rules.catalogue import builtin_rule_docs
 from patchcheck.rules.registry import registry_checkers
-from patchcheck.source.tree import EmptyTree, SourceTree, read_text
-from tests.registry.conftest import scenario_tree, scenarios, style_b_only
+from patchcheck.source.tree import DirectoryTree, EmptyTree, OverlayTree, SourceTree, read_text
+from tests.registry.conftest import REGISTRY, scenario_tree, scenarios, style_b_only
 
 
 def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
@@ -163,6 +163,24 @@ def test_value_test_hint_is_the_flag_s_condition_in_c_without_what_the_block_aro
     assert "`#if (CONFIG_ARCH_PKEY_BITS > 4) && defined(CONFIG_ARCH_USES_HIGH_VMA_FLAGS)`" in pkey
     assert "ARCH_HAS_PKEYS" not in pkey  # the block around the test is #ifdef CONFIG_ARCH_HAS_PKEYS
     assert "`#if defined(CONFIG_64BIT) || defined(CONFIG_PPC32)`" in droppable
+
+
+def test_value_test_hint_on_an_elif_takes_nothing_from_the_branch_before() -> None:
+    """`#ifdef CONFIG_ARCH_HAS_PKEYS ... #elif VM_PKEY_BIT4`: the #elif is reached where ARCH_HAS_PKEYS is
+    off, so the hint must keep it (the flag is 0 there, which the full condition says)."""
+    path = "fs/proc/task_mmu.c"
+    base = scenario_tree("base")
+    text = base.read_bytes(path)
+    assert text is not None
+    elif_text = text.replace(
+        b'#if CONFIG_ARCH_PKEY_BITS > 4\n\t\t[ilog2(VM_PKEY_BIT4)]\t= "",\n#endif\n#endif\n',
+        b"#endif\n#ifdef CONFIG_ARCH_HAS_PKEYS\n#elif VM_PKEY_BIT4\n"
+        b'\t\t[ilog2(VM_PKEY_BIT4)]\t= "",\n#endif\n',
+    )
+    assert elif_text != text
+    tree = OverlayTree(DirectoryTree(REGISTRY / "base"), {path: elif_text})
+    (hint,) = [f.hint for f in audit(tree).findings if f.rule_id == "PC205"]
+    assert hint is not None and "defined(CONFIG_ARCH_HAS_PKEYS)" in hint, hint
 
 
 def test_entry_where_flag_is_none_clobbers_rd() -> None:

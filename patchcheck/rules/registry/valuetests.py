@@ -37,7 +37,7 @@ def value_test_findings(
                 Location(path, d.line),
                 names[0],
                 (f"{path}:{d.line}: #{d.kind} {d.text.strip()}",),
-                hint=_kconfig_test_hint(registry(ctx), names[0], file.guard_at(d.line)),
+                hint=_kconfig_test_hint(registry(ctx), names[0], _around(d, file)),
             )
 
 
@@ -54,6 +54,13 @@ def _kconfig_test_hint(reg: Registry, name: str, around: Formula) -> str | None:
     return (
         f"Test the Kconfig condition under which {name} is non-zero instead: `#if {render_c(absorb(rest))}`."
     )
+
+
+def _around(directive: Directive, file: PreprocFile) -> Formula:
+    """What the blocks around a test already require: the guard before an `#if`. An `#elif` is reached only
+    where the branches before it were not taken, which the guard before it (that of the branch before) does
+    not say: nothing is taken as given there."""
+    return file.guard_at(directive.line) if directive.kind in ("if", "ifdef", "ifndef") else TRUE
 
 
 def _conjuncts(f: Formula) -> tuple[Formula, ...]:
