@@ -197,3 +197,69 @@ def test_missing_member_file_is_not_a_finding_without_a_series(tmp_path: Path) -
     (tmp_path / "mm").mkdir()
     (tmp_path / "mm" / "ksm.c").write_text((TREE / "mm" / "ksm.c").read_text())
     assert run(DirectoryTree(tmp_path)) == []
+
+
+_HELPER = (
+    "\n/* Kernel-shaped fixture: a predicate madvise may refuse with. */\n"
+    "static inline bool vma_is_droppable(const struct vm_area_struct *vma)\n"
+    "{\n\treturn vma->vm_flags & VM_DROPPABLE;\n}\n"
+)
+
+
+def _madvise_through_helper(*, keep_dodump_refusal: bool) -> OverlayTree:
+    """madvise.c refusing through vma_is_droppable() (mm/internal.h), as a refactor writes it."""
+    text = '#include "internal.h"\n' + (TREE / "mm" / "madvise.c").read_text()
+    text = text.replace("\t\tif (vma->vm_flags & VM_DROPPABLE)\n", "\t\tif (vma_is_droppable(vma))\n")
+    text = text.replace(
+        "if ((new_flags & VM_SPECIAL) || (vma->vm_flags & VM_DROPPABLE))",
+        "if ((new_flags & VM_SPECIAL) || vma_is_droppable(vma))"
+        if keep_dodump_refusal
+        else "if (new_flags & VM_SPECIAL)",
+    )
+    header = (TREE / "mm" / "internal.h").read_text() + _HELPER
+    return OverlayTree(DirectoryTree(TREE), {"mm/madvise.c": text.encode(), "mm/internal.h": header.encode()})
+
+
+def test_a_refusal_through_a_helper_is_a_refusal_and_a_case_without_one_is_found() -> None:
+    """PC607 reads a case's test of the flag through a static inline helper (as PC606 does), so a refactor
+    into vma_is_droppable() is silent, and the case it left without a refusal (MADV_DODUMP) is named."""
+    assert run(_madvise_through_helper(keep_dodump_refusal=True)) == []
+    (hit,) = run(_madvise_through_helper(keep_dodump_refusal=False))
+    assert hit.rule_id == "PC607" and "MADV_DODUMP clears VM_DONTDUMP" in hit.message
+    assert hit.location is not None and (hit.location.path, hit.location.line) == ("mm/madvise.c", 26)
+
+
+def _mail(subject: str, changes: dict[str, str]) -> str:
+    """A one-patch mail changing fixture files to the given texts (the diff made with difflib)."""
+    import difflib
+
+    diff = []
+    for path, new in changes.items():
+        old = (TREE / path).read_text().splitlines(keepends=True)
+        lines = difflib.unified_diff(old, new.splitlines(keepends=True), f"a/{path}", f"b/{path}", n=3)
+        diff += [f"diff --git a/{path} b/{path}\n", *lines]
+    return (
+        f"From: Dev <dev@example.org>\nSubject: [PATCH] {subject}\n\nNo functional change intended.\n\n"
+        "Signed-off-by: Dev <dev@example.org>\n---\n" + "".join(diff)
+    )
+
+
+def test_verify_checks_a_flag_whose_tests_a_patch_folds_into_a_helper(tmp_path: Path) -> None:
+    """A patch that removes six tests of VM_DROPPABLE and adds one (in the helper) touches the flag: its
+    pack rules run, and the refusal the refactor lost is reported; the refactor that keeps it is clean."""
+    import subprocess
+    import sys
+
+    def verify(tree: OverlayTree) -> subprocess.CompletedProcess[str]:
+        changes = {p: (tree.read_bytes(p) or b"").decode() for p in ("mm/madvise.c", "mm/internal.h")}
+        mail = tmp_path / "refactor.patch"
+        mail.write_text(_mail("mm: add vma_is_droppable()", changes))
+        args = ["verify", str(mail), "--tree", str(TREE), "-q", "--format", "terse"]
+        return subprocess.run([sys.executable, "-m", "patchcheck", *args], capture_output=True, text=True)
+
+    lost = verify(_madvise_through_helper(keep_dodump_refusal=False))
+    assert (
+        lost.returncode == 1 and "mm/madvise.c:26: ERROR: madvise_vma_behavior(): MADV_DODUMP" in lost.stdout
+    )
+    kept = verify(_madvise_through_helper(keep_dodump_refusal=True))
+    assert kept.returncode == 0 and kept.stdout == "", kept.stdout + kept.stderr

@@ -275,7 +275,8 @@ class MemberJudge:
     def _refuses_clearing(self, site: Site, fn: csrc.Function, flag: str, companions: set[str]) -> Verdict:
         for labels, block in csrc.case_blocks(fn.body):
             cleared = csrc.and_not_cleared(block) & companions
-            if cleared and not csrc.flag_tests(block, flag):
+            # the refusal may test the flag through a helper (`if (vma_is_droppable(vma))`)
+            if cleared and self.reach.tests(site.file, block, flag) is None:
                 return Verdict(
                     Status.MISSING,
                     site,

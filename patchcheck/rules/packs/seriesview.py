@@ -7,6 +7,7 @@ rules work the same with a tree, with a partial tree, and with no tree at all.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,12 +105,13 @@ class PatchView:
         return set(self._memo["defined"])
 
     def touched_flags(self) -> set[str]:
-        """Flags this patch adds to or removes from code; a flag on both sides (a line rewritten around it,
-        e.g. `VM_A` -> `(VM_A | VM_B)`) is not touched. Computed once."""
+        """Flags this patch adds to or removes from code: named in more added lines than removed ones, or
+        fewer. A line rewritten around a flag (`VM_A` -> `(VM_A | VM_B)`) leaves it untouched; tests of it
+        folded into a helper (six removed, one added in the helper) touch it. Computed once."""
         if "touched" not in self._memo:
-            added = {f for a in self.added for f in flags_in(a.text)}
-            removed = {f for r in self.removed_text for f in flags_in(r)}
-            self._memo["touched"] = added ^ removed
+            added = Counter(f for a in self.added for f in flags_in(a.text))
+            removed = Counter(f for r in self.removed_text for f in flags_in(r))
+            self._memo["touched"] = {f for f in added | removed if added[f] != removed[f]}
         return set(self._memo["touched"])
 
 
