@@ -34,16 +34,16 @@ def scenario_changes(name: str, style: str = "A") -> dict[str, bytes | None]:
     twin = STYLE_B / f"{name}.patch"
     changes: dict[str, bytes | None] = {}
     if patch.is_file():
-        changes = dict(_applied(patch, base_tree("A")))
+        changes = dict(patched_files(patch, base_tree("A")))
     if style == "B":
         changes["include/linux/mm.h"] = (STYLE_B / "mm.h").read_bytes()
         if twin.is_file():
-            changes.update(_applied(twin, base_tree("B")))
+            changes.update(patched_files(twin, base_tree("B")))
     assert patch.is_file() or twin.is_file(), name
     return changes
 
 
-def _applied(patch: Path, base: SourceTree) -> dict[str, bytes | None]:
+def patched_files(patch: Path, base: SourceTree) -> dict[str, bytes | None]:
     (state,) = apply_series(load_series(str(patch)), base)
     tree = state.tree
     assert isinstance(tree, OverlayTree)

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import pytest
 
+from patchcheck.model import load_flag_model
 from patchcheck.report.finding import Report, Severity
 from patchcheck.rules import engine
 from patchcheck.rules.catalogue import builtin_rule_docs
 from patchcheck.rules.registry import registry_checkers
 from patchcheck.source.tree import DirectoryTree, EmptyTree, OverlayTree, SourceTree, read_text
-from tests.registry.conftest import REGISTRY, scenario_tree, scenarios, style_b_only
+from tests.registry.conftest import (
+    REGISTRY,
+    STYLES,
+    base_tree,
+    patched_files,
+    scenario_tree,
+    scenarios,
+    style_b_only,
+)
 
 
 def audit(tree: SourceTree, *, flags: frozenset[str] | None = None) -> Report:
@@ -338,3 +347,25 @@ def test_unknown_symbol_in_smaps_and_trace_guards_points_at_their_conditionals()
         ("fs/proc/task_mmu.c", 37, "VM_UFFD_MINOR"),
         ("include/trace/events/mmflags.h", 22, "VM_UFFD_MINOR"),
     ]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_flag_on_a_pool_bit_of_two_architectures_wants_no_trace_name(style: str) -> None:
+    """VM_HIGH_ARCH_n flags are architectures' flags (pkeys, MTE, shadow stack), however many define one:
+    PC303 asks a trace name of generic flags only. The same flag on a bit of its own is generic, and asked."""
+    more = REGISTRY / "more"
+    changes = dict(patched_files(more / "pool-flag-on-two-arches.patch", base_tree("A")))
+    if style == "B":
+        changes.update(patched_files(more / "pool-flag-on-two-arches.style-b.patch", base_tree("B")))
+    tree = OverlayTree(DirectoryTree(REGISTRY / "base"), changes)
+    assert audit(tree).findings == []
+    (flag,) = [f for f in load_flag_model(tree).flags.values() if f.name == "VM_TAGGED_STACK"]
+    assert {v.value.via for v in flag.variants if v.value.kind == "bit"} == {("VM_HIGH_ARCH_2",)}
+    mm = tree.read_bytes("include/linux/mm.h") or b""
+    own_bit = b"# define VM_TAGGED_STACK\tBIT(42)\n"
+    generic = mm.replace(b"# define VM_TAGGED_STACK\tVM_HIGH_ARCH_2\n", own_bit)
+    generic = generic.replace(b"# define VM_TAGGED_STACK\tINIT_VM_FLAG(TAGGED_STACK)\n", own_bit)
+    assert generic != mm
+    found = audit(OverlayTree(tree, {"include/linux/mm.h": generic})).findings
+    assert [(f.rule_id, f.flag) for f in found] == [("PC303", "VM_TAGGED_STACK")]
+    assert "more than one architecture, e.g. arm64, x86" in " ".join(found[0].evidence)

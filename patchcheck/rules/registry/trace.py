@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from patchcheck.model import FlagDef, TraceEntry
+from patchcheck.model import FlagDef, TraceEntry, Variant
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
@@ -70,9 +70,10 @@ NO_NAME = RuleDoc(
     severity=Severity.WARNING,
     summary="A generic flag has no trace name",
     what="Reports flags that are a real bit on more than one architecture and have no __def_vmaflag_names "
-    "entry. Architecture-specific flags, flags that are only VM_ARCH_1 aliases (named by "
-    "__VM_ARCH_SPECIFIC_1) and flags whose smaps mnemonic is empty (reported elsewhere, e.g. pkeys) "
-    "are exempt: by convention they have none.",
+    "entry. Architecture-specific flags, flags on an architecture pool bit (VM_HIGH_ARCH_n, even where "
+    "several architectures define them: shadow stack on x86 and arm64), flags that are only VM_ARCH_1 "
+    "aliases (named by __VM_ARCH_SPECIFIC_1) and flags whose smaps mnemonic is empty (reported elsewhere, "
+    "e.g. pkeys) are exempt: by convention they have none.",
     why="Convention, not a hard rule: tracepoints and dump_vma() print an unnamed bit as a number.",
     example='#define VM_SEALED _BITUL(63)   /* no {VM_SEALED, "sealed"} in mmflags.h */',
     fix='Add {VM_X, "name"} to __def_vmaflag_names, wrapped like the definition if the flag can be 0.',
@@ -235,6 +236,8 @@ class TraceChecker:
             return  # only ever an alias of VM_ARCH_1: named by __VM_ARCH_SPECIFIC_1
         if any(e.mnemonic == "" for e in reg.model.smaps_for(flag.name)):
             return  # reported elsewhere (ProtectionKey:, MTE)
+        if all(_on_pool_bit(v) for v in flag.variants if v.value.kind == "bit"):
+            return  # an architecture's flag on the bits kept for them, however many architectures define it
         arches: list[str] = []
         for arch in reg.facts.arches:  # two are enough to call it generic
             if len(arches) < 2 and reg.holds(conj(own_bit, Arch(arch))) is Answer.YES:
@@ -253,6 +256,10 @@ class TraceChecker:
                 else "architectures unknown (no Kconfig)",
             ),
         )
+
+
+def _on_pool_bit(variant: Variant) -> bool:
+    return bool(variant.value.via) and variant.value.via[0].startswith("VM_HIGH_ARCH_")
 
 
 def _own_bit(flag: FlagDef) -> Formula:
