@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from patchcheck.model import FlagDef, FlagModel, load_flag_model
+from patchcheck.model import FlagDef, FlagModel, Variant, load_flag_model
 from patchcheck.model.core import CORE_BITS, KNOWN_FACT
 from patchcheck.model.registries import SmapsEntry, TraceEntry
 from patchcheck.report.finding import Finding, Location, Severity
@@ -253,7 +253,23 @@ def where_zero(flag: FlagDef) -> Formula:
 
 
 def where_undefined(flag: FlagDef) -> Formula:
-    return disj(flag.guard_where("undefined"), neg(disj(*(v.guard for v in flag.variants))))
+    """Where the flag is not defined, or expands to a name that is not: bar the VM_HIGH_ARCH_n gaps PC502
+    reports (`pool_gap`), where every use of the flag fails to build for that one reason."""
+    gaps = disj(*(v.guard for v in flag.variants if v.value.kind == "undefined" and not _in_pool(v)))
+    return disj(gaps, neg(disj(*(v.guard for v in flag.variants))))
+
+
+def pool_gap(flag: FlagDef) -> Formula:
+    """Where the flag's #define expands to a VM_HIGH_ARCH_n that is not defined (no
+    CONFIG_ARCH_USES_HIGH_VMA_FLAGS): PC502's finding, the one cause of the build errors at its uses there."""
+    return disj(*(v.guard for v in flag.variants if v.value.kind == "undefined" and _in_pool(v)))
+
+
+def _in_pool(variant: Variant) -> bool:
+    return POOL_NAME.fullmatch(variant.value.text) is not None
+
+
+POOL_NAME = re.compile(r"VM_HIGH_ARCH_\d+")
 
 
 def opaque_parts(f: Formula) -> list[str]:

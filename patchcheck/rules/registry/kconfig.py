@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 
 from patchcheck.model import FlagDef
@@ -12,6 +11,7 @@ from patchcheck.rules.registry.common import (
     KCONFIG,
     MM_H,
     MMFLAGS,
+    POOL_NAME,
     TASK_MMU,
     Registry,
     finding,
@@ -95,8 +95,6 @@ SELECTED_ON_32BIT = RuleDoc(
     diff_only=True,
 )
 
-_POOL = re.compile(r"VM_HIGH_ARCH_\d+")
-
 
 class KconfigChecker:
     rules = (UNKNOWN_SYMBOL, HIGH_POOL, NEVER_SELECTED, SELECTED_ON_32BIT)
@@ -169,7 +167,7 @@ class KconfigChecker:
     def _high_pool(self, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
         for flag in flags:
             for v in flag.variants:
-                if v.value.kind != "undefined" or not _POOL.fullmatch(v.value.text):
+                if v.value.kind != "undefined" or not POOL_NAME.fullmatch(v.value.text):
                     continue
                 answer = reg.holds(v.guard)
                 loc = Location(MM_H, v.line)

@@ -23,6 +23,7 @@ from patchcheck.rules.registry.common import (
     build_condition,
     finding,
     guard_text,
+    pool_gap,
     registry,
     registry_reads,
     unresolved,
@@ -32,7 +33,7 @@ from patchcheck.rules.registry.never_defined import defined_names, never_defined
 from patchcheck.source import search as grep
 from patchcheck.source.cache import DiskCache, digest
 from patchcheck.source.facts import Answer
-from patchcheck.source.guards import TRUE, Formula, conj, neg
+from patchcheck.source.guards import TRUE, Formula, conj, disj, neg
 from patchcheck.source.preproc import preprocess
 from patchcheck.source.search import Search
 from patchcheck.source.tree import DirectoryTree, GitRevisionTree, OverlayTree, SourceTree, decode_source
@@ -185,17 +186,19 @@ def occurrences(
 
 
 def _use(reg: Registry, flag: FlagDef, path: str, number: int, compiled: Formula) -> Iterator[Finding]:
-    question = conj(compiled, neg(flag.defined_guard))
+    # where it expands to an undefined VM_HIGH_ARCH_n, PC502 names the one cause (a missing select)
+    defined = disj(flag.defined_guard, pool_gap(flag))
+    question = conj(compiled, neg(defined))
     answer = reg.holds(question)
     loc = Location(path, number)
     if answer is Answer.YES:
         yield finding(
             UNDEFINED_USE,
-            f"{flag.name} is used here but is undefined where {guard_text(neg(flag.defined_guard))}",
+            f"{flag.name} is used here but is undefined where {guard_text(neg(defined))}",
             loc,
             flag.name,
             (
-                f"{MM_H}:{line_of(flag)}: {flag.name} defined only where {guard_text(flag.defined_guard)}",
+                f"{MM_H}:{line_of(flag)}: {flag.name} defined only where {guard_text(defined)}",
                 f"{path}:{number}: compiled where {guard_text(compiled)}",
                 f"example configuration: {reg.example(question)}",
             ),
