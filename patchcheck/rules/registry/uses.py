@@ -47,7 +47,8 @@ UNDEFINED_USE = RuleDoc(
     "each use in mm/, include/, fs/ and kernel/ and asks whether that use is compiled (its #if guards and "
     "its Makefile line) in a configuration where the flag is undefined. On a patched tree, also a flag a "
     "patched file newly uses that nothing defines in any configuration (no #define in mm.h or elsewhere), "
-    "and every use of a flag whose every definition the series removes.",
+    "and every use of a flag whose every definition the series removes. Where the flag is defined but "
+    "expands to a VM_HIGH_ARCH_n left undefined, PC502 reports the one cause (a missing select) instead.",
     why="An undefined VM_* macro is a build error, but only in the configurations that lack it: the patch "
     "builds on the submitter's x86_64 and breaks a 32-bit or nommu build later.",
     example="#ifdef CONFIG_64BIT\n#define VM_SEALED _BITUL(63)\n#endif\n...\n"
