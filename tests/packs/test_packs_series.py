@@ -45,6 +45,8 @@ def test_series_touching_one_family_member_gets_the_rest_of_the_family_and_the_i
     assert claim.location is not None and claim.location.line == 3
     assert "doesn't count against the mlock budget" in claim.message
     assert "vma_supports_mlock" in " ".join(claim.evidence)
+    # the hint says what the pack means by the property, for a promise worded alike but meant otherwise
+    assert claim.hint is not None and "(never-locked: The VMA is never mlocked" in claim.hint
 
 
 def test_series_handling_every_site_is_silent() -> None:

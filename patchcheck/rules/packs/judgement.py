@@ -465,6 +465,10 @@ class Run:
             ]
             where_said = " in its subject" if claim.line == 0 else ""
             like = f", like {claim.via}" if claim.via else ""
+            # what the packs mean by the property, so a promise worded alike but meant otherwise shows
+            # (pages "never swapped" because kept resident are not pages dropped instead of swapped)
+            spec = self.packs.properties().get(claim.property)
+            meaning = f" ({claim.property}: {spec.doc.rstrip('.')}.)" if spec and spec.doc else ""
             yield Finding(
                 rule_id=PC_CLAIM,
                 severity=Severity.WARNING if note else Severity.ERROR,
@@ -472,7 +476,7 @@ class Run:
                 f"({claim.property}{like}) but no site {where} makes {facts.name} {claim.property}",
                 location=Location(COMMIT_MSG, claim.line or None),
                 flag=facts.name,
-                hint="Implement it at: " + "; ".join(expected) + "." if expected else None,
+                hint="Implement it at: " + "; ".join(expected) + "." + meaning if expected else None,
                 evidence=tuple([f"expected one of: {', '.join(expected)}"] + ([note] if note else [])),
                 patch=claim.patch,
             )
