@@ -7,33 +7,60 @@ from typing import Any
 
 from patchcheck.intake.apply import AppliedState
 from patchcheck.intake.series import Patch, Series
+from patchcheck.source.tree import OverlayTree, SourceTree
 
 _VM_DEFINE = re.compile(r"^\s*#\s*define\s+(VM_[A-Z0-9_]+)\b")
 
 
-def vm_flag_definitions(patch: Patch) -> dict[str, str]:
-    """VM_* names whose `#define` the patch adds ("added"), changes ("changed") or drops ("removed")."""
-    plus: set[str] = set()
+def vm_flag_definitions(patch: Patch, before: SourceTree | None = None) -> dict[str, str]:
+    """VM_* names whose `#define` the patch adds ("added"), changes ("changed") or drops ("removed"). With
+    the tree `before` the patch, a `#define` added to a file that defines the name already (a flag given a
+    definition for another architecture) changes it."""
+    plus: dict[str, set[str]] = {}
     minus: set[str] = set()
     for file in patch.files:
         for hunk in file.hunks:
             for line in hunk.lines:
                 match = _VM_DEFINE.match(line.text)
                 if match and line.kind == "+":
-                    plus.add(match.group(1))
+                    plus.setdefault(match.group(1), set()).add(file.old_path or file.path)
                 elif match and line.kind == "-":
                     minus.add(match.group(1))
-    verdicts = {name: "changed" if name in minus else "added" for name in plus}
-    verdicts.update({name: "removed" for name in minus - plus})
+    verdicts = {
+        name: "changed" if name in minus or _defined_before(name, paths, before) else "added"
+        for name, paths in plus.items()
+    }
+    verdicts.update({name: "removed" for name in minus - set(plus)})
     return dict(sorted(verdicts.items()))
 
 
-def series_vm_flags(series: Series) -> dict[str, str]:
+def _defined_before(name: str, paths: set[str], before: SourceTree | None) -> bool:
+    if before is None:
+        return False
+    define = re.compile(rf"^\s*#\s*define\s+{name}\b".encode(), re.M)
+    return any(define.search(before.read_bytes(path) or b"") for path in paths)
+
+
+def series_vm_flags(series: Series, states: list[AppliedState] | None = None) -> dict[str, str]:
+    before = _trees_before(states or [])
     flags: dict[str, str] = {}
-    for patch in series.patches:
-        for name, verdict in vm_flag_definitions(patch).items():
+    for index, patch in enumerate(series.patches):
+        for name, verdict in vm_flag_definitions(patch, before.get(index)).items():
             flags[name] = "changed" if name in flags and flags[name] != verdict else verdict
     return dict(sorted(flags.items()))
+
+
+def _trees_before(states: list[AppliedState]) -> dict[int, SourceTree]:
+    """The tree each patch was applied to: the base, then the state after the patch before."""
+    after = {state.index: state.tree for state in states}
+    before: dict[int, SourceTree] = {}
+    first = after.get(0)
+    if isinstance(first, OverlayTree):
+        before[0] = first.base
+    for index in after:
+        if index and index - 1 in after:
+            before[index] = after[index - 1]
+    return before
 
 
 def summarize(
@@ -56,7 +83,7 @@ def summarize(
         "tree": tree_label,
         "diffstat": {"files": stat.files, "insertions": stat.insertions, "deletions": stat.deletions},
         "files": series.files,
-        "vm_flags": series_vm_flags(series),
+        "vm_flags": series_vm_flags(series, states),
         "duplicates": [
             {
                 "patch": f"{d.counter}/{series.expected}",

@@ -164,3 +164,30 @@ def test_rfc_tree_prefixed_and_glued_version_subjects() -> None:
     assert all(p.subject.rfc and p.subject.extra_prefixes == ("mm-unstable",) for p in series.patches)
     glued = load_series(str(MAIL / "patchv3.patch"))
     assert glued.revision == 3 and [p.label for p in glued.patches] == ["1/1"]
+
+
+def test_a_definition_added_to_a_flag_the_tree_defines_is_a_change(tmp_path: Path) -> None:
+    """`#define VM_X` added for another architecture to a file that defines VM_X already changes VM_X; the
+    diff alone cannot tell, and says added."""
+    from patchcheck.intake import apply_series
+    from patchcheck.intake.summary import series_vm_flags
+    from patchcheck.source.tree import DirectoryTree
+
+    tree = tmp_path / "tree"
+    (tree / "include/linux").mkdir(parents=True)
+    (tree / "include/linux/mm.h").write_text(
+        "#ifdef CONFIG_X86\n# define VM_TAG\tBIT(37)\n#else\n# define VM_TAG\tVM_NONE\n#endif\n"
+    )
+    mail = tmp_path / "arm64.patch"
+    mail.write_text(
+        "From: A <a@example.org>\nSubject: [PATCH] mm: VM_TAG and VM_NEW on arm64\n\n"
+        "Signed-off-by: A <a@example.org>\n---\n"
+        "diff --git a/include/linux/mm.h b/include/linux/mm.h\n"
+        "--- a/include/linux/mm.h\n+++ b/include/linux/mm.h\n"
+        "@@ -1,5 +1,8 @@\n #ifdef CONFIG_X86\n # define VM_TAG\tBIT(37)\n+#elif defined(CONFIG_ARM64)\n"
+        "+# define VM_TAG\tBIT(38)\n+# define VM_NEW\tBIT(39)\n #else\n # define VM_TAG\tVM_NONE\n #endif\n"
+    )
+    series = load_series(str(mail))
+    states = apply_series(series, DirectoryTree(tree))
+    assert series_vm_flags(series, states) == {"VM_NEW": "added", "VM_TAG": "changed"}
+    assert series_vm_flags(series) == {"VM_NEW": "added", "VM_TAG": "added"}
