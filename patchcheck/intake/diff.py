@@ -251,6 +251,9 @@ def parse_diff(text: str) -> ParsedDiff:
     return ParsedDiff(text=text, files=tuple(files), unusable=tuple(unusable))
 
 
+_CUT_SHORT = "Hunk is shorter than expected"  # unidiff's words for a hunk cut short
+
+
 def _malformed(chunk: str, exc: Exception) -> UnusablePart:
     """A part unidiff cannot read. Only a hunk cut short is corrupt as git sees it; other forms unidiff
     refuses (a `diff --git` line naming other files than its ---/+++ lines) git may apply."""
@@ -258,9 +261,6 @@ def _malformed(chunk: str, exc: Exception) -> UnusablePart:
     return UnusablePart(
         _chunk_name(chunk), f"malformed diff: {reason}", corrupt=reason.startswith(_CUT_SHORT)
     )
-
-
-_CUT_SHORT = "Hunk is shorter than expected"
 
 
 def _file_chunks(text: str) -> list[str]:

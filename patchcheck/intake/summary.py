@@ -37,8 +37,11 @@ def vm_flag_definitions(patch: Patch, before: SourceTree | None = None) -> dict[
 def _defined_before(name: str, paths: set[str], before: SourceTree | None) -> bool:
     if before is None:
         return False
-    define = re.compile(rf"^\s*#\s*define\s+{name}\b".encode(), re.M)
-    return any(define.search(before.read_bytes(path) or b"") for path in paths)
+    for path in paths:
+        text = (before.read_bytes(path) or b"").decode("utf-8", "surrogateescape")
+        if any((m := _VM_DEFINE.match(line)) and m.group(1) == name for line in text.splitlines()):
+            return True
+    return False
 
 
 def series_vm_flags(series: Series, states: list[AppliedState] | None = None) -> dict[str, str]:

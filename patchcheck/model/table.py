@@ -112,7 +112,7 @@ _Cells = tuple[str, str, list[tuple[str, str]], str, str, str]
 
 
 def _cells(row: dict[str, Any]) -> _Cells:
-    # each name once: a flag may have one entry per guard (VM_DROPPABLE's PPC32 one), listed in --format json
+    # each name once: a flag may have an entry per guard (one for its VM_ARCH_1 alias), all in --format json
     smaps = ",".join(dict.fromkeys(e["mnemonic"] or '""' for e in row["smaps"])) or "-"
     trace = ",".join(dict.fromkeys(e["name"] for e in row["trace"])) or "-"
     doc = {True: "yes", False: "no", None: "-"}[row["documented"]]

@@ -255,21 +255,25 @@ def where_zero(flag: FlagDef) -> Formula:
 def where_undefined(flag: FlagDef) -> Formula:
     """Where the flag is not defined, or expands to a name that is not: bar the VM_HIGH_ARCH_n gaps PC502
     reports (`pool_gap`), where every use of the flag fails to build for that one reason."""
-    gaps = disj(*(v.guard for v in flag.variants if v.value.kind == "undefined" and not _in_pool(v)))
+    gaps = disj(*(v.guard for v in flag.variants if v.value.kind == "undefined" and not on_pool(v)))
     return disj(gaps, neg(disj(*(v.guard for v in flag.variants))))
 
 
 def pool_gap(flag: FlagDef) -> Formula:
     """Where the flag's #define expands to a VM_HIGH_ARCH_n that is not defined (no
     CONFIG_ARCH_USES_HIGH_VMA_FLAGS): PC502's finding, the one cause of the build errors at its uses there."""
-    return disj(*(v.guard for v in flag.variants if v.value.kind == "undefined" and _in_pool(v)))
+    return disj(*(v.guard for v in flag.variants if v.value.kind == "undefined" and on_pool(v)))
 
 
-def _in_pool(variant: Variant) -> bool:
-    return POOL_NAME.fullmatch(variant.value.text) is not None
+def on_pool(variant: Variant) -> bool:
+    """Whether the variant's value goes through an architecture pool slot (VM_HIGH_ARCH_n): the bit it is,
+    or the name left undefined."""
+    value = variant.value
+    name = value.text if value.kind == "undefined" else (value.via[0] if value.via else "")
+    return _POOL_NAME.fullmatch(name) is not None
 
 
-POOL_NAME = re.compile(r"VM_HIGH_ARCH_\d+")
+_POOL_NAME = re.compile(r"VM_HIGH_ARCH_\d+")
 
 
 def opaque_parts(f: Formula) -> list[str]:

@@ -11,11 +11,11 @@ from patchcheck.rules.registry.common import (
     KCONFIG,
     MM_H,
     MMFLAGS,
-    POOL_NAME,
     TASK_MMU,
     Registry,
     finding,
     guard_text,
+    on_pool,
     registry,
     registry_reads,
     unresolved,
@@ -167,7 +167,7 @@ class KconfigChecker:
     def _high_pool(self, reg: Registry, flags: list[FlagDef]) -> Iterator[Finding]:
         for flag in flags:
             for v in flag.variants:
-                if v.value.kind != "undefined" or not POOL_NAME.fullmatch(v.value.text):
+                if v.value.kind != "undefined" or not on_pool(v):
                     continue
                 answer = reg.holds(v.guard)
                 loc = Location(MM_H, v.line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from patchcheck.model import FlagDef, TraceEntry, Variant
+from patchcheck.model import FlagDef, TraceEntry
 from patchcheck.report.finding import Finding, Location, Severity
 from patchcheck.rules.base import CheckContext, RuleDoc
 from patchcheck.rules.registry.common import (
@@ -19,6 +19,7 @@ from patchcheck.rules.registry.common import (
     free_symbols,
     guard_text,
     introduced_flags,
+    on_pool,
     registry,
     registry_reads,
     unresolved,
@@ -236,7 +237,7 @@ class TraceChecker:
             return  # only ever an alias of VM_ARCH_1: named by __VM_ARCH_SPECIFIC_1
         if any(e.mnemonic == "" for e in reg.model.smaps_for(flag.name)):
             return  # reported elsewhere (ProtectionKey:, MTE)
-        if all(_on_pool_bit(v) for v in flag.variants if v.value.kind == "bit"):
+        if all(on_pool(v) for v in flag.variants if v.value.kind == "bit"):
             return  # an architecture's flag on the bits kept for them, however many architectures define it
         arches: list[str] = []
         for arch in reg.facts.arches:  # two are enough to call it generic
@@ -256,10 +257,6 @@ class TraceChecker:
                 else "architectures unknown (no Kconfig)",
             ),
         )
-
-
-def _on_pool_bit(variant: Variant) -> bool:
-    return bool(variant.value.via) and variant.value.via[0].startswith("VM_HIGH_ARCH_")
 
 
 def _own_bit(flag: FlagDef) -> Formula:
